@@ -1,0 +1,95 @@
+"""Everything about API key material: generation, checksum, encryption, digest, masking.
+
+No other module touches plaintext keys or ciphertext.
+
+A key is `amgai_` + 43 base62 characters (exactly 32 random bytes) + a 6-character
+base62 CRC-32 of those 43, so a mistyped key is refused without a database query.
+At rest it is AES-256-GCM ciphertext (fresh 96-bit nonce, the channel's public id
+as associated data, so a ciphertext moved to another channel fails to decrypt)
+plus an HMAC-SHA256 digest under its own secret, which is what lookups index.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+import string
+import uuid
+import zlib
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+PREFIX = "amgai_"
+ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+BODY_LEN = 43  # 62**43 > 2**256, so 32 random bytes always fit
+CHECKSUM_LEN = 6  # 62**6 > 2**32
+KEY_LEN = len(PREFIX) + BODY_LEN + CHECKSUM_LEN
+NONCE_LEN = 12
+_ALPHABET_SET = frozenset(ALPHABET)
+
+
+def _base62(number: int, width: int) -> str:
+    chars = []
+    while number:
+        number, rem = divmod(number, 62)
+        chars.append(ALPHABET[rem])
+    return "".join(reversed(chars)).rjust(width, ALPHABET[0])
+
+
+def _checksum(body: str) -> str:
+    return _base62(zlib.crc32(body.encode("ascii")), CHECKSUM_LEN)
+
+
+def generate() -> str:
+    """A new plaintext key. Show it once; store only `encrypt()` and `digest()` of it."""
+    body = _base62(int.from_bytes(secrets.token_bytes(32), "big"), BODY_LEN)
+    return PREFIX + body + _checksum(body)
+
+
+def is_well_formed(raw: str) -> bool:
+    """Prefix, length, alphabet and checksum: everything that needs no query."""
+    if len(raw) != KEY_LEN or not raw.startswith(PREFIX):
+        return False
+    rest = raw[len(PREFIX) :]
+    if not _ALPHABET_SET.issuperset(rest):
+        return False
+    body, check = rest[:BODY_LEN], rest[BODY_LEN:]
+    return hmac.compare_digest(_checksum(body), check)
+
+
+def digest(raw: str) -> str:
+    return hmac.new(settings.KEY_DIGEST_SECRET, raw.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _aad(channel_public_id: uuid.UUID) -> bytes:
+    return b"channel:" + channel_public_id.bytes
+
+
+def encrypt(raw: str, channel_public_id: uuid.UUID) -> bytes:
+    nonce = os.urandom(NONCE_LEN)
+    sealed = AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, raw.encode("ascii"), _aad(channel_public_id))
+    return nonce + sealed
+
+
+class UndecryptableKey(Exception):
+    """The ciphertext does not open with this encryption key and channel."""
+
+
+def decrypt(ciphertext: bytes, channel_public_id: uuid.UUID) -> str:
+    data = bytes(ciphertext)
+    try:
+        plain = AESGCM(settings.KEY_ENCRYPTION_KEY).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _aad(channel_public_id))
+    except InvalidTag:
+        raise UndecryptableKey() from None
+    return plain.decode("ascii")
+
+
+def hint(raw: str) -> str:
+    """The last four characters. They lie in the checksum, so they reveal nothing of the secret body."""
+    return raw[-4:]
+
+
+def mask(key_hint: str) -> str:
+    return f"{PREFIX}{'•' * 8}{key_hint}"

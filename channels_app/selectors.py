@@ -1,0 +1,28 @@
+"""Reads of channels and keys."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from channels_app import keys
+from channels_app.models import ApiKey
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    """The usable key matching `raw`, with its channel loaded; None otherwise.
+
+    A malformed key is refused here without a query.
+    """
+    if not keys.is_well_formed(raw):
+        return None
+    api_key = ApiKey.objects.select_related("channel").filter(digest=keys.digest(raw)).first()
+    now = timezone.now()
+    if api_key is None or not api_key.is_usable(now):
+        return None
+    # last_used_at is written at most once a minute per key, not on every request.
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key

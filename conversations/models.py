@@ -1,0 +1,58 @@
+from django.db import models
+
+from channels_app.models import Channel
+
+
+class Session(models.Model):
+    """One thread of a caller's conversation, living SESSION_TTL_HOURS from its first message.
+
+    The same `session_id` gets a new thread (the next `thread`) once the latest
+    one has expired; expired threads stay for the owner to read.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions")
+    session_id = models.CharField(max_length=255)
+    thread = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Concurrent first messages race on this and all but one re-read the winner.
+            models.UniqueConstraint(fields=["channel", "session_id", "thread"], name="session_thread_unique"),
+        ]
+        indexes = [models.Index(fields=["channel", "-started_at"], name="session_channel_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} #{self.thread}"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField()
+    created_at = models.DateTimeField()
+    # Set on assistant replies only.
+    model = models.CharField(max_length=64, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        # Insertion order: a user message and its reply are inserted together,
+        # so each exchange stays adjacent even when exchanges overlap.
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "content": self.content, "created_at": _iso_utc(self.created_at)}
+
+
+def _iso_utc(value) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")

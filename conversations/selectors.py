@@ -1,0 +1,33 @@
+"""Reads of conversations, always scoped to one channel."""
+
+from datetime import datetime
+
+from channels_app.models import Channel
+from conversations.models import Message
+
+# More than any model's window holds at 2,000-character messages; the prompt
+# builder trims further by tokens.
+HISTORY_LOAD_LIMIT = 400
+
+
+def thread_messages(*, channel: Channel, session_id: str, now: datetime) -> list[Message]:
+    """The current (unexpired) thread's messages, oldest first; [] when there is none.
+
+    Only the latest thread can be unexpired: a new one starts only after the
+    previous one expired.
+    """
+    return list(
+        Message.objects.filter(session__channel=channel, session__session_id=session_id, session__expires_at__gt=now)
+        .only("role", "content", "created_at")
+        .order_by("id")
+    )
+
+
+def thread_history(*, channel: Channel, session_id: str, now: datetime) -> list[tuple[str, str]]:
+    """The current thread's last messages as (role, content), oldest first, for the prompt."""
+    rows = (
+        Message.objects.filter(session__channel=channel, session__session_id=session_id, session__expires_at__gt=now)
+        .order_by("-id")
+        .values_list("role", "content")[:HISTORY_LOAD_LIMIT]
+    )
+    return list(reversed(rows))

@@ -1,0 +1,75 @@
+"""Input shapes of the public API. The first problem becomes one readable message."""
+
+from rest_framework import serializers
+
+MESSAGE_MAX = 2000
+SESSION_ID_MAX = 255
+URL_MAX = 2048
+TITLE_MAX = 500
+
+
+class Text(serializers.CharField):
+    """A string and nothing else: no numbers coerced, no NUL, nothing the database can't store."""
+
+    def __init__(self, *, name: str, max_length: int, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        messages = {
+            "required": f"{name} is required",
+            "null": f"{name} must be a string",
+            "invalid": f"{name} must be a string",
+            "blank": f"{name} must not be empty",
+            "max_length": f"{name} must be at most {max_length} characters",
+            "nul": f"{name} must not contain NUL characters",
+            "encoding": f"{name} must be valid Unicode text",
+        }
+        super().__init__(max_length=max_length, error_messages=messages, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            self.fail("nul")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates from "\ud800"-style escapes
+            self.fail("encoding")
+        if not self.allow_blank and not data.strip():
+            self.fail("blank")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a typo is an error rather than silently ignored."""
+
+    label_prefix = ""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({"non_field_errors": [f"Unknown field: {self.label_prefix}{unknown[0]}"]})
+        return super().to_internal_value(data)
+
+
+class MetadataInput(StrictSerializer):
+    default_error_messages = {"invalid": "metadata must be a JSON object"}
+    label_prefix = "metadata."
+
+    url = Text(name="metadata.url", max_length=URL_MAX, required=False, allow_blank=True)
+    title = Text(name="metadata.title", max_length=TITLE_MAX, required=False, allow_blank=True)
+
+
+class ChatInput(StrictSerializer):
+    default_error_messages = {"invalid": "Request body must be a JSON object"}
+
+    message = Text(name="message", max_length=MESSAGE_MAX)
+    session_id = Text(name="session_id", max_length=SESSION_ID_MAX)
+    metadata = MetadataInput(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        attrs["metadata"] = attrs.get("metadata") or {}
+        return attrs
+
+
+class HistoryInput(serializers.Serializer):
+    session_id = Text(name="session_id", max_length=SESSION_ID_MAX)

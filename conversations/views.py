@@ -1,0 +1,29 @@
+from adrf.views import APIView
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.response import Response
+
+from channels_app.authentication import ApiKeyAuthentication
+from conversations import services
+from conversations.serializers import ChatInput, HistoryInput
+
+
+class ApiKeyView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+
+
+class ChatView(ApiKeyView):
+    async def post(self, request):
+        if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
+            raise UnsupportedMediaType(None)
+        data = ChatInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = await services.chat_send(api_key=request.auth, **data.validated_data)
+        return Response({"reply": result.reply, "session_id": result.session_id})
+
+
+class HistoryView(ApiKeyView):
+    async def get(self, request):
+        data = HistoryInput(data={"session_id": request.query_params.get("session_id")})
+        data.is_valid(raise_exception=True)
+        messages = await services.history_get(api_key=request.auth, **data.validated_data)
+        return Response({"messages": messages})

@@ -1,0 +1,22 @@
+import logging
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
+application = get_asgi_application()
+
+
+def _announce_provider() -> None:
+    from django.conf import settings
+
+    from conversations.provider import is_demo
+
+    log = logging.getLogger("gateway")
+    if is_demo():
+        log.warning("LLM_API_KEY is empty: replies come from the built-in OFFLINE DEMO provider, not a real model.")
+    else:
+        log.info("AI provider: %s", settings.LLM_BASE_URL)
+
+
+_announce_provider()

@@ -1,0 +1,118 @@
+"""The API's one error shape: every failure is `{"error": "..."}` with a status.
+
+Services raise the domain errors below; views never build error JSON by hand.
+"""
+
+import logging
+
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    message = "Bad request"
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
+        self.message = message or self.message
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(ApiError):
+    status = 400
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    message = "Request body is too large"
+
+
+class MissingApiKey(ApiError):
+    status = 401
+    message = "Missing API key"
+
+
+class InvalidApiKey(ApiError):
+    status = 401
+    message = "Invalid API key"
+
+
+class SiteInactive(ApiError):
+    status = 403
+    message = "Site is inactive"
+
+
+class CreditsExhausted(ApiError):
+    status = 403
+    message = "This channel has no credits left. Ask the channel owner to top up its credits."
+
+
+class RateLimited(ApiError):
+    status = 429
+    message = "Rate limit exceeded"
+
+    def __init__(self, retry_after: int):
+        super().__init__(headers={"Retry-After": str(max(1, int(retry_after)))})
+
+
+class DailyLimitExceeded(RateLimited):
+    message = "Daily limit exceeded"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    message = "Service temporarily unavailable. Please try again."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message, headers={"Retry-After": "5"})
+
+
+class ProviderError(ApiError):
+    status = 500
+    message = "AI service error. Please try again."
+
+
+def _first_validation_message(detail) -> str:
+    """Flatten DRF's nested validation detail into one readable sentence."""
+    if isinstance(detail, dict):
+        field, inner = next(iter(detail.items()))
+        message = _first_validation_message(inner)
+        if field in ("non_field_errors", "detail"):
+            return message
+        return message if message.startswith(field) else f"{field}: {message}"
+    if isinstance(detail, list) and detail:
+        return _first_validation_message(detail[0])
+    return str(detail)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response({"error": message}, status=status, headers=headers)
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: map every exception to the one error shape."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.message, exc.headers)
+    if isinstance(exc, drf.ValidationError):
+        return error_response(400, _first_validation_message(exc.detail))
+    if isinstance(exc, drf.ParseError):
+        return error_response(400, "Request body is not valid JSON")
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return error_response(415, "Content-Type must be application/json")
+    if isinstance(exc, drf.MethodNotAllowed):
+        return error_response(405, f"Method {context['request'].method} not allowed")
+    if isinstance(exc, (Http404, drf.NotFound)):
+        return error_response(404, "Not found")
+    if isinstance(exc, drf.APIException):
+        return error_response(exc.status_code, _first_validation_message(exc.detail))
+    logger.exception("Unhandled error in API view %s", context.get("view").__class__.__name__)
+    return error_response(500, "Internal server error")
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under /api/ that no route claims."""
+    return JsonResponse({"error": "Not found"}, status=404)
