@@ -125,7 +125,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file, not shared-cache memory: shared-cache SQLite fails
     # concurrent writers at once instead of waiting for the lock.
-    _db["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    # One file per test process, so parallel runs never share a database.
+    _db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 
 # Cache and every limit counter: in-process by default, Redis (shared by all
 # processes) when REDIS_URL is set.

@@ -1,0 +1,83 @@
+"""An OpenAI-compatible /chat/completions server for tests and benchmarks.
+
+A plain ASGI app, served for real over loopback (see servers.ThreadedUvicorn).
+Its behaviour is switched per test: a normal reply, an error status, a broken
+body, a hang, a dropped connection, or extra latency.
+"""
+
+import asyncio
+import json
+import time
+
+
+class FakeLLM:
+    def __init__(self, latency: float = 0.0):
+        self.default_latency = latency
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests: list[dict] = []
+        self.mode = "ok"
+        self.status = 200
+        self.latency = self.default_latency
+        self.reply: str | None = None  # None: echo the last user message
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            event = await receive()
+            body += event.get("body", b"")
+            if not event.get("more_body"):
+                break
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            payload = None
+        self.requests.append({"path": scope["path"], "headers": headers, "json": payload})
+        if self.latency:
+            await asyncio.sleep(self.latency)
+
+        if scope["path"] != "/v1/chat/completions" or scope["method"] != "POST":
+            return await _respond(send, 404, {"error": {"message": "not found"}})
+        if self.mode == "hang":
+            await asyncio.sleep(3600)
+        if self.mode == "reset":
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+            raise ConnectionResetError("fake upstream drops the connection")
+        if self.mode == "status":
+            return await _respond(send, self.status, {"error": {"message": "upstream says no"}})
+        if self.mode == "malformed":
+            return await _respond_raw(send, 200, b"this is not json", b"text/plain")
+        if self.mode == "no_choices":
+            return await _respond(send, 200, {"id": "x", "choices": []})
+        return await _respond(send, 200, self.completion(payload))
+
+    def completion(self, payload: dict) -> dict:
+        last = payload["messages"][-1]["content"]
+        text = self.reply if self.reply is not None else f"Echo: {last}"
+        return {
+            "id": f"chatcmpl-{time.monotonic_ns()}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": payload.get("model", "unknown"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+
+
+async def _respond(send, status: int, body: dict) -> None:
+    await _respond_raw(send, status, json.dumps(body).encode(), b"application/json")
+
+
+async def _respond_raw(send, status: int, body: bytes, content_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,37 @@
+"""Real HTTP servers on loopback for the tests: uvicorn in a background thread."""
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+
+class ThreadedUvicorn:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a daemon thread."""
+
+    def __init__(self, app, **config):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config.setdefault("log_level", "warning")
+        config.setdefault("lifespan", "off")
+        config.setdefault("access_log", False)
+        self.server = uvicorn.Server(uvicorn.Config(app, **config))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def start(self) -> "ThreadedUvicorn":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
