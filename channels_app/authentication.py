@@ -20,6 +20,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_authenticate(raw)
         if api_key is None:
             raise InvalidApiKey()
+        # Known from here on, so a refusal below can be counted for the owner.
+        request.gateway_channel = api_key.channel
         if not api_key.channel.is_active:
             raise SiteInactive()
         return (None, api_key)

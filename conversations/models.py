@@ -56,3 +56,25 @@ class Message(models.Model):
 
 def _iso_utc(value) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+
+class FailedRequest(models.Model):
+    """An API request of a known channel that got an error (4xx/5xx) instead of an answer.
+
+    Successful chats are counted from their Messages; this records the rest,
+    so owners can see errors and 429s per day. Written only on failure, so the
+    successful path pays nothing for it.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="failed_requests")
+    endpoint = models.CharField(max_length=16)  # "chat" or "history"
+    status = models.PositiveSmallIntegerField()
+    error = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "created_at"], name="failedrequest_channel_time")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status}"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from channels_app.models import ApiKey, Channel
 from channels_app.services import credit_hold, credit_release
 from conversations import limits, provider, selectors
-from conversations.models import Message, Session
+from conversations.models import FailedRequest, Message, Session
 from conversations.prompt import build_messages
 from gateway.db import db_phase
 from gateway.errors import CreditsExhausted, ProviderError
@@ -146,3 +146,8 @@ def history_get(*, api_key: ApiKey, session_id: str) -> list[dict]:
     channel = api_key.channel
     limits.minute_check(channel, "history")
     return [m.to_dict() for m in selectors.thread_messages(channel=channel, session_id=session_id, now=timezone.now())]
+
+
+@db_phase
+def failed_request_record(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
+    FailedRequest.objects.create(channel=channel, endpoint=endpoint, status=status, error=error[:200])

@@ -1,3 +1,4 @@
+
 from adrf.views import APIView
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
@@ -9,9 +10,22 @@ from conversations.serializers import ChatInput, HistoryInput
 
 class ApiKeyView(APIView):
     authentication_classes = [ApiKeyAuthentication]
+    endpoint = ""
+
+    async def async_dispatch(self, request, *args, **kwargs):
+        response = await super().async_dispatch(request, *args, **kwargs)
+        channel = getattr(self.request, "gateway_channel", None)
+        if response.status_code >= 400 and channel is not None:
+            error = response.data.get("error", "") if isinstance(response.data, dict) else ""
+            await services.failed_request_record(
+                channel=channel, endpoint=self.endpoint, status=response.status_code, error=error
+            )
+        return response
 
 
 class ChatView(ApiKeyView):
+    endpoint = "chat"
+
     async def post(self, request):
         if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
             raise UnsupportedMediaType(None)
@@ -22,6 +36,8 @@ class ChatView(ApiKeyView):
 
 
 class HistoryView(ApiKeyView):
+    endpoint = "history"
+
     async def get(self, request):
         data = HistoryInput(data={"session_id": request.query_params.get("session_id")})
         data.is_valid(raise_exception=True)
