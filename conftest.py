@@ -18,10 +18,10 @@ os.environ.setdefault("CACHE_KEY_PREFIX", f"gwtest{os.getpid()}")
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
+from gateway.testing.api import UPSTREAM_KEY  # noqa: E402
 from gateway.testing.fake_llm import FakeLLM  # noqa: E402
 from gateway.testing.servers import ThreadedUvicorn  # noqa: E402
 
-UPSTREAM_KEY = "sk-upstream-test-key-0123456789"
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from channels_app.authentication import ApiKeyAuthentication
 from conversations import services
 from conversations.serializers import ChatInput, HistoryInput
+from gateway.errors import InvalidInput
 
 
 class ApiKeyView(APIView):
@@ -29,6 +30,8 @@ class ChatView(ApiKeyView):
     async def post(self, request):
         if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
             raise UnsupportedMediaType(None)
+        if not isinstance(request.data, dict):  # DRF reports a JSON null as "No data provided"
+            raise InvalidInput("Request body must be a JSON object")
         data = ChatInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = await services.chat_send(api_key=request.auth, **data.validated_data)
@@ -39,7 +42,7 @@ class HistoryView(ApiKeyView):
     endpoint = "history"
 
     async def get(self, request):
-        data = HistoryInput(data={"session_id": request.query_params.get("session_id")})
+        data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         messages = await services.history_get(api_key=request.auth, **data.validated_data)
         return Response({"messages": messages})

@@ -76,17 +76,21 @@ class ProviderError(ApiError):
     message = "AI service error. Please try again."
 
 
-def _first_validation_message(detail) -> str:
-    """Flatten DRF's nested validation detail into one readable sentence."""
+def _first_validation_message(detail, path: str = "") -> str:
+    """Flatten DRF's nested validation detail into one readable sentence.
+
+    Our fields' messages already name the field; DRF's generic ones
+    ("This field ...") get the dotted path in front.
+    """
     if isinstance(detail, dict):
         field, inner = next(iter(detail.items()))
-        message = _first_validation_message(inner)
-        if field in ("non_field_errors", "detail"):
-            return message
-        return message if message.startswith(field) else f"{field}: {message}"
+        if field not in ("non_field_errors", "detail"):
+            path = f"{path}.{field}" if path else str(field)
+        return _first_validation_message(inner, path)
     if isinstance(detail, list) and detail:
-        return _first_validation_message(detail[0])
-    return str(detail)
+        return _first_validation_message(detail[0], path)
+    message = str(detail)
+    return f"{path}: {message}" if path and message.startswith("This ") else message
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

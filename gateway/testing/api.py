@@ -1,5 +1,7 @@
 """Small helpers for calling the public API in tests."""
 
+UPSTREAM_KEY = "sk-upstream-test-key-0123456789"  # what the gateway sends the fake provider
+
 
 def chat(client, key, message="Hello!", session_id="s-1", **extra):
     body = {"message": message, "session_id": session_id, **extra}

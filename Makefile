@@ -1,0 +1,42 @@
+# AI Gateway. Quick start: `make run`, then `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev migrate serve bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+.env:
+	$(PYTHON) scripts/init_env.py .env
+
+migrate: install .env
+	$(PY) manage.py migrate --noinput
+
+## Install, migrate, create the demo channel (printing its key and a curl), serve on http://$(HOST):$(PORT).
+run: migrate
+	$(PY) manage.py demo_channel --host http://$(HOST):$(PORT)
+	$(VENV)/bin/uvicorn gateway.asgi:application --host $(HOST) --port $(PORT)
+
+## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set).
+test: install-dev
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

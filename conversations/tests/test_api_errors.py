@@ -1,0 +1,64 @@
+"""The one error shape for everything that is not a chat: paths, methods, content types, bodies."""
+
+import pytest
+
+from conversations.models import Message
+
+
+def test_it_answers_unknown_api_paths_with_json_404(api):
+    for path in ["/api/", "/api/nope", "/api/chat/extra", "/api"]:
+        r = api.get(path)
+        assert (r.status_code, r.json()) == (404, {"error": "Not found"}), path
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/api/chat"), ("PUT", "/api/chat"), ("DELETE", "/api/history"), ("POST", "/api/history")])
+def test_it_answers_wrong_methods_with_json_405(api, key, method, path):
+    r = api.request(method, path, headers={"X-API-Key": key})
+    assert r.status_code == 405
+    assert r.json() == {"error": f"Method {method} not allowed"}
+
+
+def test_it_refuses_a_form_body_with_415(api, key):
+    r = api.post("/api/chat", data={"message": "Hi", "session_id": "s"}, headers={"X-API-Key": key})
+    assert (r.status_code, r.json()) == (415, {"error": "Content-Type must be application/json"})
+
+
+def test_it_refuses_a_body_without_content_type_with_415(api, key):
+    r = api.post("/api/chat", content=b'{"message": "Hi", "session_id": "s"}', headers={"X-API-Key": key})
+    assert r.status_code == 415
+    assert r.json()["error"] == "Content-Type must be application/json"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"message": "Hi",}', b"", b"\xff\xfe", b'{"message": NaN, "session_id": "s"}'])
+def test_it_refuses_invalid_json_with_400(api, key, body):
+    r = api.post("/api/chat", content=body, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert isinstance(r.json()["error"], str) and r.json()["error"]
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"hello"', b"42", b"null", b"true"])
+def test_it_refuses_a_body_that_is_not_an_object(api, key, body):
+    r = api.post("/api/chat", content=body, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert (r.status_code, r.json()) == (400, {"error": "Request body must be a JSON object"})
+
+
+def test_it_refuses_an_oversized_body_with_413(api, llm, key):
+    body = b'{"message": "' + b"a" * 70_000 + b'", "session_id": "s"}'
+    r = api.post("/api/chat", content=body, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"].startswith("Request body is too large")
+    assert not Message.objects.exists()
+    assert llm.requests == []
+
+
+def test_it_refuses_deeply_nested_json(api, key):
+    body = b"[" * 30_000 + b"]" * 30_000
+    r = api.post("/api/chat", content=body, headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert "error" in r.json()
+
+
+def test_errors_are_json_even_before_authentication(api):
+    r = api.post("/api/chat", content=b"garbage", headers={"Content-Type": "text/plain"})
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"error": "Missing API key"}
