@@ -123,8 +123,13 @@ def _record(*, channel, session_id, message, received_at, completion, daily_key)
 
 
 def _thread_for_write(*, channel: Channel, session_id: str, now: datetime) -> Session:
-    """The session's current thread, or a new one when there is none or the latest expired."""
-    latest = Session.objects.filter(channel=channel, session_id=session_id).order_by("-thread").first()
+    """The session's current thread, locked, or a new one when there is none or the latest expired.
+
+    The row lock makes concurrent chats on one session store their exchanges
+    one after the other, so each user message sits next to its reply.
+    """
+    threads = Session.objects.select_for_update().filter(channel=channel, session_id=session_id)
+    latest = threads.order_by("-thread").first()
     if latest is not None and latest.expires_at > now:
         return latest
     thread = latest.thread + 1 if latest else 1
@@ -138,7 +143,7 @@ def _thread_for_write(*, channel: Channel, session_id: str, now: datetime) -> Se
                 expires_at=now + timedelta(hours=settings.SESSION_TTL_HOURS),
             )
     except IntegrityError:  # a concurrent first message created this thread first
-        return Session.objects.get(channel=channel, session_id=session_id, thread=thread)
+        return threads.get(thread=thread)
 
 
 @db_phase

@@ -1,0 +1,46 @@
+"""A client that hangs up while the provider is still thinking."""
+
+import time
+
+import httpx
+
+from conversations import limits
+from conversations.models import Message
+
+
+def _wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_a_client_that_leaves_before_the_reply_is_charged_nothing(gateway_server, api, llm, channel, key):
+    llm.latency = 1.5
+    with httpx.Client(base_url=gateway_server.url, timeout=0.3) as impatient:
+        try:
+            impatient.post("/api/chat", json={"message": "Hi", "session_id": "gone"}, headers={"X-API-Key": key})
+        except httpx.ReadTimeout:
+            pass
+    assert _wait_until(lambda: len(llm.requests) == 1)
+
+    def settled():
+        channel.refresh_from_db()
+        return channel.credits == 100 and limits.daily_used(channel) == 0
+
+    # The gateway cancels the provider call and gives back what it held.
+    assert _wait_until(settled)
+    time.sleep(1.5)  # past the provider's latency: nothing arrives late
+    assert settled()
+    assert not Message.objects.exists()
+
+
+def test_the_demo_provider_answers_labelled_when_no_upstream_key_is_set(api, key, settings):
+    settings.LLM_API_KEY = ""
+    r = api.post("/api/chat", json={"message": "Hi there", "session_id": "demo"}, headers={"X-API-Key": key})
+    assert r.status_code == 200
+    assert r.json()["reply"].startswith("[Demo reply from the built-in offline provider")
+    assert "Hi there" in r.json()["reply"]
+    assert Message.objects.get(role="assistant").model == "demo"
