@@ -1,0 +1,24 @@
+"""While chats wait on the provider they hold no database connection."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from gateway.testing.api import chat
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
+def test_chats_waiting_upstream_hold_no_pooled_connection(api, llm, channel, key):
+    llm.latency = 1.5
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(chat, api, key, f"m{i}", f"s{i}") for i in range(8)]
+        deadline = time.monotonic() + 10
+        while len(llm.requests) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(llm.requests) == 8  # all eight are now waiting on the provider
+        stats = connection.pool.get_stats()
+        checked_out = stats["pool_size"] - stats["pool_available"]
+        assert checked_out <= 1, stats  # at most the test's own connection
+        assert [f.result().status_code for f in futures] == [200] * 8
