@@ -14,6 +14,7 @@ import httpx
 from django.conf import settings
 
 from conversations.prompt import estimate_tokens
+from gateway.metrics import upstream_record
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Comp
             )
     except (httpx.HTTPError, TimeoutError) as exc:
         raise ProviderFailure(f"{type(exc).__name__} calling {url}: {_scrub(str(exc))}") from None
+    finally:
+        upstream_record(time.perf_counter() - started)
     latency_ms = int((time.perf_counter() - started) * 1000)
     if not response.is_success:
         raise ProviderFailure(f"HTTP {response.status_code} from {url}: {_scrub(response.text[:300])}")

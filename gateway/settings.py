@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request time it measures includes every other middleware.
+    "gateway.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +193,11 @@ LLM_READ_TIMEOUT = env.float("LLM_READ_TIMEOUT", default=60.0)
 LLM_TOTAL_TIMEOUT = env.float("LLM_TOTAL_TIMEOUT", default=90.0)
 LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
 NEW_CHANNEL_CREDITS = env.int("NEW_CHANNEL_CREDITS", default=100)
+
+# /metrics (Prometheus) answers a bearer METRICS_TOKEN or a client address in
+# METRICS_ALLOW_IPS (addresses or CIDRs); with neither set it is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_IPS = env.list("METRICS_ALLOW_IPS", default=[])
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,58 @@
+"""Request timing: Prometheus metrics for every request, `X-Gateway-Overhead-Ms` on API responses.
+
+First in MIDDLEWARE, so the time it measures includes every other middleware.
+"""
+
+import time
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+from gateway import metrics
+
+OVERHEAD_HEADER = "X-Gateway-Overhead-Ms"
+
+
+class RequestMetricsMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
+        endpoint, timing, started = self._start(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            metrics.IN_FLIGHT.labels(endpoint).dec()
+        return self._finish(response, endpoint, timing, started)
+
+    async def _acall(self, request):
+        endpoint, timing, started = self._start(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            metrics.IN_FLIGHT.labels(endpoint).dec()
+        return self._finish(response, endpoint, timing, started)
+
+    @staticmethod
+    def _start(request):
+        endpoint = metrics.endpoint_of(request.path)
+        metrics.IN_FLIGHT.labels(endpoint).inc()
+        return endpoint, metrics.timing_start(), time.perf_counter()
+
+    @staticmethod
+    def _finish(response, endpoint, timing, started):
+        total = time.perf_counter() - started
+        overhead = max(0.0, total - timing.upstream_seconds)
+        metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
+        metrics.LATENCY.labels(endpoint).observe(total)
+        if endpoint in ("chat", "history", "api_other"):
+            metrics.OVERHEAD.labels(endpoint).observe(overhead)
+            response[OVERHEAD_HEADER] = f"{overhead * 1000:.2f}"
+        return response
