@@ -5,6 +5,7 @@ with explicit connect/read timeouts and an overall deadline per call.
 """
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -18,6 +19,7 @@ from gateway.metrics import upstream_record
 
 logger = logging.getLogger(__name__)
 
+DEMO_TOKEN_DELAY = 0.02
 DEMO_LABEL = "[Demo reply from the built-in offline provider: set LLM_API_KEY for real AI answers.]"
 
 
@@ -41,18 +43,22 @@ def is_demo() -> bool:
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
 
 
+def _timeout() -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.LLM_CONNECT_TIMEOUT,
+        read=settings.LLM_READ_TIMEOUT,
+        write=settings.LLM_CONNECT_TIMEOUT,
+        pool=settings.LLM_CONNECT_TIMEOUT,
+    )
+
+
 def _client() -> httpx.AsyncClient:
     # httpx connections belong to the loop that opened them, so each loop gets its own client.
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
         client = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=settings.LLM_CONNECT_TIMEOUT,
-                read=settings.LLM_READ_TIMEOUT,
-                write=settings.LLM_CONNECT_TIMEOUT,
-                pool=settings.LLM_CONNECT_TIMEOUT,
-            ),
+            timeout=_timeout(),
             limits=httpx.Limits(max_connections=settings.LLM_MAX_CONNECTIONS, max_keepalive_connections=200),
         )
         _clients[loop] = client
@@ -73,7 +79,7 @@ async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Comp
     try:
         async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT):
             response = await _client().post(
-                url, json=payload, headers={"Authorization": f"Bearer {settings.LLM_API_KEY}"}
+                url, json=payload, headers={"Authorization": f"Bearer {settings.LLM_API_KEY}"}, timeout=_timeout()
             )
     except (httpx.HTTPError, TimeoutError) as exc:
         raise ProviderFailure(f"{type(exc).__name__} calling {url}: {_scrub(str(exc))}") from None
@@ -105,6 +111,86 @@ def _parse(response: httpx.Response, *, model: str, latency_ms: int) -> Completi
 
 def _count(value) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
+
+
+class CompletionStream:
+    """The provider's reply as it is generated: iterate for text deltas.
+
+    After a full iteration, `completion()` describes the whole reply. Any
+    failure (status, connection, body, deadline) raises ProviderFailure.
+    """
+
+    def __init__(self, *, model: str, messages: list[dict], max_tokens: int):
+        self.model, self.messages, self.max_tokens = model, messages, max_tokens
+        self.usage: dict = {}
+        self.reply_model = model
+        self.latency_ms = 0
+
+    def completion(self, text: str) -> Completion:
+        return Completion(
+            text=text,
+            model=self.reply_model[:64],
+            prompt_tokens=_count(self.usage.get("prompt_tokens")),
+            completion_tokens=_count(self.usage.get("completion_tokens")),
+            latency_ms=self.latency_ms,
+        )
+
+    async def __aiter__(self):
+        if is_demo():
+            demo = _demo_complete(model=self.model, messages=self.messages)
+            self.reply_model = demo.model
+            self.usage = {"prompt_tokens": demo.prompt_tokens, "completion_tokens": demo.completion_tokens}
+            for i, word in enumerate(demo.text.split(" ")):
+                if i:
+                    await asyncio.sleep(DEMO_TOKEN_DELAY)  # so a streaming demo visibly streams
+                yield word if i == 0 else " " + word
+            return
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT):
+                async for delta in self._upstream():
+                    yield delta
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise ProviderFailure(f"{type(exc).__name__} streaming from the provider: {_scrub(str(exc))}") from None
+        finally:
+            upstream_record(time.perf_counter() - started)
+            self.latency_ms = int((time.perf_counter() - started) * 1000)
+
+    async def _upstream(self):
+        url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
+        payload = {"model": self.model, "messages": self.messages, "max_tokens": self.max_tokens, "stream": True}
+        headers = {"Authorization": f"Bearer {settings.LLM_API_KEY}", "Accept": "text/event-stream"}
+        async with _client().stream("POST", url, json=payload, headers=headers, timeout=_timeout()) as response:
+            if not response.is_success:
+                body = (await response.aread())[:300].decode("utf-8", "replace")
+                raise ProviderFailure(f"HTTP {response.status_code} from {url}: {_scrub(body)}")
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue  # comments, event names, keep-alives
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                delta = self._parse_chunk(data)
+                if delta:
+                    yield delta
+        raise ProviderFailure("The provider's stream ended without [DONE]")
+
+    def _parse_chunk(self, data: str) -> str:
+        try:
+            chunk = json.loads(data)
+            choices = chunk.get("choices") or []
+            delta = (choices[0].get("delta") or {}) if choices else {}
+            text = delta.get("content") or ""
+        except (ValueError, AttributeError, IndexError, TypeError):
+            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data[:300])!r}") from None
+        if not isinstance(text, str):
+            raise ProviderFailure("Stream chunk content is not text")
+        usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage
+        if chunk.get("model"):
+            self.reply_model = str(chunk["model"])
+        return text
 
 
 def _demo_complete(*, model: str, messages: list[dict]) -> Completion:

@@ -38,6 +38,18 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class Flag(serializers.BooleanField):
+    """true or false, and nothing else ("yes", 1 and "true" are errors)."""
+
+    def __init__(self, *, name: str, **kwargs):
+        super().__init__(error_messages={"invalid": f"{name} must be true or false"}, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a typo is an error rather than silently ignored."""
 
@@ -65,6 +77,7 @@ class ChatInput(StrictSerializer):
     message = Text(name="message", max_length=MESSAGE_MAX)
     session_id = Text(name="session_id", max_length=SESSION_ID_MAX)
     metadata = MetadataInput(required=False, allow_null=True)
+    stream = Flag(name="stream", required=False, default=False)
 
     def validate(self, attrs):
         attrs["metadata"] = attrs.get("metadata") or {}

@@ -1,7 +1,8 @@
-"""The chat flow, top to bottom: limits → prompt → provider → store → spend."""
+"""The chat flow, top to bottom: limits → prompt → provider → store → spend (whole or streamed)."""
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,9 +10,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from channels_app.catalog import CatalogModel
 from channels_app.models import ApiKey, Channel
 from channels_app.services import credit_hold, credit_release
-from conversations import limits, provider, selectors
+from conversations import limits, provider, selectors, sse
 from conversations.models import FailedRequest, Message, Session
 from conversations.prompt import build_messages
 from gateway.db import db_phase
@@ -32,6 +34,35 @@ class _Admission:
     daily_key: str
 
 
+@dataclass(frozen=True)
+class PreparedChat:
+    """A chat that passed every check and holds its credit and daily slot: ready for the provider."""
+
+    channel: Channel
+    session_id: str
+    message: str
+    received_at: datetime
+    daily_key: str
+    model: CatalogModel
+    prompt: list[dict]
+
+
+async def chat_prepare(*, api_key: ApiKey, session_id: str, message: str, metadata: dict) -> PreparedChat:
+    """Limits, then a held credit, then the prompt. Raises the API's errors; holds nothing when it does."""
+    channel = api_key.channel
+    received_at = timezone.now()
+    admission = await _admit(channel=channel, session_id=session_id, now=received_at)
+    model = channel.catalog_model
+    prompt = build_messages(
+        model=model,
+        system_prompt=channel.system_prompt,
+        metadata=metadata,
+        history=admission.history,
+        message=message,
+    )
+    return PreparedChat(channel, session_id, message, received_at, admission.daily_key, model, prompt)
+
+
 async def chat_send(*, api_key: ApiKey, session_id: str, message: str, metadata: dict) -> ChatReply:
     """Answer one chat message. The caller has authenticated the key and validated the input.
 
@@ -39,40 +70,81 @@ async def chat_send(*, api_key: ApiKey, session_id: str, message: str, metadata:
     if it fails, so concurrent chats can never overspend; the user message and
     the reply are stored together, only once the reply exists.
     """
-    channel = api_key.channel
-    received_at = timezone.now()
-    admission = await _admit(channel=channel, session_id=session_id, now=received_at)
-
-    model = channel.catalog_model
-    messages = build_messages(
-        model=model,
-        system_prompt=channel.system_prompt,
-        metadata=metadata,
-        history=admission.history,
-        message=message,
-    )
+    chat = await chat_prepare(api_key=api_key, session_id=session_id, message=message, metadata=metadata)
     try:
-        completion = await provider.complete(model=model.id, messages=messages, max_tokens=model.output_reserve)
+        completion = await provider.complete(model=chat.model.id, messages=chat.prompt, max_tokens=chat.model.output_reserve)
     except BaseException as exc:  # a provider failure, or the client went away (cancellation)
-        await asyncio.shield(_release(channel=channel, daily_key=admission.daily_key))
+        await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
         if isinstance(exc, provider.ProviderFailure):
-            logger.warning("Provider call failed for channel %s: %s", channel.public_id, exc)
+            logger.warning("Provider call failed for channel %s: %s", chat.channel.public_id, exc)
             raise ProviderError() from None
         raise
 
     # Once the reply exists it is stored and paid for even if the client has gone:
     # it can fetch it from /api/history.
-    await asyncio.shield(
-        _record(
-            channel=channel,
-            session_id=session_id,
-            message=message,
-            received_at=received_at,
-            completion=completion,
-            daily_key=admission.daily_key,
-        )
-    )
+    await asyncio.shield(_record(chat=chat, completion=completion))
     return ChatReply(reply=completion.text, session_id=session_id)
+
+
+async def chat_stream(chat: PreparedChat) -> AsyncIterator[bytes]:
+    """Server-sent events for a prepared chat: `token`s as the provider writes, then `done` or `error`.
+
+    The reply is stored once, when the provider finishes. A client that leaves
+    mid-stream cancels the provider call; if it had received part of the reply,
+    that part is stored and the credit spent (it got an answer), otherwise
+    nothing is stored or spent.
+    """
+    upstream = provider.CompletionStream(model=chat.model.id, messages=chat.prompt, max_tokens=chat.model.output_reserve)
+    events: asyncio.Queue = asyncio.Queue()
+
+    async def pump():
+        try:
+            async for delta in upstream:
+                events.put_nowait(("token", delta))
+            events.put_nowait(("done", None))
+        except provider.ProviderFailure as exc:
+            events.put_nowait(("error", exc))
+        except Exception as exc:  # a bug must end the stream, not leave it beating forever
+            logger.exception("Unexpected error while streaming for channel %s", chat.channel.public_id)
+            events.put_nowait(("error", exc))
+
+    pumping = asyncio.create_task(pump())
+    parts: list[str] = []
+    settled = False
+    try:
+        while True:
+            try:
+                kind, value = await asyncio.wait_for(events.get(), timeout=settings.STREAM_HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield sse.comment()
+                continue
+            if kind == "token":
+                parts.append(value)
+                yield sse.event("token", {"delta": value})
+                continue
+            text = "".join(parts)
+            if kind == "done" and not text.strip():
+                kind, value = "error", provider.ProviderFailure("The provider streamed an empty reply")
+            settled = True
+            if kind == "error":
+                logger.warning("Provider stream failed for channel %s: %s", chat.channel.public_id, value)
+                await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
+                yield sse.event("error", {"error": ProviderError.message})
+                return
+            try:
+                await asyncio.shield(_record(chat=chat, completion=upstream.completion(text)))
+            except Exception:  # _record logged it and gave the credit back
+                yield sse.event("error", {"error": ProviderError.message})
+                return
+            yield sse.event("done", {"reply": text, "session_id": chat.session_id})
+            return
+    finally:
+        if not settled:  # the client went away mid-stream
+            pumping.cancel()
+            if parts:
+                await asyncio.shield(_record(chat=chat, completion=upstream.completion("".join(parts))))
+            else:
+                await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
 
 
 @db_phase
@@ -97,13 +169,13 @@ def _release(*, channel: Channel, daily_key: str) -> None:
 
 
 @db_phase
-def _record(*, channel, session_id, message, received_at, completion, daily_key) -> None:
+def _record(*, chat: PreparedChat, completion: provider.Completion) -> None:
     try:
         with transaction.atomic():
-            session = _thread_for_write(channel=channel, session_id=session_id, now=received_at)
+            session = _thread_for_write(channel=chat.channel, session_id=chat.session_id, now=chat.received_at)
             Message.objects.bulk_create(
                 [
-                    Message(session=session, role=Message.Role.USER, content=message, created_at=received_at),
+                    Message(session=session, role=Message.Role.USER, content=chat.message, created_at=chat.received_at),
                     Message(
                         session=session,
                         role=Message.Role.ASSISTANT,
@@ -117,8 +189,8 @@ def _record(*, channel, session_id, message, received_at, completion, daily_key)
                 ]
             )
     except BaseException:
-        logger.exception("Could not store a chat for channel %s; its credit is given back", channel.public_id)
-        _release.sync(channel=channel, daily_key=daily_key)
+        logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
+        _release.sync(channel=chat.channel, daily_key=chat.daily_key)
         raise
 
 

@@ -1,6 +1,8 @@
 
 from adrf.views import APIView
+from django.http import StreamingHttpResponse
 from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from channels_app.authentication import ApiKeyAuthentication
@@ -12,6 +14,11 @@ from gateway.errors import InvalidInput
 class ApiKeyView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     endpoint = ""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Answers and errors are always JSON, whatever Accept says; a stream is
+        # chosen by the chat view itself, not by DRF's renderers.
+        return (JSONRenderer(), JSONRenderer.media_type)
 
     async def async_dispatch(self, request, *args, **kwargs):
         response = await super().async_dispatch(request, *args, **kwargs)
@@ -34,7 +41,11 @@ class ChatView(ApiKeyView):
             raise InvalidInput("Request body must be a JSON object")
         data = ChatInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = await services.chat_send(api_key=request.auth, **data.validated_data)
+        fields = data.validated_data
+        if fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", ""):
+            chat = await services.chat_prepare(api_key=request.auth, **fields)
+            return event_stream(services.chat_stream(chat))
+        result = await services.chat_send(api_key=request.auth, **fields)
         return Response({"reply": result.reply, "session_id": result.session_id})
 
 
@@ -46,3 +57,10 @@ class HistoryView(ApiKeyView):
         data.is_valid(raise_exception=True)
         messages = await services.history_get(api_key=request.auth, **data.validated_data)
         return Response({"messages": messages})
+
+
+def event_stream(events) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response

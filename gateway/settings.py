@@ -193,6 +193,7 @@ LLM_READ_TIMEOUT = env.float("LLM_READ_TIMEOUT", default=60.0)
 LLM_TOTAL_TIMEOUT = env.float("LLM_TOTAL_TIMEOUT", default=90.0)
 LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
 NEW_CHANNEL_CREDITS = env.int("NEW_CHANNEL_CREDITS", default=100)
+STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
 
 # /metrics (Prometheus) answers a bearer METRICS_TOKEN or a client address in
 # METRICS_ALLOW_IPS (addresses or CIDRs); with neither set it is a 404.

@@ -10,3 +10,28 @@ def chat(client, key, message="Hello!", session_id="s-1", **extra):
 
 def history(client, key, session_id="s-1"):
     return client.get("/api/history", params={"session_id": session_id}, headers={"X-API-Key": key})
+
+
+def parse_sse(text: str) -> list[tuple[str, object]]:
+    """Server-sent events as (event, data) pairs; comments come back as ("comment", text)."""
+    import json
+
+    events = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        if block.startswith(":"):
+            events.append(("comment", block[1:].strip()))
+            continue
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def chat_stream(client, key, message="Hello!", session_id="s-1", **extra):
+    """POST a streaming chat; returns (response, events)."""
+    body = {"message": message, "session_id": session_id, "stream": True, **extra}
+    response = client.post("/api/chat", json=body, headers={"X-API-Key": key})
+    if response.headers["content-type"].startswith("text/event-stream"):
+        return response, parse_sse(response.text)
+    return response, None

@@ -21,6 +21,8 @@ class FakeLLM:
         self.status = 200
         self.latency = self.default_latency
         self.reply: str | None = None  # None: echo the last user message
+        self.token_delay = 0.0  # seconds between streamed chunks
+        self.cancelled = 0  # streams whose client (the gateway) went away mid-way
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -53,11 +55,45 @@ class FakeLLM:
             return await _respond_raw(send, 200, b"this is not json", b"text/plain")
         if self.mode == "no_choices":
             return await _respond(send, 200, {"id": "x", "choices": []})
+        if payload.get("stream"):
+            return await self._stream(receive, send, payload)
         return await _respond(send, 200, self.completion(payload))
 
-    def completion(self, payload: dict) -> dict:
+    def reply_text(self, payload: dict) -> str:
         last = payload["messages"][-1]["content"]
-        text = self.reply if self.reply is not None else f"Echo: {last}"
+        return self.reply if self.reply is not None else f"Echo: {last}"
+
+    async def _stream(self, receive, send, payload: dict) -> None:
+        """OpenAI-style server-sent events: one chunk per word, then [DONE]."""
+        words = self.reply_text(payload).split(" ")
+        tokens = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        # uvicorn drops writes to a closed connection silently; only receive() tells.
+        gone = asyncio.create_task(receive())
+        try:
+            for i, token in enumerate(tokens):
+                if gone.done():
+                    self.cancelled += 1
+                    return
+                if self.mode == "stream_break" and i == 2:
+                    raise ConnectionResetError("fake upstream drops the stream")
+                chunk = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"),
+                         "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}]}
+                await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
+                if self.token_delay:
+                    await asyncio.sleep(self.token_delay)
+            if self.mode == "stream_no_done":
+                await send({"type": "http.response.body", "body": b""})
+                return
+            final = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"),
+                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                     "usage": {"prompt_tokens": 11, "completion_tokens": len(tokens), "total_tokens": 11 + len(tokens)}}
+            await send({"type": "http.response.body", "body": f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode()})
+        finally:
+            gone.cancel()
+
+    def completion(self, payload: dict) -> dict:
+        text = self.reply_text(payload)
         return {
             "id": f"chatcmpl-{time.monotonic_ns()}",
             "object": "chat.completion",
