@@ -1,27 +1,11 @@
 """Shared fixtures: a real gateway on loopback, a real fake provider, owners, channels and keys."""
 
-import os
-from pathlib import Path
+import httpx
+import pytest
 
-(Path(__file__).parent / "var").mkdir(exist_ok=True)  # home of the SQLite test database
-
-# Settings are read from the environment, so the test values go in before Django loads.
-os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
-os.environ.setdefault("KEY_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-os.environ.setdefault("KEY_DIGEST_SECRET", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=")
-os.environ["ENV_FILE"] = ""  # a developer's .env must not leak into tests
-os.environ["LLM_API_KEY"] = ""  # tests choose their provider explicitly
-os.environ["LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens there
-os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"gwtest{os.getpid()}")
-
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-
-from gateway.testing.api import UPSTREAM_KEY  # noqa: E402
-from gateway.testing.fake_llm import FakeLLM  # noqa: E402
-from gateway.testing.servers import ThreadedUvicorn  # noqa: E402
-
+from gateway.testing.api import UPSTREAM_KEY
+from gateway.testing.fake_llm import FakeLLM
+from gateway.testing.servers import ThreadedUvicorn
 
 
 @pytest.fixture(scope="session")
