@@ -40,3 +40,7 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## Regenerate docs/openapi.json from the code (a test fails while they differ).
+openapi: install .env
+	$(PY) manage.py spectacular --format openapi-json --file docs/openapi.json

@@ -64,6 +64,8 @@ class StrictSerializer(serializers.Serializer):
 
 
 class MetadataInput(StrictSerializer):
+    """Optional context about the page the user is on."""
+
     default_error_messages = {"invalid": "metadata must be a JSON object"}
     label_prefix = "metadata."
 
@@ -72,6 +74,8 @@ class MetadataInput(StrictSerializer):
 
 
 class ChatInput(StrictSerializer):
+    """A user message. Unknown fields are refused."""
+
     default_error_messages = {"invalid": "Request body must be a JSON object"}
 
     message = Text(name="message", max_length=MESSAGE_MAX)

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from channels_app.authentication import ApiKeyAuthentication
 from conversations import services
+from conversations.openapi import chat_schema, history_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway.errors import InvalidInput
 
@@ -34,6 +35,7 @@ class ApiKeyView(APIView):
 class ChatView(ApiKeyView):
     endpoint = "chat"
 
+    @chat_schema
     async def post(self, request):
         if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
             raise UnsupportedMediaType(None)
@@ -52,6 +54,7 @@ class ChatView(ApiKeyView):
 class HistoryView(ApiKeyView):
     endpoint = "history"
 
+    @history_schema
     async def get(self, request):
         data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels_app",
     "conversations",
 ]
@@ -182,6 +184,27 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gateway.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The public API's OpenAPI 3 schema at /api/schema/, browsable at /api/docs/
+# with Swagger UI served from this server (the sidecar package), not a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AI Gateway API",
+    "DESCRIPTION": "Chat with a channel's AI assistant and read its conversations. "
+    "Every error is a JSON object with an `error` field.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["gateway.openapi_hooks.only_canonical_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "gateway.openapi_hooks.strict_request_bodies",
+        "gateway.openapi_hooks.add_response_headers",
+    ],
 }
 
 # Conversations and the AI provider.

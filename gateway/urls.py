@@ -2,13 +2,19 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.generic import TemplateView
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
 from conversations.views import ChatView, HistoryView
 from gateway.errors import api_not_found
 from gateway.metrics import metrics_view
 
 urlpatterns = [
-    re_path(r"^api/chat/?$", ChatView.as_view(), name="api-chat"),
-    re_path(r"^api/history/?$", HistoryView.as_view(), name="api-history"),
+    path("api/chat", ChatView.as_view(), name="api-chat"),
+    path("api/chat/", ChatView.as_view()),
+    path("api/history", HistoryView.as_view(), name="api-history"),
+    path("api/history/", HistoryView.as_view()),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),

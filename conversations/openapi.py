@@ -1,0 +1,88 @@
+"""The public API's OpenAPI description: response shapes, every status and error body, streaming."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+
+import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
+from conversations.serializers import SESSION_ID_MAX, ChatInput
+
+
+class ErrorOutput(serializers.Serializer):
+    error = serializers.CharField(help_text="What went wrong, in a sentence.")
+
+
+class ChatOutput(serializers.Serializer):
+    reply = serializers.CharField(help_text="The AI's reply; often Markdown.")
+    session_id = serializers.CharField(help_text="Echoed from the request.")
+
+
+class HistoryMessageOutput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["user", "assistant"])
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField(help_text="UTC, ISO 8601 with milliseconds, e.g. 2026-04-05T10:00:00.123Z")
+
+
+class HistoryOutput(serializers.Serializer):
+    messages = HistoryMessageOutput(many=True, help_text="The current thread, oldest first; [] when none or expired.")
+
+
+OK_DESCRIPTION = (
+    "The reply as JSON; or, streamed, server-sent events, when the body has `\"stream\": true` or the request sends "
+    "`Accept: text/event-stream`:\n\n"
+    "- `event: token` with `data: {\"delta\": \"...\"}` as the provider writes;\n"
+    "- then `event: done` with `data: {\"reply\": \"<full text>\", \"session_id\": \"...\"}`;\n"
+    "- or, if the provider fails after the stream opened, `event: error` with "
+    "`data: {\"error\": \"AI service error. Please try again.\"}`.\n\n"
+    "Lines starting with `:` are keep-alive comments. Every check (key, input, limits, credits) "
+    "answers as plain JSON with its usual status before the stream opens."
+)
+
+
+def _error(description: str, *messages: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ErrorOutput,
+        description=description,
+        examples=[OpenApiExample(m, value={"error": m}) for m in messages],
+    )
+
+
+COMMON_ERRORS = {
+    401: _error("No `X-API-Key` header, or a key that is malformed, unknown or revoked.", "Missing API key", "Invalid API key"),
+    403: _error("The channel is inactive (or, for chat, has no credits left).", "Site is inactive",
+                "This channel has no credits left. Ask the channel owner to top up its credits."),
+    429: _error("A per-minute or daily limit is reached.", "Rate limit exceeded", "Daily limit exceeded"),
+    503: _error("The limit counters are unreachable; nothing was done.", "Service temporarily unavailable. Please try again."),
+}
+
+chat_schema = extend_schema(
+    operation_id="chat",
+    summary="Send a user message, receive the AI reply",
+    description="The same `session_id` across requests keeps the conversation, sent to the model as context. "
+    "Threads live 24 hours from their first message.",
+    request=ChatInput,
+    responses={
+        (200, "application/json"): OpenApiResponse(response=ChatOutput, description=OK_DESCRIPTION),
+        (200, "text/event-stream"): OpenApiResponse(response=OpenApiTypes.STR, description=OK_DESCRIPTION),
+        400: _error("Invalid input; the message names the field.", "message is required",
+                    "message must be at most 2000 characters", "Request body must be a JSON object"),
+        **COMMON_ERRORS,
+        413: _error("The body is larger than 64 KiB.", "Request body is too large (at most 65536 bytes)"),
+        415: _error("The body is not sent as application/json.", "Content-Type must be application/json"),
+        500: _error("The AI provider failed; nothing was stored or charged.", "AI service error. Please try again."),
+    },
+)
+
+history_schema = extend_schema(
+    operation_id="history",
+    summary="The current conversation thread, oldest first",
+    parameters=[
+        OpenApiParameter("session_id", str, OpenApiParameter.QUERY, required=True,
+                         description=f"The caller's conversation id, 1–{SESSION_ID_MAX} characters."),
+    ],
+    responses={
+        200: HistoryOutput,
+        400: _error("No or an invalid session_id.", "session_id is required"),
+        **COMMON_ERRORS,
+    },
+)

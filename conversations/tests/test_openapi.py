@@ -1,0 +1,114 @@
+"""/api/schema/ and /api/docs/: a valid OpenAPI 3 document that matches what the API really answers."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+
+from gateway.testing.api import chat, chat_stream, history
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def schema(api):
+    r = api.get("/api/schema/", params={"format": "json"})
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_the_schema_is_a_valid_openapi_3_document(schema):
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {"/api/chat", "/api/history"}
+
+
+def test_it_describes_the_key_header_and_every_contract_status(schema):
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "apiKey", "in": "header", "name": "X-API-Key",
+        "description": schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"],
+    }
+    chat_op = schema["paths"]["/api/chat"]["post"]
+    assert chat_op["security"] == [{"ApiKeyAuth": []}]
+    assert set(chat_op["responses"]) >= {"200", "400", "401", "403", "413", "415", "429", "500", "503"}
+    assert set(chat_op["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
+    assert "Retry-After" in chat_op["responses"]["429"]["headers"]
+    examples = json.dumps(chat_op["responses"])
+    for message in ["Missing API key", "Invalid API key", "Site is inactive", "Rate limit exceeded",
+                    "Daily limit exceeded", "AI service error. Please try again."]:
+        assert message in examples
+    body = schema["components"]["schemas"]["ChatInputRequest"]
+    assert body["properties"]["message"]["maxLength"] == 2000
+    assert body["properties"]["session_id"]["maxLength"] == 255
+    assert body["additionalProperties"] is False
+
+
+def test_the_committed_schema_matches_the_implementation(schema):
+    """docs/openapi.json is what client generators use: regenerate it with `make openapi`."""
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert committed == schema
+
+
+class Contract:
+    """Validates real responses against the schema's description of them."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.registry = Registry().with_resource("root", Resource.opaque(schema))
+
+    def check(self, path, method, response):
+        operation = self.schema["paths"][path][method]
+        documented = operation["responses"].get(str(response.status_code))
+        assert documented is not None, f"{method.upper()} {path} answered an undocumented {response.status_code}"
+        media = response.headers["content-type"].split(";")[0]
+        assert media in documented["content"], f"{response.status_code} answered undocumented {media}"
+        if media == "application/json":
+            spec = documented["content"][media]["schema"]
+            spec = {**spec, "$ref": "root" + spec["$ref"]} if "$ref" in spec else spec
+            OAS30Validator(spec, registry=self.registry).validate(response.json())
+
+
+def test_real_round_trips_match_the_schema(schema, api, llm, channel, key):
+    contract = Contract(schema)
+    check_chat = lambda r: contract.check("/api/chat", "post", r)  # noqa: E731
+    check_history = lambda r: contract.check("/api/history", "get", r)  # noqa: E731
+
+    check_chat(chat(api, key, "Hi", metadata={"url": "https://a.example/", "title": "A"}))
+    check_chat(chat_stream(api, key, "Hi there")[0])
+    check_history(history(api, key))
+    check_history(history(api, key, "unknown"))
+    check_history(api.get("/api/history", headers={"X-API-Key": key}))
+    check_chat(api.post("/api/chat", json={"message": ""}, headers={"X-API-Key": key}))
+    check_chat(api.post("/api/chat", json={"message": "x", "session_id": "s"}))
+    check_chat(chat(api, "amgai_wrong", "x"))
+    check_chat(api.post("/api/chat", data={"message": "x"}, headers={"X-API-Key": key}))
+    check_chat(api.post("/api/chat", content=b"{" + b" " * 70_000 + b"}", headers={"X-API-Key": key, "Content-Type": "application/json"}))
+    llm.mode, llm.status = "status", 500
+    check_chat(chat(api, key))
+    channel.daily_limit = 1
+    channel.save()
+    llm.mode = "ok"
+    check_chat(chat(api, key))
+    check_chat(chat(api, key))  # 429
+    channel.credits = 0
+    channel.daily_limit = 100
+    channel.save()
+    check_chat(chat(api, key))  # 403
+    channel.is_active = False
+    channel.save()
+    check_history(history(api, key))  # 403
+
+
+def test_the_docs_page_serves_its_assets_from_this_server(api):
+    r = api.get("/api/docs/")
+    assert r.status_code == 200
+    assert "<script" in r.text
+    assert not re.search(r"""(src|href)=["']https?://""", r.text)
+    assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", r.text)
+    assert any("swagger-ui" in a for a in assets)
+    for asset in assets:
+        assert api.get(asset).status_code == 200, asset

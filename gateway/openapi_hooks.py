@@ -1,0 +1,26 @@
+"""drf-spectacular hooks that make the generated schema say exactly what the API does."""
+
+
+def only_canonical_paths(endpoints, **kwargs):
+    """The API also answers with a trailing slash; document each path once, without it."""
+    return [e for e in endpoints if not e[0].endswith("/")]
+
+
+def strict_request_bodies(result, generator, request, public):
+    """Request bodies refuse unknown fields (400), so say so: additionalProperties false."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+    return result
+
+
+def add_response_headers(result, generator, request, public):
+    """Document Retry-After on every 429."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            response = operation.get("responses", {}).get("429")
+            if response is not None:
+                response["headers"] = {
+                    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+                }
+    return result
