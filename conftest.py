@@ -83,3 +83,52 @@ def key(channel_and_key):
 def other_channel_and_key(outsider):
     return make_channel(outsider, name="Other site", credits=100)
 
+
+# --- Dashboard tests: a browser-like HTTP client for the running gateway. ---
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Test-only speed-up: MD5 instead of PBKDF2's million rounds (0.3 s per user)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def web(gateway_server, transactional_db):
+    """A logged-out browser-like client of the running gateway: keeps cookies, sends CSRF tokens."""
+    from accounts.testing import WebClient
+
+    with WebClient(base_url=gateway_server.url) as client:
+        yield client
+
+
+@pytest.fixture
+def owner_web(web, owner):
+    """`web`, logged in as `owner` (a fresh login, so keys can be revealed)."""
+    web.force_login(owner)
+    return web
+
+
+@pytest.fixture
+def outsider_web(gateway_server, outsider):
+    from accounts.testing import WebClient
+
+    with WebClient(base_url=gateway_server.url) as client:
+        client.force_login(outsider)
+        yield client
+
+
+@pytest.fixture
+def staff(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("staff@example.com", "staff@example.com", "pw-staff-123!")
+
+
+@pytest.fixture
+def staff_web(gateway_server, staff):
+    from accounts.testing import WebClient
+
+    with WebClient(base_url=gateway_server.url) as client:
+        client.force_login(staff)
+        yield client

@@ -73,3 +73,24 @@ class ApiKey(models.Model):
     def reveal(self) -> str:
         """The plaintext key, for showing to its owner. Never log the result."""
         return keys.decrypt(self.ciphertext, self.channel.public_id)
+
+
+class KeyReveal(models.Model):
+    """An audit record: who saw which key's plaintext, when and from where."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", "Revealed"
+        ROTATE = "rotate", "Issued by rotation"
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.REVEAL)
+    ip_address = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["api_key", "-created_at"], name="keyreveal_key_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.api_key.masked}"

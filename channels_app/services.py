@@ -1,6 +1,7 @@
 """Writes to channels, keys and credits."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -8,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels_app import catalog, keys
-from channels_app.models import ApiKey, Channel
+from channels_app.models import ApiKey, Channel, KeyReveal
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,54 @@ def credits_add(*, channel: Channel, amount: int) -> None:
     if amount <= 0:
         raise ValueError("amount must be positive")
     Channel.objects.filter(pk=channel.pk).update(credits=F("credits") + amount)
+
+
+# --- Dashboard writes: editing channels, rotating and revealing keys. ---
+
+ROTATION_GRACE_CHOICES = {
+    "none": timedelta(0),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+}
+
+
+def channel_update(*, channel: Channel, **fields) -> Channel:
+    """Change a channel's editable settings (name, model, prompt, limits, active switch)."""
+    editable = {"name", "model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if "model" in fields:
+        catalog.get_model(fields["model"])
+    for name, value in fields.items():
+        setattr(channel, name, value)
+    channel.full_clean()
+    channel.save(update_fields=[*fields, "updated_at"])
+    return channel
+
+
+@transaction.atomic
+def api_key_rotate(*, channel: Channel, grace: timedelta, revealed_to=None, ip_address: str = "") -> IssuedKey:
+    """Issue a new key; the channel's current keys stop working after `grace`.
+
+    Keys already inside an earlier grace period keep their (sooner) end. When the
+    new plaintext is shown to someone (`revealed_to`), that is recorded as a reveal.
+    """
+    if grace < timedelta(0):
+        raise ValueError("grace must not be negative")
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()  # one rotation at a time per channel
+    ends = timezone.now() + grace
+    channel.api_keys.filter(revoked_at__isnull=True).update(revoked_at=ends)
+    issued = api_key_issue(channel=channel)
+    if revealed_to is not None:
+        KeyReveal.objects.create(
+            api_key=issued.api_key, user=revealed_to, action=KeyReveal.Action.ROTATE, ip_address=ip_address[:64]
+        )
+    return issued
+
+
+def api_key_reveal(*, api_key: ApiKey, user, ip_address: str = "") -> str:
+    """The key's plaintext for its owner, with an audit record. Never log the result."""
+    plaintext = api_key.reveal()
+    KeyReveal.objects.create(api_key=api_key, user=user, action=KeyReveal.Action.REVEAL, ip_address=ip_address[:64])
+    return plaintext

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -60,6 +61,15 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# The dashboard's Content Security Policy (gateway.web_middleware): no inline scripts or
+# styles, nothing from other origins; see docs/dashboard.md.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,18 +83,24 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels_app",
     "conversations",
+    "accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
     # First, so the request time it measures includes every other middleware.
     "gateway.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "gateway.web_middleware.SecurityHeadersMiddleware",
+    "gateway.web_middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gateway.urls"
@@ -101,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.signup",
             ],
         },
     },
@@ -154,6 +171,31 @@ else:
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "rl:"
 
+# Accounts: owners sign up with their email (it is also their username).
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:channel-list"
+LOGOUT_REDIRECT_URL = "home"
+# Revealing or rotating a key needs a password entered this recently.
+REAUTH_WINDOW_SECONDS = env.int("REAUTH_WINDOW_SECONDS", default=15 * 60)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AI Gateway <noreply@localhost>")
+
+# Failed logins are throttled per (username, client address) by django-axes.
+# Behind N reverse proxies set TRUSTED_PROXY_COUNT=N, so the client address
+# is read from X-Forwarded-For as the proxies saw it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,6 +211,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The app serves its own static files (WhiteNoise), DEBUG or not: no CDN, no
+# separate web server. After `manage.py collectstatic` (production) they come
+# hashed and compressed from STATIC_ROOT; without it (tests, a quick local run)
+# straight from static/ and the apps' folders.
+STATIC_COLLECTED = env.bool("STATIC_COLLECTED", default=(STATIC_ROOT / "staticfiles.json").is_file())
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A chat body is at most ~2,000 characters plus metadata; anything far larger

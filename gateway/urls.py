@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -18,5 +18,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("dashboard/", include("channels_app.urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]

@@ -1,0 +1,123 @@
+"""Staff admin for channels and keys. A key appears only masked: never its plaintext, ciphertext or digest."""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from channels_app.forms import CreditTopUpForm
+from channels_app.models import ApiKey, Channel, KeyReveal
+from channels_app.services import api_key_revoke, api_key_rotate, credits_add
+
+SECRET_FIELDS = ("ciphertext", "digest")
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ("masked", "created_at", "revoked_at", "last_used_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "model", "is_active", "credits", "rate_limit_per_minute", "daily_limit", "created_at")
+    list_filter = ("is_active", "model", "created_at")
+    search_fields = ("name", "owner__email", "owner__username", "=public_id")
+    readonly_fields = ("public_id", "credits", "created_at", "updated_at")
+    raw_id_fields = ("owner",)
+    date_hierarchy = "created_at"
+    inlines = [ApiKeyInline]
+    actions = ["top_up_credits"]
+
+    def has_add_permission(self, request) -> bool:
+        # A channel needs its first key, issued by the service: owners create channels in the
+        # dashboard, staff with `manage.py create_channel`.
+        return False
+
+    @admin.action(description="Top up credits of the selected channels", permissions=["change"])
+    def top_up_credits(self, request, queryset):
+        form = CreditTopUpForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            amount = form.cleaned_data["amount"]
+            for channel in queryset:
+                credits_add(channel=channel, amount=amount)
+            self.message_user(request, f"Added {amount:,} credits to {queryset.count()} channel(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Top up credits",
+            "form": form,
+            "channels": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/channels_app/channel/credit_topup.html", context)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("masked", "channel", "status", "created_at", "revoked_at", "last_used_at")
+    list_filter = ("created_at", "revoked_at")
+    search_fields = ("channel__name", "channel__owner__email", "=public_id")
+    fields = ("masked", "public_id", "channel", "created_at", "revoked_at", "last_used_at")
+    readonly_fields = ("masked", "public_id", "channel", "created_at", "last_used_at")
+    list_select_related = ("channel",)
+    actions = ["rotate_keys", "revoke_keys"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # keys are issued by services (rotation), never typed in
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if lookup.split("__")[0] in SECRET_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="status")
+    def status(self, obj: ApiKey) -> str:
+        if obj.revoked_at is None:
+            return "active"
+        return "in grace period" if obj.is_usable() else "revoked"
+
+    @admin.action(description="Rotate: issue a new key, revoke the selected channels' current keys now", permissions=["change"])
+    def rotate_keys(self, request, queryset):
+        channels = {key.channel_id: key.channel for key in queryset.select_related("channel")}
+        for channel in channels.values():
+            # Staff never see the new plaintext, so no reveal is recorded for them.
+            issued = api_key_rotate(channel=channel, grace=timedelta(0))
+            self.message_user(
+                request,
+                f"{channel.name}: new key {issued.api_key.masked}. The owner can reveal it in the dashboard.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Revoke the selected keys now", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        count = 0
+        for key in queryset:
+            if key.is_usable():
+                api_key_revoke(api_key=key)
+                count += 1
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(KeyReveal)
+class KeyRevealAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "api_key", "action", "ip_address")
+    list_filter = ("action", "created_at")
+    search_fields = ("user__email", "api_key__channel__name")
+    list_select_related = ("user", "api_key")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

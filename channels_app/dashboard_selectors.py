@@ -1,0 +1,114 @@
+"""Reads for the owner dashboard, always scoped to the signed-in owner."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from channels_app.models import ApiKey, Channel, KeyReveal
+from conversations.models import Message
+
+
+def get_channel_for_user(request: HttpRequest, public_id) -> Channel:
+    """The signed-in owner's channel with this public id; 404 for anyone else's."""
+    if not request.user.is_authenticated:
+        raise Http404()
+    return get_object_or_404(Channel, public_id=public_id, owner=request.user)
+
+
+def get_key_for_channel(channel: Channel, public_id) -> ApiKey:
+    """A key of this channel (so of the same owner); 404 for any other."""
+    return get_object_or_404(ApiKey.objects.select_related("channel"), public_id=public_id, channel=channel)
+
+
+def _active_keys() -> Prefetch:
+    return Prefetch(
+        "api_keys",
+        queryset=ApiKey.objects.filter(revoked_at__isnull=True).order_by("-created_at", "-id"),
+        to_attr="active_keys",
+    )
+
+
+@dataclass(frozen=True)
+class ChannelCard:
+    channel: Channel
+    key: ApiKey | None
+    today_requests: int
+    last_activity: dt.datetime | None
+
+    @property
+    def today_ratio_pct(self) -> int:
+        limit = self.channel.daily_limit or 1
+        return min(100, round(100 * self.today_requests / limit))
+
+
+def _utc_midnight(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _annotated(channels: QuerySet, now: dt.datetime) -> QuerySet:
+    """Today's answered chats (the ones the daily limit counts) and the latest activity, in one query."""
+    answered = Message.objects.filter(session__channel=OuterRef("pk"), role=Message.Role.ASSISTANT)
+    return channels.prefetch_related(_active_keys()).annotate(
+        today_requests=Count(
+            "sessions__messages",
+            filter=Q(
+                sessions__messages__role=Message.Role.ASSISTANT,
+                sessions__messages__created_at__gte=_utc_midnight(now),
+            ),
+        ),
+        last_message_at=Subquery(answered.order_by("-id").values("created_at")[:1]),
+        last_key_use_at=Subquery(
+            ApiKey.objects.filter(channel=OuterRef("pk"), last_used_at__isnull=False)
+            .order_by("-last_used_at")
+            .values("last_used_at")[:1]
+        ),
+    )
+
+
+def _card(channel: Channel, now: dt.datetime) -> ChannelCard:
+    times = [t for t in (channel.last_message_at, channel.last_key_use_at) if t is not None]
+    return ChannelCard(
+        channel=channel,
+        # The key to hand out: the newest one with no end date.
+        key=channel.active_keys[0] if channel.active_keys else None,
+        today_requests=channel.today_requests,
+        last_activity=max(times) if times else None,
+    )
+
+
+def channel_cards_for_owner(owner, now: dt.datetime | None = None) -> list[ChannelCard]:
+    now = now or timezone.now()
+    channels = _annotated(Channel.objects.filter(owner=owner).order_by("-created_at", "-id"), now)
+    return [_card(c, now) for c in channels]
+
+
+def channel_card(channel: Channel, now: dt.datetime | None = None) -> ChannelCard:
+    now = now or timezone.now()
+    return _card(_annotated(Channel.objects.filter(pk=channel.pk), now).get(), now)
+
+
+def channel_keys(channel: Channel) -> list[ApiKey]:
+    """All of the channel's keys, newest first, with how often each was revealed."""
+    return list(
+        channel.api_keys.annotate(reveal_count=Count("reveals"), last_revealed_at=Max("reveals__created_at")).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def key_reveals(channel: Channel, limit: int = 20) -> list[KeyReveal]:
+    """The latest reveals of the channel's keys: who, when, which key."""
+    return list(
+        KeyReveal.objects.filter(api_key__channel=channel).select_related("api_key", "user").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def card_key(channel: Channel) -> ApiKey | None:
+    """The key to hand out: the newest one with no end date."""
+    return channel.api_keys.filter(revoked_at__isnull=True).order_by("-created_at", "-id").first()

@@ -1,0 +1,93 @@
+"""Owner dashboard: revealing, rotating and revoking a channel's keys.
+
+Revealing and rotating show a key's plaintext, so both need a recent password
+entry (accounts.reauth) and both leave a KeyReveal record. Responses that
+carry plaintext are never cached.
+"""
+
+from axes.helpers import get_client_ip_address
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import reauth
+from channels_app import dashboard_selectors as selectors
+from channels_app.forms import RotateKeyForm
+from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _reauth_url(request: HttpRequest, channel) -> str:
+    back = reverse("dashboard:channel-detail", kwargs={"public_id": channel.public_id})
+    return f"{reverse('confirm-password')}?{urlencode({'next': back})}"
+
+
+def _ask_for_password(request: HttpRequest, channel) -> HttpResponse:
+    url = _reauth_url(request, channel)
+    if _wants_json(request):
+        return JsonResponse({"error": "Confirm your password first.", "reauth_url": url}, status=403)
+    messages.info(request, "For your security, confirm your password to see a key.")
+    return redirect(url)
+
+
+@never_cache
+@login_required
+@require_POST
+def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    api_key = selectors.get_key_for_channel(channel, key_id)
+    if not api_key.is_usable():
+        return JsonResponse({"error": "This key is revoked."}, status=410) if _wants_json(request) else redirect(
+            "dashboard:channel-detail", public_id=channel.public_id
+        )
+    if not reauth.is_recent(request):
+        return _ask_for_password(request, channel)
+    plaintext = api_key_reveal(api_key=api_key, user=request.user, ip_address=get_client_ip_address(request) or "")
+    if _wants_json(request):
+        return JsonResponse({"key": plaintext, "masked": api_key.masked})
+    return render(request, "channels/key_shown.html", {"channel": channel, "api_key": api_key, "plaintext": plaintext})
+
+
+@never_cache
+@login_required
+@require_POST
+def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    form = RotateKeyForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("grace", []):
+            messages.error(request, error)
+        return redirect("dashboard:channel-detail", public_id=channel.public_id)
+    if not reauth.is_recent(request):
+        return _ask_for_password(request, channel)
+    old_key = selectors.card_key(channel)
+    issued = api_key_rotate(
+        channel=channel,
+        grace=form.grace_period,
+        revealed_to=request.user,
+        ip_address=get_client_ip_address(request) or "",
+    )
+    old_key = selectors.get_key_for_channel(channel, old_key.public_id) if old_key else None
+    context = {"channel": channel, "api_key": issued.api_key, "plaintext": issued.plaintext, "old_key": old_key, "rotated": True}
+    return render(request, "channels/key_shown.html", context)
+
+
+@login_required
+@require_POST
+def key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    api_key = selectors.get_key_for_channel(channel, key_id)
+    if api_key.is_usable():
+        api_key_revoke(api_key=api_key)
+        messages.success(request, f"Key {api_key.masked} is revoked: requests with it now get 401.")
+    else:
+        messages.info(request, f"Key {api_key.masked} was already revoked.")
+    return redirect("dashboard:channel-detail", public_id=channel.public_id)

@@ -1,0 +1,25 @@
+"""The owner dashboard, under /dashboard/. Channels and keys are addressed by public UUIDs."""
+
+from django.urls import path
+
+from channels_app import key_views, views
+from conversations import dashboard as conversation_views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.channel_list, name="channel-list"),
+    path("channels/new/", views.channel_new, name="channel-new"),
+    path("channels/<uuid:public_id>/", views.channel_detail, name="channel-detail"),
+    path("channels/<uuid:public_id>/edit/", views.channel_edit, name="channel-edit"),
+    path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
+    path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
+    path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
+    path("channels/<uuid:public_id>/conversations/", conversation_views.session_list, name="session-list"),
+    path(
+        "channels/<uuid:public_id>/conversations/<int:thread>/<path:session_id>",
+        conversation_views.transcript,
+        name="transcript",
+    ),
+    path("channels/<uuid:public_id>/usage/", conversation_views.usage_page, name="usage"),
+]

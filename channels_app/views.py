@@ -1,0 +1,59 @@
+"""Owner dashboard: the channels page, creating, viewing and editing a channel."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import reauth
+from channels_app import catalog, dashboard_selectors as selectors
+from channels_app.forms import ChannelForm, RotateKeyForm
+from channels_app.services import channel_create, channel_update
+
+
+@login_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    cards = selectors.channel_cards_for_owner(request.user)
+    return render(request, "channels/list.html", {"cards": cards})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_new(request: HttpRequest) -> HttpResponse:
+    form = ChannelForm(request.POST or None, initial={"model": catalog.DEFAULT_MODEL_ID})
+    if request.method == "POST" and form.is_valid():
+        channel, _issued = channel_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"“{channel.name}” is ready, with its first API key. Reveal it below to copy it.")
+        return redirect("dashboard:channel-detail", public_id=channel.public_id)
+    return render(request, "channels/form.html", {"form": form, "creating": True})
+
+
+@login_required
+def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    context = {
+        "channel": channel,
+        "card": selectors.channel_card(channel),
+        "keys": selectors.channel_keys(channel),
+        "reveals": selectors.key_reveals(channel),
+        "rotate_form": RotateKeyForm(),
+        "recent_login": reauth.is_recent(request),
+        "tab": "overview",
+    }
+    return render(request, "channels/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    form = ChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        if changed:
+            channel_update(channel=channel, **changed)
+        messages.success(request, "Channel settings saved." if changed else "Nothing changed.")
+        return redirect("dashboard:channel-detail", public_id=channel.public_id)
+    channel.refresh_from_db()  # the form's validation wrote its input onto the instance
+    return render(request, "channels/form.html", {"form": form, "channel": channel, "creating": False, "tab": "settings"})

@@ -1,0 +1,175 @@
+"""Server-rendered SVG bar charts: geometry computed here, drawn by conversations/_chart.html.
+
+No JavaScript and no inline styles: bars carry CSS classes, so the charts pass
+the Content Security Policy and print the same everywhere.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from conversations.usage import DayUsage
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 26
+PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    css: str  # a class from static/css/app.css (.s-answered, .s-failed, ...)
+    value: Callable[[DayUsage], int | None]
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: str
+    y: str
+    width: str
+    height: str
+    css: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    tooltip: str
+    rects: list[Rect]
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: str
+    y: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    total: str
+    series: list[Series]
+    bars: list[Bar]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    empty: bool
+    width: int = WIDTH
+    height: int = HEIGHT
+    plot_left: int = LEFT
+    plot_right: int = WIDTH - RIGHT
+    center_x: int = LEFT + PLOT_W // 2
+    center_y: int = TOP + PLOT_H // 2
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def nice_ceiling(value: float) -> int:
+    """The smallest of 1, 2, 5 × 10^k at or above `value` (at least 1)."""
+    if value <= 1:
+        return 1
+    exponent = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * exponent >= value:
+            return int(step * exponent)
+    return int(10 * exponent)  # pragma: no cover
+
+
+def short_number(value: int) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if value >= 1000:
+        return f"{value / 1000:.1f}k".replace(".0k", "k")
+    return str(value)
+
+
+def stacked_bars(
+    *, chart_id: str, title: str, days: Sequence[DayUsage], series: list[Series], unit: str = "", total: str = ""
+) -> Chart:
+    """One bar per day, its series stacked bottom-up in the order given."""
+    totals = [sum(s.value(d) or 0 for s in series) for d in days]
+    top = nice_ceiling(max(totals, default=0))
+    slot = PLOT_W / max(len(days), 1)
+    bar_w = max(slot * 0.72, 1)
+    bars = []
+    for i, day in enumerate(days):
+        x = LEFT + i * slot + (slot - bar_w) / 2
+        base = TOP + PLOT_H
+        rects = []
+        parts = []
+        for s in series:
+            value = s.value(day)
+            parts.append(f"{s.label} {'–' if value is None else f'{value:,}{unit}'}")
+            if not value:
+                continue
+            h = PLOT_H * value / top
+            base -= h
+            rects.append(Rect(_f(x), _f(base), _f(bar_w), _f(h), s.css))
+        bars.append(Bar(tooltip=f"{day.day:%a %b %-d}: " + ", ".join(parts), rects=rects))
+    y_ticks = [
+        Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - fraction)), label=short_number(round(top * fraction)) + unit)
+        for fraction in (0, 0.5, 1)
+    ]
+    x_ticks = [
+        Tick(x=_f(LEFT + i * slot + slot / 2), y=str(HEIGHT - 8), label=f"{day.day:%b %-d}")
+        for i, day in enumerate(days)
+        if (len(days) - 1 - i) % 7 == 0
+    ]
+    return Chart(
+        id=chart_id,
+        title=title,
+        total=total,
+        series=series,
+        bars=bars,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        empty=not any(totals),
+    )
+
+
+def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
+    """The usage page's four charts: requests, tokens, failed requests, median latency."""
+    return [
+        stacked_bars(
+            chart_id="requests",
+            title="Requests per day",
+            days=days,
+            total=f"{sum(d.requests for d in days):,} in 30 days",
+            series=[
+                Series("answered", "s-answered", lambda d: d.answered),
+                Series("failed", "s-failed", lambda d: d.failed),
+            ],
+        ),
+        stacked_bars(
+            chart_id="tokens",
+            title="Tokens per day",
+            days=days,
+            total=f"{sum(d.tokens for d in days):,} in 30 days",
+            series=[
+                Series("prompt", "s-prompt", lambda d: d.prompt_tokens),
+                Series("completion", "s-completion", lambda d: d.completion_tokens),
+            ],
+        ),
+        stacked_bars(
+            chart_id="failed",
+            title="Failed requests per day",
+            days=days,
+            total=f"{sum(d.failed for d in days):,} in 30 days",
+            series=[
+                Series("rate limits (429)", "s-limited", lambda d: d.limited),
+                Series("refused (4xx)", "s-refused", lambda d: d.refused),
+                Series("provider errors (5xx)", "s-errors", lambda d: d.errors),
+            ],
+        ),
+        stacked_bars(
+            chart_id="latency",
+            title="Median upstream latency",
+            days=days,
+            unit=" ms",
+            series=[Series("median", "s-latency", lambda d: d.median_latency_ms)],
+        ),
+    ]

@@ -1,0 +1,53 @@
+"""Owner dashboard pages of one channel: its conversations, a transcript, its usage."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from channels_app.dashboard_selectors import get_channel_for_user
+from conversations import charts, transcripts, usage
+from conversations.rendering import render_markdown
+
+MAX_SEARCH_LENGTH = 255
+
+
+@login_required
+def session_list(request: HttpRequest, public_id) -> HttpResponse:
+    channel = get_channel_for_user(request, public_id)
+    search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    page = transcripts.sessions_page(channel=channel, search=search, page=request.GET.get("page"))
+    context = {"channel": channel, "page": page, "search": search, "now": timezone.now(), "tab": "conversations"}
+    return render(request, "conversations/sessions.html", context)
+
+
+@login_required
+def transcript(request: HttpRequest, public_id, thread: int, session_id: str) -> HttpResponse:
+    channel = get_channel_for_user(request, public_id)
+    session = transcripts.get_thread_for_channel(channel=channel, session_id=session_id, thread=thread)
+    messages = [
+        {"message": m, "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None}
+        for m in transcripts.thread_transcript(session)
+    ]
+    context = {
+        "channel": channel,
+        "session": session,
+        "expired": transcripts.is_expired(session),
+        "messages": messages,
+        "tab": "conversations",
+    }
+    return render(request, "conversations/transcript.html", context)
+
+
+@login_required
+def usage_page(request: HttpRequest, public_id) -> HttpResponse:
+    channel = get_channel_for_user(request, public_id)
+    result = usage.channel_usage(channel=channel)
+    context = {
+        "channel": channel,
+        "usage": result,
+        "summary": result.summary,
+        "charts": charts.usage_charts(result.days),
+        "tab": "usage",
+    }
+    return render(request, "conversations/usage.html", context)

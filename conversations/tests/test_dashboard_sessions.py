@@ -1,0 +1,79 @@
+"""/dashboard/channels/<id>/conversations/: sessions newest first, search, pages, expired marks."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conversations.models import Message, Session
+from conversations.transcripts import SESSIONS_PER_PAGE
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+def _session(channel, session_id, *, started_minutes_ago=0, thread=1, expired=False):
+    started = timezone.now() - timedelta(minutes=started_minutes_ago)
+    expires = timezone.now() - timedelta(minutes=1) if expired else started + timedelta(hours=24)
+    session = Session.objects.create(
+        channel=channel, session_id=session_id, thread=thread, started_at=started, expires_at=expires
+    )
+    Message.objects.create(session=session, role="user", content="hi", created_at=started)
+    return session
+
+
+def _url(channel):
+    return f"/dashboard/channels/{channel.public_id}/conversations/"
+
+
+def test_it_lists_sessions_newest_first(owner_web, channel):
+    _session(channel, "sess-early", started_minutes_ago=30)
+    _session(channel, "sess-late", started_minutes_ago=1)
+    page = owner_web.get(_url(channel)).text
+    assert page.index("sess-late") < page.index("sess-early")
+    assert f"/dashboard/channels/{channel.public_id}/conversations/1/sess-late" in page
+
+
+def test_it_marks_expired_threads(owner_web, channel):
+    _session(channel, "gone", expired=True)
+    _session(channel, "gone", thread=2)
+    page = owner_web.get(_url(channel)).text
+    assert "Expired" in page and "Live" in page
+    assert "#1" in page and "#2" in page
+
+
+def test_it_searches_by_session_id(owner_web, channel):
+    _session(channel, "user-abc-123")
+    _session(channel, "user-xyz-789")
+    page = owner_web.get(_url(channel), params={"q": "ABC"}).text
+    assert "user-abc-123" in page and "user-xyz-789" not in page
+
+
+def test_it_says_when_a_search_finds_nothing(owner_web, channel):
+    _session(channel, "one")
+    assert "No session matches" in owner_web.get(_url(channel), params={"q": "nothing"}).text
+
+
+def test_it_paginates(owner_web, channel):
+    for i in range(SESSIONS_PER_PAGE + 3):
+        _session(channel, f"sess-{i:03d}", started_minutes_ago=i)
+    first = owner_web.get(_url(channel)).text
+    second = owner_web.get(_url(channel), params={"page": "2"}).text
+    assert "sess-000" in first and f"sess-{SESSIONS_PER_PAGE + 2:03d}" not in first
+    assert f"sess-{SESSIONS_PER_PAGE + 2:03d}" in second and "sess-000" not in second
+    assert "Page 2 of 2" in second
+    assert "Page 2 of 2" in owner_web.get(_url(channel), params={"page": "99"}).text
+
+
+def test_it_shows_an_empty_state(owner_web, channel):
+    assert "No conversations yet" in owner_web.get(_url(channel)).text
+
+
+def test_it_never_lists_another_channels_sessions(owner_web, channel, other_channel_and_key):
+    _session(other_channel_and_key[0], "their-session")
+    assert "their-session" not in owner_web.get(_url(channel)).text
+
+
+def test_it_is_a_404_for_another_owner(outsider_web, channel):
+    _session(channel, "private")
+    r = outsider_web.get(_url(channel))
+    assert r.status_code == 404 and "private" not in r.text

@@ -1,0 +1,94 @@
+// AI Gateway dashboard: key reveal and copy. Plain JavaScript, loaded from /static/ (the CSP allows no inline scripts).
+"use strict";
+
+(function () {
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function flash(box, text) {
+    var note = box.querySelector("[data-copied]");
+    if (!note) return;
+    note.textContent = text;
+    note.hidden = false;
+    window.setTimeout(function () { note.hidden = true; }, 2500);
+  }
+
+  function writeClipboard(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.appendChild(area);
+      area.select();
+      var ok = document.execCommand("copy");
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    });
+  }
+
+  // Ask the server for the key's plaintext. It answers 403 with a reauth_url when the
+  // password was last entered too long ago; then the browser goes there and comes back.
+  function reveal(box) {
+    if (box.dataset.revealed === "1") {
+      return Promise.resolve(box.querySelector("[data-key-text]").textContent);
+    }
+    var form = box.querySelector("form[data-reveal]");
+    return fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(form) }
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (response.status === 403 && data.reauth_url) {
+          window.location.assign(data.reauth_url);
+          throw new Error("reauth");
+        }
+        if (!response.ok) {
+          throw new Error(data.error || "Could not reveal the key.");
+        }
+        var text = box.querySelector("[data-key-text]");
+        text.textContent = data.key;
+        text.classList.add("revealed");
+        box.dataset.revealed = "1";
+        form.querySelector("button").textContent = "Hide";
+        return data.key;
+      });
+    });
+  }
+
+  function hide(box) {
+    var text = box.querySelector("[data-key-text]");
+    text.textContent = box.dataset.masked;
+    text.classList.remove("revealed");
+    box.dataset.revealed = "0";
+    box.querySelector("form[data-reveal] button").textContent = "Reveal";
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("form[data-reveal]")) {
+      event.preventDefault();
+      var box = form.closest("[data-keybox]");
+      if (box.dataset.revealed === "1") { hide(box); return; }
+      reveal(box).catch(function (err) { if (err.message !== "reauth") { flash(box, err.message); } });
+    } else if (form.matches("form[data-confirm]")) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var box = button.closest("[data-keybox]");
+    reveal(box)
+      .then(writeClipboard)
+      .then(function () { flash(box, "Copied!"); })
+      .catch(function (err) { if (err.message !== "reauth") { flash(box, "Copy failed: select the key and copy it."); } });
+  });
+})();
