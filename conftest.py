@@ -29,9 +29,13 @@ def fake_llm_server():
 @pytest.fixture
 def llm(fake_llm_server, settings):
     """The gateway talks to a real OpenAI-compatible server on loopback for this test."""
+    from conversations.resilience import reset_breakers
+
     fake_llm_server.app.reset()
+    reset_breakers()
     settings.LLM_BASE_URL = f"{fake_llm_server.url}/v1"
     settings.LLM_API_KEY = UPSTREAM_KEY
+    settings.LLM_RETRY_BACKOFF_BASE = 0.01  # test-only speed-up: retries wait milliseconds, not seconds
     return fake_llm_server.app
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
+from conversations import resilience
 from conversations.prompt import estimate_tokens
+from conversations.resilience import ProviderFailure
 from gateway.metrics import upstream_record
 
 logger = logging.getLogger(__name__)
@@ -30,10 +32,6 @@ class Completion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: int
-
-
-class ProviderFailure(Exception):
-    """The provider gave no usable reply. The message is for logs: never the upstream key."""
 
 
 def is_demo() -> bool:
@@ -70,24 +68,37 @@ def _scrub(text: str) -> str:
     return text.replace(key, "[upstream key]") if key else text
 
 
+def _request(payload: dict, *, stream: bool) -> httpx.Request:
+    url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
+    headers = {"Authorization": f"Bearer {settings.LLM_API_KEY}"}
+    if stream:
+        headers["Accept"] = "text/event-stream"
+    return _client().build_request("POST", url, json=payload, headers=headers, timeout=_timeout())
+
+
 async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Completion:
     if is_demo():
         return _demo_complete(model=model, messages=messages)
-    url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
     payload = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": False}
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT):
-            response = await _client().post(
-                url, json=payload, headers={"Authorization": f"Bearer {settings.LLM_API_KEY}"}, timeout=_timeout()
-            )
-    except (httpx.HTTPError, TimeoutError) as exc:
-        raise ProviderFailure(f"{type(exc).__name__} calling {url}: {_scrub(str(exc))}") from None
+        async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
+            response = await resilience.send(_client(), _request(payload, stream=False), deadline=deadline.when())
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        resilience.breaker_for(settings.LLM_BASE_URL).failed()
+        raise ProviderFailure(f"No complete answer within {settings.LLM_TOTAL_TIMEOUT}s") from None
+    except httpx.HTTPError as exc:  # a read error or timeout while the body arrived
+        resilience.breaker_for(settings.LLM_BASE_URL).failed()
+        raise ProviderFailure(f"{type(exc).__name__} reading the provider's answer: {_scrub(str(exc))}") from None
+    except ProviderFailure as exc:
+        raise ProviderFailure(_scrub(str(exc))) from None
     finally:
         upstream_record(time.perf_counter() - started)
     latency_ms = int((time.perf_counter() - started) * 1000)
-    if not response.is_success:
-        raise ProviderFailure(f"HTTP {response.status_code} from {url}: {_scrub(response.text[:300])}")
     return _parse(response, model=model, latency_ms=latency_ms)
 
 
@@ -147,23 +158,25 @@ class CompletionStream:
             return
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT):
-                async for delta in self._upstream():
+            async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
+                async for delta in self._upstream(deadline.when()):
                     yield delta
-        except (httpx.HTTPError, TimeoutError) as exc:
+        except TimeoutError:
+            resilience.breaker_for(settings.LLM_BASE_URL).failed()
+            raise ProviderFailure(f"No complete stream within {settings.LLM_TOTAL_TIMEOUT}s") from None
+        except httpx.HTTPError as exc:
+            resilience.breaker_for(settings.LLM_BASE_URL).failed()
             raise ProviderFailure(f"{type(exc).__name__} streaming from the provider: {_scrub(str(exc))}") from None
+        except ProviderFailure as exc:
+            raise ProviderFailure(_scrub(str(exc))) from None
         finally:
             upstream_record(time.perf_counter() - started)
             self.latency_ms = int((time.perf_counter() - started) * 1000)
 
-    async def _upstream(self):
-        url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
+    async def _upstream(self, deadline: float):
         payload = {"model": self.model, "messages": self.messages, "max_tokens": self.max_tokens, "stream": True}
-        headers = {"Authorization": f"Bearer {settings.LLM_API_KEY}", "Accept": "text/event-stream"}
-        async with _client().stream("POST", url, json=payload, headers=headers, timeout=_timeout()) as response:
-            if not response.is_success:
-                body = (await response.aread())[:300].decode("utf-8", "replace")
-                raise ProviderFailure(f"HTTP {response.status_code} from {url}: {_scrub(body)}")
+        response = await resilience.send(_client(), _request(payload, stream=True), deadline=deadline)
+        try:
             async for line in response.aiter_lines():
                 if not line.startswith("data:"):
                     continue  # comments, event names, keep-alives
@@ -173,6 +186,8 @@ class CompletionStream:
                 delta = self._parse_chunk(data)
                 if delta:
                     yield delta
+        finally:
+            await response.aclose()
         raise ProviderFailure("The provider's stream ended without [DONE]")
 
     def _parse_chunk(self, data: str) -> str:

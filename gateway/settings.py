@@ -272,6 +272,13 @@ LLM_CONNECT_TIMEOUT = env.float("LLM_CONNECT_TIMEOUT", default=5.0)
 LLM_READ_TIMEOUT = env.float("LLM_READ_TIMEOUT", default=60.0)
 LLM_TOTAL_TIMEOUT = env.float("LLM_TOTAL_TIMEOUT", default=90.0)
 LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
+# Retries (connect errors, 408, 429, 5xx) and the circuit breaker: conversations/resilience.py.
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+LLM_RETRY_BACKOFF_BASE = env.float("LLM_RETRY_BACKOFF_BASE", default=0.25)
+LLM_RETRY_BACKOFF_CAP = env.float("LLM_RETRY_BACKOFF_CAP", default=4.0)
+LLM_RETRY_AFTER_CAP = env.float("LLM_RETRY_AFTER_CAP", default=10.0)
+LLM_BREAKER_THRESHOLD = env.int("LLM_BREAKER_THRESHOLD", default=5)
+LLM_BREAKER_COOLDOWN = env.float("LLM_BREAKER_COOLDOWN", default=30.0)
 NEW_CHANNEL_CREDITS = env.int("NEW_CHANNEL_CREDITS", default=100)
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
 

@@ -23,6 +23,8 @@ class FakeLLM:
         self.reply: str | None = None  # None: echo the last user message
         self.token_delay = 0.0  # seconds between streamed chunks
         self.cancelled = 0  # streams whose client (the gateway) went away mid-way
+        self.fail_first = 0  # answer the first N requests with `status` (and Retry-After), then normally
+        self.retry_after: str | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -38,12 +40,16 @@ class FakeLLM:
             payload = json.loads(body or b"{}")
         except ValueError:
             payload = None
-        self.requests.append({"path": scope["path"], "headers": headers, "json": payload})
+        self.requests.append({"path": scope["path"], "headers": headers, "json": payload, "at": time.monotonic()})
         if self.latency:
             await asyncio.sleep(self.latency)
 
         if scope["path"] != "/v1/chat/completions" or scope["method"] != "POST":
             return await _respond(send, 404, {"error": {"message": "not found"}})
+        if self.fail_first:
+            self.fail_first -= 1
+            extra = [(b"retry-after", self.retry_after.encode())] if self.retry_after else []
+            return await _respond(send, self.status, {"error": {"message": "try later"}}, extra)
         if self.mode == "hang":
             await asyncio.sleep(3600)
         if self.mode == "reset":
@@ -104,16 +110,16 @@ class FakeLLM:
         }
 
 
-async def _respond(send, status: int, body: dict) -> None:
-    await _respond_raw(send, status, json.dumps(body).encode(), b"application/json")
+async def _respond(send, status: int, body: dict, headers: list | None = None) -> None:
+    await _respond_raw(send, status, json.dumps(body).encode(), b"application/json", headers)
 
 
-async def _respond_raw(send, status: int, body: bytes, content_type: bytes) -> None:
+async def _respond_raw(send, status: int, body: bytes, content_type: bytes, headers: list | None = None) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())] + (headers or []),
         }
     )
     await send({"type": "http.response.body", "body": body})

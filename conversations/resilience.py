@@ -1,0 +1,136 @@
+"""Calling the provider through faults: bounded retries with capped, jittered backoff, and a
+circuit breaker per upstream, so a dead provider fails fast and recovers by itself.
+
+Retried: connection failures (nothing reached the provider) and 408, 429, 5xx answers.
+Never retried: read timeouts and malformed bodies (the provider may have done the
+work), and other 4xx (retrying cannot help). Every retry stays inside the call's
+overall deadline; a Retry-After is honoured up to LLM_RETRY_AFTER_CAP seconds.
+"""
+
+import asyncio
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+
+class ProviderFailure(Exception):
+    """The provider gave no usable reply. The message is for logs: never the upstream key."""
+
+
+RETRYABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in (408, 429) or 500 <= status <= 599
+
+
+@dataclass
+class Breaker:
+    """Opens after LLM_BREAKER_THRESHOLD failed calls in a row; after LLM_BREAKER_COOLDOWN
+    seconds lets one probe through, which closes it on success or reopens it on failure."""
+
+    failures: int = 0
+    opened_at: float | None = None
+    probing: bool = False
+
+    def allow(self) -> bool:
+        if self.opened_at is None:
+            return True
+        if time.monotonic() - self.opened_at < settings.LLM_BREAKER_COOLDOWN or self.probing:
+            return False
+        self.probing = True
+        return True
+
+    def succeeded(self) -> None:
+        self.failures, self.opened_at, self.probing = 0, None, False
+
+    def failed(self) -> None:
+        self.failures += 1
+        self.probing = False
+        if self.opened_at is not None or self.failures >= settings.LLM_BREAKER_THRESHOLD:
+            self.opened_at = time.monotonic()
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        return "open" if time.monotonic() - self.opened_at < settings.LLM_BREAKER_COOLDOWN else "half-open"
+
+
+_breakers: dict[str, Breaker] = {}
+
+
+def breaker_for(base_url: str) -> Breaker:
+    """One breaker per upstream and process."""
+    return _breakers.setdefault(base_url, Breaker())
+
+
+def reset_breakers() -> None:
+    _breakers.clear()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def backoff(attempt: int, response: httpx.Response | None = None) -> float:
+    """Full jitter over a capped exponential, or the provider's Retry-After (capped)."""
+    ceiling = min(settings.LLM_RETRY_BACKOFF_CAP, settings.LLM_RETRY_BACKOFF_BASE * 2**attempt)
+    delay = random.uniform(0, ceiling)
+    asked = _retry_after(response) if response is not None else None
+    if asked is not None:
+        delay = min(asked, settings.LLM_RETRY_AFTER_CAP)
+    return delay
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request, *, deadline: float) -> httpx.Response:
+    """Send `request` (streamed: the caller reads and closes the body) with retries.
+
+    Returns a 2xx response or raises ProviderFailure. `deadline` is on the
+    event loop's clock; no retry is started that could not finish before it.
+    """
+    breaker = breaker_for(settings.LLM_BASE_URL)
+    if not breaker.allow():
+        raise ProviderFailure(f"Circuit open for {settings.LLM_BASE_URL}: failing fast")
+    loop = asyncio.get_running_loop()
+    attempt = 0
+    while True:
+        response = None
+        try:
+            response = await client.send(request, stream=True)
+        except RETRYABLE_ERRORS as exc:
+            cause = f"{type(exc).__name__}: {exc}"
+        except httpx.HTTPError as exc:
+            breaker.failed()
+            raise ProviderFailure(f"{type(exc).__name__} calling the provider: {exc}") from None
+        else:
+            if response.is_success:
+                breaker.succeeded()
+                return response
+            body = (await response.aread())[:300].decode("utf-8", "replace")
+            await response.aclose()
+            cause = f"HTTP {response.status_code}: {body}"
+            if not is_retryable_status(response.status_code):
+                breaker.failed()
+                raise ProviderFailure(cause)
+        delay = backoff(attempt, response)
+        attempt += 1
+        if attempt > settings.LLM_MAX_RETRIES or loop.time() + delay >= deadline:
+            breaker.failed()
+            raise ProviderFailure(f"{cause} (after {attempt} attempt{'s' if attempt > 1 else ''})")
+        await asyncio.sleep(delay)
