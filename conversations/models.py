@@ -78,3 +78,22 @@ class FailedRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a channel sent with a chat, and the answer it got.
+
+    `response` is null while the first request is still running.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the validated request
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -61,12 +61,23 @@ chat_schema = extend_schema(
     description="The same `session_id` across requests keeps the conversation, sent to the model as context. "
     "Threads live 24 hours from their first message.",
     request=ChatInput,
+    parameters=[
+        OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+            description="1–255 visible ASCII characters. Repeating a request with the same key and the same body "
+            "within 24 hours returns the first answer (with `Idempotent-Replayed: true`) without a second "
+            "provider call or charge. Not for streaming requests.",
+        ),
+    ],
     responses={
         (200, "application/json"): OpenApiResponse(response=ChatOutput, description=OK_DESCRIPTION),
         (200, "text/event-stream"): OpenApiResponse(response=OpenApiTypes.STR, description=OK_DESCRIPTION),
         400: _error("Invalid input; the message names the field.", "message is required",
                     "message must be at most 2000 characters", "Request body must be a JSON object"),
         **COMMON_ERRORS,
+        409: _error("The Idempotency-Key was used with a different body, or its first request is still running.",
+                    "This Idempotency-Key was already used with a different request",
+                    "A request with this Idempotency-Key is still in progress"),
         413: _error("The body is larger than 64 KiB.", "Request body is too large (at most 65536 bytes)"),
         415: _error("The body is not sent as application/json.", "Content-Type must be application/json"),
         500: _error("The AI provider failed; nothing was stored or charged.", "AI service error. Please try again."),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from channels_app.catalog import CatalogModel
 from channels_app.models import ApiKey, Channel
 from channels_app.services import credit_hold, credit_release
-from conversations import limits, provider, selectors, sse
+from conversations import idempotency, limits, provider, selectors, sse
 from conversations.models import FailedRequest, Message, Session
 from conversations.prompt import build_messages
 from gateway.db import db_phase
@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 class ChatReply:
     reply: str
     session_id: str
+    replayed: bool = False  # the stored answer to an earlier request with the same Idempotency-Key
+
+    def to_dict(self) -> dict:
+        return {"reply": self.reply, "session_id": self.session_id}
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,24 @@ async def chat_prepare(*, api_key: ApiKey, session_id: str, message: str, metada
     return PreparedChat(channel, session_id, message, received_at, admission.daily_key, model, prompt)
 
 
-async def chat_send(*, api_key: ApiKey, session_id: str, message: str, metadata: dict) -> ChatReply:
+async def chat_send_once(
+    *, api_key: ApiKey, idempotency_key: str, session_id: str, message: str, metadata: dict
+) -> ChatReply:
+    """chat_send, at most once per Idempotency-Key: a repeat gets the stored answer."""
+    fields = {"session_id": session_id, "message": message, "metadata": metadata}
+    outcome = await idempotency.begin(channel=api_key.channel, key=idempotency_key, fingerprint=idempotency.fingerprint(fields))
+    if outcome.replay is not None:
+        return ChatReply(replayed=True, **outcome.replay)
+    try:
+        return await chat_send(api_key=api_key, idempotency_claim=outcome.claim_id, **fields)
+    except BaseException:
+        await asyncio.shield(idempotency.abandon(outcome.claim_id))
+        raise
+
+
+async def chat_send(
+    *, api_key: ApiKey, session_id: str, message: str, metadata: dict, idempotency_claim: int | None = None
+) -> ChatReply:
     """Answer one chat message. The caller has authenticated the key and validated the input.
 
     A credit and a daily slot are held before the provider call and given back
@@ -82,8 +103,9 @@ async def chat_send(*, api_key: ApiKey, session_id: str, message: str, metadata:
 
     # Once the reply exists it is stored and paid for even if the client has gone:
     # it can fetch it from /api/history.
-    await asyncio.shield(_record(chat=chat, completion=completion))
-    return ChatReply(reply=completion.text, session_id=session_id)
+    reply = ChatReply(reply=completion.text, session_id=session_id)
+    await asyncio.shield(_record(chat=chat, completion=completion, idempotency_claim=idempotency_claim, answer=reply))
+    return reply
 
 
 async def chat_stream(chat: PreparedChat) -> AsyncIterator[bytes]:
@@ -169,7 +191,9 @@ def _release(*, channel: Channel, daily_key: str) -> None:
 
 
 @db_phase
-def _record(*, chat: PreparedChat, completion: provider.Completion) -> None:
+def _record(
+    *, chat: PreparedChat, completion: provider.Completion, idempotency_claim: int | None = None, answer: ChatReply | None = None
+) -> None:
     try:
         with transaction.atomic():
             session = _thread_for_write(channel=chat.channel, session_id=chat.session_id, now=chat.received_at)
@@ -188,6 +212,8 @@ def _record(*, chat: PreparedChat, completion: provider.Completion) -> None:
                     ),
                 ]
             )
+            if idempotency_claim is not None:
+                idempotency.complete(idempotency_claim, answer.to_dict())
     except BaseException:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
         _release.sync(channel=chat.channel, daily_key=chat.daily_key)

@@ -6,7 +6,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from channels_app.authentication import ApiKeyAuthentication
-from conversations import services
+from conversations import idempotency, services
 from conversations.openapi import chat_schema, history_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway.errors import InvalidInput
@@ -44,11 +44,20 @@ class ChatView(ApiKeyView):
         data = ChatInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        if fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", ""):
+        stream = fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", "")
+        once = request.headers.get("Idempotency-Key")
+        if once is not None and not idempotency.is_valid_key(once):
+            raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        if stream:
+            if once is not None:
+                raise InvalidInput("Idempotency-Key is not supported with streaming; send it without \"stream\"")
             chat = await services.chat_prepare(api_key=request.auth, **fields)
             return event_stream(services.chat_stream(chat))
-        result = await services.chat_send(api_key=request.auth, **fields)
-        return Response({"reply": result.reply, "session_id": result.session_id})
+        if once is not None:
+            result = await services.chat_send_once(api_key=request.auth, idempotency_key=once, **fields)
+        else:
+            result = await services.chat_send(api_key=request.auth, **fields)
+        return Response(result.to_dict(), headers={"Idempotent-Replayed": "true"} if result.replayed else None)
 
 
 class HistoryView(ApiKeyView):
