@@ -44,3 +44,8 @@ clean:
 ## Regenerate docs/openapi.json from the code (a test fails while they differ).
 openapi: install .env
 	$(PY) manage.py spectacular --format openapi-json --file docs/openapi.json
+
+## Save a PNG of each dashboard page under docs/screenshots/ (real pages in Debian's chromium: apt-get install chromium).
+.PHONY: screenshots
+screenshots: install-dev
+	SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider e2e/test_screenshots.py

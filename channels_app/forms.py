@@ -19,9 +19,10 @@ class ModelPicker(forms.RadioSelect):
         return context
 
 
-def _limit_field(label: str, ceiling: int, unit: str, help_text: str) -> forms.IntegerField:
+def _limit_field(label: str, ceiling: int, unit: str, help_text: str, initial: int) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
+        initial=initial,
         min_value=1,
         max_value=ceiling,
         help_text=help_text,
@@ -40,12 +41,14 @@ class ChannelForm(forms.ModelForm):
         MAX_PER_MINUTE,
         "request a minute",
         "Requests over this in one minute get 429 “Rate limit exceeded”.",
+        initial=Channel._meta.get_field("rate_limit_per_minute").default,
     )
     daily_limit = _limit_field(
         "Chats per day",
         MAX_PER_DAY,
         "chat a day",
         "Answered chats per UTC day; more get 429 “Daily limit exceeded”.",
+        initial=Channel._meta.get_field("daily_limit").default,
     )
 
     class Meta:

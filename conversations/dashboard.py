@@ -25,7 +25,7 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
 def transcript(request: HttpRequest, public_id, thread: int, session_id: str) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     session = transcripts.get_thread_for_channel(channel=channel, session_id=session_id, thread=thread)
-    messages = [
+    transcript = [
         {"message": m, "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None}
         for m in transcripts.thread_transcript(session)
     ]
@@ -33,7 +33,7 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str) ->
         "channel": channel,
         "session": session,
         "expired": transcripts.is_expired(session),
-        "messages": messages,
+        "transcript": transcript,
         "tab": "conversations",
     }
     return render(request, "conversations/transcript.html", context)

@@ -26,6 +26,7 @@ def test_it_shows_the_catalog_as_the_contract_does(owner_web):
     for cell in ("<td>128K</td>", "<td>8K</td>", "<td>32K</td>", "<td>4K</td>"):
         assert cell in r.text
     assert 'value="llama-3.3-70b-versatile" id="id_model_0" checked' in r.text
+    assert 'name="rate_limit_per_minute" value="60"' in r.text and 'name="daily_limit" value="1000"' in r.text
 
 
 def test_it_creates_the_channel_with_its_first_key(owner_web, owner):

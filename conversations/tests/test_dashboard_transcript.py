@@ -48,6 +48,7 @@ def test_it_renders_replies_as_markdown_and_user_messages_as_text(owner_web, cha
     assert "<strong>Hello</strong>" in page and "<code>code</code>" in page and "<li>one</li>" in page
     assert "Hi *there* &lt;b&gt;you&lt;/b&gt;" in page
     assert "11 + 7 tokens" in page and "321 ms" in page and "Live" in page
+    assert page.count("Hi *there*") == 1 and "flash-item" not in page  # no clash with flash messages
 
 
 def test_it_renders_hostile_replies_inert(owner_web, channel):

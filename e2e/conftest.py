@@ -1,0 +1,97 @@
+"""Browser tests: Debian's chromium driven by Playwright for Python, against the real gateway over HTTP.
+
+Needs `apt-get install chromium` (CI's .ci/run does it). Never `playwright install`:
+the browser comes from Debian, through `executable_path`.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+# plain synchronous code all the same (the server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(fast_password_hashing):
+    pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"no browser at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """What a page did that a test may forbid: console errors (CSP violations among them),
+    script errors, alert/prompt dialogs (a script that ran), and requests to other origins."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.console_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.foreign_requests: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("dialog", self._dialog)
+        page.on("request", self._request)
+
+    def _console(self, message) -> None:
+        # A 4xx answer the page expects (the reveal's "confirm your password first") is not a fault.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.console_errors.append(message.text)
+
+    def _dialog(self, dialog) -> None:
+        # The app asks confirm() before revoking a key; anything else (an alert() from a
+        # reply, say) is a script that should never have run.
+        if dialog.type == "confirm":
+            dialog.accept()
+            return
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def _request(self, request) -> None:
+        if not request.url.startswith((self.origin, "data:", "blob:", "about:")):
+            self.foreign_requests.append(request.url)
+
+
+@pytest.fixture
+def browser_context(browser, gateway_server, transactional_db):
+    context = browser.new_context(base_url=gateway_server.url, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway_server.url)
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context, gateway_server):
+    page = browser_context.new_page()
+    page.watch = Watch(gateway_server.url)
+    page.watch.attach(page)
+    return page

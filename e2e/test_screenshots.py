@@ -1,0 +1,117 @@
+"""`make screenshots`: a PNG of each page under docs/screenshots/, from a real browser.
+
+Skipped in the normal suite; SCREENSHOTS=1 runs it. The data is made through the
+real API (chats, a 429) plus backdated rows, so the usage charts have 30 days to show.
+"""
+
+import os
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.testing import WebClient  # noqa: F401  (documents where force_login lives)
+from channels_app.services import api_key_rotate, credits_add
+from conftest import make_channel
+from conversations.models import FailedRequest, Message, Session
+from gateway.testing.api import chat
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not os.environ.get("SCREENSHOTS"), reason="set SCREENSHOTS=1 (make screenshots)")
+
+REPLY = """Happy to help! Here is what we have **in stock**:
+
+| Mug | Colour | Price |
+|---|---|---|
+| Classic | blue | €12 |
+| Travel | black | €18 |
+
+Order with `ORDER-10` for 10% off, or see [the shop](https://shop.example/mugs).
+<img src=x onerror=alert(1)> ![](https://evil.example/t.png)"""
+
+
+def _history(channel, days=30):
+    rng = random.Random(7)
+    now = timezone.now()
+    for back in range(days - 1, 0, -1):
+        day = now - timedelta(days=back)
+        session = Session.objects.create(
+            channel=channel, session_id=f"visitor-{back:02d}", started_at=day, expires_at=day + timedelta(hours=24)
+        )
+        answered = rng.randint(4, 14) + (days - back) // 3
+        rows = []
+        for i in range(answered):
+            at = day + timedelta(minutes=i)
+            rows.append(Message(session=session, role="user", content=f"Question {i}", created_at=at))
+            rows.append(
+                Message(
+                    session=session,
+                    role="assistant",
+                    content=f"Answer {i}",
+                    created_at=at,
+                    model=channel.model,
+                    prompt_tokens=rng.randint(120, 400),
+                    completion_tokens=rng.randint(40, 220),
+                    latency_ms=rng.randint(350, 900),
+                )
+            )
+        Message.objects.bulk_create(rows)
+        for status in rng.choices([429, 429, 403, 500], k=rng.randint(0, 3)):
+            failure = FailedRequest.objects.create(channel=channel, endpoint="chat", status=status, error="x")
+            FailedRequest.objects.filter(pk=failure.pk).update(created_at=day)
+
+
+def _shot(page, name):
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def test_screenshots(page, browser_context, api, llm, owner, staff):
+    channel, issued = make_channel(owner, name="Mug shop", credits=1000, system_prompt="You sell mugs.")
+    make_channel(owner, name="Docs assistant", model="mixtral-8x7b-32768", credits=40, daily_limit=200)
+    make_channel(owner, name="Old landing page", model="gemma2-9b-it", is_active=False)
+    credits_add(channel=channel, amount=500)
+    _history(channel)
+    llm.reply = REPLY
+    assert chat(api, issued.plaintext, "Which mugs do you have?", session_id="visitor-today").status_code == 200
+    llm.reply = None
+    chat(api, issued.plaintext, "And do you ship abroad?", session_id="visitor-today")
+    api_key_rotate(channel=channel, grace=timedelta(hours=24), revealed_to=owner, ip_address="203.0.113.7")
+
+    page.goto("/")
+    _shot(page, "home")
+    page.goto("/accounts/signup/")
+    _shot(page, "signup")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("owner@example.com")
+    page.get_by_label("Password").fill("pw-owner-123!")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")
+    _shot(page, "channels")
+    base = f"/dashboard/channels/{channel.public_id}"
+    page.goto(f"{base}/")
+    page.locator("#keys").get_by_role("button", name="Reveal").click()
+    page.locator("#keys [data-key-text].revealed").wait_for()
+    _shot(page, "channel")
+    page.goto("/dashboard/channels/new/")
+    _shot(page, "channel-create")
+    page.goto(f"{base}/conversations/")
+    _shot(page, "conversations")
+    page.goto(f"{base}/conversations/1/visitor-today")
+    _shot(page, "transcript")
+    page.goto(f"{base}/usage/")
+    _shot(page, "usage")
+
+    browser_context.clear_cookies()
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("staff@example.com")
+    page.get_by_label("Password").fill("pw-staff-123!")
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/channels_app/channel/")
+    _shot(page, "admin-channels")
+    page.goto("/admin/channels_app/apikey/")
+    _shot(page, "admin-keys")
+    assert page.watch.dialogs == [] and page.watch.foreign_requests == []
