@@ -1,11 +1,10 @@
 """The public API's OpenAPI description: response shapes, every status and error body, streaming."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
-from conversations.serializers import SESSION_ID_MAX, ChatInput
+from conversations.serializers import ChatInput, HistoryInput
 
 
 class ErrorOutput(serializers.Serializer):
@@ -26,6 +25,16 @@ class HistoryMessageOutput(serializers.Serializer):
 class HistoryOutput(serializers.Serializer):
     messages = HistoryMessageOutput(many=True, help_text="The current thread, oldest first; [] when none or expired.")
 
+
+# One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id"} for done, {"error"} for error.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "done", "error"]},
+        "data": {"type": "string", "description": "JSON: see the response description."},
+    },
+    "required": ["event", "data"],
+}
 
 OK_DESCRIPTION = (
     "The reply as JSON; or, streamed, server-sent events, when the body has `\"stream\": true` or the request sends "
@@ -63,15 +72,18 @@ chat_schema = extend_schema(
     request=ChatInput,
     parameters=[
         OpenApiParameter(
-            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+            "Idempotency-Key",
+            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"},
+            OpenApiParameter.HEADER,
+            required=False,
             description="1–255 visible ASCII characters. Repeating a request with the same key and the same body "
             "within 24 hours returns the first answer (with `Idempotent-Replayed: true`) without a second "
-            "provider call or charge. Not for streaming requests.",
+            "provider call or charge (a streamed repeat gets the stored reply as one token, then done).",
         ),
     ],
     responses={
         (200, "application/json"): OpenApiResponse(response=ChatOutput, description=OK_DESCRIPTION),
-        (200, "text/event-stream"): OpenApiResponse(response=OpenApiTypes.STR, description=OK_DESCRIPTION),
+        (200, "text/event-stream"): OpenApiResponse(response=SSE_EVENT, description=OK_DESCRIPTION),
         400: _error("Invalid input; the message names the field.", "message is required",
                     "message must be at most 2000 characters", "Request body must be a JSON object"),
         **COMMON_ERRORS,
@@ -87,10 +99,7 @@ chat_schema = extend_schema(
 history_schema = extend_schema(
     operation_id="history",
     summary="The current conversation thread, oldest first",
-    parameters=[
-        OpenApiParameter("session_id", str, OpenApiParameter.QUERY, required=True,
-                         description=f"The caller's conversation id, 1–{SESSION_ID_MAX} characters."),
-    ],
+    parameters=[HistoryInput],
     responses={
         200: HistoryOutput,
         400: _error("No or an invalid session_id.", "session_id is required"),

@@ -1,5 +1,6 @@
 """Input shapes of the public API. The first problem becomes one readable message."""
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 MESSAGE_MAX = 2000
@@ -22,6 +23,10 @@ class Text(serializers.CharField):
             "nul": f"{name} must not contain NUL characters",
             "encoding": f"{name} must be valid Unicode text",
         }
+        # Never fails (to_internal_value already refused such text with a clearer
+        # message); it puts the same rule into the OpenAPI schema as a pattern.
+        pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*\S[^\x00]*$"
+        kwargs["validators"] = [RegexValidator(pattern)]
         super().__init__(max_length=max_length, error_messages=messages, **kwargs)
 
     def to_internal_value(self, data):
@@ -89,4 +94,6 @@ class ChatInput(StrictSerializer):
 
 
 class HistoryInput(serializers.Serializer):
+    """The query of GET /api/history."""
+
     session_id = Text(name="session_id", max_length=SESSION_ID_MAX)

@@ -108,7 +108,38 @@ async def chat_send(
     return reply
 
 
-async def chat_stream(chat: PreparedChat) -> AsyncIterator[bytes]:
+async def chat_stream_start(
+    *, api_key: ApiKey, idempotency_key: str | None, session_id: str, message: str, metadata: dict
+) -> tuple[AsyncIterator[bytes], bool]:
+    """Run every check now (raising the API's errors as usual), then hand back the event stream.
+
+    The flag says the stream replays the stored answer of an earlier request
+    with the same Idempotency-Key.
+    """
+    fields = {"session_id": session_id, "message": message, "metadata": metadata}
+    claim = None
+    if idempotency_key is not None:
+        outcome = await idempotency.begin(
+            channel=api_key.channel, key=idempotency_key, fingerprint=idempotency.fingerprint(fields)
+        )
+        if outcome.replay is not None:
+            return _replay(outcome.replay), True
+        claim = outcome.claim_id
+    try:
+        chat = await chat_prepare(api_key=api_key, **fields)
+    except BaseException:
+        if claim is not None:
+            await asyncio.shield(idempotency.abandon(claim))
+        raise
+    return chat_stream(chat, idempotency_claim=claim), False
+
+
+async def _replay(answer: dict) -> AsyncIterator[bytes]:
+    yield sse.event("token", {"delta": answer["reply"]})
+    yield sse.event("done", answer)
+
+
+async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) -> AsyncIterator[bytes]:
     """Server-sent events for a prepared chat: `token`s as the provider writes, then `done` or `error`.
 
     The reply is stored once, when the provider finishes. A client that leaves
@@ -150,23 +181,41 @@ async def chat_stream(chat: PreparedChat) -> AsyncIterator[bytes]:
             settled = True
             if kind == "error":
                 logger.warning("Provider stream failed for channel %s: %s", chat.channel.public_id, value)
-                await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
+                await asyncio.shield(_give_back(chat, idempotency_claim))
                 yield sse.event("error", {"error": ProviderError.message})
                 return
+            answer = ChatReply(reply=text, session_id=chat.session_id)
             try:
-                await asyncio.shield(_record(chat=chat, completion=upstream.completion(text)))
+                await asyncio.shield(
+                    _record(chat=chat, completion=upstream.completion(text), idempotency_claim=idempotency_claim, answer=answer)
+                )
             except Exception:  # _record logged it and gave the credit back
                 yield sse.event("error", {"error": ProviderError.message})
                 return
-            yield sse.event("done", {"reply": text, "session_id": chat.session_id})
+            yield sse.event("done", answer.to_dict())
             return
     finally:
         if not settled:  # the client went away mid-stream
             pumping.cancel()
             if parts:
-                await asyncio.shield(_record(chat=chat, completion=upstream.completion("".join(parts))))
+                partial = ChatReply(reply="".join(parts), session_id=chat.session_id)
+                await asyncio.shield(
+                    _record(
+                        chat=chat,
+                        completion=upstream.completion(partial.reply),
+                        idempotency_claim=idempotency_claim,
+                        answer=partial,
+                    )
+                )
             else:
-                await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
+                await asyncio.shield(_give_back(chat, idempotency_claim))
+
+
+async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
+    """Undo what a chat held: its credit, its daily slot, its Idempotency-Key."""
+    await _release(channel=chat.channel, daily_key=chat.daily_key)
+    if idempotency_claim is not None:
+        await idempotency.abandon(idempotency_claim)
 
 
 @db_phase

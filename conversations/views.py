@@ -49,15 +49,13 @@ class ChatView(ApiKeyView):
         if once is not None and not idempotency.is_valid_key(once):
             raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
         if stream:
-            if once is not None:
-                raise InvalidInput("Idempotency-Key is not supported with streaming; send it without \"stream\"")
-            chat = await services.chat_prepare(api_key=request.auth, **fields)
-            return event_stream(services.chat_stream(chat))
+            events, replayed = await services.chat_stream_start(api_key=request.auth, idempotency_key=once, **fields)
+            return event_stream(events, replayed=replayed)
         if once is not None:
             result = await services.chat_send_once(api_key=request.auth, idempotency_key=once, **fields)
         else:
             result = await services.chat_send(api_key=request.auth, **fields)
-        return Response(result.to_dict(), headers={"Idempotent-Replayed": "true"} if result.replayed else None)
+        return Response(result.to_dict(), headers=REPLAYED if result.replayed else None)
 
 
 class HistoryView(ApiKeyView):
@@ -71,8 +69,11 @@ class HistoryView(ApiKeyView):
         return Response({"messages": messages})
 
 
-def event_stream(events) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def event_stream(events, *, replayed: bool = False) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8", headers=REPLAYED if replayed else None)
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response

@@ -87,10 +87,32 @@ def test_keys_belong_to_one_channel(api, llm, key, other_channel_and_key):
     assert r.json()["reply"] == "Echo: theirs"
 
 
-def test_it_refuses_a_bad_key_or_a_stream(api, llm, key):
+def test_it_refuses_a_bad_key(api, llm, key):
     for bad in [b"", b"x" * 256, "caf\u00e9".encode()]:
         r = api.post("/api/chat", json=BODY, headers={"X-API-Key": key, "Idempotency-Key": bad})
         assert (r.status_code, r.json()) == (400, {"error": "Idempotency-Key must be 1 to 255 visible ASCII characters"}), bad
-    r = post(api, key, {**BODY, "stream": True})
-    assert r.status_code == 400 and "streaming" in r.json()["error"]
     assert llm.requests == []
+
+
+def test_a_streamed_chat_is_charged_once_and_replays_as_a_stream(api, llm, channel, key):
+    from gateway.testing.api import parse_sse
+
+    first = post(api, key, {**BODY, "stream": True})
+    assert parse_sse(first.text)[-1] == ("done", {"reply": "Echo: Charge me once", "session_id": "idem"})
+    again = post(api, key, {**BODY, "stream": True})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert parse_sse(again.text) == [("token", {"delta": "Echo: Charge me once"}), ("done", {"reply": "Echo: Charge me once", "session_id": "idem"})]
+    # streaming is how the answer is delivered, not a different request: a plain repeat gets it as JSON
+    plain = post(api, key)
+    assert (plain.json(), plain.headers["Idempotent-Replayed"]) == ({"reply": "Echo: Charge me once", "session_id": "idem"}, "true")
+    assert len(llm.requests) == 1
+    channel.refresh_from_db()
+    assert channel.credits == 99
+
+
+def test_a_failed_stream_gives_the_key_back(api, llm, channel, key):
+    llm.mode = "stream_break"
+    post(api, key, {**BODY, "stream": True})
+    assert not IdempotencyKey.objects.exists()
+    channel.refresh_from_db()
+    assert channel.credits == 100
