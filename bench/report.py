@@ -1,0 +1,144 @@
+"""Turn the raw wrk phases into the figures of issue 4, a table, and the harness's own sanity checks."""
+
+TARGETS = {
+    "overhead_p50_c1_ms": 3.0,
+    "sustained_rps": 400.0,
+    "slow_p99_overhead_ms": 100.0,
+}
+
+
+def _ms(us: float) -> float:
+    return round(us / 1000, 2)
+
+
+def _pair(phases: dict, c: int) -> dict:
+    direct, gw = phases[f"direct_c{c}"], phases[f"gateway_c{c}"]
+    d, g = direct["latency_us"], gw["latency_us"]
+    return {
+        "connections": c,
+        "direct_p50_ms": _ms(d["p50"]), "direct_p99_ms": _ms(d["p99"]),
+        "gateway_p50_ms": _ms(g["p50"]), "gateway_p99_ms": _ms(g["p99"]),
+        # The issue's definition: response time through the gateway minus the mock's own.
+        "overhead_p50_ms": _ms(g["p50"] - d["p50"]), "overhead_p99_ms": _ms(g["p99"] - d["p99"]),
+        # What the gateway itself reports in X-Gateway-Overhead-Ms (excludes the HTTP server and the network).
+        "server_overhead_p50_ms": gw["server_overhead_ms"]["p50"], "server_overhead_p99_ms": gw["server_overhead_ms"]["p99"],
+        "direct_rps": round(direct["rps"], 1), "gateway_rps": round(gw["rps"], 1),
+        "gateway_success_rate": gw["success_rate"],
+    }
+
+
+def summarize(results: dict, args) -> dict:
+    phases = results["phases"]
+    small, wide = 1, (8 if args.smoke else 64)
+    gw_phases = {k: v for k, v in phases.items() if k.startswith("gateway_c")}
+    clean = [(v["rps"], v["connections"]) for v in gw_phases.values() if v["all_ok"]]
+    best_rps, best_c = max(clean) if clean else (0.0, None)
+    slow_key = f"gateway_slow_c{args.slow_connections}"
+    slow, slow_direct = phases[slow_key], phases[f"direct_slow_c{args.slow_connections}"]
+    summary = {
+        "c1": _pair(phases, small),
+        f"c{wide}": _pair(phases, wide),
+        "throughput": {
+            "best_rps_all_ok": round(best_rps, 1),
+            "at_connections": best_c,
+            "sweep": {v["connections"]: {"rps": round(v["rps"], 1), "success_rate": v["success_rate"]}
+                      for v in sorted(gw_phases.values(), key=lambda v: v["connections"])},
+            "direct_rps_c64": round(phases[f"direct_c{wide}"]["rps"], 1),
+        },
+        "slow": {
+            "upstream_latency_ms": args.slow_latency_ms,
+            "connections": args.slow_connections,
+            "max_in_flight_seen": results.get("slow_max_in_flight_seen"),
+            "gateway_requests": slow["requests"],
+            "direct_requests": slow_direct["requests"],
+            # wrk counts neither requests still waiting when the phase ends nor ones never sent, so a
+            # stalled gateway can show 100% success on few answers: compare with what the mock alone served.
+            "completed_vs_direct": round(slow["ok"] / slow_direct["requests"], 3) if slow_direct["requests"] else 0.0,
+            "gateway_success_rate": slow["success_rate"],
+            "gateway_errors": slow["errors"],
+            "gateway_statuses": slow["statuses"],
+            "gateway_rps": round(slow["rps"], 1),
+            "direct_success_rate": slow_direct["success_rate"],
+            "direct_p50_ms": _ms(slow_direct["latency_us"]["p50"]),
+            "direct_p99_ms": _ms(slow_direct["latency_us"]["p99"]),
+            "gateway_p50_ms": _ms(slow["latency_us"]["p50"]),
+            "gateway_p99_ms": _ms(slow["latency_us"]["p99"]),
+            "overhead_p50_ms": _ms(slow["latency_us"]["p50"] - slow_direct["latency_us"]["p50"]),
+            "overhead_p99_ms": _ms(slow["latency_us"]["p99"] - slow_direct["latency_us"]["p99"]),
+            "server_overhead_p99_ms": slow["server_overhead_ms"]["p99"],
+        },
+        "memory": results.get("memory", {}),
+    }
+    if not args.smoke:
+        c1, s = summary["c1"], summary["slow"]
+        summary["targets"] = {
+            "overhead p50 <= 3 ms at c=1": c1["overhead_p50_ms"] <= TARGETS["overhead_p50_c1_ms"],
+            ">= 400 req/s at 100% success": best_rps >= TARGETS["sustained_rps"],
+            "1000 in flight, 2 s upstream: zero errors": s["gateway_success_rate"] == 1.0 and s["completed_vs_direct"] >= 0.95,
+            "1000 in flight, 2 s upstream: p99 overhead < 100 ms": s["overhead_p99_ms"] < TARGETS["slow_p99_overhead_ms"],
+        }
+    return summary
+
+
+def _f(x) -> str:
+    return "-" if x is None else (f"{x:.2f}" if isinstance(x, float) else str(x))
+
+
+def table(summary: dict, results: dict) -> str:
+    m, cfg = results["machine"], results["config"]
+    lines = [
+        "",
+        f"AI Gateway bench ({results['label']}{', smoke' if results['smoke'] else ''}) — {m['nproc']} cores, {m['cpu']}, "
+        f"{m['memory_gib']} GiB; {cfg['workers']} workers, {cfg['server']['loop']}/{cfg['server']['http']}, "
+        f"{cfg['database']} + {cfg['cache']}",
+        "",
+        f"| {'figure':<48} | {'direct mock':>12} | {'via gateway':>12} | {'overhead':>10} | {'X-Gateway-Overhead-Ms':>21} |",
+        f"|{'-' * 50}|{'-' * 14}|{'-' * 14}|{'-' * 12}|{'-' * 23}|",
+    ]
+
+    def row(name, direct, gw, over, server):
+        lines.append(f"| {name:<48} | {_f(direct):>12} | {_f(gw):>12} | {_f(over):>10} | {_f(server):>21} |")
+
+    for key in [k for k in summary if k.startswith("c") and k[1:].isdigit()]:
+        p = summary[key]
+        for q in ("p50", "p99"):
+            row(f"latency {q}, c={p['connections']}, 0 ms mock (ms)", p[f"direct_{q}_ms"], p[f"gateway_{q}_ms"],
+                p[f"overhead_{q}_ms"], p[f"server_overhead_{q}_ms"])
+    t = summary["throughput"]
+    row(f"req/s, 100% success (best at c={t['at_connections']}), 0 ms", t["direct_rps_c64"], t["best_rps_all_ok"], None, None)
+    s = summary["slow"]
+    row(f"{s['connections']} conns, {s['upstream_latency_ms']:g} ms mock: success rate",
+        f"{s['direct_success_rate']:.2%}", f"{s['gateway_success_rate']:.2%}", None, None)
+    row(f"{s['connections']} conns, {s['upstream_latency_ms']:g} ms mock: p50 (ms)",
+        s["direct_p50_ms"], s["gateway_p50_ms"], s["overhead_p50_ms"], None)
+    row(f"{s['connections']} conns, {s['upstream_latency_ms']:g} ms mock: p99 (ms)",
+        s["direct_p99_ms"], s["gateway_p99_ms"], s["overhead_p99_ms"], s["server_overhead_p99_ms"])
+    row(f"{s['connections']} conns: chats answered (mock alone = 100%)", s["direct_requests"], s["gateway_requests"],
+        f"{s['completed_vs_direct']:.1%}", None)
+    row(f"{s['connections']} conns: req/s; most chats in flight seen", None, s["gateway_rps"], None, s["max_in_flight_seen"])
+    mem = summary["memory"]
+    row("peak RSS, MiB (mock process | gateway, all)", mem.get("mock_peak_rss_mib"),
+        mem.get("gateway_peak_rss_mib_sum_of_processes"), None, None)
+    lines.append("")
+    lines.append("sweep (connections: req/s, success): " + ", ".join(
+        f"{c}: {v['rps']} ({v['success_rate']:.2%})" for c, v in t["sweep"].items()))
+    if s["gateway_success_rate"] < 1:
+        lines.append(f"slow phase errors: {s['gateway_errors']}, statuses: {s['gateway_statuses']}")
+    for name, met in summary.get("targets", {}).items():
+        lines.append(f"target {name}: {'met' if met else 'MISSED'}")
+    return "\n".join(lines)
+
+
+def harness_problems(results: dict) -> list[str]:
+    """What says the harness (not the gateway's speed) is broken. The smoke run also wants every request answered."""
+    problems = []
+    for name, phase in results["phases"].items():
+        if phase["requests"] == 0:
+            problems.append(f"{name}: no request completed")
+        if name.startswith("gateway") and phase["server_overhead_ms"]["n"] == 0:
+            problems.append(f"{name}: no response carried X-Gateway-Overhead-Ms")
+        if (results["smoke"] or name == "gateway_c1") and not phase["all_ok"]:
+            problems.append(f"{name}: not every request succeeded ({phase['statuses']}, {phase['errors']})")
+    if not results.get("metrics_scrape_ok"):
+        problems.append("/metrics did not answer the bench's token")
+    return problems

@@ -1,0 +1,290 @@
+"""`make bench`: load-test the production setup against a local mock upstream.
+
+Starts, on loopback only: the mock upstream (FakeLLM under uvicorn, its own
+process), the gateway (`uvicorn gateway.asgi:application --workers <cores>`)
+on PostgreSQL and Redis with a generated environment, then drives both with
+wrk: every gateway figure has its direct-to-mock baseline from the same run.
+Prints a table and writes bench/results/<time>.json (and latest.json).
+
+    python -m bench.run            # the full run, a few minutes
+    python -m bench.run --smoke    # a few seconds; fails if the harness breaks
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import procs, report
+from bench.procs import PY, ROOT
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny counts and seconds, for CI")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: one per core)")
+    p.add_argument("--channels", type=int, default=200)
+    p.add_argument("--sessions", type=int, default=10, help="sessions per channel")
+    p.add_argument("--seconds", type=float, default=10, help="length of each 0 ms phase")
+    p.add_argument("--slow-seconds", type=float, default=20, help="length of each slow-upstream phase")
+    p.add_argument("--slow-latency-ms", type=float, default=2000)
+    p.add_argument("--slow-connections", type=int, default=1000)
+    p.add_argument("--sweep", default="16,32,64,128", help="concurrencies tried for the highest req/s")
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"))
+    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
+    p.add_argument("--pool-max", type=int, default=20, help="DATABASE_POOL_MAX per worker")
+    p.add_argument("--llm-max-connections", type=int, default=1000, help="LLM_MAX_CONNECTIONS per worker")
+    p.add_argument("--loop", default="auto", help="uvicorn --loop for gateway and mock")
+    p.add_argument("--http", default="auto", help="uvicorn --http for gateway and mock")
+    p.add_argument("--nodelay-fix", action="store_true", help="serve through bench.uvicorn_nodelay (uvicorn issue 3149)")
+    p.add_argument("--profile", action="store_true", help="py-spy record each worker during the c=64 and slow phases")
+    p.add_argument("--label", default="baseline")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.channels, args.sessions = 4, 3
+        args.seconds, args.slow_seconds = 1, 2
+        args.slow_latency_ms, args.slow_connections = 200, 50
+        args.sweep = "8"
+    return args
+
+
+def machine() -> dict:
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip(),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "tree_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        return ""
+
+
+def server_impl(loop: str, http: str) -> dict:
+    """What uvicorn's 'auto' resolves to here."""
+
+    def has(mod: str) -> bool:
+        try:
+            __import__(mod)
+            return True
+        except ImportError:
+            return False
+
+    return {
+        "loop": loop if loop != "auto" else ("uvloop" if has("uvloop") else "asyncio"),
+        "http": http if http != "auto" else ("httptools" if has("httptools") else "h11"),
+    }
+
+
+class Sampler(threading.Thread):
+    """Every 0.5 s: the gateway's summed RSS, and the chats in flight as /metrics reports them."""
+
+    def __init__(self, master_pid: int, metrics_url: str, token: str):
+        super().__init__(daemon=True)
+        self.master_pid, self.metrics_url, self.token = master_pid, metrics_url, token
+        self.stop_event = threading.Event()
+        self.max_rss_kib = 0
+        self.max_in_flight = 0.0
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.5):
+            pids = [self.master_pid, *procs.children(self.master_pid)]
+            self.max_rss_kib = max(self.max_rss_kib, sum(procs.memory_kib(p).get("VmRSS", 0) for p in pids))
+            try:
+                status, body = procs.http("GET", self.metrics_url, headers={"Authorization": f"Bearer {self.token}"})
+            except OSError:
+                continue
+            match = re.search(rb'^gateway_requests_in_flight\{endpoint="chat"\} (\S+)$', body, re.M)
+            if status == 200 and match:
+                self.max_in_flight = max(self.max_in_flight, float(match.group(1)))
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join(5)
+
+
+def profile_workers(pids: list[int], seconds: float, name: str, out_dir: Path) -> list[subprocess.Popen]:
+    spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
+    started = []
+    for pid in pids:
+        for fmt, ext in (("raw", "txt"), ("flamegraph", "svg")):
+            started.append(subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "200",
+                 "--format", fmt, "--output", str(out_dir / f"profile-{name}-{pid}.{ext}"), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+    return started
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    workdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))  # keys and logs: outside git
+    running = procs.Procs()
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    token = secrets.token_urlsafe(24)
+    mock_port, gw_port = procs.free_port(), procs.free_port()
+    mock_url, gw_url = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{gw_port}"
+    env = procs.bench_env(
+        database_url=args.database_url, redis_url=args.redis_url, mock_url=mock_url, workdir=workdir,
+        pool_max=args.pool_max, llm_max_connections=args.llm_max_connections, metrics_token=token,
+    )
+    log = workdir / "bench.log"
+    results = {
+        "label": args.label,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "machine": machine(),
+        "config": {
+            "workers": args.workers, "channels": args.channels, "sessions_per_channel": args.sessions,
+            "seconds": args.seconds, "slow_seconds": args.slow_seconds, "slow_latency_ms": args.slow_latency_ms,
+            "slow_connections": args.slow_connections, "pool_max": args.pool_max,
+            "llm_max_connections": args.llm_max_connections, "server": server_impl(args.loop, args.http),
+            "nodelay_fix": args.nodelay_fix,
+            "database": args.database_url.split("://")[0], "cache": "redis" if args.redis_url else "locmem",
+        },
+        "phases": {},
+    }
+    try:
+        print(f"bench: work dir {workdir}", flush=True)
+        procs.recreate_database(args.database_url)
+        subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+        targets_json = workdir / "targets.json"
+        subprocess.run(
+            [PY, "-m", "bench.seed", "--channels", str(args.channels), "--sessions", str(args.sessions),
+             "--out", str(targets_json)], cwd=ROOT, env=env, check=True,
+        )
+        seeded = json.loads(targets_json.read_text())
+        targets = workdir / "targets.tsv"
+        targets.write_text("".join(f"{t['key']}\t{t['session_id']}\n" for t in seeded["targets"]))
+        results["config"]["seeded"] = {"sessions": seeded["sessions"], "messages": seeded["messages"]}
+        print(f"bench: seeded {args.channels} channels, {seeded['sessions']} sessions, {seeded['messages']} messages", flush=True)
+
+        mock = running.start(
+            [PY, "-m", "bench.mock_upstream", "--port", str(mock_port), "--loop", args.loop, "--http", args.http],
+            env=env, log=workdir / "mock.log",
+        )
+        procs.wait_until(lambda: procs.http("POST", f"{mock_url}/_bench/latency?ms=0")[0] == 200, what="mock", proc=mock)
+        gateway = running.start(
+            [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "gateway.asgi:application", "--host", "127.0.0.1", "--port", str(gw_port),
+             "--workers", str(args.workers), "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+             "--loop", args.loop, "--http", args.http],
+            env=env, log=workdir / "gateway.log",
+        )
+        procs.wait_until(
+            lambda: len(procs.workers_of(gateway.pid)) >= (args.workers if args.workers > 1 else 0)
+            and all(procs.http("GET", f"{gw_url}/api/history")[0] == 401 for _ in range(4 * args.workers)),
+            what="gateway", proc=gateway, timeout=60,
+        )
+        workers = procs.workers_of(gateway.pid) or [gateway.pid]
+        print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock.pid}", flush=True)
+
+        def run(name: str, target: str, connections: int, seconds: float, timeout: float = 10) -> dict:
+            url, extra = (gw_url, ["gateway", str(targets)]) if target == "gateway" else (mock_url, ["direct"])
+            r = procs.wrk(url, connections=connections, seconds=seconds, timeout=timeout, args=extra, log=log)
+            results["phases"][name] = r
+            print(f"bench: {name:<22} {r['rps']:8.1f} req/s  p50 {r['latency_us']['p50'] / 1000:8.2f} ms  "
+                  f"p99 {r['latency_us']['p99'] / 1000:8.2f} ms  ok {r['success_rate']:.2%}", flush=True)
+            return r
+
+        procs.wrk(gw_url, connections=8, seconds=1 if args.smoke else 3, timeout=10,
+                  args=["gateway", str(targets)], log=log)  # warm-up: pools, caches, the provider client
+        for c in (1, 64 if not args.smoke else 8):
+            run(f"direct_c{c}", "direct", c, args.seconds)
+            spies = profile_workers(workers, args.seconds, f"c{c}", RESULTS) if args.profile and c > 1 else []
+            run(f"gateway_c{c}", "gateway", c, args.seconds)
+            for spy in spies:
+                spy.wait(30)
+        for c in (int(x) for x in args.sweep.split(",")):
+            if f"gateway_c{c}" not in results["phases"]:
+                run(f"gateway_c{c}", "gateway", c, args.seconds)
+
+        procs.http("POST", f"{mock_url}/_bench/latency?ms={args.slow_latency_ms:g}")
+        slow_timeout = args.slow_latency_ms / 1000 + 30
+        run(f"direct_slow_c{args.slow_connections}", "direct", args.slow_connections, args.slow_seconds, slow_timeout)
+        sampler = Sampler(gateway.pid, f"{gw_url}/metrics", token)
+        sampler.start()
+        spies = profile_workers(workers, args.slow_seconds, "slow", RESULTS) if args.profile else []
+        run(f"gateway_slow_c{args.slow_connections}", "gateway", args.slow_connections, args.slow_seconds, slow_timeout)
+        sampler.stop()
+        for spy in spies:
+            spy.wait(30)
+
+        status, body = procs.http("GET", f"{gw_url}/metrics", headers={"Authorization": f"Bearer {token}"})
+        results["metrics_scrape_ok"] = status == 200 and b"gateway_requests_total" in body
+        results["memory"] = {
+            "gateway_peak_rss_mib_sum_of_processes": round(
+                sum(procs.memory_kib(p).get("VmHWM", 0) for p in [gateway.pid, *workers]) / 1024, 1),
+            "gateway_peak_rss_mib_sampled": round(sampler.max_rss_kib / 1024, 1),
+            "per_process_peak_rss_mib": {
+                str(p): round(procs.memory_kib(p).get("VmHWM", 0) / 1024, 1) for p in [gateway.pid, *workers]},
+            "mock_peak_rss_mib": round(procs.memory_kib(mock.pid).get("VmHWM", 0) / 1024, 1),
+        }
+        results["slow_max_in_flight_seen"] = sampler.max_in_flight
+    except KeyboardInterrupt:
+        print(f"bench: interrupted; logs in {workdir}", file=sys.stderr)
+        return 130
+    except BaseException:
+        print(f"bench: failed; logs in {workdir}", file=sys.stderr)
+        raise
+    finally:
+        running.stop_all()
+        procs.forget_cache_keys(args.redis_url, env["CACHE_KEY_PREFIX"])
+
+    gateway_log = (workdir / "gateway.log").read_text(errors="replace").splitlines()
+    exceptions = Counter(
+        line.split(":")[0] for line in gateway_log if re.match(r"^[\w.]+(Error|Exception|Timeout|Unavailable)\b", line)
+    )
+    results["gateway_log"] = {"lines": len(gateway_log), "exceptions": dict(exceptions), "tail": gateway_log[-20:]}
+    results["summary"] = report.summarize(results, args)
+    print(report.table(results["summary"], results))
+    RESULTS.mkdir(exist_ok=True)
+    out = args.out or RESULTS / f"{'smoke' if args.smoke else args.label}-{datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(results, indent=2))
+    (RESULTS / ("latest-smoke.json" if args.smoke else "latest.json")).write_text(json.dumps(results, indent=2))
+    print(f"bench: wrote {out}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    problems = report.harness_problems(results)
+    for problem in problems:
+        print(f"bench: FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
