@@ -45,6 +45,11 @@ clean:
 openapi: install .env
 	$(PY) manage.py spectacular --format openapi-json --file docs/openapi.json
 
+## Save a PNG of each dashboard page under docs/screenshots/ (real pages in Debian's chromium: apt-get install chromium).
+.PHONY: screenshots
+screenshots: install-dev
+	SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider e2e/test_screenshots.py
+
 ## Load-test the production setup (uvicorn, one worker per core, PostgreSQL + Redis) against a local
 ## mock upstream; prints a table and writes bench/results/*.json. Extra options: BENCH_ARGS="--help".
 bench: install
