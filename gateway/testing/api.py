@@ -23,7 +23,7 @@ def parse_sse(text: str) -> list[tuple[str, object]]:
         if block.startswith(":"):
             events.append(("comment", block[1:].strip()))
             continue
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        fields = dict(line.split(": ", 1) for line in block.split("\n"))  # SSE lines end at LF, not at U+0085
         events.append((fields["event"], json.loads(fields["data"])))
     return events
 
