@@ -53,16 +53,18 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"]
+        fields = ["name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"]
         labels = {
             "name": "Channel name",
             "system_prompt": "System prompt",
             "is_active": "Active",
+            "fallback_model": "Fallback model",
         }
         help_texts = {
             "name": "For you only, e.g. the site or app this key goes into.",
             "system_prompt": "Instructions sent to the model before every conversation (at most 8,000 characters).",
             "is_active": "When off, every request with this channel's key gets 403 “Site is inactive”.",
+            "fallback_model": "Tried once when the provider fails on the main model. Optional.",
         }
         widgets = {
             "model": ModelPicker,
@@ -78,6 +80,7 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = catalog.CHOICES
+        self.fields["fallback_model"].choices = [("", "None")] + catalog.CHOICES
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

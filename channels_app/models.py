@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -20,6 +21,8 @@ class Channel(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_channels")
     name = models.CharField(max_length=100)
     model = models.CharField(max_length=64, choices=catalog.CHOICES, default=catalog.DEFAULT_MODEL_ID)
+    # Tried once when the provider fails on `model` (before any token, when streaming).
+    fallback_model = models.CharField(max_length=64, choices=catalog.CHOICES, blank=True, default="")
     system_prompt = models.TextField(blank=True, max_length=8000)
     is_active = models.BooleanField(default=True)
     rate_limit_per_minute = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
@@ -37,9 +40,17 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        if self.fallback_model and self.fallback_model == self.model:
+            raise ValidationError({"fallback_model": "The fallback model must differ from the channel's model."})
+
     @property
     def catalog_model(self) -> catalog.CatalogModel:
         return catalog.get_model(self.model)
+
+    @property
+    def catalog_fallback(self) -> catalog.CatalogModel | None:
+        return catalog.get_model(self.fallback_model) if self.fallback_model else None
 
 
 class ApiKey(models.Model):

@@ -51,6 +51,7 @@ def channel_create(
     owner,
     name: str,
     model: str = catalog.DEFAULT_MODEL_ID,
+    fallback_model: str = "",
     system_prompt: str = "",
     credits: int | None = None,
     rate_limit_per_minute: int = 60,
@@ -63,6 +64,7 @@ def channel_create(
         owner=owner,
         name=name,
         model=model,
+        fallback_model=fallback_model,
         system_prompt=system_prompt,
         rate_limit_per_minute=rate_limit_per_minute,
         daily_limit=daily_limit,
@@ -105,7 +107,7 @@ ROTATION_GRACE_CHOICES = {
 
 def channel_update(*, channel: Channel, **fields) -> Channel:
     """Change a channel's editable settings (name, model, prompt, limits, active switch)."""
-    editable = {"name", "model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"}
+    editable = {"name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"}
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")

@@ -47,8 +47,24 @@ class PreparedChat:
     message: str
     received_at: datetime
     daily_key: str
-    model: CatalogModel
-    prompt: list[dict]
+    metadata: dict
+    history: list[tuple[str, str]]
+
+    def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
+        """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
+        models = [self.channel.catalog_model]
+        if self.channel.catalog_fallback is not None:
+            models.append(self.channel.catalog_fallback)
+        return [(model, self.prompt_for(model)) for model in models]
+
+    def prompt_for(self, model: CatalogModel) -> list[dict]:
+        return build_messages(
+            model=model,
+            system_prompt=self.channel.system_prompt,
+            metadata=self.metadata,
+            history=self.history,
+            message=self.message,
+        )
 
 
 async def chat_prepare(*, api_key: ApiKey, session_id: str, message: str, metadata: dict) -> PreparedChat:
@@ -56,15 +72,7 @@ async def chat_prepare(*, api_key: ApiKey, session_id: str, message: str, metada
     channel = api_key.channel
     received_at = timezone.now()
     admission = await _admit(channel=channel, session_id=session_id, now=received_at)
-    model = channel.catalog_model
-    prompt = build_messages(
-        model=model,
-        system_prompt=channel.system_prompt,
-        metadata=metadata,
-        history=admission.history,
-        message=message,
-    )
-    return PreparedChat(channel, session_id, message, received_at, admission.daily_key, model, prompt)
+    return PreparedChat(channel, session_id, message, received_at, admission.daily_key, metadata, admission.history)
 
 
 async def chat_send_once(
@@ -93,7 +101,7 @@ async def chat_send(
     """
     chat = await chat_prepare(api_key=api_key, session_id=session_id, message=message, metadata=metadata)
     try:
-        completion = await provider.complete(model=chat.model.id, messages=chat.prompt, max_tokens=chat.model.output_reserve)
+        completion = await _complete(chat)
     except BaseException as exc:  # a provider failure, or the client went away (cancellation)
         await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
         if isinstance(exc, provider.ProviderFailure):
@@ -106,6 +114,26 @@ async def chat_send(
     reply = ChatReply(reply=completion.text, session_id=session_id)
     await asyncio.shield(_record(chat=chat, completion=completion, idempotency_claim=idempotency_claim, answer=reply))
     return reply
+
+
+async def _complete(chat: PreparedChat) -> provider.Completion:
+    """The reply from the channel's model, or from its fallback when that fails."""
+    attempts = chat.attempts()
+    for number, (model, prompt) in enumerate(attempts, start=1):
+        try:
+            return await provider.complete(model=model.id, messages=prompt, max_tokens=model.output_reserve)
+        except provider.ProviderFailure as exc:
+            if number == len(attempts):
+                raise
+            _log_fallback(chat, model, exc)
+    raise AssertionError("unreachable")
+
+
+def _log_fallback(chat: PreparedChat, model: CatalogModel, exc: Exception) -> None:
+    logger.warning(
+        "Model %s failed for channel %s (%s); trying its fallback %s",
+        model.id, chat.channel.public_id, exc, chat.channel.fallback_model,
+    )
 
 
 async def chat_stream_start(
@@ -147,14 +175,27 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
     that part is stored and the credit spent (it got an answer), otherwise
     nothing is stored or spent.
     """
-    upstream = provider.CompletionStream(model=chat.model.id, messages=chat.prompt, max_tokens=chat.model.output_reserve)
     events: asyncio.Queue = asyncio.Queue()
+    upstream: provider.CompletionStream | None = None
 
     async def pump():
+        nonlocal upstream
+        attempts = chat.attempts()
         try:
-            async for delta in upstream:
-                events.put_nowait(("token", delta))
-            events.put_nowait(("done", None))
+            for number, (model, prompt) in enumerate(attempts, start=1):
+                upstream = provider.CompletionStream(model=model.id, messages=prompt, max_tokens=model.output_reserve)
+                sent = False
+                try:
+                    async for delta in upstream:
+                        sent = True
+                        events.put_nowait(("token", delta))
+                except provider.ProviderFailure as exc:
+                    if sent or number == len(attempts):  # the fallback cannot take over a started reply
+                        raise
+                    _log_fallback(chat, model, exc)
+                    continue
+                events.put_nowait(("done", None))
+                return
         except provider.ProviderFailure as exc:
             events.put_nowait(("error", exc))
         except Exception as exc:  # a bug must end the stream, not leave it beating forever

@@ -25,6 +25,7 @@ class FakeLLM:
         self.cancelled = 0  # streams whose client (the gateway) went away mid-way
         self.fail_first = 0  # answer the first N requests with `status` (and Retry-After), then normally
         self.retry_after: str | None = None
+        self.failing_models: set[str] = set()  # answered with `status` whatever the mode
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -46,6 +47,8 @@ class FakeLLM:
 
         if scope["path"] != "/v1/chat/completions" or scope["method"] != "POST":
             return await _respond(send, 404, {"error": {"message": "not found"}})
+        if payload and payload.get("model") in self.failing_models:
+            return await _respond(send, self.status, {"error": {"message": "model unavailable"}})
         if self.fail_first:
             self.fail_first -= 1
             extra = [(b"retry-after", self.retry_after.encode())] if self.retry_after else []

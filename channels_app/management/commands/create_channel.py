@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="owner's email; the user is created if missing")
         parser.add_argument("--name", required=True)
         parser.add_argument("--model", default=catalog.DEFAULT_MODEL_ID, help="a model id from the catalog")
+        parser.add_argument("--fallback-model", default="", help="a model id tried when the main model fails")
         parser.add_argument("--credits", type=_non_negative_int, default=None)
         parser.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per minute")
         parser.add_argument("--daily-limit", type=_positive_int, default=1000, help="chats per UTC day")
@@ -42,8 +43,9 @@ class Command(BaseCommand):
         parser.add_argument("--inactive", action="store_true")
 
     def handle(self, *args, **opts):
-        if opts["model"] not in catalog.BY_ID:
-            raise CommandError(f"Unknown model {opts['model']!r}. Choose one of: {', '.join(catalog.BY_ID)}")
+        for option in ("model", "fallback_model"):
+            if opts[option] and opts[option] not in catalog.BY_ID:
+                raise CommandError(f"Unknown model {opts[option]!r}. Choose one of: {', '.join(catalog.BY_ID)}")
         try:
             validate_email(opts["owner"])
         except ValidationError:
@@ -57,6 +59,7 @@ class Command(BaseCommand):
                 owner=owner,
                 name=name,
                 model=opts["model"],
+                fallback_model=opts["fallback_model"],
                 system_prompt=opts["system_prompt"],
                 credits=opts["credits"],
                 rate_limit_per_minute=opts["rate_limit"],
