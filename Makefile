@@ -31,6 +31,7 @@ migrate: install .env
 
 ## Install, migrate, create the demo channel (printing its key and a curl), serve on http://$(HOST):$(PORT).
 run: migrate
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo_channel --host http://$(HOST):$(PORT)
 	$(VENV)/bin/uvicorn gateway.asgi:application --host $(HOST) --port $(PORT)
 
