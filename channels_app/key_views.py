@@ -19,15 +19,24 @@ from accounts import reauth
 from channels_app import dashboard_selectors as selectors
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
+from channels_app.views import render_integration
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+# Pages a reveal may come from (the form's `return_to`), to go back to after the password.
+RETURN_PAGES = {"integrate": "dashboard:channel-integrate"}
+
+
+def _back_url(request: HttpRequest, channel) -> str:
+    page = RETURN_PAGES.get(request.POST.get("return_to", ""), "dashboard:channel-detail")
+    return reverse(page, kwargs={"public_id": channel.public_id})
+
+
 def _reauth_url(request: HttpRequest, channel) -> str:
-    back = reverse("dashboard:channel-detail", kwargs={"public_id": channel.public_id})
-    return f"{reverse('confirm-password')}?{urlencode({'next': back})}"
+    return f"{reverse('confirm-password')}?{urlencode({'next': _back_url(request, channel)})}"
 
 
 def _ask_for_password(request: HttpRequest, channel) -> HttpResponse:
@@ -46,13 +55,15 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     api_key = selectors.get_key_for_channel(channel, key_id)
     if not api_key.is_usable():
         return JsonResponse({"error": "This key is revoked."}, status=410) if _wants_json(request) else redirect(
-            "dashboard:channel-detail", public_id=channel.public_id
+            _back_url(request, channel)
         )
     if not reauth.is_recent(request):
         return _ask_for_password(request, channel)
     plaintext = api_key_reveal(api_key=api_key, user=request.user, ip_address=get_client_ip_address(request) or "")
     if _wants_json(request):
         return JsonResponse({"key": plaintext, "masked": api_key.masked})
+    if request.POST.get("return_to") == "integrate":
+        return render_integration(request, channel, api_key=api_key, plaintext=plaintext)
     return render(request, "channels/key_shown.html", {"channel": channel, "api_key": api_key, "plaintext": plaintext})
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("channels/new/", views.channel_new, name="channel-new"),
     path("channels/<uuid:public_id>/", views.channel_detail, name="channel-detail"),
     path("channels/<uuid:public_id>/edit/", views.channel_edit, name="channel-edit"),
+    path("channels/<uuid:public_id>/integrate/", views.channel_integrate, name="channel-integrate"),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),

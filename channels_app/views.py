@@ -1,13 +1,16 @@
-"""Owner dashboard: the channels page, creating, viewing and editing a channel."""
+"""Owner dashboard: the channels page, creating, viewing and editing a channel, its integration page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from accounts import reauth
-from channels_app import catalog, dashboard_selectors as selectors
+from channels_app import catalog, dashboard_selectors as selectors, integration
+from channels_app.models import ApiKey, Channel
 from channels_app.forms import ChannelForm, RotateKeyForm
 from channels_app.services import channel_create, channel_update
 
@@ -57,3 +60,30 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
     channel.refresh_from_db()  # the form's validation wrote its input onto the instance
     return render(request, "channels/form.html", {"form": form, "channel": channel, "creating": False, "tab": "settings"})
+
+
+@login_required
+def channel_integrate(request: HttpRequest, public_id) -> HttpResponse:
+    channel = selectors.get_channel_for_user(request, public_id)
+    return render_integration(request, channel)
+
+
+def render_integration(
+    request: HttpRequest, channel: Channel, *, api_key: ApiKey | None = None, plaintext: str | None = None
+) -> HttpResponse:
+    """The integration page. Only a reveal response passes `plaintext`: then every example carries the key."""
+    api_key = api_key or selectors.card_key(channel)
+    page_url = reverse("dashboard:channel-integrate", kwargs={"public_id": channel.public_id})
+    origin = request.build_absolute_uri("/").rstrip("/")  # this server as the client reached it
+    context = {
+        "channel": channel,
+        "api_key": api_key,
+        "plaintext": plaintext,
+        "key_text": plaintext or (api_key.masked if api_key else integration.PLACEHOLDER_KEY),
+        "origin": origin,
+        "examples": integration.channel_examples(origin=origin),
+        "recent_login": reauth.is_recent(request),
+        "reauth_url": f"{reverse('confirm-password')}?{urlencode({'next': page_url})}",
+        "tab": "integrate",
+    }
+    return render(request, "channels/integrate.html", context)

@@ -104,6 +104,13 @@ def test_screenshots(page, browser_context, api, llm, owner, staff):
     _shot(page, "transcript")
     page.goto(f"{base}/usage/")
     _shot(page, "usage")
+    page.goto(f"{base}/integrate/")
+    page.locator("#key").get_by_role("button", name="Reveal").click()
+    page.get_by_label("Message").fill("Which mugs do you have?")
+    llm.reply = REPLY
+    page.get_by_role("button", name="Send").click()
+    page.locator('[data-try-output][data-state="done"]').wait_for()
+    _shot(page, "integrate")
 
     browser_context.clear_cookies()
     page.goto("/admin/login/")

@@ -1,4 +1,4 @@
-// AI Gateway dashboard: key reveal and copy. Plain JavaScript, loaded from /static/ (the CSP allows no inline scripts).
+// AI Gateway dashboard: key reveal and copy (also used by integrate.js through window.AIGateway). Plain JavaScript, loaded from /static/ (the CSP allows no inline scripts).
 "use strict";
 
 (function () {
@@ -42,7 +42,8 @@
     return fetch(form.action, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(form) }
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(form) },
+      body: new FormData(form)  // its return_to, if any, says where the password page should lead back to
     }).then(function (response) {
       return response.json().then(function (data) {
         if (response.status === 403 && data.reauth_url) {
@@ -57,6 +58,7 @@
         text.classList.add("revealed");
         box.dataset.revealed = "1";
         form.querySelector("button").textContent = "Hide";
+        announce(box, data.key);
         return data.key;
       });
     });
@@ -68,7 +70,16 @@
     text.classList.remove("revealed");
     box.dataset.revealed = "0";
     box.querySelector("form[data-reveal] button").textContent = "Reveal";
+    announce(box, null);
   }
+
+  // Other scripts (the integration page's) follow the key through this event: detail.key is
+  // the plaintext after a reveal, null after Hide.
+  function announce(box, key) {
+    box.dispatchEvent(new CustomEvent("keybox:change", { bubbles: true, detail: { key: key } }));
+  }
+
+  window.AIGateway = { revealKey: reveal, writeClipboard: writeClipboard };
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

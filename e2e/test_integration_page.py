@@ -1,0 +1,165 @@
+"""The integration page in a real browser: reveal fills the examples, the try-it box streams a real
+chat token by token into the page, and the page's JavaScript examples run as written."""
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from channels_app.models import KeyReveal
+
+REPLY = "Streaming works: one word after another, as the model writes them."
+
+
+def _log_in(page, email="owner@example.com", password="pw-owner-123!"):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def _age_password_entry(context, seconds):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from accounts import reauth
+
+    cookie = next(c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
+    store[reauth.SESSION_KEY] = reauth._now() - seconds
+    store.save()
+
+
+def _open_and_reveal(page, channel, issued):
+    page.goto(f"/dashboard/channels/{channel.public_id}/")
+    page.get_by_role("navigation", name="Channel").get_by_role("link", name="Integrate").click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/channels/{channel.public_id}/integrate/$"))
+    slots = page.locator("[data-key-slot]")
+    expect(slots).to_have_count(6)
+    for i in range(6):
+        expect(slots.nth(i)).to_have_text(issued.api_key.masked)
+    page.locator("#key").get_by_role("button", name="Reveal").click()
+    expect(page.locator("#key [data-key-text]")).to_have_text(issued.plaintext)
+    for i in range(6):
+        expect(slots.nth(i)).to_have_text(issued.plaintext)
+
+
+def _watch_output(page, timeout=20.0) -> list[str]:
+    """The reply element's text, polled every 50 ms until the chat is over: the distinct states seen."""
+    output = page.locator("[data-try-output]")
+    states: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text, state = output.evaluate("el => [el.textContent, el.dataset.state]")
+        if not states or states[-1] != text:
+            states.append(text)
+        if state in ("done", "error"):
+            return states
+        time.sleep(0.05)
+    raise AssertionError(f"the chat did not finish; seen {states!r}")
+
+
+def test_the_try_it_box_shows_tokens_as_they_arrive(page, llm, channel_and_key):
+    channel, issued = channel_and_key
+    llm.reply = REPLY
+    llm.token_delay = 0.3
+    _log_in(page)
+    _open_and_reveal(page, channel, issued)
+
+    page.get_by_label("Message").fill("Does streaming work?")
+    page.get_by_role("button", name="Send").click()
+    states = _watch_output(page)
+
+    expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "done")
+    assert states[-1] == REPLY
+    partial = [s for s in states[:-1] if s]
+    assert len(partial) >= 2, states  # tokens appeared one by one, not all at the end
+    assert all(REPLY.startswith(s) and s != REPLY for s in partial)
+    assert [len(s) for s in partial] == sorted(len(s) for s in partial)
+    expect(page.locator("[data-try-status]")).to_contain_text("one credit spent")
+    assert llm.requests[-1]["json"]["stream"] is True
+
+    session_id = page.locator("[data-try-session]").inner_text()
+    assert re.fullmatch(r"dashboard-try-[0-9a-f]{12}", session_id)
+    channel.refresh_from_db()
+    assert channel.credits == 99
+
+    page.get_by_role("link", name="See this session in Conversations").click()
+    page.get_by_role("link", name=session_id).click()
+    transcript = page.locator(".transcript")
+    expect(transcript).to_contain_text("Does streaming work?")
+    expect(transcript).to_contain_text(REPLY)
+
+    assert KeyReveal.objects.filter(api_key=issued.api_key).count() == 1
+    assert page.watch.console_errors == []
+    assert page.watch.foreign_requests == []
+    assert page.watch.dialogs == []
+
+
+def test_the_try_it_box_asks_for_the_password_first_and_comes_back(page, browser_context, llm, channel_and_key):
+    channel, issued = channel_and_key
+    _log_in(page)
+    _age_password_entry(browser_context, 16 * 60)
+    page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
+    expect(page.locator("[data-try-reauth]")).to_be_visible()
+
+    page.get_by_role("button", name="Send").click()
+    expect(page).to_have_url(re.compile(r"/accounts/confirm-password/\?next="))
+    page.get_by_label("Password").fill("pw-owner-123!")
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page).to_have_url(re.compile(rf"/dashboard/channels/{channel.public_id}/integrate/$"))
+    expect(page.locator("[data-try-reauth]")).to_have_count(0)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "done")
+    expect(page.locator("[data-try-output]")).to_have_text("Echo: Hello! What can you help me with?")
+    expect(page.locator("[data-key-slot]").first).to_have_text(issued.plaintext)
+    assert page.watch.console_errors == []
+
+
+def test_the_try_it_box_shows_the_apis_error(page, llm, channel_and_key):
+    channel, issued = channel_and_key
+    channel.credits = 0
+    channel.save(update_fields=["credits"])
+    _log_in(page)
+    page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "error")
+    expect(page.locator("[data-try-status]")).to_contain_text("credit")
+    assert llm.requests == []
+
+
+# The examples are for a backend (Node); here they run in the page, with console.log and
+# process.stdout.write collected, against the same origin.
+RUN_EXAMPLE = """async () => {{
+  const out = [];
+  const console = {{ log: (...args) => out.push({{ at: Date.now(), text: args.join(" ") + "\\n" }}) }};
+  const process = {{ stdout: {{ write: (text) => out.push({{ at: Date.now(), text }}) }} }};
+  {code}
+  return out;
+}}"""
+
+
+def test_the_javascript_examples_run_in_the_browser(page, llm, channel_and_key):
+    channel, issued = channel_and_key
+    _log_in(page)
+    _open_and_reveal(page, channel, issued)
+
+    code = page.locator('pre[data-example="javascript"]').text_content()
+    out = page.evaluate(RUN_EXAMPLE.format(code=code))
+    assert "".join(o["text"] for o in out) == "Echo: Hello! What can you help me with?\n"
+
+    llm.reply = REPLY
+    llm.token_delay = 0.15
+    code = page.locator('pre[data-example="javascript-stream"]').text_content()
+    out = page.evaluate(RUN_EXAMPLE.format(code=code))
+    assert "".join(o["text"] for o in out) == REPLY + "\n"
+    assert len(out) >= 3 and out[-1]["at"] - out[0]["at"] >= 2 * 150  # written piece by piece
+
+    expect(page.locator("#example-curl").get_by_role("button", name="Copy")).to_be_visible()
+    page.locator("#example-curl").get_by_role("button", name="Copy").click()
+    expect(page.locator("#example-curl [data-copied]")).to_have_text("Copied!")
+    assert issued.plaintext in page.evaluate("navigator.clipboard.readText()")
+    assert page.watch.console_errors == []
