@@ -21,20 +21,38 @@ if _env_file and Path(_env_file).is_file():
 DEBUG = env.bool("DEBUG", default=False)
 
 
+def _value(name: str, default: str = "") -> str:
+    """`name` from the environment, or the contents of the file that `name_FILE` points to.
+
+    The file form suits Docker/Kubernetes/systemd secrets; one trailing newline
+    is dropped. Setting both forms is an error rather than a silent choice.
+    """
+    file_name = f"{name}_FILE"
+    path = env.str(file_name, default="")
+    if not path:
+        return env.str(name, default="") or default
+    if env.str(name, default=""):
+        raise ImproperlyConfigured(f"Both {name} and {file_name} are set: set only one of them.")
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{file_name}: cannot read {path} ({exc}).") from None
+    return content.removesuffix("\n").removesuffix("\r")
+
+
 def _secret(name: str) -> str:
-    value = env.str(name, default="")
+    value = _value(name)
     if not value:
         raise ImproperlyConfigured(
-            f"{name} is not set. Set it in the environment or in .env "
+            f"{name} is not set. Set it (or {name}_FILE) in the environment or in .env "
             "(`make run` writes a .env with fresh secrets on first run)."
         )
     return value
 
 
-def _key_bytes(name: str) -> bytes:
-    raw = _secret(name)
+def _decode_key(name: str, raw: str) -> bytes:
     try:
-        key = base64.b64decode(raw, validate=True)
+        key = base64.b64decode(raw.strip(), validate=True)
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:
@@ -42,11 +60,26 @@ def _key_bytes(name: str) -> bytes:
     return key
 
 
+def _key_bytes(name: str) -> bytes:
+    return _decode_key(name, _secret(name))
+
+
+def _old_keys(name: str) -> list[bytes]:
+    """Comma-separated retired keys, still accepted while a rotation is under way."""
+    return [_decode_key(name, part) for part in _value(name).split(",") if part.strip()]
+
+
 SECRET_KEY = _secret("SECRET_KEY")
+# Retired SECRET_KEYs (comma-separated) still accepted for sessions and tokens during a rotation.
+SECRET_KEY_FALLBACKS = [part.strip() for part in _value("SECRET_KEY_FALLBACKS").split(",") if part.strip()]
 # AES-256-GCM key for API keys at rest, and the separate HMAC secret that makes
 # the indexed lookup digest. Two secrets, so either can be rotated on its own.
+# The *_OLD lists hold retired ones during a rotation (docs/security.md): keys
+# are always written under the current secret, and read under any of them.
 KEY_ENCRYPTION_KEY = _key_bytes("KEY_ENCRYPTION_KEY")
+KEY_ENCRYPTION_KEYS_OLD = _old_keys("KEY_ENCRYPTION_KEY_OLD")
 KEY_DIGEST_SECRET = _key_bytes("KEY_DIGEST_SECRET")
+KEY_DIGEST_SECRETS_OLD = _old_keys("KEY_DIGEST_SECRET_OLD")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -61,7 +94,13 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HSTS is off unless set: once browsers have seen it, a domain cannot go back to
+# plain HTTP for that long. `manage.py check --deploy` wants all three on.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # The dashboard's Content Security Policy (gateway.web_middleware): no inline scripts or
 # styles, nothing from other origins; see docs/dashboard.md.
 CONTENT_SECURITY_POLICY = (
@@ -125,10 +164,17 @@ TEMPLATES = [
 
 # Database: a SQLite file by default, PostgreSQL (psycopg 3 with Django's
 # built-in connection pool) when DATABASE_URL says so.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# /healthz gives up on the database or the cache after this many seconds (a 503).
+HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=3.0)
+
+DATABASES = {"default": env.db_url_config(_value("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 _db = DATABASES["default"]
 _db["CONN_MAX_AGE"] = 0
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    # The pool checks a connection before lending it, so connections the server
+    # dropped (a restart, a failover, pg_terminate_backend) are replaced, not
+    # handed to a request.
+    _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
@@ -151,13 +197,20 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
 
 # Cache and every limit counter: in-process by default, Redis (shared by all
 # processes) when REDIS_URL is set.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _value("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "gateway.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="gw"),
+            # A dead or hung Redis must fail a request fast (it becomes a 503), not
+            # hang it. (Pooled connections that died with a Redis restart are
+            # noticed and replaced by redis-py before use: gateway/tests/test_redis_down.py.)
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+            },
         }
     }
 else:
@@ -232,6 +285,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # is refused with 413 before it is parsed.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
+# Any request body, on any path, larger than this is cut off with 413 at the ASGI
+# edge (gateway.body_limit) before Django reads it, chunked or not.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -267,7 +323,7 @@ SPECTACULAR_SETTINGS = {
 # Conversations and the AI provider.
 SESSION_TTL_HOURS = env.int("SESSION_TTL_HOURS", default=24)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="https://api.groq.com/openai/v1")
-LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_API_KEY = _value("LLM_API_KEY")
 LLM_CONNECT_TIMEOUT = env.float("LLM_CONNECT_TIMEOUT", default=5.0)
 LLM_READ_TIMEOUT = env.float("LLM_READ_TIMEOUT", default=60.0)
 LLM_TOTAL_TIMEOUT = env.float("LLM_TOTAL_TIMEOUT", default=90.0)
@@ -284,7 +340,7 @@ STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
 
 # /metrics (Prometheus) answers a bearer METRICS_TOKEN or a client address in
 # METRICS_ALLOW_IPS (addresses or CIDRs); with neither set it is a 404.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_TOKEN = _value("METRICS_TOKEN")
 METRICS_ALLOW_IPS = env.list("METRICS_ALLOW_IPS", default=[])
 
 LOGGING = {
