@@ -7,6 +7,11 @@ base62 CRC-32 of those 43, so a mistyped key is refused without a database query
 At rest it is AES-256-GCM ciphertext (fresh 96-bit nonce, the channel's public id
 as associated data, so a ciphertext moved to another channel fails to decrypt)
 plus an HMAC-SHA256 digest under its own secret, which is what lookups index.
+
+Both secrets rotate (docs/security.md): new ciphertexts and digests always use
+the current secret; reads also accept the retired ones listed in
+KEY_ENCRYPTION_KEY_OLD / KEY_DIGEST_SECRET_OLD until `manage.py
+rotate_encryption_key` has rewritten every stored key.
 """
 
 import hashlib
@@ -59,8 +64,18 @@ def is_well_formed(raw: str) -> bool:
     return hmac.compare_digest(_checksum(body), check)
 
 
+def _digest_under(secret: bytes, raw: str) -> str:
+    return hmac.new(secret, raw.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def digest(raw: str) -> str:
-    return hmac.new(settings.KEY_DIGEST_SECRET, raw.encode("ascii"), hashlib.sha256).hexdigest()
+    """The lookup digest under the current secret: what is stored for a new key."""
+    return _digest_under(settings.KEY_DIGEST_SECRET, raw)
+
+
+def lookup_digests(raw: str) -> list[str]:
+    """Every digest `raw` may be stored under: the current secret's first, then retired ones."""
+    return [digest(raw), *(_digest_under(secret, raw) for secret in settings.KEY_DIGEST_SECRETS_OLD)]
 
 
 def _aad(channel_public_id: uuid.UUID) -> bytes:
@@ -77,13 +92,41 @@ class UndecryptableKey(Exception):
     """The ciphertext does not open with this encryption key and channel."""
 
 
-def decrypt(ciphertext: bytes, channel_public_id: uuid.UUID) -> str:
-    data = bytes(ciphertext)
+def _open(key: bytes, data: bytes, channel_public_id: uuid.UUID) -> str | None:
     try:
-        plain = AESGCM(settings.KEY_ENCRYPTION_KEY).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _aad(channel_public_id))
+        plain = AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _aad(channel_public_id))
     except InvalidTag:
-        raise UndecryptableKey() from None
+        return None
     return plain.decode("ascii")
+
+
+def decrypt(ciphertext: bytes, channel_public_id: uuid.UUID) -> str:
+    """The plaintext, opened with the current encryption key or, during a rotation, a retired one."""
+    data = bytes(ciphertext)
+    for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
+        plain = _open(key, data, channel_public_id)
+        if plain is not None:
+            return plain
+    raise UndecryptableKey()
+
+
+def is_current(ciphertext: bytes, channel_public_id: uuid.UUID) -> bool:
+    """Whether the ciphertext opens with the current encryption key (needs no re-encryption)."""
+    return _open(settings.KEY_ENCRYPTION_KEY, bytes(ciphertext), channel_public_id) is not None
+
+
+def reencrypt(ciphertext: bytes, channel_public_id: uuid.UUID) -> tuple[bytes, str]:
+    """Re-seal a stored key under the current encryption key; returns (new ciphertext, plaintext).
+
+    Raises UndecryptableKey when no configured key opens it, and checks that the
+    new ciphertext opens with the current key to the same plaintext before
+    returning it, so a rotation can never store something unreadable.
+    """
+    plain = decrypt(ciphertext, channel_public_id)
+    sealed = encrypt(plain, channel_public_id)
+    if _open(settings.KEY_ENCRYPTION_KEY, sealed, channel_public_id) != plain:
+        raise UndecryptableKey()
+    return sealed, plain
 
 
 def hint(raw: str) -> str:

@@ -17,7 +17,8 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     """
     if not keys.is_well_formed(raw):
         return None
-    api_key = ApiKey.objects.select_related("channel").filter(digest=keys.digest(raw)).first()
+    # During a digest-secret rotation a key may still be stored under a retired secret's digest.
+    api_key = ApiKey.objects.select_related("channel").filter(digest__in=keys.lookup_digests(raw)).first()
     now = timezone.now()
     if api_key is None or not api_key.is_usable(now):
         return None
