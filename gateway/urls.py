@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from conversations.views import ChatView, HistoryView
 from gateway.errors import api_not_found
+from gateway.health import healthz
 from gateway.metrics import metrics_view
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),
+    path("healthz", healthz, name="healthz"),
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
