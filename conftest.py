@@ -10,9 +10,9 @@ from gateway.testing.servers import ThreadedUvicorn
 
 @pytest.fixture(scope="session")
 def gateway_server(django_db_setup):
-    from django.core.asgi import get_asgi_application
+    from gateway.asgi import application  # the production entry point, body limit included
 
-    server = ThreadedUvicorn(get_asgi_application()).start()
+    server = ThreadedUvicorn(application).start()
     yield server
     server.stop()
 

@@ -4,7 +4,12 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from gateway.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
+
+# Oversized bodies are refused here, before Django reads them (chunked ones too).
+application = BodySizeLimit(django_application)
 
 
 def _announce_provider() -> None:
