@@ -8,23 +8,19 @@ import redis
 from django.conf import settings
 
 from gateway.testing.api import chat, chat_stream, history
-from gateway.testing.limits import wait_for_fresh_minute
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (the limit keys live in Redis)")
 
 
 def test_every_limit_key_has_a_ttl(api, llm, channel, key, other_channel_and_key):
-    channel.rate_limit_per_minute = 6
     channel.daily_limit = 4
     channel.save()
-    wait_for_fresh_minute(channel)
     assert chat(api, key).status_code == 200
     assert chat_stream(api, key)[0].status_code == 200
     llm.mode, llm.status = "status", 400  # a provider failure gives its daily slot back (a DECR)
     assert chat(api, key).status_code == 500
     llm.mode = "ok"
-    assert [chat(api, key).status_code for _ in range(3)] == [200, 200, 429]  # the daily limit
-    assert chat(api, key).json() == {"error": "Rate limit exceeded"}  # the minute limit
+    assert [chat(api, key).status_code for _ in range(3)] == [200, 200, 429]  # a refusal by the daily limit
     assert history(api, key).status_code == 200
     assert chat(api, other_channel_and_key[1].plaintext).status_code == 200
     assert api.get("/healthz").status_code == 200
