@@ -7,6 +7,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 django_application = get_asgi_application()
 
 from gateway.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
+from gateway.routing import ApiHandler, Router  # noqa: E402
+
+# /api/ gets its own slim, all-async middleware stack (gateway/routing.py).
+django_application = Router(web=django_application, api=ApiHandler())
 
 # Oversized bodies are refused here, before Django reads them (chunked ones too).
 application = BodySizeLimit(django_application)

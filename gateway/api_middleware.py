@@ -1,0 +1,45 @@
+"""The API's own middleware: what SecurityMiddleware and CommonMiddleware give it, natively async.
+
+Django's stock middleware runs its hooks through a worker thread under ASGI;
+for the API, which needs no sessions, cookies, CSRF or messages, that was most
+of the gateway's own time per chat.
+"""
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+
+
+class ApiSecurityMiddleware:
+    """Host validation, the HTTPS redirect and the security headers, for /api/ only."""
+
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request):
+        try:
+            host = request.get_host()  # validates against ALLOWED_HOSTS
+        except DisallowedHost:
+            return JsonResponse({"error": "Bad request: unknown host"}, status=400)
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return HttpResponsePermanentRedirect(f"https://{settings.SECURE_SSL_HOST or host}{request.get_full_path()}")
+        response = await self.get_response(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+        response.headers.setdefault("Cache-Control", "no-store")
+        if settings.SECURE_HSTS_SECONDS and request.is_secure():
+            hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+            if getattr(settings, "SECURE_HSTS_INCLUDE_SUBDOMAINS", False):
+                hsts += "; includeSubDomains"
+            if getattr(settings, "SECURE_HSTS_PRELOAD", False):
+                hsts += "; preload"
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+        return response
+
+
+assert iscoroutinefunction(ApiSecurityMiddleware.__call__)
