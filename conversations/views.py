@@ -1,5 +1,6 @@
 
 from adrf.views import APIView
+from asgiref.sync import iscoroutinefunction
 from django.http import StreamingHttpResponse
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import JSONRenderer
@@ -9,6 +10,7 @@ from channels_app.authentication import ApiKeyAuthentication
 from conversations import idempotency, services
 from conversations.openapi import chat_schema, history_schema
 from conversations.serializers import ChatInput, HistoryInput
+from gateway.db import in_db_phase
 from gateway.errors import InvalidInput
 
 
@@ -22,7 +24,25 @@ class ApiKeyView(APIView):
         return (JSONRenderer(), JSONRenderer.media_type)
 
     async def async_dispatch(self, request, *args, **kwargs):
-        response = await super().async_dispatch(request, *args, **kwargs)
+        # adrf's dispatch, except that DRF's `initial()` (which authenticates the
+        # key against the database) runs as a gated database phase that hands its
+        # connection back, like every other phase of the chat.
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            await in_db_phase(self.initial, request, *args, **kwargs)
+            handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
+            if handler is None:
+                handler = self.http_method_not_allowed
+            if iscoroutinefunction(handler):
+                response = await handler(request, *args, **kwargs)
+            else:
+                response = handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        response = self.response = self.finalize_response(request, response, *args, **kwargs)
         channel = getattr(self.request, "gateway_channel", None)
         if response.status_code >= 400 and channel is not None:
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""

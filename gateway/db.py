@@ -1,7 +1,40 @@
+import asyncio
 import functools
+import weakref
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
+
+_gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
+
+
+def _gate() -> asyncio.Semaphore:
+    """At most DB_PHASE_CONCURRENCY database phases at once per event loop.
+
+    Beyond the connection pool's size, extra phases would only park worker
+    threads on the pool (and time out there under a burst); queued here they
+    wait on the event loop, holding nothing.
+    """
+    loop, size = asyncio.get_running_loop(), settings.DB_PHASE_CONCURRENCY
+    gate = _gates.get(loop)
+    if gate is None or gate[0] != size:
+        gate = _gates[loop] = (size, asyncio.Semaphore(size))
+    return gate[1]
+
+
+def _run_and_close(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+async def in_db_phase(fn, *args, **kwargs):
+    """Run sync `fn` as one database phase: off the event loop, gated, its connection handed back after."""
+    async with _gate():
+        return await sync_to_async(_run_and_close)(fn, *args, **kwargs)
 
 
 def db_phase(fn):
@@ -17,16 +50,9 @@ def db_phase(fn):
     first, so the compensating writes run on a fresh one instead of failing too.
     """
 
-    def run_and_close(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if not connection.in_atomic_block:
-                connection.close()
-
     @functools.wraps(fn)
     async def wrapper(*args, **kwargs):
-        return await sync_to_async(run_and_close)(*args, **kwargs)
+        return await in_db_phase(fn, *args, **kwargs)
 
     @functools.wraps(fn)
     def sync(*args, **kwargs):

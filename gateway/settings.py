@@ -195,6 +195,13 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test process, so parallel runs never share a database.
     _db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 
+# Database phases of API requests running at once per server process; more wait on the
+# event loop. The pool's size with PostgreSQL; SQLite has one writer at a time anyway.
+DB_PHASE_CONCURRENCY = env.int(
+    "DB_PHASE_CONCURRENCY",
+    default=_db["OPTIONS"]["pool"]["max_size"] if "pool" in _db.get("OPTIONS", {}) else 8,
+)
+
 # Cache and every limit counter: in-process by default, Redis (shared by all
 # processes) when REDIS_URL is set.
 REDIS_URL = _value("REDIS_URL")
