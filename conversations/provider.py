@@ -63,9 +63,7 @@ def _client() -> httpx.AsyncClient:
     return client
 
 
-def _scrub(text: str) -> str:
-    key = settings.LLM_API_KEY
-    return text.replace(key, "[upstream key]") if key else text
+_scrub = resilience.scrub
 
 
 def _request(payload: dict, *, stream: bool) -> httpx.Request:
@@ -107,7 +105,7 @@ def _parse(response: httpx.Response, *, model: str, latency_ms: int) -> Completi
         body = response.json()
         text = body["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise ProviderFailure(f"Malformed completion body: {_scrub(response.text[:300])!r}") from None
+        raise ProviderFailure(f"Malformed completion body: {_scrub(response.text)[:300]!r}") from None
     if not isinstance(text, str) or not text.strip():
         raise ProviderFailure("Completion has no text content")
     usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
@@ -197,7 +195,7 @@ class CompletionStream:
             delta = (choices[0].get("delta") or {}) if choices else {}
             text = delta.get("content") or ""
         except (ValueError, AttributeError, IndexError, TypeError):
-            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data[:300])!r}") from None
+            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data)[:300]!r}") from None
         if not isinstance(text, str):
             raise ProviderFailure("Stream chunk content is not text")
         usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")

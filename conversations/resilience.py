@@ -24,6 +24,12 @@ class ProviderFailure(Exception):
 RETRYABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def scrub(text: str) -> str:
+    """Take the upstream key out of text bound for a log line (providers may echo it back)."""
+    key = settings.LLM_API_KEY
+    return text.replace(key, "[upstream key]") if key else text
+
+
 def is_retryable_status(status: int) -> bool:
     return status in (408, 429) or 500 <= status <= 599
 
@@ -122,7 +128,8 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, *, deadline: f
             if response.is_success:
                 breaker.succeeded()
                 return response
-            body = (await response.aread())[:300].decode("utf-8", "replace")
+            # Scrubbed before it is cut: a key straddling the cut would leave its start in the log.
+            body = scrub((await response.aread())[:4096].decode("utf-8", "replace"))[:300]
             await response.aclose()
             cause = f"HTTP {response.status_code}: {body}"
             if not is_retryable_status(response.status_code):

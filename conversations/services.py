@@ -263,7 +263,12 @@ async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
 def _admit(*, channel: Channel, session_id: str, now: datetime) -> _Admission:
     limits.minute_check(channel, "chat")
     daily_key = limits.daily_hold(channel)
-    if not credit_hold(channel_id=channel.pk):
+    try:
+        held = credit_hold(channel_id=channel.pk)
+    except BaseException:  # e.g. the database dropped the connection: the slot goes back too
+        limits.daily_release(daily_key)
+        raise
+    if not held:
         limits.daily_release(daily_key)
         raise CreditsExhausted()
     try:
