@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from channels_app.models import Channel
+from channels_app.authentication import PresentedKey
 from conversations.models import IdempotencyKey
 from gateway.db import db_phase
 from gateway.errors import ApiError
@@ -44,8 +44,12 @@ def is_valid_key(key: str) -> bool:
 
 
 @db_phase
-def begin(*, channel: Channel, key: str, fingerprint: str) -> Outcome:
-    """Replay the stored answer, claim the key for this request, or refuse with 409."""
+def begin(*, credential: PresentedKey, key: str, fingerprint: str) -> Outcome:
+    """Replay the stored answer, claim the key for this request, or refuse with 409.
+
+    Verifies the API key first, in the same database phase.
+    """
+    channel = credential.verify().channel
     now = timezone.now()
     # A claim older than any chat can run belongs to a process that died mid-chat.
     stale = now - timedelta(seconds=settings.LLM_TOTAL_TIMEOUT + 60)

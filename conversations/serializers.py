@@ -25,7 +25,7 @@ class Text(serializers.CharField):
         }
         # Never fails (to_internal_value already refused such text with a clearer
         # message); it puts the same rule into the OpenAPI schema as a pattern.
-        pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*\S[^\x00]*$"
+        pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*[^\x00\s][^\x00]*$"
         kwargs["validators"] = [RegexValidator(pattern)]
         super().__init__(max_length=max_length, error_messages=messages, **kwargs)
 

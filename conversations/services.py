@@ -11,13 +11,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app.catalog import CatalogModel
-from channels_app.models import ApiKey, Channel
+from channels_app.authentication import PresentedKey
+from channels_app.models import Channel
 from channels_app.services import credit_hold, credit_release
 from conversations import idempotency, limits, provider, selectors, sse
 from conversations.models import FailedRequest, Message, Session
 from conversations.prompt import build_messages
 from gateway.db import db_phase
-from gateway.errors import CreditsExhausted, ProviderError
+from gateway.errors import ApiError, CreditsExhausted, ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -67,39 +68,42 @@ class PreparedChat:
         )
 
 
-async def chat_prepare(*, api_key: ApiKey, session_id: str, message: str, metadata: dict) -> PreparedChat:
-    """Limits, then a held credit, then the prompt. Raises the API's errors; holds nothing when it does."""
-    channel = api_key.channel
+async def chat_prepare(*, credential: PresentedKey, session_id: str, message: str, metadata: dict) -> PreparedChat:
+    """The key, its limits, then a held credit. Raises the API's errors; holds nothing when it does."""
     received_at = timezone.now()
-    admission = await _admit(channel=channel, session_id=session_id, now=received_at)
-    return PreparedChat(channel, session_id, message, received_at, admission.daily_key, metadata, admission.history)
+    admission = await _admit(credential=credential, session_id=session_id, now=received_at)
+    return PreparedChat(
+        credential.channel, session_id, message, received_at, admission.daily_key, metadata, admission.history
+    )
 
 
 async def chat_send_once(
-    *, api_key: ApiKey, idempotency_key: str, session_id: str, message: str, metadata: dict
+    *, credential: PresentedKey, idempotency_key: str, session_id: str, message: str, metadata: dict
 ) -> ChatReply:
     """chat_send, at most once per Idempotency-Key: a repeat gets the stored answer."""
     fields = {"session_id": session_id, "message": message, "metadata": metadata}
-    outcome = await idempotency.begin(channel=api_key.channel, key=idempotency_key, fingerprint=idempotency.fingerprint(fields))
+    outcome = await idempotency.begin(
+        credential=credential, key=idempotency_key, fingerprint=idempotency.fingerprint(fields)
+    )
     if outcome.replay is not None:
         return ChatReply(replayed=True, **outcome.replay)
     try:
-        return await chat_send(api_key=api_key, idempotency_claim=outcome.claim_id, **fields)
+        return await chat_send(credential=credential, idempotency_claim=outcome.claim_id, **fields)
     except BaseException:
         await asyncio.shield(idempotency.abandon(outcome.claim_id))
         raise
 
 
 async def chat_send(
-    *, api_key: ApiKey, session_id: str, message: str, metadata: dict, idempotency_claim: int | None = None
+    *, credential: PresentedKey, session_id: str, message: str, metadata: dict, idempotency_claim: int | None = None
 ) -> ChatReply:
-    """Answer one chat message. The caller has authenticated the key and validated the input.
+    """Answer one chat message. The caller has validated the input; the key is verified here.
 
     A credit and a daily slot are held before the provider call and given back
     if it fails, so concurrent chats can never overspend; the user message and
     the reply are stored together, only once the reply exists.
     """
-    chat = await chat_prepare(api_key=api_key, session_id=session_id, message=message, metadata=metadata)
+    chat = await chat_prepare(credential=credential, session_id=session_id, message=message, metadata=metadata)
     try:
         completion = await _complete(chat)
     except BaseException as exc:  # a provider failure, or the client went away (cancellation)
@@ -137,7 +141,7 @@ def _log_fallback(chat: PreparedChat, model: CatalogModel, exc: Exception) -> No
 
 
 async def chat_stream_start(
-    *, api_key: ApiKey, idempotency_key: str | None, session_id: str, message: str, metadata: dict
+    *, credential: PresentedKey, idempotency_key: str | None, session_id: str, message: str, metadata: dict
 ) -> tuple[AsyncIterator[bytes], bool]:
     """Run every check now (raising the API's errors as usual), then hand back the event stream.
 
@@ -148,13 +152,13 @@ async def chat_stream_start(
     claim = None
     if idempotency_key is not None:
         outcome = await idempotency.begin(
-            channel=api_key.channel, key=idempotency_key, fingerprint=idempotency.fingerprint(fields)
+            credential=credential, key=idempotency_key, fingerprint=idempotency.fingerprint(fields)
         )
         if outcome.replay is not None:
             return _replay(outcome.replay), True
         claim = outcome.claim_id
     try:
-        chat = await chat_prepare(api_key=api_key, **fields)
+        chat = await chat_prepare(credential=credential, **fields)
     except BaseException:
         if claim is not None:
             await asyncio.shield(idempotency.abandon(claim))
@@ -260,7 +264,8 @@ async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
 
 
 @db_phase
-def _admit(*, channel: Channel, session_id: str, now: datetime) -> _Admission:
+def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admission:
+    channel = credential.verify().channel
     limits.minute_check(channel, "chat")
     daily_key = limits.daily_hold(channel)
     try:
@@ -340,12 +345,19 @@ def _thread_for_write(*, channel: Channel, session_id: str, now: datetime) -> Se
 
 
 @db_phase
-def history_get(*, api_key: ApiKey, session_id: str) -> list[dict]:
-    channel = api_key.channel
+def history_get(*, credential: PresentedKey, session_id: str) -> list[dict]:
+    channel = credential.verify().channel
     limits.minute_check(channel, "history")
     return [m.to_dict() for m in selectors.thread_messages(channel=channel, session_id=session_id, now=timezone.now())]
 
 
 @db_phase
-def failed_request_record(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
-    FailedRequest.objects.create(channel=channel, endpoint=endpoint, status=status, error=error[:200])
+def failed_request_record(*, credential: PresentedKey, endpoint: str, status: int, error: str) -> None:
+    """Count a refused request for its channel's owner, when the key names a channel."""
+    if credential.channel is None:
+        try:
+            credential.verify()
+        except ApiError:
+            pass  # an unknown or revoked key: no channel to count it for (an inactive one still has one)
+    if credential.channel is not None:
+        FailedRequest.objects.create(channel=credential.channel, endpoint=endpoint, status=status, error=error[:200])

@@ -6,11 +6,10 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from channels_app.authentication import ApiKeyAuthentication
+from channels_app.authentication import ApiKeyAuthentication, PresentedKey
 from conversations import idempotency, services
 from conversations.openapi import chat_schema, history_schema
 from conversations.serializers import ChatInput, HistoryInput
-from gateway.db import in_db_phase
 from gateway.errors import InvalidInput
 
 
@@ -24,15 +23,15 @@ class ApiKeyView(APIView):
         return (JSONRenderer(), JSONRenderer.media_type)
 
     async def async_dispatch(self, request, *args, **kwargs):
-        # adrf's dispatch, except that DRF's `initial()` (which authenticates the
-        # key against the database) runs as a gated database phase that hands its
-        # connection back, like every other phase of the chat.
+        # adrf's dispatch, except that DRF's `initial()` runs on the event loop:
+        # authentication there only reads the header (the key is verified in the
+        # request's first database phase), so it needs no trip to a thread.
         self.args, self.kwargs = args, kwargs
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
         try:
-            await in_db_phase(self.initial, request, *args, **kwargs)
+            self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
             if handler is None:
                 handler = self.http_method_not_allowed
@@ -43,11 +42,12 @@ class ApiKeyView(APIView):
         except Exception as exc:
             response = self.handle_exception(exc)
         response = self.response = self.finalize_response(request, response, *args, **kwargs)
-        channel = getattr(self.request, "gateway_channel", None)
-        if response.status_code >= 400 and channel is not None:
+        # `_auth`, not `auth`: reading `auth` after a refused key would authenticate again.
+        credential = getattr(request, "_auth", None)
+        if response.status_code >= 400 and isinstance(credential, PresentedKey):
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""
             await services.failed_request_record(
-                channel=channel, endpoint=self.endpoint, status=response.status_code, error=error
+                credential=credential, endpoint=self.endpoint, status=response.status_code, error=error
             )
         return response
 
@@ -69,12 +69,12 @@ class ChatView(ApiKeyView):
         if once is not None and not idempotency.is_valid_key(once):
             raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
         if stream:
-            events, replayed = await services.chat_stream_start(api_key=request.auth, idempotency_key=once, **fields)
+            events, replayed = await services.chat_stream_start(credential=request.auth, idempotency_key=once, **fields)
             return event_stream(events, replayed=replayed)
         if once is not None:
-            result = await services.chat_send_once(api_key=request.auth, idempotency_key=once, **fields)
+            result = await services.chat_send_once(credential=request.auth, idempotency_key=once, **fields)
         else:
-            result = await services.chat_send(api_key=request.auth, **fields)
+            result = await services.chat_send(credential=request.auth, **fields)
         return Response(result.to_dict(), headers=REPLAYED if result.replayed else None)
 
 
@@ -85,7 +85,7 @@ class HistoryView(ApiKeyView):
     async def get(self, request):
         data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)
-        messages = await services.history_get(api_key=request.auth, **data.validated_data)
+        messages = await services.history_get(credential=request.auth, **data.validated_data)
         return Response({"messages": messages})
 
 
