@@ -57,7 +57,8 @@ def _client() -> httpx.AsyncClient:
     if client is None:
         client = httpx.AsyncClient(
             timeout=_timeout(),
-            limits=httpx.Limits(max_connections=settings.LLM_MAX_CONNECTIONS, max_keepalive_connections=200),
+            # httpcore checks every idle connection on each request, so keep few idle ones.
+            limits=httpx.Limits(max_connections=settings.LLM_MAX_CONNECTIONS, max_keepalive_connections=64),
         )
         _clients[loop] = client
     return client
