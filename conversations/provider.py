@@ -87,18 +87,26 @@ async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Comp
                 await response.aread()
             finally:
                 await response.aclose()
-    except TimeoutError:
-        resilience.breaker_for(settings.LLM_BASE_URL).failed()
-        raise ProviderFailure(f"No complete answer within {settings.LLM_TOTAL_TIMEOUT}s") from None
-    except httpx.HTTPError as exc:  # a read error or timeout while the body arrived
-        resilience.breaker_for(settings.LLM_BASE_URL).failed()
-        raise ProviderFailure(f"{type(exc).__name__} reading the provider's answer: {_scrub(str(exc))}") from None
-    except ProviderFailure as exc:
-        raise ProviderFailure(_scrub(str(exc))) from None
+    except (TimeoutError, httpx.HTTPError, ProviderFailure) as exc:
+        raise _failure(exc, "answer") from None
     finally:
         upstream_record(time.perf_counter() - started)
     latency_ms = int((time.perf_counter() - started) * 1000)
     return _parse(response, model=model, latency_ms=latency_ms)
+
+
+def _failure(exc: Exception, what: str) -> ProviderFailure:
+    """One ProviderFailure for whatever ended a provider call, scrubbed for the log.
+
+    A deadline or a broken read counts against the upstream's circuit breaker
+    (failures resilience.send saw itself are counted there already).
+    """
+    if isinstance(exc, ProviderFailure):
+        return ProviderFailure(_scrub(str(exc)))
+    resilience.breaker_for(settings.LLM_BASE_URL).failed()
+    if isinstance(exc, TimeoutError):
+        return ProviderFailure(f"No complete {what} within {settings.LLM_TOTAL_TIMEOUT}s")
+    return ProviderFailure(f"{type(exc).__name__} reading the provider's {what}: {_scrub(str(exc))}")
 
 
 def _parse(response: httpx.Response, *, model: str, latency_ms: int) -> Completion:
@@ -160,14 +168,8 @@ class CompletionStream:
             async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
                 async for delta in self._upstream(deadline.when()):
                     yield delta
-        except TimeoutError:
-            resilience.breaker_for(settings.LLM_BASE_URL).failed()
-            raise ProviderFailure(f"No complete stream within {settings.LLM_TOTAL_TIMEOUT}s") from None
-        except httpx.HTTPError as exc:
-            resilience.breaker_for(settings.LLM_BASE_URL).failed()
-            raise ProviderFailure(f"{type(exc).__name__} streaming from the provider: {_scrub(str(exc))}") from None
-        except ProviderFailure as exc:
-            raise ProviderFailure(_scrub(str(exc))) from None
+        except (TimeoutError, httpx.HTTPError, ProviderFailure) as exc:
+            raise _failure(exc, "stream") from None
         finally:
             upstream_record(time.perf_counter() - started)
             self.latency_ms = int((time.perf_counter() - started) * 1000)
