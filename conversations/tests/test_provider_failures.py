@@ -75,3 +75,14 @@ def test_a_failure_after_success_keeps_the_earlier_exchange(api, llm, channel, k
     assert list(Message.objects.values_list("content", flat=True)) == ["kept", "Echo: kept"]
     channel.refresh_from_db()
     assert channel.credits == 99
+
+
+def test_a_provider_that_trickles_its_answer_is_cut_off_at_the_deadline(api, llm, channel, key, settings):
+    # Each byte arrives well inside the read timeout, so only the overall deadline can end it;
+    # left alone the answer would complete (and succeed) after tens of seconds.
+    llm.mode = "trickle"
+    settings.LLM_TOTAL_TIMEOUT, settings.LLM_READ_TIMEOUT = 1, 5
+    r = chat(api, key)
+    assert (r.status_code, r.json()) == (500, AI_ERROR)
+    assert len(llm.requests) == 1  # not retried: the provider may have done the work
+    assert_nothing_changed(channel)

@@ -55,6 +55,20 @@ class FakeLLM:
             return await _respond(send, self.status, {"error": {"message": "try later"}}, extra)
         if self.mode == "hang":
             await asyncio.sleep(3600)
+        if self.mode == "trickle":  # a valid answer, one byte every 0.1 s
+            body = json.dumps(self.completion(payload)).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            gone = asyncio.create_task(receive())
+            try:
+                for i in range(len(body)):
+                    if gone.done():
+                        return
+                    await send({"type": "http.response.body", "body": body[i:i + 1], "more_body": i + 1 < len(body)})
+                    await asyncio.sleep(0.1)
+            finally:
+                gone.cancel()
+            return
         if self.mode == "reset":
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
             raise ConnectionResetError("fake upstream drops the connection")
