@@ -84,6 +84,16 @@ def key(channel_and_key):
 
 
 @pytest.fixture
+def widget_key(channel):
+    """`channel`'s publishable key, working from gateway.testing.api.WIDGET_ORIGIN."""
+    from channels_app.services import channel_set_allowed_origins, publishable_key_issue
+    from gateway.testing.api import WIDGET_ORIGIN
+
+    channel_set_allowed_origins(channel=channel, allowed_origins=[WIDGET_ORIGIN])
+    return publishable_key_issue(channel=channel).key
+
+
+@pytest.fixture
 def other_channel_and_key(outsider):
     return make_channel(outsider, name="Other site", credits=100)
 

@@ -2,6 +2,10 @@
 
 No other module touches plaintext keys or ciphertext.
 
+A publishable key (`amgpk_`, for the embeddable widget) has the same shape and
+checksum but is public by design: it is stored and shown as-is, and only works
+from its channel's allowed origins (docs/widget.md).
+
 A key is `amgai_` + 43 base62 characters (exactly 32 random bytes) + a 6-character
 base62 CRC-32 of those 43, so a mistyped key is refused without a database query.
 At rest it is AES-256-GCM ciphertext (fresh 96-bit nonce, the channel's public id
@@ -49,15 +53,23 @@ def _checksum(body: str) -> str:
 
 def generate() -> str:
     """A new plaintext key. Show it once; store only `encrypt()` and `digest()` of it."""
+    return _generate(PREFIX)
+
+
+def _generate(prefix: str) -> str:
     body = _base62(int.from_bytes(secrets.token_bytes(32), "big"), BODY_LEN)
-    return PREFIX + body + _checksum(body)
+    return prefix + body + _checksum(body)
 
 
 def is_well_formed(raw: str) -> bool:
     """Prefix, length, alphabet and checksum: everything that needs no query."""
-    if len(raw) != KEY_LEN or not raw.startswith(PREFIX):
+    return _is_well_formed(raw, PREFIX)
+
+
+def _is_well_formed(raw: str, prefix: str) -> bool:
+    if len(raw) != len(prefix) + BODY_LEN + CHECKSUM_LEN or not raw.startswith(prefix):
         return False
-    rest = raw[len(PREFIX) :]
+    rest = raw[len(prefix) :]
     if not _ALPHABET_SET.issuperset(rest):
         return False
     body, check = rest[:BODY_LEN], rest[BODY_LEN:]
@@ -136,3 +148,17 @@ def hint(raw: str) -> str:
 
 def mask(key_hint: str) -> str:
     return f"{PREFIX}{'•' * 8}{key_hint}"
+
+
+# --- Publishable keys: public by design, so no encryption, digest or masking. ---
+
+PUBLISHABLE_PREFIX = "amgpk_"
+
+
+def generate_publishable() -> str:
+    """A new publishable key: same shape and checksum as a secret key, under its own prefix."""
+    return _generate(PUBLISHABLE_PREFIX)
+
+
+def is_well_formed_publishable(raw: str) -> bool:
+    return _is_well_formed(raw, PUBLISHABLE_PREFIX)

@@ -2,12 +2,12 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_app import catalog, keys
+from channels_app import catalog, keys, origins
 
 
 def _default_credits() -> int:
@@ -30,6 +30,17 @@ class Channel(models.Model):
     # One credit pays for one successful chat. Changed only by conditional
     # UPDATEs in services, never by read-modify-write.
     credits = models.PositiveIntegerField(default=_default_credits)
+    # The embeddable widget (docs/widget.md): where its publishable key works,
+    # what one visitor may use, and how it looks.
+    allowed_origins = models.JSONField(default=list, blank=True, help_text="Exact origins, e.g. https://www.example.com")
+    visitor_rate_limit_per_minute = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    visitor_daily_limit = models.PositiveIntegerField(default=50, validators=[MinValueValidator(1)])
+    visitor_ip_daily_limit = models.PositiveIntegerField(default=200, validators=[MinValueValidator(1)])
+    widget_title = models.CharField(max_length=60, default="Chat with us")
+    widget_greeting = models.CharField(max_length=300, blank=True, default="Hi! How can I help?")
+    widget_color = models.CharField(
+        max_length=7, default="#2563eb", validators=[RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Give a colour as #rrggbb.")]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,6 +54,15 @@ class Channel(models.Model):
     def clean(self):
         if self.fallback_model and self.fallback_model == self.model:
             raise ValidationError({"fallback_model": "The fallback model must differ from the channel's model."})
+        try:
+            self.allowed_origins = origins.normalise_list(self.allowed_origins)
+        except ValidationError as exc:
+            raise ValidationError({"allowed_origins": exc.messages}) from None
+        self.widget_color = (self.widget_color or "").lower()
+
+    def widget_settings(self) -> dict:
+        """What the widget may know about its channel: looks only, no limits or credits."""
+        return {"title": self.widget_title, "greeting": self.widget_greeting, "color": self.widget_color}
 
     @property
     def catalog_model(self) -> catalog.CatalogModel:
@@ -84,6 +104,41 @@ class ApiKey(models.Model):
     def reveal(self) -> str:
         """The plaintext key, for showing to its owner. Never log the result."""
         return keys.decrypt(self.ciphertext, self.channel.public_id)
+
+
+class PublishableKey(models.Model):
+    """A channel's key for the embeddable widget: public by design, stored and shown as-is.
+
+    It works only for chat and history, only from the channel's allowed origins,
+    under per-visitor limits. At most one per channel is open (revoked_at unset);
+    a rotated one may keep working for a grace period, like a secret key.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="publishable_keys")
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A key stops working at revoked_at; a future value is a rotation's grace period.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel"], condition=Q(revoked_at__isnull=True), name="one_open_publishable_key_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None or self.revoked_at > now
+
+    def allows_origin(self, origin: str | None) -> bool:
+        """Exact match against the channel's normalised list: browsers send the Origin canonical."""
+        return bool(origin) and origin in self.channel.allowed_origins
 
 
 class KeyReveal(models.Model):

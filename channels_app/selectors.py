@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from channels_app import keys
-from channels_app.models import ApiKey
+from channels_app.models import ApiKey, PublishableKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -27,3 +27,18 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+def publishable_key_authenticate(raw: str) -> PublishableKey | None:
+    """The usable publishable key matching `raw`, with its channel loaded; None otherwise."""
+    if not keys.is_well_formed_publishable(raw):
+        return None
+    publishable = PublishableKey.objects.select_related("channel").filter(key=raw).first()
+    if publishable is None or not publishable.is_usable():
+        return None
+    return publishable
+
+
+def publishable_key_current(*, channel) -> PublishableKey | None:
+    """The channel's open publishable key (the one to embed), if it has one."""
+    return channel.publishable_keys.filter(revoked_at__isnull=True).first()

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_app import catalog, keys
-from channels_app.models import ApiKey, Channel, KeyReveal
+from channels_app import catalog, keys, origins
+from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,18 @@ ROTATION_GRACE_CHOICES = {
 }
 
 
+WIDGET_FIELDS = (
+    "allowed_origins", "visitor_rate_limit_per_minute", "visitor_daily_limit", "visitor_ip_daily_limit",
+    "widget_title", "widget_greeting", "widget_color",
+)
+
+
 def channel_update(*, channel: Channel, **fields) -> Channel:
-    """Change a channel's editable settings (name, model, prompt, limits, active switch)."""
-    editable = {"name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"}
+    """Change a channel's editable settings (name, model, prompt, limits, active switch, widget)."""
+    editable = {
+        "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active",
+        *WIDGET_FIELDS,
+    }
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -145,3 +154,45 @@ def api_key_reveal(*, api_key: ApiKey, user, ip_address: str = "") -> str:
     plaintext = api_key.reveal()
     KeyReveal.objects.create(api_key=api_key, user=user, action=KeyReveal.Action.REVEAL, ip_address=ip_address[:64])
     return plaintext
+
+
+# --- The embeddable widget: allowed origins and publishable keys (docs/widget.md). ---
+
+
+def channel_set_allowed_origins(*, channel: Channel, allowed_origins: list[str]) -> Channel:
+    """Replace the channel's allowed origins, normalised; raises ValidationError naming a bad one."""
+    channel.allowed_origins = origins.normalise_list(allowed_origins)
+    channel.save(update_fields=["allowed_origins", "updated_at"])
+    return channel
+
+
+class PublishableKeyExists(Exception):
+    """The channel already has an open publishable key: rotate it instead."""
+
+
+@transaction.atomic
+def publishable_key_issue(*, channel: Channel) -> PublishableKey:
+    """Give the channel its publishable key; refuses when it already has an open one."""
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()
+    if channel.publishable_keys.filter(revoked_at__isnull=True).exists():
+        raise PublishableKeyExists()
+    return PublishableKey.objects.create(channel=channel, key=keys.generate_publishable())
+
+
+@transaction.atomic
+def publishable_key_rotate(*, channel: Channel, grace: timedelta) -> PublishableKey:
+    """A new publishable key; the channel's open one stops working after `grace` (pages still embed it)."""
+    if grace < timedelta(0):
+        raise ValueError("grace must not be negative")
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()  # one rotation at a time per channel
+    channel.publishable_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now() + grace)
+    return PublishableKey.objects.create(channel=channel, key=keys.generate_publishable())
+
+
+def publishable_key_revoke(*, publishable_key: PublishableKey, at=None) -> None:
+    """Stop the key working at `at` (now by default); an earlier end is never pushed back."""
+    at = at or timezone.now()
+    if publishable_key.revoked_at is not None and publishable_key.revoked_at <= at:
+        return
+    publishable_key.revoked_at = at
+    publishable_key.save(update_fields=["revoked_at"])

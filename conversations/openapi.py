@@ -57,12 +57,26 @@ def _error(description: str, *messages: str) -> OpenApiResponse:
 
 
 COMMON_ERRORS = {
-    401: _error("No `X-API-Key` header, or a key that is malformed, unknown or revoked.", "Missing API key", "Invalid API key"),
-    403: _error("The channel is inactive (or, for chat, has no credits left).", "Site is inactive",
-                "This channel has no credits left. Ask the channel owner to top up its credits."),
-    429: _error("A per-minute or daily limit is reached.", "Rate limit exceeded", "Daily limit exceeded"),
+    401: _error("No `X-API-Key` header, or a key that is malformed, unknown or revoked; or a secret key in the "
+                "`key` query parameter.", "Missing API key", "Invalid API key",
+                "Secret keys must be sent in the X-API-Key header, never in the URL"),
+    403: _error("The channel is inactive (or, for chat, has no credits left); or a publishable key was used without "
+                "an `Origin` header or from an origin its channel does not allow.", "Site is inactive",
+                "This channel has no credits left. Ask the channel owner to top up its credits.",
+                "Origin not allowed"),
+    429: _error("A per-minute or daily limit is reached (the channel's; with a publishable key also the visitor's).", "Rate limit exceeded", "Daily limit exceeded"),
     503: _error("The limit counters are unreachable; nothing was done.", "Service temporarily unavailable. Please try again."),
 }
+
+PUBLISHABLE_KEY = OpenApiParameter(
+    "key",
+    {"type": "string", "pattern": r"^amgpk_[0-9A-Za-z]{49}$"},
+    OpenApiParameter.QUERY,
+    required=False,
+    description="For the embeddable widget only: the channel's publishable key (`amgpk_…`), instead of `X-API-Key`. "
+    "It works only from the channel's allowed origins (exact match on `Origin`), answers with CORS headers for "
+    "them, and is subject to per-visitor limits (429). A secret key here is refused (401). See docs/widget.md.",
+)
 
 chat_schema = extend_schema(
     operation_id="chat",
@@ -71,6 +85,7 @@ chat_schema = extend_schema(
     "Threads live 24 hours from their first message.",
     request=ChatInput,
     parameters=[
+        PUBLISHABLE_KEY,
         OpenApiParameter(
             "Idempotency-Key",
             {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"},
@@ -99,10 +114,13 @@ chat_schema = extend_schema(
 history_schema = extend_schema(
     operation_id="history",
     summary="The current conversation thread, oldest first",
-    parameters=[HistoryInput],
+    parameters=[HistoryInput, PUBLISHABLE_KEY],
     responses={
         200: HistoryOutput,
         400: _error("No or an invalid session_id.", "session_id is required"),
         **COMMON_ERRORS,
     },
 )
+
+# For the widget alone (docs/widget.md), not for integrators: kept out of the public schema.
+widget_config_schema = extend_schema(exclude=True)

@@ -14,7 +14,7 @@ from channels_app.catalog import CatalogModel
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from channels_app.services import credit_hold, credit_release
-from conversations import idempotency, limits, provider, selectors, sse
+from conversations import idempotency, limits, provider, selectors, sse, visitor_limits
 from conversations.models import FailedRequest, Message, Session
 from conversations.prompt import build_messages
 from gateway.db import db_phase
@@ -266,6 +266,7 @@ async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
 @db_phase
 def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admission:
     channel = credential.verify().channel
+    visitor_limits.check(credential, "chat", session_id)  # a publishable key's visitor, before the channel's limits
     limits.minute_check(channel, "chat")
     daily_key = limits.daily_hold(channel)
     try:
@@ -347,6 +348,7 @@ def _thread_for_write(*, channel: Channel, session_id: str, now: datetime) -> Se
 @db_phase
 def history_get(*, credential: PresentedKey, session_id: str) -> list[dict]:
     channel = credential.verify().channel
+    visitor_limits.check(credential, "history", session_id)
     limits.minute_check(channel, "history")
     return [m.to_dict() for m in selectors.thread_messages(channel=channel, session_id=session_id, now=timezone.now())]
 

@@ -6,11 +6,13 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from channels_app.authentication import ApiKeyAuthentication, PresentedKey
+from channels_app import widget
+from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
 from conversations import idempotency, services
-from conversations.openapi import chat_schema, history_schema
+from conversations.openapi import chat_schema, history_schema, widget_config_schema
 from conversations.serializers import ChatInput, HistoryInput
-from gateway.errors import InvalidInput
+from gateway import cors
+from gateway.errors import InvalidInput, OriginNotAllowed
 
 
 class ApiKeyView(APIView):
@@ -31,6 +33,9 @@ class ApiKeyView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
+            if cors.is_preflight(request):
+                response = await self.preflight(request)
+                return self.finalize_response(request, response, *args, **kwargs)
             self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
             if handler is None:
@@ -49,7 +54,18 @@ class ApiKeyView(APIView):
             await services.failed_request_record(
                 credential=credential, endpoint=self.endpoint, status=response.status_code, error=error
             )
+        if cors.is_preflight(request) or (isinstance(credential, PresentedKey) and credential.publishable):
+            cors.vary(response)
+        if isinstance(credential, PresentedKey) and credential.cors_origin:
+            cors.grant(response, credential.cors_origin)  # verified from one of its channel's allowed origins
         return response
+
+    async def preflight(self, request):
+        """A CORS preflight: granted only to a publishable key's allowed origin, else 403 without CORS."""
+        origin = request.META["HTTP_ORIGIN"]
+        if not await widget.origin_allowed(raw=request.query_params.get(QUERY, "").strip(), origin=origin):
+            raise OriginNotAllowed()
+        return cors.preflight_granted(origin)
 
 
 class ChatView(ApiKeyView):
@@ -87,6 +103,16 @@ class HistoryView(ApiKeyView):
         data.is_valid(raise_exception=True)
         messages = await services.history_get(credential=request.auth, **data.validated_data)
         return Response({"messages": messages})
+
+
+class WidgetConfigView(ApiKeyView):
+    """The embeddable widget's looks, for its publishable key (not part of the integrators' API schema)."""
+
+    endpoint = "widget-config"
+
+    @widget_config_schema
+    async def get(self, request):
+        return Response(await widget.config_get(credential=request.auth))
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

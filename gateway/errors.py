@@ -46,6 +46,25 @@ class SiteInactive(ApiError):
     message = "Site is inactive"
 
 
+class OriginNotAllowed(ApiError):
+    """A publishable key used without an Origin, or from one its channel does not allow."""
+
+    status = 403
+    message = "Origin not allowed"
+
+
+class SecretKeyInUrl(ApiError):
+    """A secret key in the `key` query parameter: URLs end up in logs and browser history."""
+
+    status = 401
+    message = "Secret keys must be sent in the X-API-Key header, never in the URL"
+
+
+class PublishableKeyRequired(ApiError):
+    status = 403
+    message = "This endpoint takes a publishable key"
+
+
 class CreditsExhausted(ApiError):
     status = 403
     message = "This channel has no credits left. Ask the channel owner to top up its credits."

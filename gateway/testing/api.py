@@ -35,3 +35,29 @@ def chat_stream(client, key, message="Hello!", session_id="s-1", **extra):
     if response.headers["content-type"].startswith("text/event-stream"):
         return response, parse_sse(response.text)
     return response, None
+
+
+# --- The embeddable widget: a publishable key in the `key` query parameter, from a page's Origin. ---
+
+WIDGET_ORIGIN = "https://shop.example"  # what the `widget_key` fixture allows
+
+
+def widget_chat(client, pk, message="Hello!", session_id="v-1", origin=WIDGET_ORIGIN, **extra):
+    body = {"message": message, "session_id": session_id, **extra}
+    headers = {"Origin": origin} if origin else {}
+    return client.post("/api/chat", params={"key": pk}, json=body, headers=headers)
+
+
+def widget_history(client, pk, session_id="v-1", origin=WIDGET_ORIGIN):
+    headers = {"Origin": origin} if origin else {}
+    return client.get("/api/history", params={"key": pk, "session_id": session_id}, headers=headers)
+
+
+def preflight(client, path, pk, origin=WIDGET_ORIGIN, method="POST"):
+    headers = {"Origin": origin, "Access-Control-Request-Method": method,
+               "Access-Control-Request-Headers": "content-type"}
+    return client.options(path, params={"key": pk} if pk else None, headers=headers)
+
+
+def cors_headers(response) -> dict:
+    return {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
