@@ -6,30 +6,11 @@ import time
 
 from playwright.sync_api import expect
 
+from e2e.steps import age_password_entry, log_in
+
 from channels_app.models import KeyReveal
 
 REPLY = "Streaming works: one word after another, as the model writes them."
-
-
-def _log_in(page, email="owner@example.com", password="pw-owner-123!"):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-
-def _age_password_entry(context, seconds):
-    from importlib import import_module
-
-    from django.conf import settings
-
-    from accounts import reauth
-
-    cookie = next(c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
-    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
-    store[reauth.SESSION_KEY] = reauth._now() - seconds
-    store.save()
 
 
 def _open_and_reveal(page, channel, issued):
@@ -65,7 +46,7 @@ def test_the_try_it_box_shows_tokens_as_they_arrive(page, llm, channel_and_key):
     channel, issued = channel_and_key
     llm.reply = REPLY
     llm.token_delay = 0.3
-    _log_in(page)
+    log_in(page)
     _open_and_reveal(page, channel, issued)
 
     page.get_by_label("Message").fill("Does streaming work?")
@@ -100,8 +81,8 @@ def test_the_try_it_box_shows_tokens_as_they_arrive(page, llm, channel_and_key):
 
 def test_the_try_it_box_asks_for_the_password_first_and_comes_back(page, browser_context, llm, channel_and_key):
     channel, issued = channel_and_key
-    _log_in(page)
-    _age_password_entry(browser_context, 16 * 60)
+    log_in(page)
+    age_password_entry(browser_context, 16 * 60)
     page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     expect(page.locator("[data-try-reauth]")).to_be_visible()
 
@@ -123,7 +104,7 @@ def test_the_try_it_box_shows_the_apis_error(page, llm, channel_and_key):
     channel, issued = channel_and_key
     channel.credits = 0
     channel.save(update_fields=["credits"])
-    _log_in(page)
+    log_in(page)
     page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "error")
@@ -144,7 +125,7 @@ RUN_EXAMPLE = """async () => {{
 
 def test_the_javascript_examples_run_in_the_browser(page, llm, channel_and_key):
     channel, issued = channel_and_key
-    _log_in(page)
+    log_in(page)
     _open_and_reveal(page, channel, issued)
 
     code = page.locator('pre[data-example="javascript"]').text_content()

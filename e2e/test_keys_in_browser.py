@@ -5,34 +5,15 @@ import re
 
 from playwright.sync_api import expect
 
+from e2e.steps import age_password_entry, log_in
+
 from gateway.testing.api import history
-
-
-def _log_in(page, email="owner@example.com", password="pw-owner-123!"):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-
-def _age_password_entry(context, seconds):
-    from importlib import import_module
-
-    from django.conf import settings
-
-    from accounts import reauth
-
-    cookie = next(c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
-    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
-    store[reauth.SESSION_KEY] = reauth._now() - seconds
-    store.save()
 
 
 def test_revealing_after_a_while_asks_for_the_password_first(page, browser_context, channel_and_key):
     channel, issued = channel_and_key
-    _log_in(page)
-    _age_password_entry(browser_context, 16 * 60)
+    log_in(page)
+    age_password_entry(browser_context, 16 * 60)
     page.goto(f"/dashboard/channels/{channel.public_id}/")
     page.locator("#keys").get_by_role("button", name="Reveal").click()
 
@@ -53,7 +34,7 @@ def test_revealing_after_a_while_asks_for_the_password_first(page, browser_conte
 
 def test_rotating_shows_the_new_key_and_keeps_the_old_one_for_the_grace(page, api, channel_and_key):
     channel, issued = channel_and_key
-    _log_in(page)
+    log_in(page)
     page.goto(f"/dashboard/channels/{channel.public_id}/")
     page.get_by_label("The current key keeps working for").select_option("1h")
     page.get_by_role("button", name="Rotate key").click()
@@ -76,7 +57,7 @@ def test_rotating_shows_the_new_key_and_keeps_the_old_one_for_the_grace(page, ap
 
 
 def test_another_owners_channel_is_not_found(page, channel, outsider):
-    _log_in(page, "outsider@example.com", "pw-outsider-123!")
+    log_in(page, "outsider@example.com", "pw-outsider-123!")
     for path in ("", "conversations/", "usage/", "edit/"):
         response = page.goto(f"/dashboard/channels/{channel.public_id}/{path}")
         assert response.status == 404
