@@ -1,0 +1,390 @@
+/*! AI Gateway chat widget. Embed: <script src="https://GATEWAY/static/widget.js" data-key="amgpk_…" async></script>
+ * No dependencies, no requests except to the gateway this file comes from (docs/widget.md). */
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  if (!script || !script.src) return;
+  const KEY = script.dataset.key || "";
+  const GW = new URL(script.src).origin;
+  const DEFAULT_COLOR = "#2563eb";
+  const TEXT = {
+    unavailable: "Chat is unavailable.",
+    inactive: "Chat is currently unavailable.",
+    daily: "That's all for today. Please come back tomorrow.",
+    failed: "Something went wrong. Please try again.",
+    busy: "Please try again in a moment.",
+  };
+
+  // --- small DOM helper: never innerHTML, text always through textContent ---
+  const el = (tag, attrs, ...kids) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const kid of kids) node.append(kid);
+    return node;
+  };
+  const api = (path, params) => {
+    const url = new URL(path, GW);
+    url.searchParams.set("key", KEY);
+    for (const [k, v] of Object.entries(params || {})) url.searchParams.set(k, v);
+    return url.href;
+  };
+  const uuid = () => {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  };
+
+  // --- session id, per publishable key ---
+  const STORE = "amg-widget:" + KEY;
+  let sessionId;
+  try {
+    sessionId = localStorage.getItem(STORE);
+    if (!sessionId) localStorage.setItem(STORE, (sessionId = uuid()));
+  } catch (e) {
+    sessionId = sessionId || uuid(); // storage blocked: this page view only
+  }
+
+  // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
+  const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(?<![^\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
+  const safeUrl = (href) => {
+    try {
+      const u = new URL(href);
+      return ["http:", "https:", "mailto:"].includes(u.protocol) ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  };
+  const link = (label, href) => {
+    const url = safeUrl(href);
+    if (!url) return document.createTextNode(label);
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: label || url });
+  };
+  const inline = (parent, text) => {
+    let last = 0;
+    for (const m of text.matchAll(INLINE)) {
+      parent.append(text.slice(last, m.index));
+      last = m.index + m[0].length;
+      if (m[1] !== undefined) parent.append(el("code", { text: m[1] }));
+      else if (m[2] !== undefined) inline(parent.appendChild(el("strong")), m[2]);
+      else if (m[3] !== undefined) inline(parent.appendChild(el("em")), m[3]);
+      else if (m[6] !== undefined) parent.append(link(m[4] ? m[5] || "image" : m[5], m[6]));
+      else parent.append(link(m[7], m[7]));
+    }
+    parent.append(text.slice(last));
+  };
+  const markdown = (src) => {
+    const root = document.createDocumentFragment();
+    const lines = String(src).replace(/\r\n?/g, "\n").split("\n");
+    let para = null;
+    let list = null;
+    const end = () => (para = list = null);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (/^\s*```/.test(line)) {
+        const code = [];
+        while (++i < lines.length && !/^\s*```/.test(lines[i])) code.push(lines[i]);
+        root.append(el("pre", {}, el("code", { text: code.join("\n") })));
+        end();
+        continue;
+      }
+      const item = /^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$/.exec(line);
+      if (item) {
+        const tag = item[1] ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== tag) root.append((list = el(tag)));
+        inline(list.appendChild(el("li")), item[3]);
+        para = null;
+        continue;
+      }
+      if (!line.trim()) {
+        end();
+        continue;
+      }
+      const heading = /^#{1,6}\s+(.*)$/.exec(line);
+      if (heading) {
+        end();
+        inline(root.appendChild(el("p")).appendChild(el("strong")), heading[1]);
+        continue;
+      }
+      if (para) para.append(el("br"));
+      else root.append((para = el("p")));
+      list = null;
+      inline(para, line);
+    }
+    return root;
+  };
+
+  // --- styles: inside the shadow root only; the wrapper resets everything inherited ---
+  const CSS = `
+.w{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;text-align:left}
+.w *{box-sizing:border-box;font:inherit;color:inherit;margin:0;padding:0;letter-spacing:normal;text-transform:none}
+.w [hidden]{display:none!important}
+.l{all:initial;display:flex;align-items:center;justify-content:center;width:56px;height:56px;border-radius:50%;background:var(--c);color:var(--t);cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);margin-left:auto}
+.l svg{width:28px;height:28px;fill:currentColor}
+.l:focus-visible,.b:focus-visible,.x:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--c);outline-offset:2px}
+.p{position:absolute;right:0;bottom:72px;width:min(370px,calc(100vw - 40px));height:min(540px,calc(100vh - 120px));display:flex;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden}
+.h{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--c);color:var(--t)}
+.h h2{flex:1;font-weight:600;font-size:16px}
+.x{all:initial;cursor:pointer;color:var(--t);font:22px/1 sans-serif;padding:4px 8px;border-radius:6px}
+.g{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f9fafb}
+.m{max-width:85%;padding:8px 11px;border-radius:12px;background:#fff;border:1px solid #e5e7eb;overflow-wrap:anywhere;white-space:normal}
+.m.u{align-self:flex-end;background:var(--c);color:var(--t);border-color:transparent;white-space:pre-wrap}
+.m p+p,.m p+ul,.m p+ol,.m ul+p,.m ol+p,.m pre{margin-top:6px}
+.m ul,.m ol{padding-left:20px}
+.m ul{list-style:disc}.m ol{list-style:decimal}
+.m li{display:list-item}
+.m strong{font-weight:700}.m em{font-style:italic}
+.m code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;background:#f3f4f6;border-radius:4px;padding:1px 4px}
+.m pre{background:#f3f4f6;border-radius:6px;padding:8px;overflow-x:auto;white-space:pre}
+.m pre code{padding:0;background:none}
+.m a{color:#1d4ed8;text-decoration:underline;cursor:pointer}
+.e{align-self:stretch;background:#fef2f2;border:1px solid #fecaca;color:#991b1b;border-radius:8px;padding:8px 11px}
+.s{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
+textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5db;border-radius:8px;padding:10px;background:#fff;color:#111827;display:block}
+.b{all:initial;cursor:pointer;font:600 14px system-ui,sans-serif;padding:0 14px;border-radius:8px;background:var(--c);color:var(--t)}
+.b:disabled,textarea:disabled{opacity:.5;cursor:not-allowed}`;
+
+  // --- the widget's DOM, in a shadow root on a host element the page's CSS cannot hide ---
+  const host = el("div", { "data-amg-widget": "" });
+  host.setAttribute("style", "all:initial!important;display:block!important;position:static!important");
+  const root = host.attachShadow({ mode: "open" });
+  const id = (n) => "amg-" + n;
+  const launcher = el("button", { class: "l", type: "button", "aria-expanded": "false", "aria-controls": id("p") });
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  svg.append(path);
+  launcher.append(svg);
+  const heading = el("h2", { id: id("t") });
+  const closer = el("button", { class: "x", type: "button", "aria-label": "Close chat", text: "×" });
+  const log = el("div", { class: "g", role: "log", "aria-live": "polite", "aria-relevant": "additions text" });
+  const input = el("textarea", { "aria-label": "Message", placeholder: "Type your message…", maxlength: "2000", rows: "1" });
+  const send = el("button", { class: "b", type: "submit", text: "Send" });
+  const form = el("form", {}, input, send);
+  const panel = el("div", { class: "p", id: id("p"), role: "dialog", "aria-labelledby": id("t"), hidden: "" },
+    el("div", { class: "h" }, heading, closer), log, form);
+  const wrap = el("div", { class: "w" }, panel, launcher);
+  root.append(el("style", { text: CSS }), wrap);
+
+  const setColor = (color) => {
+    const c = /^#[0-9a-f]{6}$/i.test(color || "") ? color : DEFAULT_COLOR;
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+    wrap.style.setProperty("--c", c);
+    wrap.style.setProperty("--t", 0.299 * r + 0.587 * g + 0.114 * b > 165 ? "#111827" : "#ffffff");
+  };
+  const setTitle = (title) => {
+    heading.textContent = title;
+    launcher.setAttribute("aria-label", title);
+  };
+  setColor(DEFAULT_COLOR);
+  setTitle("Chat");
+
+  const scrollDown = () => (log.scrollTop = log.scrollHeight);
+  const bubble = (role, content) => {
+    const node = el("div", { class: role === "user" ? "m u" : "m", "data-role": role });
+    if (role === "user") node.textContent = content;
+    else node.append(markdown(content));
+    log.append(node);
+    scrollDown();
+    return node;
+  };
+  // A kind message for people, with the gateway's own words for screen readers and the curious.
+  const showError = (text, detail) => {
+    const node = el("div", { class: "e", role: "alert", "data-error": detail || "", text });
+    if (detail && detail !== text) node.append(el("span", { class: "s", text: " (" + detail + ")" }));
+    log.append(node);
+    scrollDown();
+    return node;
+  };
+  let usable = false;
+  let busy = false;
+  const setBusy = (on) => {
+    busy = on;
+    send.disabled = on || !usable;
+    input.disabled = !usable;
+  };
+  const unavailable = (text, detail) => {
+    usable = false;
+    setBusy(false);
+    wrap.dataset.state = "unavailable";
+    showError(text, detail);
+  };
+
+  const open = (show) => {
+    panel.hidden = !show;
+    launcher.setAttribute("aria-expanded", String(show));
+    if (show) {
+      scrollDown();
+      (usable ? input : closer).focus();
+    } else launcher.focus();
+  };
+  launcher.addEventListener("click", () => open(panel.hidden));
+  closer.addEventListener("click", () => open(false));
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      open(false);
+    }
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : submit();
+    }
+  });
+
+  const errorText = (status, error, retryAfter) => {
+    if (status === 429) {
+      if (/daily/i.test(error)) return TEXT.daily;
+      const n = parseInt(retryAfter, 10);
+      return "You're sending messages too quickly. Try again " + (n > 0 ? `in ${n} second${n === 1 ? "" : "s"}.` : "shortly.");
+    }
+    if (status === 403) return TEXT.inactive;
+    if (status === 503) return TEXT.busy;
+    if (status === 400 && error) return "Your message could not be sent: " + error;
+    return TEXT.failed;
+  };
+  const readError = async (res) => {
+    let error = "";
+    try {
+      error = String((await res.json()).error || "");
+    } catch (e) {
+      /* not JSON */
+    }
+    return [errorText(res.status, error, res.headers.get("Retry-After")), error];
+  };
+
+  // Server-sent events from a fetch body: calls onEvent(name, data) per event.
+  const readEvents = async (res, onEvent) => {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      const blocks = buffer.split(/\r?\n\r?\n/);
+      buffer = done ? "" : blocks.pop();
+      for (const block of blocks) {
+        let name = "message";
+        const data = [];
+        for (const line of block.split(/\r?\n/)) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) {
+          let parsed = {};
+          try {
+            parsed = JSON.parse(data.join("\n"));
+          } catch (e) {
+            /* ignore a malformed event */
+          }
+          onEvent(name, parsed);
+        }
+      }
+      if (done) return;
+    }
+  };
+
+  const submit = async () => {
+    const message = input.value;
+    if (busy || !usable || !message.trim()) return;
+    input.value = "";
+    bubble("user", message);
+    const reply = bubble("assistant", "");
+    reply.dataset.state = "streaming";
+    reply.setAttribute("aria-busy", "true");
+    setBusy(true);
+    let text = "";
+    let finished = false;
+    const fail = (kind, detail) => {
+      reply.remove();
+      showError(kind, detail);
+      if (!input.value) input.value = message; // safe to resend
+    };
+    try {
+      const res = await fetch(api("/api/chat"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", "Idempotency-Key": uuid() },
+        body: JSON.stringify({
+          message,
+          session_id: sessionId,
+          metadata: { url: location.href.slice(0, 2048), title: document.title.slice(0, 500) },
+          stream: true,
+        }),
+      });
+      if (!res.ok) return fail(...(await readError(res)));
+      const done = (final) => {
+        finished = true;
+        reply.textContent = "";
+        reply.append(markdown(final));
+        reply.dataset.state = "done";
+      };
+      if (!(res.headers.get("Content-Type") || "").includes("event-stream")) {
+        done(String((await res.json()).reply || ""));
+      } else {
+        await readEvents(res, (name, data) => {
+          if (finished) return;
+          if (name === "token" && typeof data.delta === "string") {
+            text += data.delta;
+            reply.textContent = text;
+            scrollDown();
+          } else if (name === "done") done(typeof data.reply === "string" ? data.reply : text);
+          else if (name === "error") {
+            finished = true;
+            fail(TEXT.failed, String(data.error || ""));
+          }
+        });
+        if (!finished) fail(TEXT.failed, "The reply was cut off");
+      }
+    } catch (e) {
+      fail(TEXT.unavailable, "Network error");
+    } finally {
+      reply.removeAttribute("aria-busy");
+      setBusy(false);
+      scrollDown();
+      if (!panel.hidden) input.focus();
+    }
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
+  });
+
+  const start = async () => {
+    (document.body || document.documentElement).append(host);
+    setBusy(false);
+    if (!/^amgpk_/.test(KEY)) return unavailable(TEXT.unavailable, "This widget has no publishable key");
+    let config;
+    try {
+      const res = await fetch(api("/api/widget-config"));
+      if (!res.ok) return unavailable(...(await readError(res)));
+      config = await res.json();
+    } catch (e) {
+      return unavailable(TEXT.unavailable, "The chat service could not be reached from this site");
+    }
+    setColor(config.color);
+    setTitle(String(config.title || "Chat"));
+    if (config.greeting) bubble("assistant", String(config.greeting)).dataset.greeting = "";
+    usable = true;
+    setBusy(false);
+    try {
+      const res = await fetch(api("/api/history", { session_id: sessionId }));
+      if (res.ok) {
+        for (const m of (await res.json()).messages || []) {
+          if (m && (m.role === "user" || m.role === "assistant")) bubble(m.role, String(m.content || "")).dataset.history = "";
+        }
+      }
+    } catch (e) {
+      /* no history is fine */
+    }
+    wrap.dataset.state = "ready";
+  };
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();
