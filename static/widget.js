@@ -49,7 +49,7 @@
   }
 
   // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
-  const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(?<![^\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
+  const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
   const safeUrl = (href) => {
     try {
       const u = new URL(href);
@@ -72,7 +72,7 @@
       else if (m[2] !== undefined) inline(parent.appendChild(el("strong")), m[2]);
       else if (m[3] !== undefined) inline(parent.appendChild(el("em")), m[3]);
       else if (m[6] !== undefined) parent.append(link(m[4] ? m[5] || "image" : m[5], m[6]));
-      else parent.append(link(m[7], m[7]));
+      else parent.append(m[7], link(m[8], m[8])); // no lookbehind: older Safari lacks it
     }
     parent.append(text.slice(last));
   };
