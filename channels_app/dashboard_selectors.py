@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from channels_app.models import ApiKey, Channel, KeyReveal
+from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
 from conversations.models import Message
 
 
@@ -112,3 +112,16 @@ def key_reveals(channel: Channel, limit: int = 20) -> list[KeyReveal]:
 def card_key(channel: Channel) -> ApiKey | None:
     """The key to hand out: the newest one with no end date."""
     return channel.api_keys.filter(revoked_at__isnull=True).order_by("-created_at", "-id").first()
+
+
+def get_publishable_key_for_channel(channel: Channel, public_id) -> PublishableKey:
+    """A publishable key of this channel (so of the same owner); 404 for any other."""
+    return get_object_or_404(PublishableKey, public_id=public_id, channel=channel)
+
+
+def publishable_keys_working(channel: Channel, now: dt.datetime | None = None) -> list[PublishableKey]:
+    """The channel's publishable keys that still work (the open one, and any in a grace period), newest first."""
+    now = now or timezone.now()
+    return list(
+        channel.publishable_keys.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)).order_by("-created_at", "-id")
+    )

@@ -1,6 +1,7 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
-from channels_app import catalog
+from channels_app import catalog, origins
 from channels_app.models import Channel
 from channels_app.services import ROTATION_GRACE_CHOICES
 
@@ -107,6 +108,110 @@ class RotateKeyForm(forms.Form):
     @property
     def grace_period(self):
         return ROTATION_GRACE_CHOICES[self.cleaned_data["grace"]]
+
+
+class AllowedOriginsForm(forms.Form):
+    """The widget's allowed origins, one a line; every bad line gets its own message."""
+
+    allowed_origins = forms.CharField(
+        label="Allowed origins",
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off", "placeholder": "https://www.example.com"}
+        ),
+        help_text=(
+            f"One a line, at most {origins.MAX_ORIGINS}: scheme and host, and a port if it is not the default, "
+            "e.g. https://www.example.com or http://localhost:8000. No paths, no wildcards."
+        ),
+    )
+
+    def clean_allowed_origins(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]
+        result, errors = [], []
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                continue
+            try:
+                origin = origins.normalise(line)
+            except ValidationError as exc:
+                errors.extend(f"Line {number}: {message}" for message in exc.messages)
+                continue
+            if origin not in result:
+                result.append(origin)
+        if len(result) > origins.MAX_ORIGINS:
+            errors.append(f"At most {origins.MAX_ORIGINS} allowed origins (there are {len(result)}).")
+        if errors:
+            raise ValidationError(errors)
+        return result
+
+
+VISITOR_MAX_PER_MINUTE = 1_000
+VISITOR_MAX_PER_DAY = 1_000_000
+
+
+def _default(name: str) -> int:
+    return Channel._meta.get_field(name).default
+
+
+class WidgetSettingsForm(forms.ModelForm):
+    """The widget's looks and its per-visitor limits (docs/widget.md)."""
+
+    visitor_rate_limit_per_minute = _limit_field(
+        "Requests per visitor per minute",
+        VISITOR_MAX_PER_MINUTE,
+        "request a minute",
+        "Per session, chat and history counted separately.",
+        initial=_default("visitor_rate_limit_per_minute"),
+    )
+    visitor_daily_limit = _limit_field(
+        "Chats per visitor per day",
+        VISITOR_MAX_PER_DAY,
+        "chat a day",
+        "Per session, per UTC day.",
+        initial=_default("visitor_daily_limit"),
+    )
+    visitor_ip_daily_limit = _limit_field(
+        "Chats per address per day",
+        VISITOR_MAX_PER_DAY,
+        "chat a day",
+        "Per client address over all its sessions, per UTC day: the limit that bounds one browser.",
+        initial=_default("visitor_ip_daily_limit"),
+    )
+
+    class Meta:
+        model = Channel
+        fields = [
+            "widget_title", "widget_greeting", "widget_color",
+            "visitor_rate_limit_per_minute", "visitor_daily_limit", "visitor_ip_daily_limit",
+        ]
+        labels = {"widget_title": "Title", "widget_greeting": "Greeting", "widget_color": "Colour"}
+        help_texts = {
+            "widget_title": "The panel's heading, at most 60 characters.",
+            "widget_greeting": "The first message a visitor sees, at most 300 characters. Optional.",
+            "widget_color": "The launcher's and the panel header's colour.",
+        }
+        widgets = {
+            "widget_title": forms.TextInput(attrs={"autocomplete": "off", "data-preview-source": "title"}),
+            "widget_greeting": forms.Textarea(attrs={"rows": 3, "data-preview-source": "greeting"}),
+            "widget_color": forms.TextInput(attrs={"type": "color", "data-preview-source": "color"}),
+        }
+        error_messages = {
+            "widget_title": {"required": "Give the widget a title.", "max_length": "Keep the title to 60 characters."},
+            "widget_greeting": {"max_length": "Keep the greeting to 300 characters (it has %(show_value)d)."},
+            "widget_color": {"required": "Choose a colour."},
+        }
+
+    def clean_widget_title(self) -> str:
+        title = self.cleaned_data["widget_title"].strip()
+        if not title:
+            raise ValidationError("Give the widget a title.")
+        return title
+
+    def clean_widget_greeting(self) -> str:
+        return self.cleaned_data["widget_greeting"].strip()
+
+    def clean_widget_color(self) -> str:
+        return self.cleaned_data["widget_color"].lower()
 
 
 class CreditTopUpForm(forms.Form):

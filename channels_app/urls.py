@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from channels_app import key_views, views
+from channels_app import key_views, views, widget_views
 from conversations import dashboard as conversation_views
 
 app_name = "dashboard"
@@ -13,6 +13,16 @@ urlpatterns = [
     path("channels/<uuid:public_id>/", views.channel_detail, name="channel-detail"),
     path("channels/<uuid:public_id>/edit/", views.channel_edit, name="channel-edit"),
     path("channels/<uuid:public_id>/integrate/", views.channel_integrate, name="channel-integrate"),
+    path("channels/<uuid:public_id>/widget/", widget_views.widget_page, name="channel-widget"),
+    path("channels/<uuid:public_id>/widget/origins/", widget_views.widget_origins, name="widget-origins"),
+    path("channels/<uuid:public_id>/widget/settings/", widget_views.widget_settings, name="widget-settings"),
+    path("channels/<uuid:public_id>/widget/key/create/", widget_views.widget_key_create, name="widget-key-create"),
+    path("channels/<uuid:public_id>/widget/key/rotate/", widget_views.widget_key_rotate, name="widget-key-rotate"),
+    path(
+        "channels/<uuid:public_id>/widget/key/<uuid:key_id>/revoke/",
+        widget_views.widget_key_revoke,
+        name="widget-key-revoke",
+    ),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
