@@ -49,3 +49,34 @@ def test_the_preview_follows_the_fields_and_the_snippet_copies(page, channel, ga
     expect(page.get_by_text("Publishable key revoked")).to_be_visible()
     expect(page.get_by_role("button", name="Create publishable key")).to_be_visible()
     assert page.watch.console_errors == [] and page.watch.foreign_requests == []
+
+
+def test_the_real_widget_runs_in_preview_mode_on_the_strict_csp_page(page, channel, gateway_server, llm):
+    requests, console_errors = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    log_in(page)
+    page.goto(f"/dashboard/channels/{channel.public_id}/widget/")
+
+    host = page.locator("[data-amg-widget]")
+    expect(host).to_have_count(1)
+    state = "el => el.shadowRoot.querySelector('.w').dataset.state"
+    page.wait_for_function(f"() => document.querySelector('[data-amg-widget]') && ({state})(document.querySelector('[data-amg-widget]')) === 'preview'")
+    # Styled although the page forbids inline styles: the widget's sheet is a constructed one.
+    size = host.evaluate("el => getComputedStyle(el.shadowRoot.querySelector('button.l')).width")
+    assert size == "56px"
+
+    page.get_by_label("Title").fill("Ask Ada")
+    page.get_by_label("Greeting").fill("Hello from the real widget")
+    page.get_by_label("Colour").fill("#ffcc00")
+    page.wait_for_function(
+        "() => document.querySelector('[data-amg-widget]').shadowRoot.querySelector('h2').textContent === 'Ask Ada'"
+    )
+    greeting = host.evaluate("el => el.shadowRoot.querySelector('[data-greeting]').textContent")
+    assert "Hello from the real widget" in greeting
+    colour = host.evaluate("el => getComputedStyle(el.shadowRoot.querySelector('button.l')).backgroundColor")
+    assert colour == "rgb(255, 204, 0)"
+
+    assert not [url for url in requests if "/api/" in url]  # a preview sends nothing
+    assert llm.requests == []
+    assert not [e for e in console_errors if "Content Security Policy" in e], console_errors

@@ -5,6 +5,9 @@
   const script = document.currentScript;
   if (!script || !script.src) return;
   const KEY = script.dataset.key || "";
+  // The dashboard's live preview: settings from data- attributes and "amg-widget-preview"
+  // events, no request at all, nothing sent.
+  const PREVIEW = "preview" in script.dataset;
   const GW = new URL(script.src).origin;
   const DEFAULT_COLOR = "#2563eb";
   const TEXT = {
@@ -150,7 +153,8 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
 
   // --- the widget's DOM, in a shadow root on a host element the page's CSS cannot hide ---
   const host = el("div", { "data-amg-widget": "" });
-  host.setAttribute("style", "all:initial!important;display:block!important;position:static!important");
+  // Through the CSSOM, not a style attribute, so a page with a strict CSP (no inline styles) allows it.
+  host.style.cssText = "all:initial!important;display:block!important;position:static!important";
   const root = host.attachShadow({ mode: "open" });
   const id = (n) => "amg-" + n;
   const launcher = el("button", { class: "l", type: "button", "aria-expanded": "false", "aria-controls": id("p") });
@@ -170,7 +174,15 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
   const panel = el("div", { class: "p", id: id("p"), role: "dialog", "aria-labelledby": id("t"), hidden: "" },
     el("div", { class: "h" }, heading, closer), log, form);
   const wrap = el("div", { class: "w" }, panel, launcher);
-  root.append(el("style", { text: CSS }), wrap);
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    // A constructed stylesheet is CSSOM, which CSP's style-src does not govern: works on strict-CSP pages.
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+    root.append(wrap);
+  } else {
+    root.append(el("style", { text: CSS }), wrap);
+  }
 
   const setColor = (color) => {
     const c = /^#[0-9a-f]{6}$/i.test(color || "") ? color : DEFAULT_COLOR;
@@ -356,7 +368,23 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
     submit();
   });
 
+  const preview = () => {
+    (document.body || document.documentElement).append(host);
+    const apply = (settings) => {
+      setColor(settings.color);
+      setTitle(String(settings.title || "Chat"));
+      log.querySelectorAll("[data-greeting]").forEach((node) => node.remove());
+      if (settings.greeting) bubble("assistant", String(settings.greeting)).dataset.greeting = "";
+    };
+    apply({ title: script.dataset.title, greeting: script.dataset.greeting, color: script.dataset.color });
+    document.addEventListener("amg-widget-preview", (event) => apply(event.detail || {}));
+    input.placeholder = "Preview: messages are not sent";
+    setBusy(false);
+    wrap.dataset.state = "preview";
+  };
+
   const start = async () => {
+    if (PREVIEW) return preview();
     (document.body || document.documentElement).append(host);
     setBusy(false);
     if (!/^amgpk_/.test(KEY)) return unavailable(TEXT.unavailable, "This widget has no publishable key");

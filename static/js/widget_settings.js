@@ -36,6 +36,15 @@
     bubble.hidden = !value.trim();
   }
 
+  // The real widget (static/widget.js, loaded with data-preview) follows the same fields.
+  function tellWidget(form) {
+    var settings = {};
+    form.querySelectorAll("[data-preview-source]").forEach(function (field) {
+      settings[field.dataset.previewSource] = field.value;
+    });
+    document.dispatchEvent(new CustomEvent("amg-widget-preview", { detail: settings }));
+  }
+
   function followFields(preview) {
     var form = document.querySelector("[data-widget-form]");
     if (!form) return;
@@ -43,9 +52,13 @@
     form.querySelectorAll("[data-preview-source]").forEach(function (field) {
       var handler = handlers[field.dataset.previewSource];
       if (!handler) return;
-      field.addEventListener("input", function () { handler(preview, field.value); });
+      field.addEventListener("input", function () {
+        handler(preview, field.value);
+        tellWidget(form);
+      });
       handler(preview, field.value);  // the form may hold unsaved input after a refused save
     });
+    window.setTimeout(function () { tellWidget(form); }, 0);
   }
 
   function flash(button, text) {
