@@ -15,6 +15,12 @@ def gateway_server(django_db_setup):
     server = ThreadedUvicorn(application).start()
     yield server
     server.stop()
+    # Close PostgreSQL's pool (its idle connections) so the test database can be dropped.
+    from django.db import connections
+
+    for alias in connections:
+        if hasattr(connections[alias], "close_pool"):
+            connections[alias].close_pool()
 
 
 @pytest.fixture(scope="session")
