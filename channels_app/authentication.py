@@ -3,10 +3,10 @@ from dataclasses import dataclass
 from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
-from channels_app import keys
+from channels_app import key_cache, keys
 from channels_app.models import ApiKey, Channel, PublishableKey
-from channels_app.selectors import api_key_authenticate, publishable_key_authenticate
-from gateway.errors import InvalidApiKey, MissingApiKey, OriginNotAllowed, SecretKeyInUrl, SiteInactive
+from channels_app.selectors import api_key_authenticate, api_key_touch, publishable_key_authenticate
+from gateway.errors import ApiError, InvalidApiKey, MissingApiKey, OriginNotAllowed, SecretKeyInUrl, SiteInactive
 
 HEADER = "HTTP_X_API_KEY"
 QUERY = "key"  # where a browser passes its publishable key (a CORS preflight carries no header values)
@@ -14,7 +14,7 @@ QUERY = "key"  # where a browser passes its publishable key (a CORS preflight ca
 
 @dataclass
 class PresentedKey:
-    """A well-formed `X-API-Key`, checked against the database by `verify()`.
+    """A well-formed `X-API-Key`, checked against the database (or the key cache) by `verify()`.
 
     The check is deferred to the request's first database phase, so a chat
     makes one trip off the event loop for the key, its limits and its credit
@@ -23,19 +23,54 @@ class PresentedKey:
 
     raw: str
     api_key: ApiKey | None = None
+    # The key cache's generation `api_key` was read under; None when it came from the database uncached.
+    generation: int | None = None
+    _cached: bool = False  # whether api_key came from the key cache
     publishable = False
     cors_origin = None  # a secret key never gets a CORS grant
 
     def verify(self) -> ApiKey:
-        """The usable key, its channel loaded; raises the API's 401/403. Call inside a database phase."""
+        """The usable key, its channel loaded; raises the API's 401/403. Call inside a database phase.
+
+        A refusal based on the key cache is checked against the database before
+        it is given (a channel may have been reactivated since it was cached).
+        """
+        try:
+            return self._verify()
+        except ApiError:
+            if not self._cached:
+                raise
+            self.forget()
+            return self._verify()
+
+    def _verify(self) -> ApiKey:
         if self.api_key is None:
-            api_key = api_key_authenticate(self.raw)
-            if api_key is None:
+            found, generation, self._cached = key_cache.resolve(self._cache_id(), lambda: api_key_authenticate(self.raw))
+            if found is None or not found.is_usable():  # not usable: cached, and its rotation grace ended since
                 raise InvalidApiKey()
-            self.api_key = api_key
+            self.api_key, self.generation = found, generation
+            api_key_touch(found)
         if not self.api_key.channel.is_active:
             raise SiteInactive()
         return self.api_key
+
+    def verify_current(self):
+        """verify(), with a key from the key cache checked to be current: for requests that count no limit
+        (those that do check it in the same round trip as their counters, conversations/admission.py)."""
+        found = self.verify()
+        if self._cached and key_cache.current_generation() != self.generation:
+            self.forget()
+            found = self.verify()
+        return found
+
+    def forget(self) -> None:
+        """Drop what verify() read (the key cache's entry was stale); the next verify() reads the database."""
+        key_cache.forget(self._cache_id())
+        self.api_key = self.generation = None
+        self._cached = False
+
+    def _cache_id(self) -> str:
+        return "sk:" + keys.digest(self.raw)
 
     @property
     def channel(self) -> Channel | None:
@@ -57,17 +92,24 @@ class PresentedPublishableKey(PresentedKey):
     cors_origin: str | None = None
     publishable = True
 
-    def verify(self) -> PublishableKey:
+    def _verify(self) -> PublishableKey:
         if self.api_key is None:
-            publishable = publishable_key_authenticate(self.raw)
-            if publishable is None:
+            found, generation, self._cached = key_cache.resolve(self._cache_id(), lambda: publishable_key_authenticate(self.raw))
+            if found is None or not found.is_usable():
                 raise InvalidApiKey()
-            if not publishable.allows_origin(self.origin):
+            if not found.allows_origin(self.origin):
                 raise OriginNotAllowed()
-            self.api_key, self.cors_origin = publishable, self.origin
+            self.api_key, self.generation, self.cors_origin = found, generation, self.origin
         if not self.api_key.channel.is_active:
             raise SiteInactive()
         return self.api_key
+
+    def forget(self) -> None:
+        super().forget()
+        self.cors_origin = None
+
+    def _cache_id(self) -> str:
+        return "pk:" + self.raw
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -19,14 +19,18 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         return None
     # During a digest-secret rotation a key may still be stored under a retired secret's digest.
     api_key = ApiKey.objects.select_related("channel").filter(digest__in=keys.lookup_digests(raw)).first()
-    now = timezone.now()
-    if api_key is None or not api_key.is_usable(now):
+    if api_key is None or not api_key.is_usable():
         return None
-    # last_used_at is written at most once a minute per key, not on every request.
+    api_key_touch(api_key)
+    return api_key
+
+
+def api_key_touch(api_key: ApiKey) -> None:
+    """Record that the key was used; written at most once a minute per key, not on every request."""
+    now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-    return api_key
 
 
 def publishable_key_authenticate(raw: str) -> PublishableKey | None:

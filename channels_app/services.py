@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_app import catalog, keys, origins
+from channels_app import catalog, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
 
 
@@ -141,6 +141,7 @@ def api_key_rotate(*, channel: Channel, grace: timedelta, revealed_to=None, ip_a
     Channel.objects.select_for_update().filter(pk=channel.pk).first()  # one rotation at a time per channel
     ends = timezone.now() + grace
     channel.api_keys.filter(revoked_at__isnull=True).update(revoked_at=ends)
+    key_cache.invalidate()
     issued = api_key_issue(channel=channel)
     if revealed_to is not None:
         KeyReveal.objects.create(
@@ -186,6 +187,7 @@ def publishable_key_rotate(*, channel: Channel, grace: timedelta) -> Publishable
         raise ValueError("grace must not be negative")
     Channel.objects.select_for_update().filter(pk=channel.pk).first()  # one rotation at a time per channel
     channel.publishable_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now() + grace)
+    key_cache.invalidate()
     return PublishableKey.objects.create(channel=channel, key=keys.generate_publishable())
 
 

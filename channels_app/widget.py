@@ -21,4 +21,4 @@ def config_get(*, credential: PresentedKey) -> dict:
     """The channel's widget settings, for its publishable key from an allowed origin."""
     if not credential.publishable:
         raise PublishableKeyRequired()
-    return credential.verify().channel.widget_settings()
+    return credential.verify_current().channel.widget_settings()

@@ -1,24 +1,46 @@
 """Per-channel limits, counted in the cache (Redis when REDIS_URL is set).
 
-- Per minute: django-ratelimit's fixed 60-second window per channel and endpoint;
-  every authenticated, valid request counts, refused ones included.
+- Per minute: django-ratelimit's fixed 60-second window per channel and endpoint
+  (its window and cache key, so both stay compatible); every authenticated,
+  valid request counts, refused ones included.
 - Per day: a counter per channel and UTC date, so the day rolls over at 00:00 UTC
   (django-ratelimit staggers its windows per key, which would not). A chat holds
   a slot while it goes upstream and gives it back if it fails, so the quota
   counts chats that got a reply.
+
+A request's counters (a widget visitor's, then the channel's) are taken with
+`take()`: with Redis in one atomic round trip, optionally guarded by the key
+cache's generation (channels_app/key_cache.py), so a request is never counted
+under a channel's settings that changed since they were read.
 """
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.core.cache import cache
-from django_ratelimit.core import get_usage
+from django.core.cache import cache, caches
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key
 
 from channels_app.models import Channel
-from gateway.errors import DailyLimitExceeded, RateLimited, ServiceUnavailable
+from gateway.cache import SharedRedisCache
+from gateway.errors import ApiError, DailyLimitExceeded, RateLimited, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 _DAY_KEY_GRACE = 3600  # keep a day's counter an hour past midnight; clocks drift
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    limit: int
+    ttl: int
+    refusal: Callable[[], ApiError]  # the error once the count passes `limit`
+
+
+class Stale(Exception):
+    """The guard changed: what the counters were built from must be read again."""
 
 
 def _utc_now() -> dt.datetime:
@@ -39,41 +61,52 @@ def _unavailable(exc: Exception):
     return ServiceUnavailable()
 
 
-def minute_check(channel: Channel, endpoint: str) -> None:
-    """Count one request against the channel's per-minute limit; raise when over it."""
-    try:
-        usage = get_usage(
-            None,
-            group=f"minute:{endpoint}",
-            key=lambda group, request: str(channel.public_id),
-            rate=(channel.rate_limit_per_minute, 60),
-            increment=True,
-        )
-    except Exception as exc:  # the cache is down: fail closed, never unlimited
-        raise _unavailable(exc) from exc
-    if usage["time_left"] < 0:  # django-ratelimit's sign that the cache failed
-        raise ServiceUnavailable()
-    if usage["should_limit"]:
-        raise RateLimited(retry_after=usage["time_left"])
+def minute_counter(channel: Channel, endpoint: str) -> Counter:
+    """The channel's per-minute counter for `endpoint`, in django-ratelimit's window and key."""
+    value, rate = str(channel.public_id), (channel.rate_limit_per_minute, 60)
+    window = _get_window(value, 60)
+    key = _make_cache_key(f"minute:{endpoint}", window, rate, value, None)
+    return Counter(key, channel.rate_limit_per_minute, 60 + EXPIRATION_FUDGE, lambda: RateLimited(retry_after=window - int(time.time())))
 
 
-def daily_hold(channel: Channel) -> str:
-    """Take one of today's chats and return its counter's key; raise when the daily limit is reached."""
+def daily_counter(channel: Channel) -> Counter:
+    """Today's chats of the channel (UTC)."""
     now = _utc_now()
-    key = _daily_key(channel, now)
     ttl = _seconds_to_utc_midnight(now)
+    return Counter(_daily_key(channel, now), channel.daily_limit, ttl + _DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl))
+
+
+def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
+    """Count one request against each counter in order; raise the first one's refusal that is over its limit.
+
+    Counters after a refusing one are not counted. Raises Stale (counting
+    nothing) when `guard`'s key no longer holds its value; a guard needs Redis.
+    Fails closed: the cache down is a 503, never unlimited.
+    """
+    backend = caches["default"]
     try:
-        cache.add(key, 0, ttl + _DAY_KEY_GRACE)
-        count = cache.incr(key)
+        if isinstance(backend, SharedRedisCache):
+            over = backend.count_all([(c.key, c.limit, c.ttl) for c in counters], guard=guard)
+        else:
+            over = _count_each(backend, counters)
     except Exception as exc:
         raise _unavailable(exc) from exc
-    if count > channel.daily_limit:
-        raise DailyLimitExceeded(retry_after=ttl)
-    return key
+    if over == -1:
+        raise Stale()
+    if over:
+        raise counters[over - 1].refusal()
+
+
+def _count_each(backend, counters: list[Counter]) -> int:
+    for position, counter in enumerate(counters, start=1):
+        backend.add(counter.key, 0, counter.ttl)
+        if backend.incr(counter.key) > counter.limit:
+            return position
+    return 0
 
 
 def daily_release(key: str) -> None:
-    """Give back the slot daily_hold took (under `key`) for a chat that failed."""
+    """Give back the slot a chat's daily counter took (under `key`): the chat failed."""
     try:
         cache.decr(key)
     except Exception:  # the counter expired or the cache blipped: nothing to give back

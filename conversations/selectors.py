@@ -23,10 +23,10 @@ def thread_messages(*, channel: Channel, session_id: str, now: datetime) -> list
     )
 
 
-def thread_history(*, channel: Channel, session_id: str, now: datetime) -> list[tuple[str, str]]:
+def thread_history(*, channel_id: int, session_id: str, now: datetime) -> list[tuple[str, str]]:
     """The current thread's last messages as (role, content), oldest first, for the prompt."""
     rows = (
-        Message.objects.filter(session__channel=channel, session__session_id=session_id, session__expires_at__gt=now)
+        Message.objects.filter(session__channel_id=channel_id, session__session_id=session_id, session__expires_at__gt=now)
         .order_by("-id")
         .values_list("role", "content")[:HISTORY_LOAD_LIMIT]
     )

@@ -4,18 +4,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app.catalog import CatalogModel
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
-from channels_app.services import credit_hold, credit_release
-from conversations import idempotency, limits, provider, selectors, sse, visitor_limits
-from conversations.models import FailedRequest, Message, Session
+from channels_app.services import credit_release
+from conversations import admission, idempotency, limits, provider, selectors, sse, statements
+from conversations.models import FailedRequest, Message
 from conversations.prompt import build_messages
 from gateway.db import db_phase
 from gateway.errors import ApiError, CreditsExhausted, ProviderError
@@ -265,23 +264,16 @@ async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
 
 @db_phase
 def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admission:
-    channel = credential.verify().channel
-    visitor_limits.check(credential, "chat", session_id)  # a publishable key's visitor, before the channel's limits
-    limits.minute_check(channel, "chat")
-    daily_key = limits.daily_hold(channel)
+    daily_key = admission.admit(credential, "chat", session_id)
+    channel = credential.channel
     try:
-        held = credit_hold(channel_id=channel.pk)
-    except BaseException:  # e.g. the database dropped the connection: the slot goes back too
+        held, history = statements.hold_and_history(channel_id=channel.pk, session_id=session_id, now=now)
+    except BaseException:  # e.g. the database dropped the connection: nothing was held there
         limits.daily_release(daily_key)
         raise
     if not held:
         limits.daily_release(daily_key)
         raise CreditsExhausted()
-    try:
-        history = selectors.thread_history(channel=channel, session_id=session_id, now=now)
-    except BaseException:
-        _release.sync(channel=channel, daily_key=daily_key)
-        raise
     return _Admission(history=history, daily_key=daily_key)
 
 
@@ -295,61 +287,35 @@ def _release(*, channel: Channel, daily_key: str) -> None:
 def _record(
     *, chat: PreparedChat, completion: provider.Completion, idempotency_claim: int | None = None, answer: ChatReply | None = None
 ) -> None:
+    reply = Message(
+        role=Message.Role.ASSISTANT,
+        content=completion.text,
+        created_at=timezone.now(),
+        model=completion.model,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        latency_ms=completion.latency_ms,
+    )
     try:
-        with transaction.atomic():
-            session = _thread_for_write(channel=chat.channel, session_id=chat.session_id, now=chat.received_at)
-            Message.objects.bulk_create(
-                [
-                    Message(session=session, role=Message.Role.USER, content=chat.message, created_at=chat.received_at),
-                    Message(
-                        session=session,
-                        role=Message.Role.ASSISTANT,
-                        content=completion.text,
-                        created_at=timezone.now(),
-                        model=completion.model,
-                        prompt_tokens=completion.prompt_tokens,
-                        completion_tokens=completion.completion_tokens,
-                        latency_ms=completion.latency_ms,
-                    ),
-                ]
-            )
-            if idempotency_claim is not None:
-                idempotency.complete(idempotency_claim, answer.to_dict())
+        statements.store_exchange(
+            channel_id=chat.channel.pk,
+            session_id=chat.session_id,
+            message=chat.message,
+            received_at=chat.received_at,
+            reply=reply,
+            idempotency_claim=idempotency_claim,
+            answer=answer.to_dict() if answer is not None else None,
+        )
     except BaseException:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
         _release.sync(channel=chat.channel, daily_key=chat.daily_key)
         raise
 
 
-def _thread_for_write(*, channel: Channel, session_id: str, now: datetime) -> Session:
-    """The session's current thread, locked, or a new one when there is none or the latest expired.
-
-    The row lock makes concurrent chats on one session store their exchanges
-    one after the other, so each user message sits next to its reply.
-    """
-    threads = Session.objects.select_for_update().filter(channel=channel, session_id=session_id)
-    latest = threads.order_by("-thread").first()
-    if latest is not None and latest.expires_at > now:
-        return latest
-    thread = latest.thread + 1 if latest else 1
-    try:
-        with transaction.atomic():
-            return Session.objects.create(
-                channel=channel,
-                session_id=session_id,
-                thread=thread,
-                started_at=now,
-                expires_at=now + timedelta(hours=settings.SESSION_TTL_HOURS),
-            )
-    except IntegrityError:  # a concurrent first message created this thread first
-        return threads.get(thread=thread)
-
-
 @db_phase
 def history_get(*, credential: PresentedKey, session_id: str) -> list[dict]:
-    channel = credential.verify().channel
-    visitor_limits.check(credential, "history", session_id)
-    limits.minute_check(channel, "history")
+    admission.admit(credential, "history", session_id)
+    channel = credential.channel
     return [m.to_dict() for m in selectors.thread_messages(channel=channel, session_id=session_id, now=timezone.now())]
 
 

@@ -19,10 +19,8 @@ Secret keys are not limited per visitor: their integrator's backend is one calle
 import hashlib
 import time
 
-from django.core.cache import cache
-
 from channels_app.authentication import PresentedKey
-from conversations.limits import _DAY_KEY_GRACE, _seconds_to_utc_midnight, _unavailable, _utc_now
+from conversations.limits import _DAY_KEY_GRACE, Counter, _seconds_to_utc_midnight, _utc_now
 from gateway.errors import DailyLimitExceeded, RateLimited
 
 
@@ -31,31 +29,31 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _count(key: str, ttl: int) -> int:
-    try:
-        cache.add(key, 0, ttl)
-        return cache.incr(key)
-    except Exception as exc:  # the cache is down: fail closed, never unlimited
-        raise _unavailable(exc) from exc
-
-
-def check(credential: PresentedKey, endpoint: str, session_id: str) -> None:
-    """Count one visitor request ("chat" or "history"); raise 429 when over a limit. No-op for secret keys."""
+def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[Counter]:
+    """A visitor's counters for one request ("chat" or "history"), to take before the channel's; none for secret keys."""
     if not credential.publishable:
-        return
+        return []
     channel = credential.channel
     session = _digest(session_id)
     now = time.time()
     minute = int(now // 60)
-    if _count(f"visitor:minute:{endpoint}:{channel.public_id}:{session}:{minute}", 90) > channel.visitor_rate_limit_per_minute:
-        raise RateLimited(retry_after=(minute + 1) * 60 - now)
+    found = [
+        Counter(
+            f"visitor:minute:{endpoint}:{channel.public_id}:{session}:{minute}",
+            channel.visitor_rate_limit_per_minute,
+            90,
+            lambda: RateLimited(retry_after=(minute + 1) * 60 - now),
+        )
+    ]
     if endpoint != "chat":
-        return
+        return found
     today = _utc_now()
     ttl = _seconds_to_utc_midnight(today)
     day = f"{today:%Y%m%d}"
-    if _count(f"visitor:daily:{channel.public_id}:{session}:{day}", ttl + _DAY_KEY_GRACE) > channel.visitor_daily_limit:
-        raise DailyLimitExceeded(retry_after=ttl)
     address = _digest(credential.client_ip)
-    if _count(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", ttl + _DAY_KEY_GRACE) > channel.visitor_ip_daily_limit:
-        raise DailyLimitExceeded(retry_after=ttl)
+    return found + [
+        Counter(f"visitor:daily:{channel.public_id}:{session}:{day}", channel.visitor_daily_limit, ttl + _DAY_KEY_GRACE,
+                lambda: DailyLimitExceeded(retry_after=ttl)),
+        Counter(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", channel.visitor_ip_daily_limit, ttl + _DAY_KEY_GRACE,
+                lambda: DailyLimitExceeded(retry_after=ttl)),
+    ]

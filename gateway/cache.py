@@ -34,3 +34,35 @@ class SharedRedisCache(RedisCache):
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
+
+    def count_all(self, counters: list[tuple[str, int, int]], *, guard: tuple[str, int] | None = None) -> int:
+        """Count one request against each (key, limit, ttl) in order, in one atomic round trip.
+
+        Returns 0 when every counter stayed within its limit, else the 1-based
+        position of the first one over it (later ones are not counted). With a
+        `guard` (key, value), nothing is counted and -1 is returned unless the
+        guard key holds that value: the caller read something under it that has
+        since changed.
+        """
+        guard_key = self.make_and_validate_key(guard[0]) if guard else self.make_and_validate_key("guard:none")
+        keys = [guard_key]
+        args: list = [str(guard[1]) if guard else ""]
+        for key, limit, ttl in counters:
+            keys.append(self.make_and_validate_key(key))
+            args += [int(ttl), int(limit)]
+        client = self._cache.get_client(keys[1] if len(keys) > 1 else guard_key, write=True)
+        script = _scripts.get("count_all")
+        if script is None:
+            script = _scripts.setdefault("count_all", client.register_script(_COUNT_ALL))
+        return int(script(keys=keys, args=args, client=client))
+
+
+# KEYS[1] is the guard; counter j is KEYS[j+1] with its TTL in ARGV[2j] and its limit in ARGV[2j+1].
+_COUNT_ALL = """
+if ARGV[1] ~= '' and redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
+for j = 1, #KEYS - 1 do
+  redis.call('set', KEYS[j + 1], 0, 'EX', ARGV[2 * j], 'NX')
+  if redis.call('incr', KEYS[j + 1]) > tonumber(ARGV[2 * j + 1]) then return j end
+end
+return 0
+"""

@@ -1,6 +1,8 @@
 import asyncio
 import functools
+import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -23,6 +25,25 @@ def _gate() -> asyncio.Semaphore:
     return gate[1]
 
 
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _phase_executor() -> ThreadPoolExecutor:
+    """The process's threads for database phases: as many as phases may run at once.
+
+    Phases run on these shared threads rather than a new thread per request
+    (asgiref's thread-sensitive default): a phase keeps no state on its thread,
+    since it hands its connection back when it ends.
+    """
+    global _executor
+    if _executor is None or _executor._max_workers != settings.DB_PHASE_CONCURRENCY:
+        with _executor_lock:
+            if _executor is None or _executor._max_workers != settings.DB_PHASE_CONCURRENCY:
+                _executor = ThreadPoolExecutor(max_workers=settings.DB_PHASE_CONCURRENCY, thread_name_prefix="db-phase")
+    return _executor
+
+
 def _run_and_close(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -34,7 +55,7 @@ def _run_and_close(fn, *args, **kwargs):
 async def in_db_phase(fn, *args, **kwargs):
     """Run sync `fn` as one database phase: off the event loop, gated, its connection handed back after."""
     async with _gate():
-        return await sync_to_async(_run_and_close)(fn, *args, **kwargs)
+        return await sync_to_async(_run_and_close, thread_sensitive=False, executor=_phase_executor())(fn, *args, **kwargs)
 
 
 def db_phase(fn):

@@ -202,6 +202,10 @@ DB_PHASE_CONCURRENCY = env.int(
     default=_db["OPTIONS"]["pool"]["max_size"] if "pool" in _db.get("OPTIONS", {}) else 8,
 )
 
+# Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
+# invalidated at once on any change; this is only a backstop age. 0 turns it off.
+KEY_CACHE_SECONDS = env.int("KEY_CACHE_SECONDS", default=60)
+
 # Cache and every limit counter: in-process by default, Redis (shared by all
 # processes) when REDIS_URL is set.
 REDIS_URL = _value("REDIS_URL")

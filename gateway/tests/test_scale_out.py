@@ -16,7 +16,7 @@ from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.limits import wait_for_fresh_minute
-from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env
+from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env, manage
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -29,6 +29,8 @@ CHANNELS = {
     "daily": {"daily_limit": 5},
     "session": {},
     "parallel_session": {},
+    "revoked": {},
+    "deactivated": {},
 }
 
 
@@ -53,7 +55,7 @@ def cluster(tmp_path_factory, fake_llm_server):
         gateways = [GatewayProcess(env, log_path=tmp / f"gateway-{i}.log").launch() for i in range(2)]
         for gateway in gateways:
             gateway.wait_ready()
-        yield SimpleNamespace(gateways=gateways, database=database, channels=channels, llm=fake_llm_server.app)
+        yield SimpleNamespace(gateways=gateways, database=database, channels=channels, llm=fake_llm_server.app, env=env)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -160,3 +162,40 @@ def test_parallel_chats_on_one_session_through_both_gateways_keep_each_question_
         assert (role_q, role_a, answer) == ("user", "assistant", f"Echo: {question}")
     assert sorted(q for _, q in messages[::2]) == sorted(f"m{i}" for i in range(10))
     assert stored(cluster, "parallel_session") == (990, 20)
+
+
+def in_a_third_process(cluster, code: str) -> None:
+    """Run Django code against the cluster's database in its own process, as the dashboard or admin would."""
+    manage(cluster.env, "shell", "-c", code)
+
+
+def test_a_key_revoked_elsewhere_stops_on_both_gateways_at_the_next_request(cluster, slow_llm):
+    slow_llm.latency = 0
+    channel = cluster.channels["revoked"]
+    for gateway in cluster.gateways:  # each gateway now holds the key in its process's key cache
+        assert chat(gateway.url, channel["key"], "hi", "s").status_code == 200
+    in_a_third_process(
+        cluster,
+        "from channels_app.models import ApiKey; from channels_app.services import api_key_revoke; "
+        f"[api_key_revoke(api_key=k) for k in ApiKey.objects.filter(channel_id={channel['id']})]",
+    )
+    for gateway in cluster.gateways:
+        r = chat(gateway.url, channel["key"], "hi", "s")
+        assert (r.status_code, r.json()) == (401, {"error": "Invalid API key"})
+
+
+def test_a_channel_deactivated_elsewhere_is_refused_by_both_gateways_then_served_once_reactivated(cluster, slow_llm):
+    slow_llm.latency = 0
+    channel = cluster.channels["deactivated"]
+    switch = (
+        "from channels_app.models import Channel; from channels_app.services import channel_update; "
+        f"channel_update(channel=Channel.objects.get(pk={channel['id']}), is_active={{}})"
+    )
+    for gateway in cluster.gateways:
+        assert chat(gateway.url, channel["key"], "hi", "s").status_code == 200
+    in_a_third_process(cluster, switch.format(False))
+    for gateway in cluster.gateways:
+        assert chat(gateway.url, channel["key"], "hi", "s").status_code == 403
+    in_a_third_process(cluster, switch.format(True))
+    for gateway in cluster.gateways:
+        assert chat(gateway.url, channel["key"], "hi", "s").status_code == 200

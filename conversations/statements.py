@@ -1,0 +1,147 @@
+"""The chat path's two database phases, each one statement (one round trip, one commit) on PostgreSQL.
+
+On other databases (SQLite for development) the same work runs through the
+ORM in a transaction; both are tested (CI runs the suite on each).
+
+- `hold_and_history`: take one credit (a conditional UPDATE, so concurrent
+  chats never overspend) and read the current thread's recent messages.
+- `store_exchange`: find or start the session's thread, locking its row so
+  concurrent chats on one session store their exchanges one after the other
+  (each user message next to its reply), insert the message and its reply in
+  one INSERT, and store the Idempotency-Key's answer in the same transaction.
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from channels_app.services import credit_hold
+from conversations import idempotency, selectors
+from conversations.models import Message, Session
+
+_HOLD_AND_HISTORY = """
+WITH held AS (
+    UPDATE channels_app_channel SET credits = credits - 1 WHERE id = %(channel)s AND credits > 0 RETURNING id
+)
+SELECT (SELECT count(*) FROM held), recent.role, recent.content
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT m.id, m.role, m.content
+    FROM conversations_message m JOIN conversations_session s ON s.id = m.session_id
+    WHERE s.channel_id = %(channel)s AND s.session_id = %(session)s AND s.expires_at > %(now)s
+    ORDER BY m.id DESC
+    LIMIT %(limit)s
+) AS recent ON true
+ORDER BY recent.id DESC
+"""
+
+# The latest thread if it has not expired, else the next one; ON CONFLICT both
+# settles two first messages racing to start it and takes the row lock.
+_STORE_EXCHANGE = """
+WITH latest AS (
+    SELECT thread, expires_at FROM conversations_session
+    WHERE channel_id = %(channel)s AND session_id = %(session)s
+    ORDER BY thread DESC LIMIT 1
+), target AS (
+    SELECT CASE WHEN latest.expires_at > %(received)s THEN latest.thread ELSE coalesce(latest.thread, 0) + 1 END AS thread
+    FROM (SELECT 1) AS one LEFT JOIN latest ON true
+), thread AS (
+    INSERT INTO conversations_session (channel_id, session_id, thread, started_at, expires_at)
+    SELECT %(channel)s, %(session)s, target.thread, %(received)s, %(expires)s FROM target
+    ON CONFLICT (channel_id, session_id, thread) DO UPDATE SET thread = excluded.thread
+    RETURNING id
+){claim}
+INSERT INTO conversations_message
+    (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+SELECT thread.id, pair.role, pair.content, pair.created_at, pair.model, pair.prompt_tokens, pair.completion_tokens,
+       pair.latency_ms
+FROM thread, (VALUES
+    (1, 'user', %(message)s, %(received)s::timestamptz, '', NULL::integer, NULL::integer, NULL::integer),
+    (2, 'assistant', %(reply)s, %(replied)s::timestamptz, %(model)s, %(prompt_tokens)s, %(completion_tokens)s,
+     %(latency_ms)s)
+) AS pair (position, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+ORDER BY pair.position
+"""
+_CLAIM = """, claim AS (
+    UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s
+)"""
+
+
+def hold_and_history(*, channel_id: int, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
+    """Take one credit; (whether it was taken, the current thread's last messages as (role, content), oldest first)."""
+    if connection.vendor != "postgresql":
+        if not credit_hold(channel_id=channel_id):
+            return False, []
+        return True, selectors.thread_history(channel_id=channel_id, session_id=session_id, now=now)
+    params = {"channel": channel_id, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLD_AND_HISTORY, params)
+        rows = cursor.fetchall()
+    held = rows[0][0] == 1
+    history = [(role, content) for _, role, content in reversed(rows) if role is not None]
+    return held, history
+
+
+def store_exchange(
+    *,
+    channel_id: int,
+    session_id: str,
+    message: str,
+    received_at: datetime,
+    reply: Message,
+    idempotency_claim: int | None = None,
+    answer: dict | None = None,
+) -> None:
+    """Store the user's message and `reply` (an unsaved assistant Message) in the session's current thread."""
+    expires_at = received_at + timedelta(hours=settings.SESSION_TTL_HOURS)
+    if connection.vendor != "postgresql":
+        _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer)
+        return
+    params = {
+        "channel": channel_id,
+        "session": session_id,
+        "received": received_at,
+        "expires": expires_at,
+        "message": message,
+        "reply": reply.content,
+        "replied": reply.created_at,
+        "model": reply.model,
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "latency_ms": reply.latency_ms,
+    }
+    claim = ""
+    if idempotency_claim is not None:
+        claim = _CLAIM
+        params.update(claim=idempotency_claim, answer=json.dumps(answer))
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_EXCHANGE.format(claim=claim), params)
+
+
+def _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer):
+    with transaction.atomic():
+        session = _thread_for_write(channel_id, session_id, received_at, expires_at)
+        reply.session = session
+        Message.objects.bulk_create(
+            [Message(session=session, role=Message.Role.USER, content=message, created_at=received_at), reply]
+        )
+        if idempotency_claim is not None:
+            idempotency.complete(idempotency_claim, answer)
+
+
+def _thread_for_write(channel_id: int, session_id: str, now: datetime, expires_at: datetime) -> Session:
+    """The session's current thread, locked, or a new one when there is none or the latest expired."""
+    threads = Session.objects.select_for_update().filter(channel_id=channel_id, session_id=session_id)
+    latest = threads.order_by("-thread").first()
+    if latest is not None and latest.expires_at > now:
+        return latest
+    thread = latest.thread + 1 if latest else 1
+    try:
+        with transaction.atomic():
+            return Session.objects.create(
+                channel_id=channel_id, session_id=session_id, thread=thread, started_at=now, expires_at=expires_at
+            )
+    except IntegrityError:  # a concurrent first message created this thread first
+        return threads.get(thread=thread)
