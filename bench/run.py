@@ -52,6 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--http", default="auto", help="uvicorn --http for gateway and mock")
     p.add_argument("--nodelay-fix", action="store_true", help="serve through bench.uvicorn_nodelay (uvicorn issue 3149)")
     p.add_argument("--profile", action="store_true", help="py-spy record each worker during the c=64 and slow phases")
+    p.add_argument("--profile-gil", action="store_true", help="with --profile: only samples holding the GIL (where CPU goes)")
     p.add_argument("--label", default="baseline")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
@@ -134,14 +135,15 @@ class Sampler(threading.Thread):
         self.join(5)
 
 
-def profile_workers(pids: list[int], seconds: float, name: str, out_dir: Path) -> list[subprocess.Popen]:
+def profile_workers(pids: list[int], seconds: float, name: str, out_dir: Path, gil: bool = False) -> list[subprocess.Popen]:
     spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
     started = []
     for pid in pids:
         for fmt, ext in (("raw", "txt"), ("flamegraph", "svg")):
             started.append(subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "200",
-                 "--format", fmt, "--output", str(out_dir / f"profile-{name}-{pid}.{ext}"), "--nonblocking"],
+                 "--format", fmt, "--output", str(out_dir / f"profile-{name}-{pid}.{ext}"), "--nonblocking",
+                 *(["--gil"] if gil else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
     return started
@@ -227,7 +229,7 @@ def main(argv=None) -> int:
                   args=["gateway", str(targets)], log=log)  # warm-up: pools, caches, the provider client
         for c in (1, 64 if not args.smoke else 8):
             run(f"direct_c{c}", "direct", c, args.seconds)
-            spies = profile_workers(workers, args.seconds, f"c{c}", RESULTS) if args.profile and c > 1 else []
+            spies = profile_workers(workers, args.seconds, f"c{c}", RESULTS, args.profile_gil) if args.profile and c > 1 else []
             run(f"gateway_c{c}", "gateway", c, args.seconds)
             for spy in spies:
                 spy.wait(30)
@@ -240,7 +242,7 @@ def main(argv=None) -> int:
         run(f"direct_slow_c{args.slow_connections}", "direct", args.slow_connections, args.slow_seconds, slow_timeout)
         sampler = Sampler(gateway.pid, f"{gw_url}/metrics", token)
         sampler.start()
-        spies = profile_workers(workers, args.slow_seconds, "slow", RESULTS) if args.profile else []
+        spies = profile_workers(workers, args.slow_seconds, "slow", RESULTS, args.profile_gil) if args.profile else []
         run(f"gateway_slow_c{args.slow_connections}", "gateway", args.slow_connections, args.slow_seconds, slow_timeout)
         sampler.stop()
         for spy in spies:

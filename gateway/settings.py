@@ -195,11 +195,12 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test process, so parallel runs never share a database.
     _db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 
-# Database phases of API requests running at once per server process; more wait on the
-# event loop. The pool's size with PostgreSQL; SQLite has one writer at a time anyway.
+# Database phases of API requests running at once per server process (each on one of
+# as many threads); more wait on the event loop. At most 8, and never more than the pool:
+# measured, more threads only contend for the GIL (docs/performance.md).
 DB_PHASE_CONCURRENCY = env.int(
     "DB_PHASE_CONCURRENCY",
-    default=_db["OPTIONS"]["pool"]["max_size"] if "pool" in _db.get("OPTIONS", {}) else 8,
+    default=min(8, _db["OPTIONS"]["pool"]["max_size"]) if "pool" in _db.get("OPTIONS", {}) else 8,
 )
 
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
