@@ -12,7 +12,7 @@ from gateway.testing.servers import ThreadedUvicorn
 def gateway_server(django_db_setup):
     from gateway.asgi import application  # the production entry point, body limit included
 
-    server = ThreadedUvicorn(application).start()
+    server = ThreadedUvicorn(application, lifespan="on").start()  # closes its provider session at shutdown
     yield server
     server.stop()
     # Close PostgreSQL's pool (its idle connections) so the test database can be dropped.

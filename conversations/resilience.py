@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 from django.conf import settings
 
 
@@ -21,7 +21,22 @@ class ProviderFailure(Exception):
     """The provider gave no usable reply. The message is for logs: never the upstream key."""
 
 
-RETRYABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Nothing reached the provider: refused, unreachable, or no connection within LLM_CONNECT_TIMEOUT
+# (aiohttp's ConnectionTimeoutError covers both connecting and waiting for a pooled connection).
+RETRYABLE_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+
+
+def describe(exc: BaseException) -> str:
+    """A client error for a log line: its kind, named the same whatever the HTTP library, then its text."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        kind = "ConnectError"
+    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = "ConnectTimeout"
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        kind = "ReadTimeout"
+    else:
+        kind = type(exc).__name__
+    return f"{kind}: {scrub(str(exc))}" if str(exc) else kind
 
 
 def scrub(text: str) -> str:
@@ -79,7 +94,7 @@ def reset_breakers() -> None:
     _breakers.clear()
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -94,7 +109,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def backoff(attempt: int, response: httpx.Response | None = None) -> float:
+def backoff(attempt: int, response=None) -> float:
     """Full jitter over a capped exponential, or the provider's Retry-After (capped)."""
     ceiling = min(settings.LLM_RETRY_BACKOFF_CAP, settings.LLM_RETRY_BACKOFF_BASE * 2**attempt)
     delay = random.uniform(0, ceiling)
@@ -104,8 +119,10 @@ def backoff(attempt: int, response: httpx.Response | None = None) -> float:
     return delay
 
 
-async def send(client: httpx.AsyncClient, request: httpx.Request, *, deadline: float) -> httpx.Response:
-    """Send `request` (streamed: the caller reads and closes the body) with retries.
+async def send(
+    session: aiohttp.ClientSession, url: str, *, body: bytes, headers: dict, timeout: aiohttp.ClientTimeout, deadline: float
+) -> aiohttp.ClientResponse:
+    """POST `body` to `url` with retries; the caller reads the response's body and releases it.
 
     Returns a 2xx response or raises ProviderFailure. `deadline` is on the
     event loop's clock; no retry is started that could not finish before it.
@@ -118,21 +135,25 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, *, deadline: f
     while True:
         response = None
         try:
-            response = await client.send(request, stream=True)
+            response = await session.post(url, data=body, headers=headers, timeout=timeout)
         except RETRYABLE_ERRORS as exc:
-            cause = f"{type(exc).__name__}: {exc}"
-        except httpx.HTTPError as exc:
+            cause = describe(exc)
+        except aiohttp.ClientError as exc:
             breaker.failed()
-            raise ProviderFailure(f"{type(exc).__name__} calling the provider: {exc}") from None
+            raise ProviderFailure(f"{describe(exc)} (calling the provider)") from None
         else:
-            if response.is_success:
+            if 200 <= response.status < 300:
                 breaker.succeeded()
                 return response
             # Scrubbed before it is cut: a key straddling the cut would leave its start in the log.
-            body = scrub((await response.aread())[:4096].decode("utf-8", "replace"))[:300]
-            await response.aclose()
-            cause = f"HTTP {response.status_code}: {body}"
-            if not is_retryable_status(response.status_code):
+            try:
+                body_start = await response.content.read(4096)
+            except aiohttp.ClientError:
+                body_start = b""
+            finally:
+                response.release()
+            cause = f"HTTP {response.status}: {scrub(body_start.decode('utf-8', 'replace'))[:300]}"
+            if not is_retryable_status(response.status):
                 breaker.failed()
                 raise ProviderFailure(cause)
         delay = backoff(attempt, response)

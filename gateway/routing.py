@@ -98,4 +98,20 @@ class Router:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and is_api(scope.get("path", "")):
             return await self.api(scope, receive, send)
+        if scope["type"] == "lifespan":
+            return await self.lifespan(receive, send)
         return await self.web(scope, receive, send)
+
+    @staticmethod
+    async def lifespan(receive, send):
+        """Start-up needs nothing; at shutdown the provider's keep-alive connections are closed cleanly."""
+        from conversations.provider import close_sessions
+
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await close_sessions()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
