@@ -12,7 +12,9 @@ from gateway.testing.servers import ThreadedUvicorn
 def gateway_server(django_db_setup):
     from gateway.asgi import application  # the production entry point, body limit included
 
-    server = ThreadedUvicorn(application, lifespan="on").start()  # closes its provider session at shutdown
+    # Lifespan on: at shutdown it closes its provider session and its event-loop database pool, which
+    # must be gone before the test database is dropped; the grace bounds how long open requests delay it.
+    server = ThreadedUvicorn(application, lifespan="on", timeout_graceful_shutdown=3).start()
     yield server
     server.stop()
     # Close PostgreSQL's pool (its idle connections) so the test database can be dropped.

@@ -214,3 +214,16 @@ def wrk(url: str, *, connections: int, seconds: float, timeout: float, args: lis
             result["all_ok"] = attempted > 0 and result["ok"] == attempted
             return result
     raise SystemExit(f"wrk gave no result (exit {proc.returncode}): {proc.stderr.strip()[:500]}")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (gone ones count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total

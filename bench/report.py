@@ -68,6 +68,7 @@ def summarize(results: dict, args) -> dict:
             "server_overhead_p99_ms": slow["server_overhead_ms"]["p99"],
         },
         "memory": results.get("memory", {}),
+        "gateway_cpu_ms_per_request": {k: v.get("gateway_cpu_ms_per_request") for k, v in gw_phases.items()},
     }
     if not args.smoke:
         c1, s = summary["c1"], summary["slow"]
@@ -116,6 +117,11 @@ def table(summary: dict, results: dict) -> str:
     row(f"{s['connections']} conns: chats answered (mock alone = 100%)", s["direct_requests"], s["gateway_requests"],
         f"{s['completed_vs_direct']:.1%}", None)
     row(f"{s['connections']} conns: req/s; most chats in flight seen", None, s["gateway_rps"], None, s["max_in_flight_seen"])
+    cpu = summary.get("gateway_cpu_ms_per_request", {})
+    wide = [k for k in summary if k.startswith("c") and k[1:].isdigit()][-1]
+    if cpu:
+        row(f"gateway CPU per chat, ms (c=1 | {wide.replace('c', 'c=')})", None, cpu.get("gateway_c1"), None,
+            cpu.get(f"gateway_{wide}"))
     mem = summary["memory"]
     row("peak RSS, MiB (mock process | gateway, all)", mem.get("mock_peak_rss_mib"),
         mem.get("gateway_peak_rss_mib_sum_of_processes"), None, None)

@@ -219,10 +219,16 @@ def main(argv=None) -> int:
 
         def run(name: str, target: str, connections: int, seconds: float, timeout: float = 10) -> dict:
             url, extra = (gw_url, ["gateway", str(targets)]) if target == "gateway" else (mock_url, ["direct"])
+            cpu_before = procs.cpu_seconds(workers)
             r = procs.wrk(url, connections=connections, seconds=seconds, timeout=timeout, args=extra, log=log)
+            # CPU the gateway's workers spent per answered request: steadier than req/s on a shared machine.
+            r["gateway_cpu_ms_per_request"] = round(
+                (procs.cpu_seconds(workers) - cpu_before) * 1000 / max(1, r["requests"]), 3
+            ) if target == "gateway" else None
             results["phases"][name] = r
+            cpu = f"  gateway CPU {r['gateway_cpu_ms_per_request']:.2f} ms/req" if target == "gateway" else ""
             print(f"bench: {name:<22} {r['rps']:8.1f} req/s  p50 {r['latency_us']['p50'] / 1000:8.2f} ms  "
-                  f"p99 {r['latency_us']['p99'] / 1000:8.2f} ms  ok {r['success_rate']:.2%}", flush=True)
+                  f"p99 {r['latency_us']['p99'] / 1000:8.2f} ms  ok {r['success_rate']:.2%}{cpu}", flush=True)
             return r
 
         procs.wrk(gw_url, connections=8, seconds=1 if args.smoke else 3, timeout=10,

@@ -1,11 +1,12 @@
 from dataclasses import dataclass
 
+from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
 from channels_app import key_cache, keys
 from channels_app.models import ApiKey, Channel, PublishableKey
-from channels_app.selectors import api_key_authenticate, api_key_touch, publishable_key_authenticate
+from channels_app.selectors import LAST_USED_RESOLUTION, api_key_authenticate, api_key_touch, publishable_key_authenticate
 from gateway.errors import ApiError, InvalidApiKey, MissingApiKey, OriginNotAllowed, SecretKeyInUrl, SiteInactive
 
 HEADER = "HTTP_X_API_KEY"
@@ -53,6 +54,26 @@ class PresentedKey:
         if not self.api_key.channel.is_active:
             raise SiteInactive()
         return self.api_key
+
+    def verify_cached(self) -> bool:
+        """verify() from the key cache alone, with no I/O at all (for the event-loop chat path, gateway/adb.py).
+
+        True when the key is cached and passes every check; False when verify()
+        has to decide (not cached, a refusal to confirm, its use due to be
+        recorded), and then nothing is kept.
+        """
+        if self.api_key is not None:
+            return self._cached and self.generation is not None and self.api_key.channel.is_active
+        found, generation = key_cache.peek(self._cache_id())
+        if found is None or not self._passes(found):
+            return False
+        self.api_key, self.generation, self._cached = found, generation, True
+        return True
+
+    def _passes(self, api_key: ApiKey) -> bool:
+        now = timezone.now()
+        touch_due = api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION
+        return api_key.is_usable(now) and api_key.channel.is_active and not touch_due
 
     def verify_current(self):
         """verify(), with a key from the key cache checked to be current: for requests that count no limit
@@ -107,6 +128,15 @@ class PresentedPublishableKey(PresentedKey):
     def forget(self) -> None:
         super().forget()
         self.cors_origin = None
+
+    def verify_cached(self) -> bool:
+        if not super().verify_cached():
+            return False
+        self.cors_origin = self.origin
+        return True
+
+    def _passes(self, publishable: PublishableKey) -> bool:
+        return publishable.is_usable() and publishable.allows_origin(self.origin) and publishable.channel.is_active
 
     def _cache_id(self) -> str:
         return "pk:" + self.raw

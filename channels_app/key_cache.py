@@ -64,6 +64,14 @@ def resolve(cache_id: str, load: Callable[[], object | None]) -> tuple[object | 
     return value, generation, False
 
 
+def peek(cache_id: str) -> tuple[object | None, int | None]:
+    """The cached value and its generation, without reading anything else; (None, None) when not cached."""
+    entry = _entries.get(cache_id) if enabled() else None
+    if entry is None or time.monotonic() - entry.loaded_at >= settings.KEY_CACHE_SECONDS:
+        return None, None
+    return entry.value, entry.generation
+
+
 def forget(cache_id: str) -> None:
     _entries.pop(cache_id, None)
 

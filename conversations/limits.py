@@ -24,6 +24,7 @@ from django.core.cache import cache, caches
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key
 
 from channels_app.models import Channel
+from gateway import adb
 from gateway.cache import SharedRedisCache
 from gateway.errors import ApiError, DailyLimitExceeded, RateLimited, ServiceUnavailable
 
@@ -91,6 +92,21 @@ def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> No
             over = _count_each(backend, counters)
     except Exception as exc:
         raise _unavailable(exc) from exc
+    _settle(over, counters)
+
+
+async def take_async(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
+    """take(), from the event loop: Redis only (gateway/adb.py)."""
+    try:
+        over = await adb.to_the_end(
+            caches["default"].count_all_async(adb.redis_client(), [(c.key, c.limit, c.ttl) for c in counters], guard=guard)
+        )
+    except Exception as exc:
+        raise _unavailable(exc) from exc
+    _settle(over, counters)
+
+
+def _settle(over: int, counters: list[Counter]) -> None:
     if over == -1:
         raise Stale()
     if over:
@@ -110,6 +126,14 @@ def daily_release(key: str) -> None:
     try:
         cache.decr(key)
     except Exception:  # the counter expired or the cache blipped: nothing to give back
+        logger.warning("Could not release a daily slot (%s)", key)
+
+
+async def daily_release_async(key: str) -> None:
+    """daily_release(), from the event loop: Redis only (gateway/adb.py)."""
+    try:
+        await caches["default"].incr_async(adb.redis_client(), key, -1)
+    except Exception:
         logger.warning("Could not release a daily slot (%s)", key)
 
 

@@ -9,6 +9,10 @@ URL_MAX = 2048
 TITLE_MAX = 500
 
 
+_ANY_TEXT = RegexValidator(r"^[^\x00]*$")
+_SOME_TEXT = RegexValidator(r"^[^\x00]*[^\x00\s][^\x00]*$")
+
+
 class Text(serializers.CharField):
     """A string and nothing else: no numbers coerced, no NUL, nothing the database can't store."""
 
@@ -25,8 +29,8 @@ class Text(serializers.CharField):
         }
         # Never fails (to_internal_value already refused such text with a clearer
         # message); it puts the same rule into the OpenAPI schema as a pattern.
-        pattern = r"^[^\x00]*$" if kwargs.get("allow_blank") else r"^[^\x00]*[^\x00\s][^\x00]*$"
-        kwargs["validators"] = [RegexValidator(pattern)]
+        # Built once: DRF re-runs __init__ for every field of every request's serializer.
+        kwargs["validators"] = [_ANY_TEXT if kwargs.get("allow_blank") else _SOME_TEXT]
         super().__init__(max_length=max_length, error_messages=messages, **kwargs)
 
     def to_internal_value(self, data):

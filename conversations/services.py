@@ -1,21 +1,20 @@
-"""The chat flow, top to bottom: limits → prompt → provider → store → spend (whole or streamed)."""
+"""The chat flow, top to bottom: limits → prompt → provider → store → spend (streams: conversations/streaming.py)."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from channels_app.catalog import CatalogModel
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from channels_app.services import credit_release
-from conversations import admission, idempotency, limits, provider, selectors, sse, statements
-from conversations.models import FailedRequest, Message
+from conversations import admission, idempotency, limits, provider, selectors, statements
+from conversations.models import FailedRequest
 from conversations.prompt import build_messages
+from gateway import adb
 from gateway.db import db_phase
 from gateway.errors import ApiError, CreditsExhausted, ProviderError
 
@@ -70,9 +69,11 @@ class PreparedChat:
 async def chat_prepare(*, credential: PresentedKey, session_id: str, message: str, metadata: dict) -> PreparedChat:
     """The key, its limits, then a held credit. Raises the API's errors; holds nothing when it does."""
     received_at = timezone.now()
-    admission = await _admit(credential=credential, session_id=session_id, now=received_at)
+    admitted = await _admit_on_loop(credential, session_id, received_at) if adb.available() else None
+    if admitted is None:
+        admitted = await _admit(credential=credential, session_id=session_id, now=received_at)
     return PreparedChat(
-        credential.channel, session_id, message, received_at, admission.daily_key, metadata, admission.history
+        credential.channel, session_id, message, received_at, admitted.daily_key, metadata, admitted.history
     )
 
 
@@ -139,127 +140,24 @@ def _log_fallback(chat: PreparedChat, model: CatalogModel, exc: Exception) -> No
     )
 
 
-async def chat_stream_start(
-    *, credential: PresentedKey, idempotency_key: str | None, session_id: str, message: str, metadata: dict
-) -> tuple[AsyncIterator[bytes], bool]:
-    """Run every check now (raising the API's errors as usual), then hand back the event stream.
-
-    The flag says the stream replays the stored answer of an earlier request
-    with the same Idempotency-Key.
-    """
-    fields = {"session_id": session_id, "message": message, "metadata": metadata}
-    claim = None
-    if idempotency_key is not None:
-        outcome = await idempotency.begin(
-            credential=credential, key=idempotency_key, fingerprint=idempotency.fingerprint(fields)
-        )
-        if outcome.replay is not None:
-            return _replay(outcome.replay), True
-        claim = outcome.claim_id
-    try:
-        chat = await chat_prepare(credential=credential, **fields)
-    except BaseException:
-        if claim is not None:
-            await asyncio.shield(idempotency.abandon(claim))
-        raise
-    return chat_stream(chat, idempotency_claim=claim), False
-
-
-async def _replay(answer: dict) -> AsyncIterator[bytes]:
-    yield sse.event("token", {"delta": answer["reply"]})
-    yield sse.event("done", answer)
-
-
-async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) -> AsyncIterator[bytes]:
-    """Server-sent events for a prepared chat: `token`s as the provider writes, then `done` or `error`.
-
-    The reply is stored once, when the provider finishes. A client that leaves
-    mid-stream cancels the provider call; if it had received part of the reply,
-    that part is stored and the credit spent (it got an answer), otherwise
-    nothing is stored or spent.
-    """
-    events: asyncio.Queue = asyncio.Queue()
-    upstream: provider.CompletionStream | None = None
-
-    async def pump():
-        nonlocal upstream
-        attempts = chat.attempts()
+async def _admit_on_loop(credential: PresentedKey, session_id: str, now: datetime) -> _Admission | None:
+    """_admit from the event loop, for a key in the key cache (gateway/adb.py); None when _admit must decide."""
+    async with adb.phase():
         try:
-            for number, (model, prompt) in enumerate(attempts, start=1):
-                upstream = provider.CompletionStream(model=model.id, messages=prompt, max_tokens=model.output_reserve)
-                sent = False
-                try:
-                    async for delta in upstream:
-                        sent = True
-                        events.put_nowait(("token", delta))
-                except provider.ProviderFailure as exc:
-                    if sent or number == len(attempts):  # the fallback cannot take over a started reply
-                        raise
-                    _log_fallback(chat, model, exc)
-                    continue
-                events.put_nowait(("done", None))
-                return
-        except provider.ProviderFailure as exc:
-            events.put_nowait(("error", exc))
-        except Exception as exc:  # a bug must end the stream, not leave it beating forever
-            logger.exception("Unexpected error while streaming for channel %s", chat.channel.public_id)
-            events.put_nowait(("error", exc))
-
-    pumping = asyncio.create_task(pump())
-    parts: list[str] = []
-    settled = False
-    try:
-        while True:
-            try:
-                kind, value = await asyncio.wait_for(events.get(), timeout=settings.STREAM_HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield sse.comment()
-                continue
-            if kind == "token":
-                parts.append(value)
-                yield sse.event("token", {"delta": value})
-                continue
-            text = "".join(parts)
-            if kind == "done" and not text.strip():
-                kind, value = "error", provider.ProviderFailure("The provider streamed an empty reply")
-            settled = True
-            if kind == "error":
-                logger.warning("Provider stream failed for channel %s: %s", chat.channel.public_id, value)
-                await asyncio.shield(_give_back(chat, idempotency_claim))
-                yield sse.event("error", {"error": ProviderError.message})
-                return
-            answer = ChatReply(reply=text, session_id=chat.session_id)
-            try:
-                await asyncio.shield(
-                    _record(chat=chat, completion=upstream.completion(text), idempotency_claim=idempotency_claim, answer=answer)
-                )
-            except Exception:  # _record logged it and gave the credit back
-                yield sse.event("error", {"error": ProviderError.message})
-                return
-            yield sse.event("done", answer.to_dict())
-            return
-    finally:
-        if not settled:  # the client went away mid-stream
-            pumping.cancel()
-            if parts:
-                partial = ChatReply(reply="".join(parts), session_id=chat.session_id)
-                await asyncio.shield(
-                    _record(
-                        chat=chat,
-                        completion=upstream.completion(partial.reply),
-                        idempotency_claim=idempotency_claim,
-                        answer=partial,
-                    )
-                )
-            else:
-                await asyncio.shield(_give_back(chat, idempotency_claim))
-
-
-async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
-    """Undo what a chat held: its credit, its daily slot, its Idempotency-Key."""
-    await _release(channel=chat.channel, daily_key=chat.daily_key)
-    if idempotency_claim is not None:
-        await idempotency.abandon(idempotency_claim)
+            daily_key = await admission.admit_cached(credential, "chat", session_id)
+        except admission.NotCached:
+            return None
+        try:
+            held, history = await statements.hold_and_history_async(
+                channel_id=credential.channel.pk, session_id=session_id, now=now
+            )
+        except BaseException:  # nothing was held in the database
+            await asyncio.shield(limits.daily_release_async(daily_key))
+            raise
+        if not held:
+            await limits.daily_release_async(daily_key)
+            raise CreditsExhausted()
+        return _Admission(history=history, daily_key=daily_key)
 
 
 @db_phase
@@ -283,33 +181,45 @@ def _release(*, channel: Channel, daily_key: str) -> None:
     limits.daily_release(daily_key)
 
 
-@db_phase
-def _record(
+async def _record(
     *, chat: PreparedChat, completion: provider.Completion, idempotency_claim: int | None = None, answer: ChatReply | None = None
 ) -> None:
-    reply = Message(
-        role=Message.Role.ASSISTANT,
-        content=completion.text,
-        created_at=timezone.now(),
-        model=completion.model,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        latency_ms=completion.latency_ms,
-    )
+    """Store the exchange (and the Idempotency-Key's answer); on failure give the chat's credit back and raise."""
+    if not adb.available():
+        await _record_in_thread(chat=chat, completion=completion, idempotency_claim=idempotency_claim, answer=answer)
+        return
     try:
-        statements.store_exchange(
-            channel_id=chat.channel.pk,
-            session_id=chat.session_id,
-            message=chat.message,
-            received_at=chat.received_at,
-            reply=reply,
-            idempotency_claim=idempotency_claim,
-            answer=answer.to_dict() if answer is not None else None,
-        )
+        async with adb.phase():
+            await statements.store_exchange_async(**_exchange(chat, completion, idempotency_claim, answer))
+    except BaseException:
+        logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
+        await _release(channel=chat.channel, daily_key=chat.daily_key)
+        raise
+
+
+@db_phase
+def _record_in_thread(
+    *, chat: PreparedChat, completion: provider.Completion, idempotency_claim: int | None = None, answer: ChatReply | None = None
+) -> None:
+    try:
+        statements.store_exchange(**_exchange(chat, completion, idempotency_claim, answer))
     except BaseException:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
         _release.sync(channel=chat.channel, daily_key=chat.daily_key)
         raise
+
+
+def _exchange(chat: PreparedChat, completion: provider.Completion, idempotency_claim, answer) -> dict:
+    return {
+        "channel_id": chat.channel.pk,
+        "session_id": chat.session_id,
+        "message": chat.message,
+        "received_at": chat.received_at,
+        "completion": completion,
+        "replied_at": timezone.now(),
+        "idempotency_claim": idempotency_claim,
+        "answer": answer.to_dict() if answer is not None else None,
+    }
 
 
 @db_phase

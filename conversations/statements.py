@@ -20,6 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from channels_app.services import credit_hold
 from conversations import idempotency, selectors
 from conversations.models import Message, Session
+from conversations.provider import Completion
+from gateway import adb
 
 _HOLD_AND_HISTORY = """
 WITH held AS (
@@ -75,13 +77,22 @@ def hold_and_history(*, channel_id: int, session_id: str, now: datetime) -> tupl
         if not credit_hold(channel_id=channel_id):
             return False, []
         return True, selectors.thread_history(channel_id=channel_id, session_id=session_id, now=now)
-    params = {"channel": channel_id, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
     with connection.cursor() as cursor:
-        cursor.execute(_HOLD_AND_HISTORY, params)
-        rows = cursor.fetchall()
-    held = rows[0][0] == 1
-    history = [(role, content) for _, role, content in reversed(rows) if role is not None]
-    return held, history
+        cursor.execute(_HOLD_AND_HISTORY, _hold_params(channel_id, session_id, now))
+        return _held_and_history(cursor.fetchall())
+
+
+async def hold_and_history_async(*, channel_id: int, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
+    """hold_and_history from the event loop (PostgreSQL, gateway/adb.py)."""
+    return _held_and_history(await adb.fetchall(_HOLD_AND_HISTORY, _hold_params(channel_id, session_id, now)))
+
+
+def _hold_params(channel_id: int, session_id: str, now: datetime) -> dict:
+    return {"channel": channel_id, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
+
+
+def _held_and_history(rows: list[tuple]) -> tuple[bool, list[tuple[str, str]]]:
+    return rows[0][0] == 1, [(role, content) for _, role, content in reversed(rows) if role is not None]
 
 
 def store_exchange(
@@ -90,34 +101,63 @@ def store_exchange(
     session_id: str,
     message: str,
     received_at: datetime,
-    reply: Message,
+    completion: Completion,
+    replied_at: datetime,
     idempotency_claim: int | None = None,
     answer: dict | None = None,
 ) -> None:
-    """Store the user's message and `reply` (an unsaved assistant Message) in the session's current thread."""
+    """Store the user's message and the provider's reply in the session's current thread."""
     expires_at = received_at + timedelta(hours=settings.SESSION_TTL_HOURS)
     if connection.vendor != "postgresql":
+        reply = Message(
+            role=Message.Role.ASSISTANT,
+            content=completion.text,
+            created_at=replied_at,
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            latency_ms=completion.latency_ms,
+        )
         _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer)
         return
+    with connection.cursor() as cursor:
+        cursor.execute(*_store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
+
+
+async def store_exchange_async(
+    *,
+    channel_id: int,
+    session_id: str,
+    message: str,
+    received_at: datetime,
+    completion: Completion,
+    replied_at: datetime,
+    idempotency_claim: int | None = None,
+    answer: dict | None = None,
+) -> None:
+    """store_exchange from the event loop (PostgreSQL, gateway/adb.py)."""
+    await adb.execute(*_store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
+
+
+def _store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer):
     params = {
         "channel": channel_id,
         "session": session_id,
         "received": received_at,
-        "expires": expires_at,
+        "expires": received_at + timedelta(hours=settings.SESSION_TTL_HOURS),
         "message": message,
-        "reply": reply.content,
-        "replied": reply.created_at,
-        "model": reply.model,
-        "prompt_tokens": reply.prompt_tokens,
-        "completion_tokens": reply.completion_tokens,
-        "latency_ms": reply.latency_ms,
+        "reply": completion.text,
+        "replied": replied_at,
+        "model": completion.model,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "latency_ms": completion.latency_ms,
     }
     claim = ""
     if idempotency_claim is not None:
         claim = _CLAIM
         params.update(claim=idempotency_claim, answer=json.dumps(answer))
-    with connection.cursor() as cursor:
-        cursor.execute(_STORE_EXCHANGE.format(claim=claim), params)
+    return _STORE_EXCHANGE.format(claim=claim), params
 
 
 def _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer):

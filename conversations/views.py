@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from channels_app import widget
 from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
-from conversations import idempotency, services
+from conversations import idempotency, services, streaming
 from conversations.openapi import chat_schema, history_schema, widget_config_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
@@ -86,7 +86,7 @@ class ChatView(ApiKeyView):
         if once is not None and not idempotency.is_valid_key(once):
             raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
         if stream:
-            events, replayed = await services.chat_stream_start(credential=request.auth, idempotency_key=once, **fields)
+            events, replayed = await streaming.chat_stream_start(credential=request.auth, idempotency_key=once, **fields)
             return event_stream(events, replayed=replayed)
         if once is not None:
             result = await services.chat_send_once(credential=request.auth, idempotency_key=once, **fields)

@@ -1,3 +1,5 @@
+import weakref
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -67,17 +69,43 @@ class SharedRedisCache(RedisCache):
         guard key holds that value: the caller read something under it that has
         since changed.
         """
-        guard_key = self.make_and_validate_key(guard[0]) if guard else self.make_and_validate_key("guard:none")
-        keys = [guard_key]
-        args: list = [str(guard[1]) if guard else ""]
-        for key, limit, ttl in counters:
-            keys.append(self.make_and_validate_key(key))
-            args += [int(ttl), int(limit)]
-        client = self._cache.get_client(keys[1] if len(keys) > 1 else guard_key, write=True)
+        keys, args = self._count_all_call(counters, guard)
+        client = self._cache.get_client(keys[0], write=True)
         script = _scripts.get("count_all")
         if script is None:
             script = _scripts.setdefault("count_all", client.register_script(_COUNT_ALL))
         return int(script(keys=keys, args=args, client=client))
+
+    async def count_all_async(self, client, counters: list[tuple[str, int, int]], *, guard=None) -> int:
+        """count_all through an asyncio Redis client (gateway/adb.py) on the same server."""
+        keys, args = self._count_all_call(counters, guard)
+        return int(await _async_script(client, "count_all", _COUNT_ALL)(keys=keys, args=args))
+
+    async def incr_async(self, client, key: str, delta: int = 1) -> int:
+        """incr through an asyncio Redis client; ValueError when the key does not exist."""
+        key = self.make_and_validate_key(key)
+        value = await _async_script(client, "incr", _INCR_IF_EXISTS)(keys=[key], args=[delta])
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
+
+    def _count_all_call(self, counters, guard) -> tuple[list, list]:
+        keys = [self.make_and_validate_key(guard[0] if guard else "guard:none")]
+        args: list = [str(guard[1]) if guard else ""]
+        for key, limit, ttl in counters:
+            keys.append(self.make_and_validate_key(key))
+            args += [int(ttl), int(limit)]
+        return keys, args
+
+
+_async_scripts: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def _async_script(client, name: str, source: str):
+    scripts = _async_scripts.setdefault(client, {})
+    if name not in scripts:
+        scripts[name] = client.register_script(source)
+    return scripts[name]
 
 
 # KEYS[1] is the guard; counter j is KEYS[j+1] with its TTL in ARGV[2j] and its limit in ARGV[2j+1].

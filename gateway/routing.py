@@ -104,8 +104,9 @@ class Router:
 
     @staticmethod
     async def lifespan(receive, send):
-        """Start-up needs nothing; at shutdown the provider's keep-alive connections are closed cleanly."""
+        """Start-up needs nothing; at shutdown the provider's, database's and Redis's connections are closed cleanly."""
         from conversations.provider import close_sessions
+        from gateway import adb
 
         while True:
             message = await receive()
@@ -113,5 +114,6 @@ class Router:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await close_sessions()
+                await adb.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -178,7 +178,7 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
-        "timeout": 10,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE transactions take
@@ -202,6 +202,12 @@ DB_PHASE_CONCURRENCY = env.int(
     "DB_PHASE_CONCURRENCY",
     default=min(8, _db["OPTIONS"]["pool"]["max_size"]) if "pool" in _db.get("OPTIONS", {}) else 8,
 )
+
+# Seconds a request waits for a pooled PostgreSQL connection before failing.
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+# With PostgreSQL and Redis, a chat whose key is in the key cache runs its two statements and
+# its limit counters straight from the event loop (gateway/adb.py) instead of on threads.
+ASYNC_CHAT_PATH = env.bool("ASYNC_CHAT_PATH", default=True)
 
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
 # invalidated at once on any change; this is only a backstop age. 0 turns it off.

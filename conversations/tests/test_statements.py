@@ -12,17 +12,18 @@ from django.utils import timezone
 
 from conversations import selectors
 from conversations.models import IdempotencyKey, Message, Session
+from conversations.provider import Completion
 from conversations.statements import hold_and_history, store_exchange
 
 
-def reply(text: str, **fields) -> Message:
-    return Message(role=Message.Role.ASSISTANT, content=text, created_at=timezone.now(), model="m", **fields)
+def reply(text: str, prompt_tokens=None, completion_tokens=None, latency_ms=0) -> Completion:
+    return Completion(text, "m", prompt_tokens, completion_tokens, latency_ms)
 
 
 def store(channel, session_id: str, question: str, reply_text: str, received_at=None, **extra) -> None:
     store_exchange(
         channel_id=channel.pk, session_id=session_id, message=question,
-        received_at=received_at or timezone.now(), reply=reply(reply_text), **extra,
+        received_at=received_at or timezone.now(), completion=reply(reply_text), replied_at=timezone.now(), **extra,
     )
 
 
@@ -76,7 +77,7 @@ def test_an_exchange_is_stored_whole_with_its_reply_fields(channel):
     received = timezone.now()
     store_exchange(
         channel_id=channel.pk, session_id="s", message="Hi", received_at=received,
-        reply=reply("Hello", prompt_tokens=7, completion_tokens=3, latency_ms=12),
+        completion=reply("Hello", prompt_tokens=7, completion_tokens=3, latency_ms=12), replied_at=timezone.now(),
     )
     user, assistant = Message.objects.filter(session__channel=channel).order_by("id")
     assert (user.role, user.content, user.created_at, user.model, user.prompt_tokens) == ("user", "Hi", received, "", None)

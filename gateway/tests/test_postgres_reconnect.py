@@ -21,10 +21,17 @@ from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_c
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory, fake_llm_server):
+@pytest.fixture(scope="module", params=["threads", "event-loop"])
+def gateway(request, tmp_path_factory, fake_llm_server):
+    """Without Redis every chat runs on threads; with it, a cached key's chats run on the event loop (gateway/adb.py)."""
+    if request.param == "event-loop" and not settings.REDIS_URL:
+        pytest.skip("the event-loop chat path needs Redis (REDIS_URL)")
+    redis_url = settings.REDIS_URL if request.param == "event-loop" else ""
     database = PostgresDatabase.beside(settings.DATABASES["default"], f"gw_reconnect_{os.getpid()}")
-    env = gateway_env(REDIS_URL="", LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY)
+    env = gateway_env(
+        REDIS_URL=redis_url, CACHE_KEY_PREFIX=f"gwreconnect{os.getpid()}",
+        LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
+    )
     server = None
     try:
         database.create(env)

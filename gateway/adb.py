@@ -1,0 +1,130 @@
+"""PostgreSQL and Redis straight from the event loop, for the chat path's single statements.
+
+The chat path's database phases are one statement each on PostgreSQL
+(conversations/statements.py) and its limits one Lua call in Redis, so they need
+no ORM and no transaction management: here they run on psycopg's async pool and
+redis-py's asyncio client, with no thread hand-off. Everything else (a key not
+yet in the key cache, refusals, compensations, SQLite) keeps the threaded
+database phases of gateway/db.py.
+
+Both clients belong to the event loop that made them (one of each per loop and
+process); the ASGI lifespan shutdown closes them. Statements are gated by the
+same per-loop semaphore as threaded phases (callers hold `phase()`), so a burst
+waits on the event loop, and each takes a pooled connection only for its own
+round trip.
+"""
+
+import asyncio
+import weakref
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+
+from gateway.db import _gate
+
+_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
+_redis: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
+_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+def available() -> bool:
+    """PostgreSQL and Redis (the production path), and not switched off with ASYNC_CHAT_PATH=False."""
+    return (
+        settings.ASYNC_CHAT_PATH
+        and settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        and settings.CACHES["default"]["BACKEND"] == "gateway.cache.SharedRedisCache"
+    )
+
+
+async def _pool():
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is not None:
+        return pool
+    async with _locks.setdefault(loop, asyncio.Lock()):
+        pool = _pools.get(loop)
+        if pool is None:
+            from psycopg_pool import AsyncConnectionPool
+
+            params = connection.get_connection_params()  # Django's, so both pools connect alike
+            params.pop("cursor_factory", None)  # Django's is for sync connections
+            params["autocommit"] = True  # each statement commits on its own, as Django's autocommit
+            pool = AsyncConnectionPool(
+                kwargs=params,
+                min_size=1,
+                max_size=settings.DB_PHASE_CONCURRENCY,
+                timeout=settings.DATABASE_POOL_TIMEOUT,
+                check=AsyncConnectionPool.check_connection,  # a restarted server's dead connections are replaced
+                open=False,
+            )
+            await pool.open()
+            _pools[loop] = pool
+    return pool
+
+
+async def to_the_end(coro):
+    """Await `coro` to its end even if the awaiting task is cancelled meanwhile, and return its result.
+
+    A statement or counter call that was sent may have taken a credit or a
+    slot: like a threaded phase (asgiref waits for its thread the same way),
+    it finishes, and the chat goes on to store or give back what it took.
+    """
+    task = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        return await task
+
+
+async def fetchall(sql: str, params: dict) -> list[tuple]:
+    return await to_the_end(_fetchall(sql, params))
+
+
+async def execute(sql: str, params: dict) -> None:
+    await to_the_end(_execute(sql, params))
+
+
+def phase():
+    """Hold for a chat's database phase on the event loop: at most DB_PHASE_CONCURRENCY at once per loop,
+    shared with the threaded phases. Under a burst, chats wait here, before their first Redis or
+    database call, so the calls they make are not kept waiting behind hundreds of others."""
+    return _gate()
+
+
+async def _fetchall(sql: str, params: dict) -> list[tuple]:
+    async with (await _pool()).connection() as conn:
+        cursor = await conn.execute(sql, params)
+        return await cursor.fetchall()
+
+
+async def _execute(sql: str, params: dict) -> None:
+    async with (await _pool()).connection() as conn:
+        await conn.execute(sql, params)
+
+
+def redis_client():
+    """This loop's asyncio Redis client, configured like the cache's (same server, same timeouts)."""
+    loop = asyncio.get_running_loop()
+    client = _redis.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        options = caches["default"]._options
+        client = redis.asyncio.Redis.from_url(
+            caches["default"]._servers[0],
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+            socket_timeout=options.get("socket_timeout"),
+        )
+        _redis[loop] = client
+    return client
+
+
+async def close() -> None:
+    """Close this loop's pool and Redis client (at server shutdown)."""
+    loop = asyncio.get_running_loop()
+    pool, client = _pools.pop(loop, None), _redis.pop(loop, None)
+    if pool is not None:
+        await pool.close()
+    if client is not None:
+        await client.aclose()
