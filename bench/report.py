@@ -120,10 +120,10 @@ def table(summary: dict, results: dict) -> str:
     cpu = summary.get("gateway_cpu_ms_per_request", {})
     wide = [k for k in summary if k.startswith("c") and k[1:].isdigit()][-1]
     if cpu:
-        row(f"gateway CPU per chat, ms (c=1 | {wide.replace('c', 'c=')})", None, cpu.get("gateway_c1"), None,
+        row(f"gateway CPU per chat, ms (c=1; {wide.replace('c', 'c=')})", None, cpu.get("gateway_c1"), None,
             cpu.get(f"gateway_{wide}"))
     mem = summary["memory"]
-    row("peak RSS, MiB (mock process | gateway, all)", mem.get("mock_peak_rss_mib"),
+    row("peak RSS, MiB (mock process; gateway, all)", mem.get("mock_peak_rss_mib"),
         mem.get("gateway_peak_rss_mib_sum_of_processes"), None, None)
     lines.append("")
     lines.append("sweep (connections: req/s, success): " + ", ".join(
