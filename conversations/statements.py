@@ -107,8 +107,8 @@ def store_exchange(
     answer: dict | None = None,
 ) -> None:
     """Store the user's message and the provider's reply in the session's current thread."""
-    expires_at = received_at + timedelta(hours=settings.SESSION_TTL_HOURS)
     if connection.vendor != "postgresql":
+        expires_at = received_at + timedelta(hours=settings.SESSION_TTL_HOURS)
         reply = Message(
             role=Message.Role.ASSISTANT,
             content=completion.text,

@@ -65,3 +65,18 @@ def test_it_counts_a_refused_request_for_the_owner(api, llm, key, channel):
     api.post("/api/chat", json={"message": ""}, headers={"X-API-Key": key})
     failure = FailedRequest.objects.get(channel=channel)
     assert (failure.endpoint, failure.status) == ("chat", 400)
+
+
+def test_one_requests_validation_leaves_nothing_behind_for_the_next():
+    # The serializers' fields are shallow copies of their declarations (LightSerializer): no state may leak.
+    from conversations.serializers import ChatInput
+
+    bad = ChatInput(data={"message": "x", "session_id": "s", "metadata": {"url": 5}})
+    assert not bad.is_valid()
+    first = ChatInput(data={"message": "first", "session_id": "a", "metadata": {"url": "https://a.example/"}})
+    assert first.is_valid(), first.errors
+    second = ChatInput(data={"message": "second", "session_id": "b"})
+    assert second.is_valid(), second.errors
+    assert second.validated_data == {"message": "second", "session_id": "b", "metadata": {}, "stream": False}
+    assert first.validated_data["metadata"] == {"url": "https://a.example/"}
+    assert ChatInput().fields["message"] is not ChatInput().fields["message"]
