@@ -6,7 +6,7 @@ from rest_framework.authentication import BaseAuthentication
 from accounts.client_ip import client_ip
 from channels_app import key_cache, keys
 from channels_app.models import ApiKey, Channel, PublishableKey
-from channels_app.selectors import LAST_USED_RESOLUTION, api_key_authenticate, api_key_touch, publishable_key_authenticate
+from channels_app.selectors import api_key_authenticate, api_key_touch, api_key_touch_due, publishable_key_authenticate
 from gateway.errors import ApiError, InvalidApiKey, MissingApiKey, OriginNotAllowed, SecretKeyInUrl, SiteInactive
 
 HEADER = "HTTP_X_API_KEY"
@@ -72,8 +72,7 @@ class PresentedKey:
 
     def _passes(self, api_key: ApiKey) -> bool:
         now = timezone.now()
-        touch_due = api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION
-        return api_key.is_usable(now) and api_key.channel.is_active and not touch_due
+        return api_key.is_usable(now) and api_key.channel.is_active and not api_key_touch_due(api_key, now)
 
     def verify_current(self):
         """verify(), with a key from the key cache checked to be current: for requests that count no limit

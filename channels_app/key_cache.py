@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
+from gateway.cache import shared_cache_in_use
+
 GENERATION_KEY = "keycache:generation"
 GENERATION_TTL = 86_400  # like every key in Redis it expires; a new generation then simply invalidates
 MAX_ENTRIES = 50_000
@@ -41,7 +43,7 @@ _entries: dict[str, _Entry] = {}
 
 
 def enabled() -> bool:
-    return settings.KEY_CACHE_SECONDS > 0 and settings.CACHES["default"]["BACKEND"] == "gateway.cache.SharedRedisCache"
+    return settings.KEY_CACHE_SECONDS > 0 and shared_cache_in_use()
 
 
 def resolve(cache_id: str, load: Callable[[], object | None]) -> tuple[object | None, int | None, bool]:
@@ -52,9 +54,9 @@ def resolve(cache_id: str, load: Callable[[], object | None]) -> tuple[object | 
     """
     if not enabled():
         return load(), None, False
-    entry = _entries.get(cache_id)
-    if entry is not None and time.monotonic() - entry.loaded_at < settings.KEY_CACHE_SECONDS:
-        return entry.value, entry.generation, True
+    value, generation = peek(cache_id)
+    if value is not None:
+        return value, generation, True
     generation = current_generation()  # read before the database, so a change in between shows as stale
     value = load()
     if value is not None:

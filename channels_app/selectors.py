@@ -28,9 +28,14 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
 def api_key_touch(api_key: ApiKey) -> None:
     """Record that the key was used; written at most once a minute per key, not on every request."""
     now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+    if api_key_touch_due(api_key, now):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+def api_key_touch_due(api_key: ApiKey, now) -> bool:
+    """Whether api_key_touch would write: the key's last recorded use is a minute old or more."""
+    return api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION
 
 
 def publishable_key_authenticate(raw: str) -> PublishableKey | None:

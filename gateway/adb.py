@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
+from gateway.cache import shared_cache_in_use
 from gateway.db import _gate
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
@@ -33,7 +34,7 @@ def available() -> bool:
     return (
         settings.ASYNC_CHAT_PATH
         and settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-        and settings.CACHES["default"]["BACKEND"] == "gateway.cache.SharedRedisCache"
+        and shared_cache_in_use()
     )
 
 

@@ -1,5 +1,6 @@
 import weakref
 
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -23,6 +24,11 @@ class _ReusedClients(RedisCacheClient):
         return client
 
 _clients: dict[tuple, object] = {}
+
+
+def shared_cache_in_use() -> bool:
+    """Whether the default cache is SharedRedisCache: Redis, shared by every server process."""
+    return settings.CACHES["default"]["BACKEND"] == f"{__name__}.SharedRedisCache"
 
 # Django's incr is EXISTS then INCRBY: two round trips on every limit check.
 _INCR_IF_EXISTS = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end return false"
