@@ -1,3 +1,4 @@
+import logging
 
 from adrf.views import APIView
 from asgiref.sync import iscoroutinefunction
@@ -14,6 +15,8 @@ from conversations.openapi import chat_schema, history_schema, widget_config_sch
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
 from gateway.errors import InvalidInput, OriginNotAllowed
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyView(APIView):
@@ -52,9 +55,12 @@ class ApiKeyView(APIView):
         credential = getattr(request, "_auth", None)
         if response.status_code >= 400 and isinstance(credential, PresentedKey):
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""
-            await services.failed_request_record(
-                credential=credential, endpoint=self.endpoint, status=response.status_code, error=error
-            )
+            try:
+                await services.failed_request_record(
+                    credential=credential, endpoint=self.endpoint, status=response.status_code, error=error
+                )
+            except Exception:  # bookkeeping: the database may be what failed; the answer stands
+                logger.exception("Could not record a failed %s request", self.endpoint)
         if cors.is_preflight(request) or (isinstance(credential, PresentedKey) and credential.publishable):
             cors.vary(response)
         if isinstance(credential, PresentedKey) and credential.cors_origin:

@@ -139,3 +139,12 @@ def api_exception_handler(exc, context):
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under /api/ that no route claims."""
     return JsonResponse({"error": "Not found"}, status=404)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: an error no view handled. The API keeps its one error shape; pages get the 500 page."""
+    from django.views.defaults import server_error as page
+
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return JsonResponse({"error": "Internal server error"}, status=500)
+    return page(request, *args, **kwargs)

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from conversations.views import ChatView, HistoryView, WidgetConfigView
-from gateway.errors import api_not_found
+from gateway.errors import api_not_found, server_error
 from gateway.health import healthz
 from gateway.metrics import metrics_view
 
@@ -25,3 +25,5 @@ urlpatterns = [
     path("dashboard/", include("channels_app.urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
+
+handler500 = server_error

@@ -3,6 +3,7 @@
 import pytest
 
 from conversations.models import Message
+from gateway.testing.api import chat
 
 
 def test_it_answers_unknown_api_paths_with_json_404(api):
@@ -62,3 +63,27 @@ def test_errors_are_json_even_before_authentication(api):
     r = api.post("/api/chat", content=b"garbage", headers={"Content-Type": "text/plain"})
     assert r.headers["content-type"] == "application/json"
     assert r.json() == {"error": "Missing API key"}
+
+
+def test_an_error_no_view_handled_is_json_under_api_and_the_500_page_elsewhere(rf):
+    from gateway.errors import server_error
+
+    api = server_error(rf.post("/api/chat"))
+    assert (api.status_code, api["Content-Type"], api.content) == (
+        500, "application/json", b'{"error": "Internal server error"}'
+    )
+    page = server_error(rf.get("/dashboard/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_failure_to_record_a_refusal_leaves_the_refusal_as_it_was(api, llm, channel, key, monkeypatch):
+    from channels_app.services import channel_update
+    from conversations import services
+
+    async def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    channel_update(channel=channel, is_active=False)
+    monkeypatch.setattr(services, "failed_request_record", broken)
+    r = chat(api, key)
+    assert (r.status_code, r.json()) == (403, {"error": "Site is inactive"})
