@@ -3,7 +3,8 @@
 The key is claimed (a row without a response) before the chat runs; the answer
 is stored in the same transaction as the chat's messages and credit, so a
 stored answer and a charge always go together. A failed chat gives the key up,
-so the client may retry it.
+so the client may retry it; so does a stream its client cut off (its partial
+reply is stored and charged, but is never the key's answer: conversations/streaming.py).
 """
 
 import hashlib

@@ -93,7 +93,9 @@ chat_schema = extend_schema(
             required=False,
             description="1–255 visible ASCII characters. Repeating a request with the same key and the same body "
             "within 24 hours returns the first answer (with `Idempotent-Replayed: true`) without a second "
-            "provider call or charge (a streamed repeat gets the stored reply as one token, then done).",
+            "provider call or charge (a streamed repeat gets the stored reply as one token, then done). "
+            "A failed chat, or a stream its client hung up on before `done`, gives the key back: "
+            "a retry runs again.",
         ),
     ],
     responses={

@@ -239,3 +239,13 @@ def failed_request_record(*, credential: PresentedKey, endpoint: str, status: in
             pass  # an unknown or revoked key: no channel to count it for (an inactive one still has one)
     if credential.channel is not None:
         FailedRequest.objects.create(channel=credential.channel, endpoint=endpoint, status=status, error=error[:200])
+
+
+@db_phase
+def failed_stream_record(*, channel: Channel, status: int, error: str) -> None:
+    """Count a streamed chat that failed after its stream opened (`event: error`).
+
+    Its HTTP status was 200 by then, so the view cannot tell; the row carries
+    the status and error the same failure gets without streaming.
+    """
+    FailedRequest.objects.create(channel=channel, endpoint="chat", status=status, error=error[:200])

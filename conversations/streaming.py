@@ -1,7 +1,8 @@
 """Streamed chats: the same checks as a whole chat, then server-sent events as the provider writes.
 
 The reply is stored once, when the provider finishes; a client that leaves
-mid-stream keeps (and pays for) the part it received, or nothing at all.
+mid-stream keeps (and pays for) the part it received, or nothing at all. A
+stream that fails after it opened is counted as a failed chat.
 """
 
 import asyncio
@@ -12,7 +13,15 @@ from django.conf import settings
 
 from channels_app.authentication import PresentedKey
 from conversations import idempotency, provider, sse
-from conversations.services import ChatReply, PreparedChat, _log_fallback, _record, _release, chat_prepare
+from conversations.services import (
+    ChatReply,
+    PreparedChat,
+    _log_fallback,
+    _record,
+    _release,
+    chat_prepare,
+    failed_stream_record,
+)
 from gateway.errors import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +64,7 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
     The reply is stored once, when the provider finishes. A client that leaves
     mid-stream cancels the provider call; if it had received part of the reply,
     that part is stored and the credit spent (it got an answer), otherwise
-    nothing is stored or spent.
+    nothing is stored or spent; either way its Idempotency-Key is given back.
     """
     events: asyncio.Queue = asyncio.Queue()
     upstream: provider.CompletionStream | None = None
@@ -104,7 +113,7 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
             settled = True
             if kind == "error":
                 logger.warning("Provider stream failed for channel %s: %s", chat.channel.public_id, value)
-                await asyncio.shield(_give_back(chat, idempotency_claim))
+                await asyncio.shield(_provider_failed(chat, idempotency_claim))
                 yield sse.event("error", {"error": ProviderError.message})
                 return
             answer = ChatReply(reply=text, session_id=chat.session_id)
@@ -113,6 +122,7 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
                     _record(chat=chat, completion=upstream.completion(text), idempotency_claim=idempotency_claim, answer=answer)
                 )
             except Exception:  # _record logged it and gave the credit back
+                await asyncio.shield(_count_failure(chat, idempotency_claim))
                 yield sse.event("error", {"error": ProviderError.message})
                 return
             yield sse.event("done", answer.to_dict())
@@ -120,18 +130,48 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
     finally:
         if not settled:  # the client went away mid-stream
             pumping.cancel()
-            if parts:
-                partial = ChatReply(reply="".join(parts), session_id=chat.session_id)
-                await asyncio.shield(
-                    _record(
-                        chat=chat,
-                        completion=upstream.completion(partial.reply),
-                        idempotency_claim=idempotency_claim,
-                        answer=partial,
-                    )
-                )
-            else:
-                await asyncio.shield(_give_back(chat, idempotency_claim))
+            await asyncio.shield(_client_left(chat, upstream, "".join(parts), idempotency_claim))
+
+
+async def _client_left(
+    chat: PreparedChat, upstream: provider.CompletionStream | None, received: str, idempotency_claim: int | None
+) -> None:
+    """Settle a stream whose client hung up before its end.
+
+    What the client was sent is stored and paid for, as without a key (else
+    hanging up just before the end would get replies for free); but it is not
+    stored as the Idempotency-Key's answer: the key is given back, so the
+    client's retry runs again and gets a whole reply, not a replay of the
+    cut-off one.
+    """
+    if not received:
+        await _give_back(chat, idempotency_claim)
+        return
+    try:
+        await _record(chat=chat, completion=upstream.completion(received))
+    finally:
+        if idempotency_claim is not None:
+            await idempotency.abandon(idempotency_claim)
+
+
+async def _provider_failed(chat: PreparedChat, idempotency_claim: int | None) -> None:
+    """One shielded step, so a client leaving meanwhile cannot skip the count: give back, then count."""
+    await _give_back(chat, idempotency_claim)
+    await _count_failure(chat)
+
+
+async def _count_failure(chat: PreparedChat, idempotency_claim: int | None = None) -> None:
+    """Count the failed chat for the owner's dashboard (and give back its key if still held).
+
+    Bookkeeping after the failure: when the database is what failed, this is
+    only logged, and the client still gets its error event.
+    """
+    try:
+        if idempotency_claim is not None:
+            await idempotency.abandon(idempotency_claim)
+        await failed_stream_record(channel=chat.channel, status=ProviderError.status, error=ProviderError.message)
+    except Exception:
+        logger.exception("Could not record a failed stream for channel %s", chat.channel.public_id)
 
 
 async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:

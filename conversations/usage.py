@@ -3,7 +3,9 @@
 - Answered chats: assistant Messages (one per successful /api/chat).
 - Failed requests: FailedRequest rows, every API request of the channel that got
   an error status, split into limits (429), refused (other 4xx: inactive, no
-  credits, bad input) and provider errors (5xx).
+  credits, bad input) and provider errors (5xx). A stream that ended with
+  `event: error` writes its own row (500); one its client cut off after part of
+  the reply is an answered chat (its part is stored).
 - Requests: answered chats + failed requests (a successful /api/history call is
   not stored, so it is not counted).
 - Tokens: prompt + completion tokens of the answered chats.
