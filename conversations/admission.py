@@ -11,9 +11,9 @@ class NotCached(Exception):
     """The event-loop path cannot decide this request; nothing was counted. Take the threaded path."""
 
 
-def admit(credential: PresentedKey, endpoint: str, session_id: str) -> str | None:
-    """Verify the key, then count the request: a widget visitor's limits, the channel's per-minute limit and,
-    for a chat, a slot of its daily limit (whose key is returned, to give back if the chat fails).
+def admit(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[str, ...] | None:
+    """Verify the key, then count the request: a widget visitor's limits, the per-minute limit of its key's kind
+    and, for a chat, its slots of the daily limits (whose keys are returned, to give back if the chat fails).
 
     Raises the API's errors. With the key cache, the counting is guarded by the
     generation the key was read under: when a channel or key changed since,
@@ -33,7 +33,7 @@ def admit(credential: PresentedKey, endpoint: str, session_id: str) -> str | Non
     raise AssertionError("unreachable")
 
 
-async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str) -> str | None:
+async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[str, ...] | None:
     """admit() from the event loop, for a key in the key cache: one Redis call, nothing else.
 
     Raises NotCached (having counted nothing) whenever admit() must decide:
@@ -50,10 +50,17 @@ async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str)
     return daily
 
 
-def _counters(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[list[limits.Counter], str | None]:
+def _counters(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[list[limits.Counter], tuple[str, ...] | None]:
+    """A secret key's: the channel's minute (and daily) counters. A publishable key's: the visitor's, then the
+    widget's own minute counter and, for a chat, its shares of the day, then the channel's daily counter."""
     channel = credential.channel
-    counters = visitor_limits.counters(credential, endpoint, session_id) + [limits.minute_counter(channel, endpoint)]
-    daily = limits.daily_counter(channel) if endpoint == "chat" else None
-    if daily is not None:
-        counters.append(daily)
-    return counters, daily.key if daily is not None else None
+    if credential.publishable:
+        counters = visitor_limits.counters(credential, endpoint, session_id) + [limits.widget_minute_counter(channel, endpoint)]
+        if endpoint == "chat":
+            counters += limits.widget_counters(channel)
+    else:
+        counters = [limits.minute_counter(channel, endpoint)]
+    if endpoint != "chat":
+        return counters, None
+    counters.append(limits.daily_counter(channel))
+    return counters, limits.held_keys(counters)
