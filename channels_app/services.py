@@ -108,6 +108,7 @@ ROTATION_GRACE_CHOICES = {
 WIDGET_FIELDS = (
     "allowed_origins", "visitor_rate_limit_per_minute", "visitor_daily_limit", "visitor_ip_daily_limit",
     "widget_title", "widget_greeting", "widget_color",
+    "visitor_ip_rate_limit_per_minute", "widget_share_percent", "widget_pow_required",
 )
 
 
