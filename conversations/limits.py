@@ -46,17 +46,17 @@ class Counter:
     limit: int
     ttl: int
     refusal: Callable[[], ApiError]  # the error once the count passes its limit
-    # 0: the limit is `limit`. Otherwise the limit is this percentage of (`limit` + the count before this
-    # request): the widget's share of the credits, whose `limit` is the credits left (see widget_counters).
+    # 0: the limit is `limit`. Otherwise the limit is this percentage (rounded down) of the highest `limit`
+    # any request gave this counter (kept beside it, under BASE_SUFFIX): the widget's share of the credits,
+    # whose `limit` is the credits as read with the key (see widget_counters).
     share_percent: int = 0
     # A slot the chat holds (daily counters): given back in the same atomic call when this or a later
     # counter refuses the request, and by daily_release() when the chat fails, so it counts answered chats.
     held: bool = False
 
-    def over(self, count: int) -> bool:
-        if not self.share_percent:
-            return count > self.limit
-        return 100 * count > self.share_percent * (self.limit + count - 1)
+
+
+BASE_SUFFIX = ":base"  # a share counter's base, beside it (gateway/cache.py's script keeps the same)
 
 
 class Stale(Exception):
@@ -112,10 +112,11 @@ def daily_counter(channel: Channel) -> Counter:
 def widget_counters(channel: Channel) -> list[Counter]:
     """Today's widget chats, against the widget's share of the daily limit and of the credits.
 
-    The credit share is share % of (credits now + widget chats held today): the
-    credits the widget could have used at the start of the day, less what the
-    backend spent since, plus top-ups. `channel.credits` is as read with the
-    key (with the key cache, up to KEY_CACHE_SECONDS old).
+    The credit share is share % of the most credits any widget chat of the day
+    read with its key: the credits at the day's first widget chat, or more
+    after a top-up. Spending only lowers the credits, so neither the widget's
+    own chats nor a key read from the key cache (up to KEY_CACHE_SECONDS old)
+    can raise it; the current share applies, so an owner's change counts at once.
     """
     day = f"{_utc_now():%Y%m%d}"
     credits = day_counter(f"widget:credits:{channel.public_id}:{day}", channel.credits, held=True,
@@ -178,7 +179,12 @@ def _count_each(backend, counters: list[Counter]) -> int:
     """count_all's rules, one cache call at a time (without Redis: tests and a single process)."""
     for position, counter in enumerate(counters, start=1):
         backend.add(counter.key, 0, counter.ttl)
-        if counter.over(backend.incr(counter.key)):
+        count, limit = backend.incr(counter.key), counter.limit
+        if counter.share_percent:
+            base = max(backend.get(counter.key + BASE_SUFFIX, 0), counter.limit)
+            backend.set(counter.key + BASE_SUFFIX, base, counter.ttl)
+            limit = counter.share_percent * base // 100
+        if count > limit:
             for taken in counters[:position]:
                 if taken.held:
                     backend.decr(taken.key)

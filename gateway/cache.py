@@ -72,8 +72,8 @@ class SharedRedisCache(RedisCache):
         Returns 0 when every counter stayed within its limit, else the 1-based
         position of the first one over it (later ones are not counted, and the
         `held` ones up to it are given back). A counter's limit is `limit`, or
-        with a share_percent, that percentage of (`limit` + its count before
-        this request) (conversations/limits.py Counter). With a `guard` (key,
+        with a share_percent, that percentage of the highest `limit` it was
+        given, kept under its key + ":base" (conversations/limits.py Counter). With a `guard` (key,
         value), nothing is counted and -1 is returned unless the guard key holds
         that value: the caller read something under it that has since changed.
         """
@@ -124,9 +124,16 @@ for j = 1, #KEYS - 1 do
   redis.call('set', KEYS[j + 1], 0, 'EX', ARGV[4 * j - 2], 'NX')
   local count = redis.call('incr', KEYS[j + 1])
   local limit, share = tonumber(ARGV[4 * j - 1]), tonumber(ARGV[4 * j])
-  local over
-  if share == 0 then over = count > limit else over = 100 * count > share * (limit + count - 1) end
-  if over then
+  if share > 0 then
+    local base_key = KEYS[j + 1] .. ':base'
+    local base = tonumber(redis.call('get', base_key) or '0')
+    if limit > base then
+      base = limit
+      redis.call('set', base_key, base, 'EX', ARGV[4 * j - 2])
+    end
+    limit = math.floor(share * base / 100)
+  end
+  if count > limit then
     for i = 1, j do
       if ARGV[4 * i + 1] == '1' then redis.call('decr', KEYS[i + 1]) end
     end
