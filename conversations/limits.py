@@ -55,7 +55,6 @@ class Counter:
     held: bool = False
 
 
-
 BASE_SUFFIX = ":base"  # a share counter's base, beside it (gateway/cache.py's script keeps the same)
 
 
