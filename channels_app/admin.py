@@ -27,7 +27,7 @@ class ApiKeyInline(admin.TabularInline):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "model", "is_active", "credits", "rate_limit_per_minute", "daily_limit", "created_at")
-    list_filter = ("is_active", "model", "created_at")
+    list_filter = ("is_active", "widget_pow_required", "model", "created_at")
     search_fields = ("name", "owner__email", "owner__username", "=public_id")
     readonly_fields = ("public_id", "credits", "created_at", "updated_at")
     raw_id_fields = ("owner",)

@@ -110,6 +110,7 @@ class PresentedPublishableKey(PresentedKey):
     origin: str | None = None
     client_ip: str = ""
     cors_origin: str | None = None
+    pow_solution: str = ""  # the `X-Altcha` header: a solved proof-of-work challenge (conversations/proof_of_work.py)
     publishable = True
 
     def _verify(self) -> PublishableKey:
@@ -160,7 +161,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         if not raw:
             raise MissingApiKey()
         if keys.is_well_formed_publishable(raw):
-            return (None, PresentedPublishableKey(raw, origin=request.META.get("HTTP_ORIGIN"), client_ip=client_ip(request)))
+            return (None, PresentedPublishableKey(
+                raw, origin=request.META.get("HTTP_ORIGIN"), client_ip=client_ip(request),
+                pow_solution=request.META.get("HTTP_X_ALTCHA", "").strip(),
+            ))
         if query or not keys.is_well_formed(raw):
             raise InvalidApiKey()
         return (None, PresentedKey(raw))

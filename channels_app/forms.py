@@ -177,18 +177,49 @@ class WidgetSettingsForm(forms.ModelForm):
         "Per client address over all its sessions, per UTC day: the limit that bounds one browser.",
         initial=_default("visitor_ip_daily_limit"),
     )
+    visitor_ip_rate_limit_per_minute = _limit_field(
+        "Requests per address per minute",
+        VISITOR_MAX_PER_MINUTE,
+        "request a minute",
+        "Per client address over all its sessions, chat and history counted separately.",
+        initial=_default("visitor_ip_rate_limit_per_minute"),
+    )
+    widget_share_percent = forms.IntegerField(
+        label="Widget share of the channel (%)",
+        initial=_default("widget_share_percent"),
+        min_value=1,
+        max_value=100,
+        help_text=(
+            "All widget visitors together may use at most this share of the channel's requests per minute, "
+            "chats per day and credits per UTC day; the rest stays your backend's."
+        ),
+        error_messages={
+            "required": "Set a share from 1 to 100 percent.",
+            "invalid": "Enter a whole number.",
+            "min_value": "The share must be at least 1 percent.",
+            "max_value": "The share can be at most 100 percent.",
+        },
+    )
 
     class Meta:
         model = Channel
         fields = [
             "widget_title", "widget_greeting", "widget_color",
             "visitor_rate_limit_per_minute", "visitor_daily_limit", "visitor_ip_daily_limit",
+            "visitor_ip_rate_limit_per_minute", "widget_share_percent", "widget_pow_required",
         ]
-        labels = {"widget_title": "Title", "widget_greeting": "Greeting", "widget_color": "Colour"}
+        labels = {
+            "widget_title": "Title", "widget_greeting": "Greeting", "widget_color": "Colour",
+            "widget_pow_required": "Require proof of work",
+        }
         help_texts = {
             "widget_title": "The panel's heading, at most 60 characters.",
             "widget_greeting": "The first message a visitor sees, at most 300 characters. Optional.",
             "widget_color": "The launcher's and the panel header's colour.",
+            "widget_pow_required": (
+                "Before each chat the visitor's browser solves a small puzzle (ALTCHA, about a second of work, "
+                "no third party): scripts pay for every chat in CPU time."
+            ),
         }
         widgets = {
             "widget_title": forms.TextInput(attrs={"autocomplete": "off", "data-preview-source": "title"}),

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -35,7 +35,17 @@ class Channel(models.Model):
     allowed_origins = models.JSONField(default=list, blank=True, help_text="Exact origins, e.g. https://www.example.com")
     visitor_rate_limit_per_minute = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
     visitor_daily_limit = models.PositiveIntegerField(default=50, validators=[MinValueValidator(1)])
-    visitor_ip_daily_limit = models.PositiveIntegerField(default=200, validators=[MinValueValidator(1)])
+    # Below the starting credits (NEW_CHANNEL_CREDITS): one address cannot spend them all (docs/widget.md).
+    visitor_ip_daily_limit = models.PositiveIntegerField(default=20, validators=[MinValueValidator(1)])
+    # Per address over all its sessions, chat and history counted separately: session ids are the visitor's to invent.
+    visitor_ip_rate_limit_per_minute = models.PositiveIntegerField(default=20, validators=[MinValueValidator(1)])
+    # What all widget (publishable-key) traffic together may use of the channel, per minute and per UTC day:
+    # this share of rate_limit_per_minute, of daily_limit and of the credits. The rest stays the backend's.
+    widget_share_percent = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    # Widget chats must carry a solved ALTCHA proof-of-work challenge (GET /api/widget-challenge).
+    widget_pow_required = models.BooleanField(default=False)
     widget_title = models.CharField(max_length=60, default="Chat with us")
     widget_greeting = models.CharField(max_length=300, blank=True, default="Hi! How can I help?")
     widget_color = models.CharField(
@@ -62,7 +72,10 @@ class Channel(models.Model):
 
     def widget_settings(self) -> dict:
         """What the widget may know about its channel: looks only, no limits or credits."""
-        return {"title": self.widget_title, "greeting": self.widget_greeting, "color": self.widget_color}
+        settings = {"title": self.widget_title, "greeting": self.widget_greeting, "color": self.widget_color}
+        if self.widget_pow_required:  # only then: a widget without the switch needs to know nothing more
+            settings["pow_required"] = True
+        return settings
 
     @property
     def catalog_model(self) -> catalog.CatalogModel:

@@ -94,6 +94,9 @@ def credits_add(*, channel: Channel, amount: int) -> None:
     if amount <= 0:
         raise ValueError("amount must be positive")
     Channel.objects.filter(pk=channel.pk).update(credits=F("credits") + amount)
+    # The widget's share of the credits is of what a chat read with its key (conversations/limits.py): a cached
+    # channel would keep the widget at its old share for up to KEY_CACHE_SECONDS.
+    key_cache.invalidate()
 
 
 # --- Dashboard writes: editing channels, rotating and revealing keys. ---
@@ -108,6 +111,7 @@ ROTATION_GRACE_CHOICES = {
 WIDGET_FIELDS = (
     "allowed_origins", "visitor_rate_limit_per_minute", "visitor_daily_limit", "visitor_ip_daily_limit",
     "widget_title", "widget_greeting", "widget_color",
+    "visitor_ip_rate_limit_per_minute", "widget_share_percent", "widget_pow_required",
 )
 
 

@@ -12,8 +12,16 @@ A request's counters (a widget visitor's, then the channel's) are taken with
 `take()`: with Redis in one atomic round trip, optionally guarded by the key
 cache's generation (channels_app/key_cache.py), so a request is never counted
 under a channel's settings that changed since they were read.
+
+Secret-key and widget (publishable-key) traffic have separate per-minute
+counters, so widget traffic cannot lock the backend out: the backend keeps the
+channel's whole rate_limit_per_minute, the widget gets widget_share_percent of
+it (at least 1). Per day, every chat counts against the channel's daily_limit;
+widget chats also against the widget's share of it and of the credits
+(widget_counters), so the backend always keeps the rest. docs/widget.md.
 """
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -26,7 +34,7 @@ from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key
 from channels_app.models import Channel
 from gateway import adb
 from gateway.cache import SharedRedisCache
-from gateway.errors import ApiError, DailyLimitExceeded, RateLimited, ServiceUnavailable
+from gateway.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 _DAY_KEY_GRACE = 3600  # keep a day's counter an hour past midnight; clocks drift
@@ -37,7 +45,17 @@ class Counter:
     key: str
     limit: int
     ttl: int
-    refusal: Callable[[], ApiError]  # the error once the count passes `limit`
+    refusal: Callable[[], ApiError]  # the error once the count passes its limit
+    # 0: the limit is `limit`. Otherwise the limit is this percentage (rounded down) of the highest `limit`
+    # any request gave this counter (kept beside it, under BASE_SUFFIX): the widget's share of the credits,
+    # whose `limit` is the credits as read with the key (see widget_counters).
+    share_percent: int = 0
+    # A slot the chat holds (daily counters): given back in the same atomic call when this or a later
+    # counter refuses the request, and by daily_release() when the chat fails, so it counts answered chats.
+    held: bool = False
+
+
+BASE_SUFFIX = ":base"  # a share counter's base, beside it (gateway/cache.py's script keeps the same)
 
 
 class Stale(Exception):
@@ -63,18 +81,57 @@ def _unavailable(exc: Exception):
 
 
 def minute_counter(channel: Channel, endpoint: str) -> Counter:
-    """The channel's per-minute counter for `endpoint`, in django-ratelimit's window and key."""
+    """The channel's per-minute counter for `endpoint` (secret-key traffic), in django-ratelimit's window and key."""
+    return _minute(channel, f"minute:{endpoint}", channel.rate_limit_per_minute)
+
+
+def widget_share(channel: Channel, of: int) -> int:
+    """The widget's share of `of` (rounded down)."""
+    return of * channel.widget_share_percent // 100
+
+
+def widget_minute_counter(channel: Channel, endpoint: str) -> Counter:
+    """All widget traffic's per-minute counter for `endpoint`: its share of the channel's rate, at least 1."""
+    return _minute(channel, f"minute-widget:{endpoint}", max(1, widget_share(channel, channel.rate_limit_per_minute)))
+
+
+def _minute(channel: Channel, group: str, limit: int) -> Counter:
+    # The window is the channel's, as django-ratelimit staggers it; the rate is part of the key, as there.
     value, rate = str(channel.public_id), (channel.rate_limit_per_minute, 60)
     window = _get_window(value, 60)
-    key = _make_cache_key(f"minute:{endpoint}", window, rate, value, None)
-    return Counter(key, channel.rate_limit_per_minute, 60 + EXPIRATION_FUDGE, lambda: RateLimited(retry_after=window - int(time.time())))
+    key = _make_cache_key(group, window, rate, value, None)
+    return Counter(key, limit, 60 + EXPIRATION_FUDGE, lambda: RateLimited(retry_after=window - int(time.time())))
 
 
 def daily_counter(channel: Channel) -> Counter:
-    """Today's chats of the channel (UTC)."""
-    now = _utc_now()
-    ttl = _seconds_to_utc_midnight(now)
-    return Counter(_daily_key(channel, now), channel.daily_limit, ttl + _DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl))
+    """Today's chats of the channel (UTC), whichever key made them: the channel's quota."""
+    return day_counter(_daily_key(channel, _utc_now()), channel.daily_limit, held=True)
+
+
+def widget_counters(channel: Channel) -> list[Counter]:
+    """Today's widget chats, against the widget's share of the daily limit and of the credits.
+
+    The credit share is share % of the most credits any widget chat of the day
+    read with its key: the credits at the day's first widget chat, or more
+    after a top-up. Spending only lowers the credits, so neither the widget's
+    own chats nor a key read from the key cache (up to KEY_CACHE_SECONDS old)
+    can raise it; the current share applies, so an owner's change counts at once.
+    """
+    day = f"{_utc_now():%Y%m%d}"
+    credits = day_counter(f"widget:credits:{channel.public_id}:{day}", channel.credits, held=True,
+                          share_percent=channel.widget_share_percent)
+    if not channel.credits:  # no share of nothing: say what the backend would hear, the credits are gone
+        credits = dataclasses.replace(credits, refusal=CreditsExhausted)
+    return [
+        day_counter(f"widget:daily:{channel.public_id}:{day}", widget_share(channel, channel.daily_limit), held=True),
+        credits,
+    ]
+
+
+def day_counter(key: str, limit: int, *, held: bool = False, share_percent: int = 0) -> Counter:
+    """A counter for today (UTC) under `key`, refusing with 429 "Daily limit exceeded" until midnight."""
+    ttl = _seconds_to_utc_midnight(_utc_now())
+    return Counter(key, limit, ttl + _DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl), share_percent, held)
 
 
 def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
@@ -87,7 +144,7 @@ def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> No
     backend = caches["default"]
     try:
         if isinstance(backend, SharedRedisCache):
-            over = backend.count_all([(c.key, c.limit, c.ttl) for c in counters], guard=guard)
+            over = backend.count_all([_call(c) for c in counters], guard=guard)
         else:
             over = _count_each(backend, counters)
     except Exception as exc:
@@ -99,7 +156,7 @@ async def take_async(counters: list[Counter], *, guard: tuple[str, int] | None =
     """take(), from the event loop: Redis only (gateway/adb.py)."""
     try:
         over = await adb.to_the_end(
-            caches["default"].count_all_async(adb.redis_client(), [(c.key, c.limit, c.ttl) for c in counters], guard=guard)
+            caches["default"].count_all_async(adb.redis_client(), [_call(c) for c in counters], guard=guard)
         )
     except Exception as exc:
         raise _unavailable(exc) from exc
@@ -113,28 +170,48 @@ def _settle(over: int, counters: list[Counter]) -> None:
         raise counters[over - 1].refusal()
 
 
+def _call(counter: Counter) -> tuple[str, int, int, int, bool]:
+    return counter.key, counter.limit, counter.ttl, counter.share_percent, counter.held
+
+
 def _count_each(backend, counters: list[Counter]) -> int:
+    """count_all's rules, one cache call at a time (without Redis: tests and a single process)."""
     for position, counter in enumerate(counters, start=1):
         backend.add(counter.key, 0, counter.ttl)
-        if backend.incr(counter.key) > counter.limit:
+        count, limit = backend.incr(counter.key), counter.limit
+        if counter.share_percent:
+            base = max(backend.get(counter.key + BASE_SUFFIX, 0), counter.limit)
+            backend.set(counter.key + BASE_SUFFIX, base, counter.ttl)
+            limit = counter.share_percent * base // 100
+        if count > limit:
+            for taken in counters[:position]:
+                if taken.held:
+                    backend.decr(taken.key)
             return position
     return 0
 
 
-def daily_release(key: str) -> None:
-    """Give back the slot a chat's daily counter took (under `key`): the chat failed."""
-    try:
-        cache.decr(key)
-    except Exception:  # the counter expired or the cache blipped: nothing to give back
-        logger.warning("Could not release a daily slot (%s)", key)
+def held_keys(counters: list[Counter]) -> tuple[str, ...]:
+    """The keys of the slots a chat holds once admitted, to give back with daily_release() if it fails."""
+    return tuple(c.key for c in counters if c.held)
 
 
-async def daily_release_async(key: str) -> None:
+def daily_release(keys: tuple[str, ...]) -> None:
+    """Give back the slots a chat's daily counters took (under `keys`): the chat failed."""
+    for key in keys:
+        try:
+            cache.decr(key)
+        except Exception:  # the counter expired or the cache blipped: nothing to give back
+            logger.warning("Could not release a daily slot (%s)", key)
+
+
+async def daily_release_async(keys: tuple[str, ...]) -> None:
     """daily_release(), from the event loop: Redis only (gateway/adb.py)."""
-    try:
-        await caches["default"].incr_async(adb.redis_client(), key, -1)
-    except Exception:
-        logger.warning("Could not release a daily slot (%s)", key)
+    for key in keys:
+        try:
+            await caches["default"].incr_async(adb.redis_client(), key, -1)
+        except Exception:
+            logger.warning("Could not release a daily slot (%s)", key)
 
 
 def daily_used(channel: Channel) -> int:

@@ -34,7 +34,7 @@ class ChatReply:
 @dataclass(frozen=True)
 class _Admission:
     history: list[tuple[str, str]]
-    daily_key: str
+    daily_key: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class PreparedChat:
     session_id: str
     message: str
     received_at: datetime
-    daily_key: str
+    daily_key: tuple[str, ...]  # the keys of the daily slots it holds (conversations/limits.py held_keys)
     metadata: dict
     history: list[tuple[str, str]]
 
@@ -176,7 +176,7 @@ def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admi
 
 
 @db_phase
-def _release(*, channel: Channel, daily_key: str) -> None:
+def _release(*, channel: Channel, daily_key: tuple[str, ...]) -> None:
     credit_release(channel_id=channel.pk)
     limits.daily_release(daily_key)
 

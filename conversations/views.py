@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from channels_app import widget
 from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
-from conversations import idempotency, services, streaming
+from conversations import idempotency, proof_of_work, services, streaming
 from conversations.openapi import chat_schema, history_schema, widget_config_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
@@ -120,6 +120,16 @@ class WidgetConfigView(ApiKeyView):
     @widget_config_schema
     async def get(self, request):
         return Response(await widget.config_get(credential=request.auth))
+
+
+class WidgetChallengeView(ApiKeyView):
+    """A proof-of-work challenge for the widget's next chat (conversations/proof_of_work.py); counts nothing."""
+
+    endpoint = "widget-challenge"
+
+    @widget_config_schema
+    async def get(self, request):
+        return Response(await proof_of_work.challenge_get(credential=request.auth), headers={"Cache-Control": "no-store"})
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

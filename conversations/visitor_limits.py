@@ -5,23 +5,26 @@ costs the channel nothing. Counted in the cache (Redis when REDIS_URL is set),
 fixed windows, atomic increments, failing closed like conversations/limits.py:
 
 - per session_id, per minute: chat and history each (`visitor_rate_limit_per_minute`);
+- per client address, per minute: chat and history each, over every session
+  (`visitor_ip_rate_limit_per_minute`), since a visitor can make up new session ids at will;
 - per session_id, per UTC day: chats (`visitor_daily_limit`);
-- per client address, per UTC day: chats over every session (`visitor_ip_daily_limit`),
-  since a visitor can make up new session ids at will.
+- per client address, per UTC day: chats over every session (`visitor_ip_daily_limit`,
+  by default well below a new channel's credits).
 
 A chat counts when it passes these checks, whatever happens to it afterwards.
 The client address is REMOTE_ADDR (uvicorn sets it from the connection, or
 from X-Forwarded-For with --proxy-headers/--forwarded-allow-ips), or with
 TRUSTED_PROXY_COUNT the address our own proxies recorded (accounts/client_ip.py).
 Secret keys are not limited per visitor: their integrator's backend is one caller.
+All widget traffic together is bounded by the widget's share (conversations/limits.py).
 """
 
 import hashlib
 import time
 
 from channels_app.authentication import PresentedKey
-from conversations.limits import _DAY_KEY_GRACE, Counter, _seconds_to_utc_midnight, _utc_now
-from gateway.errors import DailyLimitExceeded, RateLimited
+from conversations.limits import Counter, day_counter
+from gateway.errors import RateLimited
 
 
 def _digest(value: str) -> str:
@@ -35,25 +38,22 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
         return []
     channel = credential.channel
     session = _digest(session_id)
+    address = _digest(credential.client_ip)
     now = time.time()
     minute = int(now // 60)
+
+    def per_minute(who: str, limit: int) -> Counter:
+        key = f"visitor:{who}:{endpoint}:{channel.public_id}:{minute}"
+        return Counter(key, limit, 90, lambda: RateLimited(retry_after=(minute + 1) * 60 - now))
+
     found = [
-        Counter(
-            f"visitor:minute:{endpoint}:{channel.public_id}:{session}:{minute}",
-            channel.visitor_rate_limit_per_minute,
-            90,
-            lambda: RateLimited(retry_after=(minute + 1) * 60 - now),
-        )
+        per_minute(f"minute:{session}", channel.visitor_rate_limit_per_minute),
+        per_minute(f"ipminute:{address}", channel.visitor_ip_rate_limit_per_minute),
     ]
     if endpoint != "chat":
         return found
-    today = _utc_now()
-    ttl = _seconds_to_utc_midnight(today)
-    day = f"{today:%Y%m%d}"
-    address = _digest(credential.client_ip)
+    day = time.strftime("%Y%m%d", time.gmtime(now))
     return found + [
-        Counter(f"visitor:daily:{channel.public_id}:{session}:{day}", channel.visitor_daily_limit, ttl + _DAY_KEY_GRACE,
-                lambda: DailyLimitExceeded(retry_after=ttl)),
-        Counter(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", channel.visitor_ip_daily_limit, ttl + _DAY_KEY_GRACE,
-                lambda: DailyLimitExceeded(retry_after=ttl)),
+        day_counter(f"visitor:daily:{channel.public_id}:{session}:{day}", channel.visitor_daily_limit),
+        day_counter(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", channel.visitor_ip_daily_limit),
     ]

@@ -392,3 +392,21 @@ def test_an_inactive_channel_and_a_used_up_day_are_told_kindly(context, site, ga
     expect(page.get_by_role("textbox", name="Message")).to_be_disabled()
     assert len(llm.requests) == 1
     assert page.foreign_requests == []
+
+
+def test_the_widget_solves_the_proof_of_work_when_its_channel_requires_it(context, site, gateway_server, llm, channel, pk, settings):
+    settings.WIDGET_POW_MAX_NUMBER = 20_000  # test-only: a smaller puzzle, so the test runs quickly on a busy machine
+    channel_update(channel=channel, widget_pow_required=True)
+    site.host.embed(gateway_server.url, pk)
+    page = _open_page(context, site.url, gateway_server.url)
+    proofs = []
+    page.on("request", lambda r: "/api/chat?" in r.url and r.method == "POST" and proofs.append(r.headers.get("x-altcha")))
+    page.goto(site.url)
+    _wait_ready(page)
+    page.get_by_role("button", name="Chat with us").click()
+    _send(page, "Prove it")
+    expect(page.locator('[data-amg-widget] .m[data-role="assistant"][data-state="done"]')).to_have_count(1, timeout=30_000)
+    assert len(proofs) == 1 and proofs[0]
+    channel.refresh_from_db()
+    assert channel.credits == 99
+    assert page.foreign_requests == [] and page.script_errors == []

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
-ALLOW_HEADERS = "Content-Type, Idempotency-Key"
+ALLOW_HEADERS = "Content-Type, Idempotency-Key, X-Altcha"  # X-Altcha: the widget's proof of work
 EXPOSE_HEADERS = "Retry-After, Idempotent-Replayed"
 MAX_AGE_SECONDS = 600  # browsers cap it lower (Chromium: 2 h); the real request is checked anyway
 

@@ -65,6 +65,23 @@ class PublishableKeyRequired(ApiError):
     message = "This endpoint takes a publishable key"
 
 
+class ProofOfWorkRequired(ApiError):
+    """A widget chat without a solved challenge, on a channel that requires one (conversations/proof_of_work.py)."""
+
+    status = 403
+    message = "Proof of work required"
+
+
+class ProofOfWorkInvalid(ApiError):
+    status = 403
+    message = "Proof of work invalid or expired"
+
+
+class ProofOfWorkReused(ApiError):
+    status = 403
+    message = "Proof of work already used"
+
+
 class CreditsExhausted(ApiError):
     status = 403
     message = "This channel has no credits left. Ask the channel owner to top up its credits."

@@ -355,6 +355,10 @@ LLM_BREAKER_THRESHOLD = env.int("LLM_BREAKER_THRESHOLD", default=5)
 LLM_BREAKER_COOLDOWN = env.float("LLM_BREAKER_COOLDOWN", default=30.0)
 NEW_CHANNEL_CREDITS = env.int("NEW_CHANNEL_CREDITS", default=100)
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
+# The widget's proof of work (ALTCHA, conversations/proof_of_work.py), for channels that require it:
+# the highest number a challenge may hide (a browser tries half of them on average) and how long it stays valid.
+WIDGET_POW_MAX_NUMBER = env.int("WIDGET_POW_MAX_NUMBER", default=100_000)
+WIDGET_POW_EXPIRES_SECONDS = env.int("WIDGET_POW_EXPIRES_SECONDS", default=300)
 
 # /metrics (Prometheus) answers a bearer METRICS_TOKEN or a client address in
 # METRICS_ALLOW_IPS (addresses or CIDRs); with neither set it is a 404.

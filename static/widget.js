@@ -257,6 +257,7 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
       const n = parseInt(retryAfter, 10);
       return "You're sending messages too quickly. Try again " + (n > 0 ? `in ${n} second${n === 1 ? "" : "s"}.` : "shortly.");
     }
+    if (status === 403 && /proof of work/i.test(error)) return TEXT.failed; // safe to resend: a new puzzle is solved
     if (status === 403) return TEXT.inactive;
     if (status === 503) return TEXT.busy;
     if (status === 400 && error) return "Your message could not be sent: " + error;
@@ -303,6 +304,30 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
     }
   };
 
+  // The channel's proof of work (ALTCHA v1, docs/widget.md): find n <= maxNumber with
+  // SHA-256(salt + n) = challenge, in batches so the page stays responsive. Returns the X-Altcha header value.
+  let powRequired = false;
+  const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  const proofOfWork = async () => {
+    const res = await fetch(api("/api/widget-challenge"));
+    if (!res.ok) throw new Error("challenge " + res.status);
+    const c = await res.json();
+    const encoder = new TextEncoder();
+    const BATCH = 500;
+    for (let start = 0; start <= c.maxNumber; start += BATCH) {
+      const tries = [];
+      for (let n = start; n < start + BATCH && n <= c.maxNumber; n++) {
+        tries.push(crypto.subtle.digest("SHA-256", encoder.encode(c.salt + n)).then((d) => (hex(d) === c.challenge ? n : -1)));
+      }
+      const found = (await Promise.all(tries)).find((n) => n >= 0);
+      if (found !== undefined) {
+        const payload = { algorithm: c.algorithm, challenge: c.challenge, number: found, salt: c.salt, signature: c.signature };
+        return btoa(JSON.stringify(payload));
+      }
+    }
+    throw new Error("unsolvable challenge");
+  };
+
   const submit = async () => {
     const message = input.value;
     if (busy || !usable || !message.trim()) return;
@@ -320,9 +345,11 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
       if (!input.value) input.value = message; // safe to resend
     };
     try {
+      const headers = { "Content-Type": "application/json", Accept: "text/event-stream", "Idempotency-Key": uuid() };
+      if (powRequired) headers["X-Altcha"] = await proofOfWork();
       const res = await fetch(api("/api/chat"), {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream", "Idempotency-Key": uuid() },
+        headers,
         body: JSON.stringify({
           message,
           session_id: sessionId,
@@ -399,6 +426,7 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
     setColor(config.color);
     setTitle(String(config.title || "Chat"));
     if (config.greeting) bubble("assistant", String(config.greeting)).dataset.greeting = "";
+    powRequired = config.pow_required === true;
     usable = true;
     setBusy(false);
     try {

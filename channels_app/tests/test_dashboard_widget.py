@@ -23,7 +23,11 @@ def _settings(channel, **changes):
         "visitor_rate_limit_per_minute": str(channel.visitor_rate_limit_per_minute),
         "visitor_daily_limit": str(channel.visitor_daily_limit),
         "visitor_ip_daily_limit": str(channel.visitor_ip_daily_limit),
+        "visitor_ip_rate_limit_per_minute": str(channel.visitor_ip_rate_limit_per_minute),
+        "widget_share_percent": str(channel.widget_share_percent),
     }
+    if channel.widget_pow_required:  # a checkbox: sent only when ticked
+        data["widget_pow_required"] = "on"
     return {**data, **changes}
 
 
@@ -154,6 +158,30 @@ def test_it_saves_the_widget_settings(owner_web, channel, api, widget_key):
     assert (channel.visitor_rate_limit_per_minute, channel.visitor_daily_limit, channel.visitor_ip_daily_limit) == (5, 20, 80)
     config = api.get(f"/api/widget-config?key={widget_key}", headers={"Origin": "https://shop.example"})
     assert config.json() == {"title": "Ask Ada", "greeting": "Hello!", "color": "#ff0066"}
+
+
+def test_it_saves_the_widget_share_and_the_proof_of_work_switch(owner_web, channel, api, widget_key):
+    page = owner_web.get(_url(channel)).text
+    assert 'name="widget_share_percent" value="20"' in page and 'name="widget_pow_required"' in page
+    changes = _settings(channel, widget_share_percent="35", visitor_ip_rate_limit_per_minute="7", widget_pow_required="on")
+    r = owner_web.submit(_url(channel, "settings/"), changes, follow_redirects=True)
+    assert "Widget settings saved." in r.text
+    channel.refresh_from_db()
+    assert (channel.widget_share_percent, channel.visitor_ip_rate_limit_per_minute, channel.widget_pow_required) == (35, 7, True)
+    config = api.get(f"/api/widget-config?key={widget_key}", headers={"Origin": "https://shop.example"})
+    assert config.json()["pow_required"] is True
+    owner_web.submit(_url(channel, "settings/"), {k: v for k, v in _settings(channel).items() if k != "widget_pow_required"})
+    channel.refresh_from_db()
+    assert channel.widget_pow_required is False
+
+
+@pytest.mark.parametrize("share, error", [("0", "The share must be at least 1 percent."), ("101", "The share can be at most 100 percent."),
+                                          ("", "Set a share from 1 to 100 percent.")])
+def test_it_refuses_a_share_out_of_range_and_saves_nothing(owner_web, channel, share, error):
+    r = owner_web.submit(_url(channel, "settings/"), _settings(channel, widget_share_percent=share, widget_title="New"))
+    assert r.status_code == 200 and error in html.unescape(r.text)
+    channel.refresh_from_db()
+    assert (channel.widget_share_percent, channel.widget_title) == (20, "Chat with us")
 
 
 def test_it_shows_setting_errors_and_saves_nothing(owner_web, channel):

@@ -7,7 +7,7 @@ from channels_app.services import publishable_key_revoke
 from conversations.models import Message
 from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, cors_headers, history, preflight
 
-PATHS = ["/api/chat", "/api/history", "/api/widget-config"]
+PATHS = ["/api/chat", "/api/history", "/api/widget-config", "/api/widget-challenge"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -17,7 +17,7 @@ def test_it_grants_a_preflight_from_an_allowed_origin(api, widget_key, path):
     assert cors_headers(r) == {
         "access-control-allow-origin": WIDGET_ORIGIN,
         "access-control-allow-methods": "GET, POST, OPTIONS",
-        "access-control-allow-headers": "Content-Type, Idempotency-Key",
+        "access-control-allow-headers": "Content-Type, Idempotency-Key, X-Altcha",
         "access-control-max-age": "600",
         "access-control-expose-headers": "Retry-After, Idempotent-Replayed",
     }
