@@ -258,6 +258,10 @@ else:
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "rl:"
 
+# Sessions live in the database under a SHA-256 of their key, so a dump opens none of them
+# (accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
+
 # Accounts: owners sign up with their email (it is also their username).
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
 LOGIN_URL = "login"
