@@ -9,7 +9,8 @@ rewrites each record's message and arguments before any handler formats them:
 - the value of every query parameter named `key` (matched after percent-decoding the name, as
   Django decodes it, case-insensitively) becomes `[redacted]`, as does any parameter whose
   decoded value holds a key;
-- anything shaped like a key (`amgai_…`, `amgpk_…`) anywhere in the text becomes `amgai_[redacted]`.
+- anything shaped like a key (`amgai_…`, `amgpk_…`) anywhere in the text, tracebacks included,
+  becomes `amgai_[redacted]` / `amgpk_[redacted]`.
 
 It is installed on the console handler of LOGGING (every record of ours and Django's) and on
 uvicorn's own `uvicorn.access` and `uvicorn.error` loggers, which write through uvicorn's
@@ -56,6 +57,13 @@ class RedactKeysFilter(logging.Filter):
             record.args = tuple(_redact_value(arg) for arg in record.args)
         elif isinstance(record.args, dict):
             record.args = {name: _redact_value(arg) for name, arg in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse a record's exc_text when set: a traceback's text is redacted too.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
