@@ -6,6 +6,7 @@ The real commands are started as subprocesses — `make run`'s uvicorn line, rea
 their whole output is searched for the keys.
 """
 
+import json
 import re
 import shlex
 import signal
@@ -77,7 +78,7 @@ def _forms(key: str) -> list[str]:
 @pytest.mark.parametrize("setup", ["make run", "production"])
 def test_no_key_reaches_the_server_log(tmp_path, setup):
     env = gateway_env(DATABASE_URL=sqlite_database(tmp_path), REDIS_URL="", LLM_API_KEY="", LOG_LEVEL="DEBUG")
-    made = __import__("json").loads(manage(env, "shell", "-c", _CHANNEL_WITH_WIDGET).strip().splitlines()[-1])
+    made = json.loads(manage(env, "shell", "-c", _CHANNEL_WITH_WIDGET).strip().splitlines()[-1])
     secret, publishable = made["key"], made["pk"]
     port = free_port()
     command = make_run_command(port) if setup == "make run" else production_command(port)
