@@ -27,6 +27,13 @@ urlpatterns = [
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/conversations/", conversation_views.session_list, name="session-list"),
+    # A transcript's session_id is percent-encoded into one segment (conversations/links.py);
+    # `.` and `..`, which no path can carry, come as ?session_id= on the shorter route.
+    path(
+        "channels/<uuid:public_id>/conversations/<int:thread>/",
+        conversation_views.transcript,
+        name="transcript-by-query",
+    ),
     path(
         "channels/<uuid:public_id>/conversations/<int:thread>/<path:session_id>",
         conversation_views.transcript,

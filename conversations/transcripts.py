@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -28,7 +29,13 @@ def sessions_page(*, channel: Channel, search: str = "", page: str | int | None 
 
 
 def get_thread_for_channel(*, channel: Channel, session_id: str, thread: int) -> Session:
-    """One thread of the channel; 404 when the channel has no such thread."""
+    """One thread of the channel; 404 when the channel has no such thread.
+
+    A session_id with NUL cannot exist (PostgreSQL text cannot hold it; querying with one is a
+    database error there), so it is a 404 without a query.
+    """
+    if "\x00" in session_id:
+        raise Http404("No such session")
     return get_object_or_404(Session, channel=channel, session_id=session_id, thread=thread)
 
 

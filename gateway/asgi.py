@@ -6,11 +6,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 django_application = get_asgi_application()
 
+from gateway import log_redaction  # noqa: E402
 from gateway.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
 from gateway.routing import ApiHandler, Router  # noqa: E402
 
 # /api/ gets its own slim, all-async middleware stack (gateway/routing.py).
 django_application = Router(web=django_application, api=ApiHandler())
+
+# uvicorn's access and error logs are written through uvicorn's handlers, not LOGGING's: they
+# get the key-redacting filter here, after uvicorn configured them (`make run` logs every request).
+log_redaction.install_on_uvicorn()
 
 # Oversized bodies are refused here, before Django reads them (chunked ones too).
 application = BodySizeLimit(django_application)

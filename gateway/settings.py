@@ -69,6 +69,16 @@ def _old_keys(name: str) -> list[bytes]:
     return [_decode_key(name, part) for part in _value(name).split(",") if part.strip()]
 
 
+def _refuse_weak_secret_key(value: str) -> None:
+    """Django's own `check --deploy` rule (W009), enforced at start-up rather than only warned about:
+    a short or repetitive key can be guessed, and a guessed SECRET_KEY forges sessions and reset links."""
+    if len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use at least 50 characters with at least 5 different ones, "
+            "not starting with 'django-insecure-' (generate one as the README shows)."
+        )
+
+
 SECRET_KEY = _secret("SECRET_KEY")
 # Retired SECRET_KEYs (comma-separated) still accepted for sessions and tokens during a rotation.
 SECRET_KEY_FALLBACKS = [part.strip() for part in _value("SECRET_KEY_FALLBACKS").split(",") if part.strip()]
@@ -80,6 +90,12 @@ KEY_ENCRYPTION_KEY = _key_bytes("KEY_ENCRYPTION_KEY")
 KEY_ENCRYPTION_KEYS_OLD = _old_keys("KEY_ENCRYPTION_KEY_OLD")
 KEY_DIGEST_SECRET = _key_bytes("KEY_DIGEST_SECRET")
 KEY_DIGEST_SECRETS_OLD = _old_keys("KEY_DIGEST_SECRET_OLD")
+# Unless DEBUG: a weak SECRET_KEY, or one 32-byte key used for both jobs (which would make
+# rotating one of them alone impossible and a leak of one a leak of both), stops start-up.
+if not DEBUG:
+    _refuse_weak_secret_key(SECRET_KEY)
+    if KEY_ENCRYPTION_KEY == KEY_DIGEST_SECRET:
+        raise ImproperlyConfigured("KEY_DIGEST_SECRET must differ from KEY_ENCRYPTION_KEY: generate a separate one.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -242,6 +258,10 @@ else:
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "rl:"
 
+# Sessions live in the database under a SHA-256 of their key, so a dump opens none of them
+# (accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
+
 # Accounts: owners sign up with their email (it is also their username).
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
 LOGIN_URL = "login"
@@ -369,7 +389,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No API key in any line (a `?key=` in a logged URL, say): gateway/log_redaction.py.
+    "filters": {"redact_keys": {"()": "gateway.log_redaction.RedactKeysFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # httpx logs every request URL at INFO; keep it quiet.

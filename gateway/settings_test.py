@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 _DEFAULTS = {
-    "SECRET_KEY": "test-secret-key-not-for-production",
+    "SECRET_KEY": "test-secret-key-not-for-production-only-for-the-test-suite-0123456789",
     "KEY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     "KEY_DIGEST_SECRET": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
     # The tests speak plain http on loopback: no HTTPS redirect, no Secure-only cookies.

@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView
+from gateway.api_docs import ApiDocsView
 from gateway.errors import api_not_found, server_error
 from gateway.health import healthz
 from gateway.metrics import metrics_view
@@ -17,7 +18,7 @@ urlpatterns = [
     path("api/widget-config", WidgetConfigView.as_view(), name="api-widget-config"),
     path("api/widget-challenge", WidgetChallengeView.as_view(), name="api-widget-challenge"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),
     path("healthz", healthz, name="healthz"),
     re_path(r"^api(?:/.*)?$", api_not_found),

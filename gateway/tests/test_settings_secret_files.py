@@ -11,6 +11,7 @@ from gateway.testing.processes import ROOT, gateway_env
 
 KEY_A = base64.b64encode(b"a" * 32).decode()
 KEY_B = base64.b64encode(b"b" * 32).decode()
+SK_FROM_FILE = "s3cret-from-file-long-enough-to-pass-the-start-up-check"  # >= 50 characters
 
 SHOW = (
     "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'gateway.settings'; django.setup(); "
@@ -39,7 +40,7 @@ def secret_file(tmp_path, name: str, content: str) -> str:
 
 def test_each_secret_can_come_from_a_file_without_its_trailing_newline(tmp_path):
     values = loaded(
-        SECRET_KEY=None, SECRET_KEY_FILE=secret_file(tmp_path, "sk", "s3cret-from-file\n"),
+        SECRET_KEY=None, SECRET_KEY_FILE=secret_file(tmp_path, "sk", SK_FROM_FILE + "\n"),
         KEY_ENCRYPTION_KEY=None, KEY_ENCRYPTION_KEY_FILE=secret_file(tmp_path, "kek", KEY_A + "\n"),
         KEY_DIGEST_SECRET=None, KEY_DIGEST_SECRET_FILE=secret_file(tmp_path, "kds", KEY_B),
         LLM_API_KEY=None, LLM_API_KEY_FILE=secret_file(tmp_path, "llm", "sk-upstream\r\n"),
@@ -47,7 +48,7 @@ def test_each_secret_can_come_from_a_file_without_its_trailing_newline(tmp_path)
         REDIS_URL=None, REDIS_URL_FILE=secret_file(tmp_path, "redis", "redis://:pw@127.0.0.1:6390/2\n"),
     )
     assert values[:6] == (
-        "s3cret-from-file", b"a" * 32, b"b" * 32, "sk-upstream", f"{tmp_path}/file.sqlite3", "redis://:pw@127.0.0.1:6390/2"
+        SK_FROM_FILE, b"a" * 32, b"b" * 32, "sk-upstream", f"{tmp_path}/file.sqlite3", "redis://:pw@127.0.0.1:6390/2"
     )
 
 
