@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
-from accounts.models import StartingCreditGrant
 from accounts.testing import WebClient
 from channels_app.models import Channel
 
@@ -69,6 +68,8 @@ def test_two_sign_ups_with_ten_channels_each_get_credits_once_each_and_only_afte
         assert credits_of(email) == 100
     assert "Confirm your e-mail to get your starting credits" not in web.get("/dashboard/").text
     assert Channel.objects.aggregate(total=Sum("credits"))["total"] == 200
+    from accounts.models import StartingCreditGrant
+
     assert StartingCreditGrant.objects.count() == 2
 
 
