@@ -47,12 +47,13 @@ def test_two_sign_ups_with_ten_channels_each_get_credits_once_each_and_only_afte
         assert sign_up(client, email).status_code == 302
         for n in range(10):
             assert client.submit("/dashboard/channels/new/", {**CHANNEL, "name": f"Site {n}"}).status_code == 302
+    assert Channel.objects.aggregate(total=Sum("credits"))["total"] == 0  # c96551d: 2,000 free credits
+
+    for email, client in owners.items():
         # Channel 11 is refused, with the reason, and nothing is created.
         r = client.submit("/dashboard/channels/new/", {**CHANNEL, "name": "One too many"})
         assert r.status_code == 200 and "You have reached the limit of 10 channels." in r.text
         assert Channel.objects.filter(owner__email=email).count() == 10
-
-    assert Channel.objects.aggregate(total=Sum("credits"))["total"] == 0  # c96551d: 2,000 free credits
     page = web.get("/dashboard/").text
     assert "Confirm your e-mail to get your starting credits" in page
 
@@ -194,3 +195,21 @@ def test_an_owner_who_confirms_before_creating_a_channel_gets_the_credits_on_the
         web.submit("/dashboard/channels/new/", {**CHANNEL, "name": f"Site {n}"})
     first, second = Channel.objects.filter(owner__email="early@mail.example.com").order_by("created_at", "pk")
     assert (first.credits, second.credits) == (settings.NEW_OWNER_CREDITS, 0)
+
+
+def test_an_unconfirmed_owners_channels_cannot_chat_until_the_e_mail_is_confirmed(web, mailbox, api, llm):
+    from gateway.testing.api import chat
+
+    sign_up(web, "spender@mail.example.com")
+    for n in range(3):
+        web.submit("/dashboard/channels/new/", {**CHANNEL, "name": f"Site {n}"})
+    keys = [c.api_keys.get().reveal() for c in Channel.objects.filter(owner__email="spender@mail.example.com")]
+    for key in keys:
+        r = chat(api, key)
+        assert r.status_code == 403  # c96551d: 200, paid by 100 free credits per channel
+        assert r.json() == {"error": "This channel has no credits left. Ask the channel owner to top up its credits."}
+    assert llm.requests == []
+
+    web.submit(urlsplit(mailbox.confirmation_link("spender@mail.example.com")).path)
+    answered = [chat(api, key).status_code for key in keys]
+    assert sorted(answered) == [200, 403, 403]  # only the oldest channel got the starting credits
