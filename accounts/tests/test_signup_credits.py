@@ -213,3 +213,15 @@ def test_an_unconfirmed_owners_channels_cannot_chat_until_the_e_mail_is_confirme
     web.submit(urlsplit(mailbox.confirmation_link("spender@mail.example.com")).path)
     answered = [chat(api, key).status_code for key in keys]
     assert sorted(answered) == [200, 403, 403]  # only the oldest channel got the starting credits
+
+
+def test_a_mail_server_that_is_down_does_not_fail_the_sign_up_and_the_link_can_be_sent_again(web, mailbox, settings):
+    settings.EMAIL_PORT = 9  # nothing listens there
+    r = sign_up(web, "later@mail.example.com")
+    assert r.status_code == 302
+    assert "We could not send the confirmation e-mail just now." in web.get("/dashboard/").text
+    settings.EMAIL_PORT = mailbox.port
+    assert web.submit("/accounts/confirm-email/resend/").status_code == 302
+    web.submit("/dashboard/channels/new/", CHANNEL)
+    web.submit(urlsplit(mailbox.confirmation_link("later@mail.example.com")).path)
+    assert credits_of("later@mail.example.com") == settings.NEW_OWNER_CREDITS
