@@ -118,8 +118,9 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def web(gateway_server, transactional_db):
     """A logged-out browser-like client of the running gateway: keeps cookies, sends CSRF tokens."""
-    from accounts.testing import WebClient
+    from accounts.testing import WebClient, reset_account_throttles
 
+    reset_account_throttles()  # every test starts with its address's sign-up allowance
     with WebClient(base_url=gateway_server.url) as client:
         yield client
 
@@ -154,3 +155,25 @@ def staff_web(gateway_server, staff):
     with WebClient(base_url=gateway_server.url) as client:
         client.force_login(staff)
         yield client
+
+
+# --- E-mail: a real SMTP server on loopback. ---
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from gateway.testing.smtp import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server, settings):
+    """The gateway sends mail over SMTP to a real server on loopback; the test reads what arrived."""
+    smtp_server.reset()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
+    return smtp_server

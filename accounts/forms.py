@@ -3,6 +3,17 @@ from django.contrib.auth import authenticate, get_user_model, password_validatio
 from django.contrib.auth.forms import AuthenticationForm
 
 
+# Top-level names reserved by RFC 2606 / RFC 6761: mail to them can never be delivered.
+RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost"})
+UNDELIVERABLE = "This address cannot receive e-mail (its domain is reserved). Use an address you can read."
+
+
+def deliverable_domain(domain: str) -> bool:
+    labels = domain.rstrip(".").split(".")
+    # A bare name ("localhost", "intranet") is not an internet mail domain either.
+    return len(labels) >= 2 and labels[-1] not in RESERVED_TLDS
+
+
 class SignupForm(forms.Form):
     email = forms.EmailField(max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
     password1 = forms.CharField(
@@ -19,6 +30,8 @@ class SignupForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
+        if not deliverable_domain(email.rpartition("@")[2]):
+            raise forms.ValidationError(UNDELIVERABLE)
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email already exists. Log in instead.")
         return email

@@ -10,9 +10,19 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-from accounts import reauth
+from accounts import reauth, throttle
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def reset_account_throttles() -> None:
+    """Forget the sign-up and resend counts of the test clients' addresses (the cache outlives a test)."""
+    for address in LOOPBACK:
+        for action in ("signup", "resend-ip"):
+            throttle.reset(action, address)
 
 
 class WebClient(httpx.Client):

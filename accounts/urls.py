@@ -6,6 +6,8 @@ from accounts.forms import EmailAuthenticationForm
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("confirm-email/resend/", views.resend_confirmation, name="confirm-email-resend"),
+    path("confirm-email/<str:token>/", views.confirm_email, name="confirm-email"),
     path(
         "login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

@@ -11,7 +11,9 @@ from channels_app import catalog, keys, origins
 
 
 def _default_credits() -> int:
-    return settings.NEW_CHANNEL_CREDITS
+    # Credits come from channel_create: an explicit amount (staff, CLI) or the owner's one
+    # starting grant (accounts/starting_credits.py). A channel made any other way starts empty.
+    return 0
 
 
 class Channel(models.Model):

@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.starting_credits import lock_owner, starting_credits_grant
 from channels_app import catalog, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
 
@@ -45,6 +47,16 @@ def owner_get_or_create(*, email: str):
     return user
 
 
+class ChannelCapReached(Exception):
+    """The owner has MAX_CHANNELS_PER_OWNER channels already."""
+
+    message = "You have reached the limit of {cap} channels. Delete or reuse one, or ask us for more."
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        super().__init__(self.message.format(cap=cap))
+
+
 @transaction.atomic
 def channel_create(
     *,
@@ -57,9 +69,20 @@ def channel_create(
     rate_limit_per_minute: int = 60,
     daily_limit: int = 1000,
     is_active: bool = True,
+    ignore_cap: bool = False,
 ) -> tuple[Channel, IssuedKey]:
-    """Create a channel and issue its first key."""
+    """Create a channel and issue its first key.
+
+    Without explicit `credits` it starts with none, and the owner's one starting grant
+    goes to their oldest channel if it is due (accounts/starting_credits.py). At most
+    MAX_CHANNELS_PER_OWNER per owner unless `ignore_cap` (operators: the CLI commands).
+    """
     catalog.get_model(model)
+    # The owner's row lock makes "count, then insert" one step per owner, so parallel
+    # creations cannot pass the cap together.
+    lock_owner(owner)
+    if not ignore_cap and Channel.objects.filter(owner_id=owner.pk).count() >= settings.MAX_CHANNELS_PER_OWNER:
+        raise ChannelCapReached(settings.MAX_CHANNELS_PER_OWNER)
     channel = Channel(
         owner=owner,
         name=name,
@@ -70,11 +93,14 @@ def channel_create(
         daily_limit=daily_limit,
         is_active=is_active,
     )
-    if credits is not None:
-        channel.credits = credits
+    channel.credits = credits if credits is not None else 0
     channel.full_clean()
     channel.save()
-    return channel, api_key_issue(channel=channel)
+    issued = api_key_issue(channel=channel)
+    if credits is None:
+        starting_credits_grant(owner=owner)
+        channel.refresh_from_db(fields=["credits"])
+    return channel, issued
 
 
 def credit_hold(*, channel_id: int) -> bool:

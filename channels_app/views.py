@@ -9,16 +9,18 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from accounts import reauth
+from accounts.selectors import confirmation_pending
 from channels_app import catalog, dashboard_selectors as selectors, integration
 from channels_app.models import ApiKey, Channel
 from channels_app.forms import ChannelForm, RotateKeyForm
-from channels_app.services import channel_create, channel_update
+from channels_app.services import ChannelCapReached, channel_create, channel_update
 
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
     cards = selectors.channel_cards_for_owner(request.user)
-    return render(request, "channels/list.html", {"cards": cards})
+    context = {"cards": cards, "confirmation_pending": confirmation_pending(request.user)}
+    return render(request, "channels/list.html", context)
 
 
 @login_required
@@ -26,7 +28,11 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 def channel_new(request: HttpRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None, initial={"model": catalog.DEFAULT_MODEL_ID})
     if request.method == "POST" and form.is_valid():
-        channel, _issued = channel_create(owner=request.user, **form.cleaned_data)
+        try:
+            channel, _issued = channel_create(owner=request.user, **form.cleaned_data)
+        except ChannelCapReached as exc:
+            form.add_error(None, str(exc))
+            return render(request, "channels/form.html", {"form": form, "creating": True})
         messages.success(request, f"“{channel.name}” is ready, with its first API key. Reveal it below to copy it.")
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
     return render(request, "channels/form.html", {"form": form, "creating": True})

@@ -87,6 +87,9 @@ class Watch:
 
 @pytest.fixture
 def browser_context(browser, gateway_server, transactional_db):
+    from accounts.testing import reset_account_throttles
+
+    reset_account_throttles()
     context = browser.new_context(base_url=gateway_server.url, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway_server.url)
     context.set_default_timeout(10_000)

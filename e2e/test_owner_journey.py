@@ -1,7 +1,9 @@
-"""A new owner, in a real browser: sign up, create a channel, reveal and copy the key,
-chat through the real API with it, then read the transcript and the usage chart."""
+"""A new owner, in a real browser: sign up, create a channel, confirm the e-mail (sent over SMTP
+to a real server on loopback) to get the starting credits, reveal and copy the key, chat through
+the real API with it, then read the transcript and the usage chart."""
 
 import re
+from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
@@ -14,7 +16,7 @@ HOSTILE_REPLY = (
 )
 
 
-def test_a_new_owner_goes_from_sign_up_to_a_first_chat(page, api, llm):
+def test_a_new_owner_goes_from_sign_up_to_a_first_chat(page, api, llm, mailbox):
     page.goto("/")
     page.get_by_role("link", name="Sign up").first.click()
     page.get_by_label("Email").fill("newowner@example.com")
@@ -36,6 +38,16 @@ def test_a_new_owner_goes_from_sign_up_to_a_first_chat(page, api, llm):
     expect(page.get_by_text("is ready, with its first API key")).to_be_visible()
     channel = Channel.objects.get(name="My shop")
     assert (channel.model, channel.rate_limit_per_minute, channel.daily_limit) == ("gemma2-9b-it", 20, 300)
+    assert channel.credits == 0  # not before the e-mail is confirmed
+
+    page.goto("/dashboard/")
+    expect(page.get_by_text("Confirm your e-mail to get your starting credits")).to_be_visible()
+    page.goto(urlsplit(mailbox.confirmation_link("newowner@example.com")).path)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Your e-mail is confirmed.")).to_be_visible()
+    channel.refresh_from_db()
+    assert channel.credits == 100
+    page.get_by_role("link", name="My shop").first.click()
 
     key_text = page.locator("#keys [data-key-text]")
     expect(key_text).to_contain_text("••••")

@@ -271,6 +271,21 @@ LOGOUT_REDIRECT_URL = "home"
 REAUTH_WINDOW_SECONDS = env.int("REAUTH_WINDOW_SECONDS", default=15 * 60)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AI Gateway <noreply@localhost>")
+# For EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = _value("EMAIL_HOST_PASSWORD") or ""
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+
+# Sign-up cannot mint credits (docs/security.md, "Sign-up and credits"): sign-ups and
+# confirmation e-mails are throttled per client address, a new owner's e-mail must be
+# confirmed before the one starting grant, and an owner has at most so many channels.
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/h")
+CONFIRMATION_RESEND_RATE = env.str("CONFIRMATION_RESEND_RATE", default="3/h")
+EMAIL_CONFIRMATION_MAX_AGE_HOURS = env.int("EMAIL_CONFIRMATION_MAX_AGE_HOURS", default=72)
+MAX_CHANNELS_PER_OWNER = env.int("MAX_CHANNELS_PER_OWNER", default=20)
 
 # Failed logins are throttled per (username, client address) by django-axes.
 # Behind N reverse proxies set TRUSTED_PROXY_COUNT=N, so the client address
@@ -373,7 +388,9 @@ LLM_RETRY_BACKOFF_CAP = env.float("LLM_RETRY_BACKOFF_CAP", default=4.0)
 LLM_RETRY_AFTER_CAP = env.float("LLM_RETRY_AFTER_CAP", default=10.0)
 LLM_BREAKER_THRESHOLD = env.int("LLM_BREAKER_THRESHOLD", default=5)
 LLM_BREAKER_COOLDOWN = env.float("LLM_BREAKER_COOLDOWN", default=30.0)
-NEW_CHANNEL_CREDITS = env.int("NEW_CHANNEL_CREDITS", default=100)
+# Starting credits, once per confirmed owner (given to their oldest channel). NEW_CHANNEL_CREDITS
+# is the deprecated name from when every channel got them; it is read when the new one is unset.
+NEW_OWNER_CREDITS = env.int("NEW_OWNER_CREDITS", default=env.int("NEW_CHANNEL_CREDITS", default=100))
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
 # The widget's proof of work (ALTCHA, conversations/proof_of_work.py), for channels that require it:
 # the highest number a challenge may hide (a browser tries half of them on average) and how long it stays valid.

@@ -65,6 +65,7 @@ class Command(BaseCommand):
                 rate_limit_per_minute=opts["rate_limit"],
                 daily_limit=opts["daily_limit"],
                 is_active=not opts["inactive"],
+                ignore_cap=True,  # an operator's command: MAX_CHANNELS_PER_OWNER bounds self-service only
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None

@@ -23,6 +23,7 @@ class Command(BaseCommand):
                 name=DEMO_NAME,
                 system_prompt="You are the friendly assistant of a demo website.",
                 credits=1000,
+                ignore_cap=True,  # an operator's command
             )
             raw = issued.plaintext
             self.stdout.write(f"Created the demo channel {channel.name!r} for {DEMO_OWNER}.")
