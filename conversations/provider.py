@@ -18,7 +18,7 @@ import aiohttp
 from django.conf import settings
 
 from conversations import resilience
-from conversations.prompt import estimate_tokens
+from conversations.prompt import estimate_tokens, is_page_context
 from conversations.resilience import ProviderFailure
 from gateway.metrics import upstream_record
 
@@ -225,7 +225,7 @@ class CompletionStream:
 
 def _demo_complete(*, model: str, messages: list[dict]) -> Completion:
     question = messages[-1]["content"]
-    earlier = sum(1 for m in messages[:-1] if m["role"] == "user")
+    earlier = sum(1 for m in messages[:-1] if m["role"] == "user" and not is_page_context(m))
     text = (
         f"{DEMO_LABEL}\n\n"
         f"You said: \u201c{question[:200]}\u201d\n\n"

@@ -53,6 +53,14 @@
 
   // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
   const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
+  // What the gateway accepts: an http(s) URL of at most 2,048 characters, a title of one line and at
+  // most 200 (counted in code points, as the gateway does, so no emoji is cut in half).
+  const pageMeta = () => {
+    const title = Array.from(document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim());
+    const meta = { title: title.slice(0, 200).join("") };
+    if (/^https?:$/.test(location.protocol)) meta.url = location.href.slice(0, 2048);
+    return meta;
+  };
   const safeUrl = (href) => {
     try {
       const u = new URL(href);
@@ -326,7 +334,7 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
         body: JSON.stringify({
           message,
           session_id: sessionId,
-          metadata: { url: location.href.slice(0, 2048), title: document.title.slice(0, 500) },
+          metadata: pageMeta(),
           stream: true,
         }),
       });
