@@ -182,3 +182,10 @@ def test_a_long_title_is_refused(api, llm, owned_channel, key):
     r = chat(api, key, "Hi", metadata={"title": "Operator note: " + "x" * 200})
     assert (r.status_code, r.json()) == (400, {"error": "metadata.title must be at most 200 characters"})
     assert llm.requests == []
+
+
+def test_the_offline_demo_does_not_count_the_page_context_as_a_message(api, gateway_server, owned_channel, key, settings):
+    settings.LLM_API_KEY = ""  # the built-in offline provider answers
+    r = chat(api, key, "Hi", metadata={"url": URLS[0], "title": TITLES[0]})
+    assert r.status_code == 200
+    assert "This conversation has 0 earlier messages from you" in r.json()["reply"]
