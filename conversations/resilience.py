@@ -84,11 +84,11 @@ class Breaker:
             self.opened_at = time.monotonic()
 
     def refused(self) -> None:
-        """The upstream answered but refused this request (a 4xx that is no upstream fault).
+        """The upstream refused this request (a 4xx that is no upstream fault), or the call was cancelled.
 
         Neither a success nor a failure: the count of failures in a row stays as it
-        was, and a probe that got such an answer frees the probe slot so the next
-        call can probe (otherwise a half-open breaker would wait forever).
+        was, and a probe that ended so frees the probe slot so the next call can
+        probe (otherwise a half-open breaker would wait forever).
         """
         self.probing = False
 
@@ -154,6 +154,26 @@ async def send(
     breaker = breaker_for(settings.LLM_BASE_URL, model)
     if not breaker.allow():
         raise ProviderFailure(f"Circuit open for {settings.LLM_BASE_URL} model {model}: failing fast")
+    try:
+        return await _send_with_retries(session, url, body=body, headers=headers, timeout=timeout, deadline=deadline, breaker=breaker)
+    except asyncio.CancelledError:
+        # The client left (or the overall deadline struck: provider.py counts that): a cancelled
+        # call proves nothing about the upstream, but a probe must free its slot, or the breaker
+        # would refuse every later call on this model for good.
+        breaker.refused()
+        raise
+
+
+async def _send_with_retries(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    body: bytes,
+    headers: dict,
+    timeout: aiohttp.ClientTimeout,
+    deadline: float,
+    breaker: Breaker,
+) -> aiohttp.ClientResponse:
     loop = asyncio.get_running_loop()
     attempt = 0
     while True:
