@@ -1,8 +1,8 @@
 """Input shapes of the public API. The first problem becomes one readable message."""
 
 import copy
+import re
 import unicodedata
-from urllib.parse import urlsplit
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
@@ -73,16 +73,19 @@ class OneLine(Text):
         return value
 
 
+# An absolute http(s) URL in printable ASCII, as a browser's location.href is (percent-encoded): a
+# host (a name, an address, or an [IPv6] literal), an optional port, then anything without spaces.
+# One pattern, so the schema's `pattern` (ECMA) and the check here (Python) accept exactly the same
+# strings; "" is the same as no URL.
+HTTP_URL_PATTERN = (
+    r"^(?:|[Hh][Tt][Tt][Pp][Ss]?://(?:[!-~]*@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::[0-9]{1,5})?(?:[/?#][!-~]*)?)$"
+)
+_HTTP_URL = RegexValidator(HTTP_URL_PATTERN, message="metadata.url must be an absolute http or https URL")
+_HTTP_URL_RE = re.compile(HTTP_URL_PATTERN)
+
+
 def is_http_url(value: str) -> bool:
-    """An absolute http(s) URL with a host, and no spaces, controls or other invisible characters."""
-    if any(unicodedata.category(c)[0] in "CZ" for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return _HTTP_URL_RE.fullmatch(value) is not None  # fullmatch: "$" alone would let a final "\n" through
 
 
 class HttpUrl(Text):
@@ -91,6 +94,8 @@ class HttpUrl(Text):
     def __init__(self, *, name: str, max_length: int, **kwargs):
         super().__init__(name=name, max_length=max_length, **kwargs)
         self.error_messages["url"] = f"{name} must be an absolute http or https URL"
+        # Last, so a URL too long is reported as too long.
+        self.validators = [v for v in self.validators if v not in (_ANY_TEXT, _SOME_TEXT)] + [_HTTP_URL]
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
