@@ -18,7 +18,7 @@ import aiohttp
 from django.conf import settings
 
 from conversations import resilience
-from conversations.prompt import estimate_tokens
+from conversations.prompt import estimate_tokens, is_page_context
 from conversations.resilience import ProviderFailure
 from gateway.metrics import upstream_record
 
@@ -83,7 +83,9 @@ async def _send(payload: dict, *, stream: bool, deadline: float) -> aiohttp.Clie
         headers["Accept"] = "text/event-stream"
     url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return await resilience.send(_session(), url, body=body, headers=headers, timeout=_timeout(), deadline=deadline)
+    return await resilience.send(
+        _session(), url, body=body, headers=headers, timeout=_timeout(), deadline=deadline, model=payload["model"]
+    )
 
 
 async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Completion:
@@ -99,22 +101,22 @@ async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Comp
             finally:
                 response.release()
     except (TimeoutError, aiohttp.ClientError, ProviderFailure) as exc:
-        raise _failure(exc, "answer") from None
+        raise _failure(exc, "answer", model) from None
     finally:
         upstream_record(time.perf_counter() - started)
     latency_ms = int((time.perf_counter() - started) * 1000)
     return _parse(raw, model=model, latency_ms=latency_ms)
 
 
-def _failure(exc: Exception, what: str) -> ProviderFailure:
+def _failure(exc: Exception, what: str, model: str) -> ProviderFailure:
     """One ProviderFailure for whatever ended a provider call, scrubbed for the log.
 
-    A deadline or a broken read counts against the upstream's circuit breaker
-    (failures resilience.send saw itself are counted there already).
+    A deadline or a broken read counts against the circuit breaker of the upstream
+    and model (failures resilience.send saw itself are counted there already).
     """
     if isinstance(exc, ProviderFailure):
         return ProviderFailure(_scrub(str(exc)))
-    resilience.breaker_for(settings.LLM_BASE_URL).failed()
+    resilience.breaker_for(settings.LLM_BASE_URL, model).failed()
     if isinstance(exc, aiohttp.ClientError):  # before TimeoutError: aiohttp's read timeouts are both
         return ProviderFailure(f"{resilience.describe(exc)} (reading the provider's {what})")
     return ProviderFailure(f"No complete {what} within {settings.LLM_TOTAL_TIMEOUT}s")
@@ -180,7 +182,7 @@ class CompletionStream:
                 async for delta in self._upstream(deadline.when()):
                     yield delta
         except (TimeoutError, aiohttp.ClientError, ProviderFailure) as exc:
-            raise _failure(exc, "stream") from None
+            raise _failure(exc, "stream", self.model) from None
         finally:
             upstream_record(time.perf_counter() - started)
             self.latency_ms = int((time.perf_counter() - started) * 1000)
@@ -223,7 +225,7 @@ class CompletionStream:
 
 def _demo_complete(*, model: str, messages: list[dict]) -> Completion:
     question = messages[-1]["content"]
-    earlier = sum(1 for m in messages[:-1] if m["role"] == "user")
+    earlier = sum(1 for m in messages[:-1] if m["role"] == "user" and not is_page_context(m))
     text = (
         f"{DEMO_LABEL}\n\n"
         f"You said: \u201c{question[:200]}\u201d\n\n"

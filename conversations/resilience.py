@@ -1,10 +1,17 @@
 """Calling the provider through faults: bounded retries with capped, jittered backoff, and a
-circuit breaker per upstream, so a dead provider fails fast and recovers by itself.
+circuit breaker per upstream and model, so a dead provider fails fast and recovers by itself.
 
 Retried: connection failures (nothing reached the provider) and 408, 429, 5xx answers.
 Never retried: read timeouts and malformed bodies (the provider may have done the
 work), and other 4xx (retrying cannot help). Every retry stays inside the call's
 overall deadline; a Retry-After is honoured up to LLM_RETRY_AFTER_CAP seconds.
+
+Only faults of the upstream itself count toward a breaker: connection errors, timeouts,
+broken reads, 408, 429 and 5xx. Any other 4xx (400, 401, 403, 404, 413, 422, ...) is the
+provider refusing this request (a context too long, a decommissioned model): counting it
+would let one channel's bad requests fail every other channel's chats. The breaker is
+keyed by (base URL, model) for the same reason: a model the provider is failing must
+not stop chats on its other models.
 """
 
 import asyncio
@@ -46,6 +53,7 @@ def scrub(text: str) -> str:
 
 
 def is_retryable_status(status: int) -> bool:
+    """Also the statuses that count toward a breaker: the upstream's own faults."""
     return status in (408, 429) or 500 <= status <= 599
 
 
@@ -75,6 +83,15 @@ class Breaker:
         if self.opened_at is not None or self.failures >= settings.LLM_BREAKER_THRESHOLD:
             self.opened_at = time.monotonic()
 
+    def refused(self) -> None:
+        """The upstream refused this request (a 4xx that is no upstream fault), or the call was cancelled.
+
+        Neither a success nor a failure: the count of failures in a row stays as it
+        was, and a probe that ended so frees the probe slot so the next call can
+        probe (otherwise a half-open breaker would wait forever).
+        """
+        self.probing = False
+
     @property
     def state(self) -> str:
         if self.opened_at is None:
@@ -82,12 +99,12 @@ class Breaker:
         return "open" if time.monotonic() - self.opened_at < settings.LLM_BREAKER_COOLDOWN else "half-open"
 
 
-_breakers: dict[str, Breaker] = {}
+_breakers: dict[tuple[str, str], Breaker] = {}
 
 
-def breaker_for(base_url: str) -> Breaker:
-    """One breaker per upstream and process."""
-    return _breakers.setdefault(base_url, Breaker())
+def breaker_for(base_url: str, model: str) -> Breaker:
+    """One breaker per upstream, model and process."""
+    return _breakers.setdefault((base_url, model), Breaker())
 
 
 def reset_breakers() -> None:
@@ -120,16 +137,43 @@ def backoff(attempt: int, response=None) -> float:
 
 
 async def send(
-    session: aiohttp.ClientSession, url: str, *, body: bytes, headers: dict, timeout: aiohttp.ClientTimeout, deadline: float
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    body: bytes,
+    headers: dict,
+    timeout: aiohttp.ClientTimeout,
+    deadline: float,
+    model: str,
 ) -> aiohttp.ClientResponse:
-    """POST `body` to `url` with retries; the caller reads the response's body and releases it.
+    """POST `body` (a request for `model`) to `url` with retries; the caller reads the response's body and releases it.
 
     Returns a 2xx response or raises ProviderFailure. `deadline` is on the
     event loop's clock; no retry is started that could not finish before it.
     """
-    breaker = breaker_for(settings.LLM_BASE_URL)
+    breaker = breaker_for(settings.LLM_BASE_URL, model)
     if not breaker.allow():
-        raise ProviderFailure(f"Circuit open for {settings.LLM_BASE_URL}: failing fast")
+        raise ProviderFailure(f"Circuit open for {settings.LLM_BASE_URL} model {model}: failing fast")
+    try:
+        return await _send_with_retries(session, url, body=body, headers=headers, timeout=timeout, deadline=deadline, breaker=breaker)
+    except asyncio.CancelledError:
+        # The client left (or the overall deadline struck: provider.py counts that): a cancelled
+        # call proves nothing about the upstream, but a probe must free its slot, or the breaker
+        # would refuse every later call on this model for good.
+        breaker.refused()
+        raise
+
+
+async def _send_with_retries(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    body: bytes,
+    headers: dict,
+    timeout: aiohttp.ClientTimeout,
+    deadline: float,
+    breaker: Breaker,
+) -> aiohttp.ClientResponse:
     loop = asyncio.get_running_loop()
     attempt = 0
     while True:
@@ -154,7 +198,8 @@ async def send(
                 response.release()
             cause = f"HTTP {response.status}: {scrub(body_start.decode('utf-8', 'replace'))[:300]}"
             if not is_retryable_status(response.status):
-                breaker.failed()
+                # A refused request (see the module's docstring), never an upstream fault.
+                breaker.refused()
                 raise ProviderFailure(cause)
         delay = backoff(attempt, response)
         attempt += 1

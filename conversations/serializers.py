@@ -1,6 +1,8 @@
 """Input shapes of the public API. The first problem becomes one readable message."""
 
 import copy
+import re
+import unicodedata
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
@@ -8,11 +10,13 @@ from rest_framework import serializers
 MESSAGE_MAX = 2000
 SESSION_ID_MAX = 255
 URL_MAX = 2048
-TITLE_MAX = 500
+TITLE_MAX = 200
 
 
 _ANY_TEXT = RegexValidator(r"^[^\x00]*$")
 _SOME_TEXT = RegexValidator(r"^[^\x00]*[^\x00\s][^\x00]*$")
+# For the schema only, like the two above: no C0/C1 control characters, no line or paragraph separators.
+_ONE_LINE = RegexValidator(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$")
 
 
 class Text(serializers.CharField):
@@ -47,6 +51,58 @@ class Text(serializers.CharField):
         if not self.allow_blank and not data.strip():
             self.fail("blank")
         return super().to_internal_value(data)
+
+
+class OneLine(Text):
+    """Text on one line: no line breaks, tabs or other control characters (C0, DEL, C1, U+2028, U+2029).
+
+    Refused rather than collapsed: text bound for a model's context should arrive
+    as sent or not at all, and the widget already sends document.title, which
+    browsers collapse to one line.
+    """
+
+    def __init__(self, *, name: str, max_length: int, **kwargs):
+        super().__init__(name=name, max_length=max_length, **kwargs)
+        self.error_messages["one_line"] = f"{name} must be one line of text, without line breaks or control characters"
+        self.validators = [_ONE_LINE if v in (_ANY_TEXT, _SOME_TEXT) else v for v in self.validators]
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+            self.fail("one_line")
+        return value
+
+
+# An absolute http(s) URL in printable ASCII, as a browser's location.href is (percent-encoded): a
+# host (a name, an address, or an [IPv6] literal), an optional port, then anything without spaces.
+# One pattern, so the schema's `pattern` (ECMA) and the check here (Python) accept exactly the same
+# strings; "" is the same as no URL.
+HTTP_URL_PATTERN = (
+    r"^(?:|[Hh][Tt][Tt][Pp][Ss]?://(?:[!-~]*@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::[0-9]{1,5})?(?:[/?#][!-~]*)?)$"
+)
+_HTTP_URL = RegexValidator(HTTP_URL_PATTERN, message="metadata.url must be an absolute http or https URL")
+_HTTP_URL_RE = re.compile(HTTP_URL_PATTERN)
+
+
+def is_http_url(value: str) -> bool:
+    return _HTTP_URL_RE.fullmatch(value) is not None  # fullmatch: "$" alone would let a final "\n" through
+
+
+class HttpUrl(Text):
+    """An absolute http:// or https:// URL (or "", the same as absent)."""
+
+    def __init__(self, *, name: str, max_length: int, **kwargs):
+        super().__init__(name=name, max_length=max_length, **kwargs)
+        self.error_messages["url"] = f"{name} must be an absolute http or https URL"
+        # Last, so a URL too long is reported as too long.
+        self.validators = [v for v in self.validators if v not in (_ANY_TEXT, _SOME_TEXT)] + [_HTTP_URL]
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        # Too long is reported as too long (the length validator runs after this).
+        if value and len(value) <= self.max_length and not is_http_url(value):
+            self.fail("url")
+        return value
 
 
 class Flag(serializers.BooleanField):
@@ -88,13 +144,17 @@ class StrictSerializer(LightSerializer):
 
 
 class MetadataInput(StrictSerializer):
-    """Optional context about the page the user is on."""
+    """Optional context about the page the user is on: `url` an absolute http(s) URL, `title` one line.
+    The model gets it as data, never as instructions."""
+
+    # It reaches the model only as escaped JSON in a message of its own, never in the
+    # system message (conversations/prompt.py).
 
     default_error_messages = {"invalid": "metadata must be a JSON object"}
     label_prefix = "metadata."
 
-    url = Text(name="metadata.url", max_length=URL_MAX, required=False, allow_blank=True)
-    title = Text(name="metadata.title", max_length=TITLE_MAX, required=False, allow_blank=True)
+    url = HttpUrl(name="metadata.url", max_length=URL_MAX, required=False, allow_blank=True)
+    title = OneLine(name="metadata.title", max_length=TITLE_MAX, required=False, allow_blank=True)
 
 
 class ChatInput(StrictSerializer):

@@ -51,6 +51,16 @@
     sessionId = sessionId || uuid(); // storage blocked: this page view only
   }
 
+  // The page context the gateway accepts: an http(s) URL of at most 2,048 characters, and a title of
+  // one line (controls, line separators and lone surrogates become spaces) of at most 200 code points,
+  // counted as the gateway counts them, so no emoji is cut in half.
+  const pageMeta = () => {
+    const line = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]+/gu, " ").trim();
+    const meta = { title: Array.from(line).slice(0, 200).join("") };
+    if (/^https?:$/.test(location.protocol)) meta.url = location.href.slice(0, 2048);
+    return meta;
+  };
+
   // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
   const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
   const safeUrl = (href) => {
@@ -353,7 +363,7 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
         body: JSON.stringify({
           message,
           session_id: sessionId,
-          metadata: { url: location.href.slice(0, 2048), title: document.title.slice(0, 500) },
+          metadata: pageMeta(),
           stream: true,
         }),
       });

@@ -32,10 +32,10 @@ def test_it_sends_the_channels_model_prompt_and_max_tokens_upstream(api, llm, ke
     body = sent["json"]
     assert body["model"] == "gemma2-9b-it"
     assert body["max_tokens"] == 2048
-    system, user = body["messages"]
-    assert system["role"] == "system"
-    assert system["content"].startswith("You are the shop assistant.")
-    assert 'titled "Blue mug"' in system["content"] and "https://shop.example/p/1" in system["content"]
+    system, page, user = body["messages"]
+    assert system == {"role": "system", "content": "You are the shop assistant."}  # the page is never in it
+    assert page["role"] == "user"
+    assert page["content"].endswith('\n{"url": "https://shop.example/p/1", "title": "Blue mug"}')
     assert user == {"role": "user", "content": "What do you sell?"}
 
 

@@ -21,7 +21,7 @@ CASES = [
     ({"message": "Hi", "session_id": "s", "metadata": ["x"]}, "metadata must be a JSON object"),
     ({"message": "Hi", "session_id": "s", "metadata": {"url": 5}}, "metadata.url must be a string"),
     ({"message": "Hi", "session_id": "s", "metadata": {"url": "u" * 2049}}, "metadata.url must be at most 2048 characters"),
-    ({"message": "Hi", "session_id": "s", "metadata": {"title": "t" * 501}}, "metadata.title must be at most 500 characters"),
+    ({"message": "Hi", "session_id": "s", "metadata": {"title": "t" * 201}}, "metadata.title must be at most 200 characters"),
     ({"message": "Hi", "session_id": "s", "metadata": {"colour": "red"}}, "Unknown field: metadata.colour"),
     ({"message": "Hi", "session_id": "s", "extra": 1}, "Unknown field: extra"),
 ]
@@ -48,7 +48,7 @@ def test_it_accepts_the_limits_exactly(api, llm, key):
     body = {
         "message": "é" * 2000,
         "session_id": "s" * 255,
-        "metadata": {"url": "u" * 2048, "title": "t" * 500},
+        "metadata": {"url": "https://a.example/" + "u" * (2048 - 18), "title": "t" * 200},
     }
     r = api.post("/api/chat", json=body, headers={"X-API-Key": key})
     assert r.status_code == 200

@@ -1,22 +1,39 @@
 """Prompt building: system prompt, page context, history trimmed oldest first to the model's budget."""
 
 from channels_app.catalog import CatalogModel, get_model
-from conversations.prompt import build_messages, estimate_tokens
+from conversations.prompt import PAGE_CONTEXT_HEADER, build_messages, estimate_tokens
 
 TINY = CatalogModel("tiny", "Tiny", context_window=400, max_output=100, speed="", best_for="")
 
 
-def test_it_puts_system_prompt_and_page_context_first():
+def test_it_puts_the_system_prompt_first_and_the_page_context_before_the_message():
     messages = build_messages(
         model=get_model("gemma2-9b-it"),
         system_prompt="Be brief.",
         metadata={"url": "https://a.example/x", "title": "Pricing"},
-        history=[],
+        history=[("user", "hi"), ("assistant", "hello")],
         message="How much?",
     )
-    assert messages[0]["role"] == "system"
-    assert messages[0]["content"] == 'Be brief.\n\nThe user is viewing the page titled "Pricing" at https://a.example/x.'
+    assert messages[0] == {"role": "system", "content": "Be brief."}
+    assert messages[-2] == {
+        "role": "user",
+        "content": PAGE_CONTEXT_HEADER + '\n{"url": "https://a.example/x", "title": "Pricing"}',
+    }
     assert messages[-1] == {"role": "user", "content": "How much?"}
+
+
+def test_the_system_message_is_the_owners_prompt_byte_for_byte():
+    prompt = "  Be brief.\n\n  Never discuss prices.\n"
+    messages = build_messages(model=TINY, system_prompt=prompt, metadata={"title": "x"}, history=[], message="Hi")
+    assert messages[0] == {"role": "system", "content": prompt}
+
+
+def test_trimming_counts_the_page_context():
+    history = [m for i in range(10) for m in [("user", f"q{i} " + "x" * 150), ("assistant", f"a{i} " + "y" * 150)]]
+    metadata = {"url": "https://a.example/" + "p" * 200, "title": "t" * 200}
+    messages = build_messages(model=TINY, system_prompt="", metadata=metadata, history=history, message="now")
+    assert messages[-2]["content"].startswith(PAGE_CONTEXT_HEADER)
+    assert sum(estimate_tokens(m["content"]) for m in messages) <= TINY.prompt_budget
 
 
 def test_it_sends_no_system_message_when_there_is_nothing_to_say():

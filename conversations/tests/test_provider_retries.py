@@ -93,7 +93,7 @@ def test_the_breaker_opens_after_repeated_failures_and_fails_fast(api, llm, chan
     for _ in range(3):
         assert chat(api, key).json() == AI_ERROR
     assert len(llm.requests) == 3
-    assert resilience.breaker_for(settings.LLM_BASE_URL).state == "open"
+    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "open"
     llm.mode = "ok"  # even a recovered provider is not called while the breaker is open
     assert chat(api, key).json() == AI_ERROR
     assert len(llm.requests) == 3
@@ -101,37 +101,37 @@ def test_the_breaker_opens_after_repeated_failures_and_fails_fast(api, llm, chan
     assert channel.credits == 100
 
 
-def test_the_breaker_recovers_by_itself_after_the_cooldown(api, llm, key, settings):
+def test_the_breaker_recovers_by_itself_after_the_cooldown(api, llm, channel, key, settings):
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES, settings.LLM_BREAKER_COOLDOWN = 2, 0, 0.5
     llm.mode, llm.status = "status", 500
     chat(api, key)
     chat(api, key)
-    assert resilience.breaker_for(settings.LLM_BASE_URL).state == "open"
+    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "open"
     import time
 
     time.sleep(0.6)
     llm.mode = "ok"
     assert chat(api, key).status_code == 200  # the probe goes through and closes the breaker
-    assert resilience.breaker_for(settings.LLM_BASE_URL).state == "closed"
+    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "closed"
     assert chat(api, key).status_code == 200
 
 
-def test_a_failed_probe_reopens_the_breaker(api, llm, key, settings):
+def test_a_failed_probe_reopens_the_breaker(api, llm, channel, key, settings):
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES, settings.LLM_BREAKER_COOLDOWN = 1, 0, 0.3
     llm.mode, llm.status = "status", 500
     chat(api, key)
     import time
 
     time.sleep(0.4)
-    assert resilience.breaker_for(settings.LLM_BASE_URL).state == "half-open"
+    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "half-open"
     chat(api, key)  # the probe fails
-    assert resilience.breaker_for(settings.LLM_BASE_URL).state == "open"
+    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "open"
     assert len(llm.requests) == 2
 
 
-def test_each_upstream_has_its_own_breaker(api, llm, key, settings):
+def test_each_upstream_has_its_own_breaker(api, llm, channel, key, settings):
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES = 1, 0
     dead = "http://127.0.0.1:9/v1"
-    resilience.breaker_for(dead).failed()
-    assert resilience.breaker_for(dead).state == "open"
+    resilience.breaker_for(dead, channel.model).failed()
+    assert resilience.breaker_for(dead, channel.model).state == "open"
     assert chat(api, key).status_code == 200  # the fake provider's breaker is still closed
