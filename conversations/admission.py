@@ -2,7 +2,7 @@
 
 from channels_app import key_cache
 from channels_app.authentication import PresentedKey
-from conversations import limits, visitor_limits
+from conversations import limits, visitor_limits, widget_sessions
 
 _ATTEMPTS = 3
 
@@ -15,12 +15,14 @@ def admit(credential: PresentedKey, endpoint: str, session_id: str) -> str | Non
     """Verify the key, then count the request: a widget visitor's limits, the channel's per-minute limit and,
     for a chat, a slot of its daily limit (whose key is returned, to give back if the chat fails).
 
-    Raises the API's errors. With the key cache, the counting is guarded by the
+    A publishable key's session_id must be one issued for its channel
+    (conversations/widget_sessions.py). Raises the API's errors. With the key cache, the counting is guarded by the
     generation the key was read under: when a channel or key changed since,
     nothing is counted and the key is read again.
     """
     for attempt in range(_ATTEMPTS):
         credential.verify()
+        widget_sessions.check(credential, session_id)  # before counting: a refused id costs nobody a slot
         counters, daily = _counters(credential, endpoint, session_id)
         # The last attempt's key was just read from the database: it needs no guard.
         guard = key_cache.guard(credential.generation) if attempt < _ATTEMPTS - 1 else None
@@ -41,6 +43,7 @@ async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str)
     """
     if not credential.verify_cached():
         raise NotCached()
+    widget_sessions.check(credential, session_id)
     counters, daily = _counters(credential, endpoint, session_id)
     try:
         await limits.take_async(counters, guard=key_cache.guard(credential.generation))

@@ -124,3 +124,4 @@ history_schema = extend_schema(
 
 # For the widget alone (docs/widget.md), not for integrators: kept out of the public schema.
 widget_config_schema = extend_schema(exclude=True)
+widget_session_schema = extend_schema(exclude=True)

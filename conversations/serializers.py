@@ -112,7 +112,15 @@ class ChatInput(StrictSerializer):
         return attrs
 
 
+_SOURCE_CHOICE = 'source must be "api" or "widget"'
+
+
 class HistoryInput(LightSerializer):
-    """The query of GET /api/history."""
+    """The query of GET /api/history. `source` picks the session namespace; by default the key's own."""
 
     session_id = Text(name="session_id", max_length=SESSION_ID_MAX)
+    source = serializers.ChoiceField(
+        choices=["api", "widget"],
+        required=False,
+        error_messages={"invalid_choice": _SOURCE_CHOICE, "blank": _SOURCE_CHOICE, "invalid": _SOURCE_CHOICE},
+    )

@@ -4,7 +4,7 @@ from django.views.generic import TemplateView
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from conversations.views import ChatView, HistoryView, WidgetConfigView
+from conversations.views import ChatView, HistoryView, WidgetConfigView, WidgetSessionView
 from gateway.errors import api_not_found, server_error
 from gateway.health import healthz
 from gateway.metrics import metrics_view
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/history", HistoryView.as_view(), name="api-history"),
     path("api/history/", HistoryView.as_view()),
     path("api/widget-config", WidgetConfigView.as_view(), name="api-widget-config"),
+    path("api/widget-session", WidgetSessionView.as_view(), name="api-widget-session"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),
