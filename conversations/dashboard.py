@@ -1,12 +1,13 @@
 """Owner dashboard pages of one channel: its conversations, a transcript, its usage."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, transcripts, usage
+from conversations.models import Session
 from conversations.rendering import render_markdown
 
 MAX_SEARCH_LENGTH = 255
@@ -24,7 +25,11 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def transcript(request: HttpRequest, public_id, thread: int, session_id: str) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
-    session = transcripts.get_thread_for_channel(channel=channel, session_id=session_id, thread=thread)
+    # `?source=widget` names the widget's namespace; without it, the secret key's (the URL as it always was).
+    source = request.GET.get("source", Session.Source.API)
+    if source not in Session.Source.values:
+        raise Http404("No such session")
+    session = transcripts.get_thread_for_channel(channel=channel, source=source, session_id=session_id, thread=thread)
     transcript = [
         {"message": m, "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None}
         for m in transcripts.thread_transcript(session)

@@ -27,9 +27,9 @@ def sessions_page(*, channel: Channel, search: str = "", page: str | int | None 
     return Paginator(sessions_for_channel(channel=channel, search=search), SESSIONS_PER_PAGE).get_page(page)
 
 
-def get_thread_for_channel(*, channel: Channel, session_id: str, thread: int) -> Session:
-    """One thread of the channel; 404 when the channel has no such thread."""
-    return get_object_or_404(Session, channel=channel, session_id=session_id, thread=thread)
+def get_thread_for_channel(*, channel: Channel, source: str, session_id: str, thread: int) -> Session:
+    """One thread of the channel in one namespace (the same session_id may exist in both); 404 when there is none."""
+    return get_object_or_404(Session, channel=channel, source=source, session_id=session_id, thread=thread)
 
 
 def thread_transcript(session: Session) -> list[Message]:
