@@ -122,5 +122,9 @@ class HistoryInput(LightSerializer):
     source = serializers.ChoiceField(
         choices=["api", "widget"],
         required=False,
+        help_text=(
+            "The session namespace to read. Default: the key's own (a secret key's `api` sessions, a publishable "
+            "key's `widget` sessions). A secret key may read a widget session with `widget` (read-only)."
+        ),
         error_messages={"invalid_choice": _SOURCE_CHOICE, "blank": _SOURCE_CHOICE, "invalid": _SOURCE_CHOICE},
     )
