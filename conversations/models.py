@@ -98,13 +98,15 @@ class IdempotencyKey(models.Model):
     """
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="idempotency_keys")
+    # The key kind's namespace, as for Session: a widget's key never replays or blocks a backend's.
+    source = models.CharField(max_length=8, choices=Session.Source.choices, default=Session.Source.API)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the validated request
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_unique")]
+        constraints = [models.UniqueConstraint(fields=["channel", "source", "key"], name="idempotency_key_unique")]
 
     def __str__(self) -> str:
         return self.key

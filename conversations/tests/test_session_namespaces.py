@@ -204,3 +204,33 @@ def test_issuing_widget_sessions_is_limited_per_address(api, channel, widget_key
         for _ in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_the_widget_key_cannot_replay_a_backend_answer_through_its_idempotency_key(api, llm, key, widget_key, keys_state):
+    body = {"message": "what is my balance?", "session_id": BACKEND_SESSION}
+    r = api.post("/api/chat", json=body, headers={"X-API-Key": key, "Idempotency-Key": "balance-1"})
+    assert r.status_code == 200
+    r = api.post("/api/chat", params={"key": widget_key}, json=body,
+                 headers={"Origin": WIDGET_ORIGIN, "Idempotency-Key": "balance-1"})
+    assert (r.status_code, r.json()) == (400, INVALID)
+    assert "Idempotent-Replayed" not in r.headers
+
+
+def test_idempotency_keys_of_the_two_key_kinds_are_apart(api, llm, key, widget_key, keys_state):
+    visitor = new_widget_session(api, widget_key)
+    body = {"message": "hello", "session_id": visitor}
+    r = api.post("/api/chat", json=body, headers={"X-API-Key": key, "Idempotency-Key": "k-1"})
+    assert (r.status_code, r.json()["reply"]) == (200, "Echo: hello")
+    asked = len(llm.requests)
+    # The same key and body from the widget is the widget's own first request: answered, not replayed.
+    r = api.post(
+        "/api/chat", params={"key": widget_key}, json=body, headers={"Origin": WIDGET_ORIGIN, "Idempotency-Key": "k-1"}
+    )
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    assert len(llm.requests) == asked + 1
+    # A key the backend used is no conflict for the widget (no oracle, no way to block the backend's keys).
+    r = api.post("/api/chat", params={"key": widget_key}, json={**body, "message": "other"},
+                 headers={"Origin": WIDGET_ORIGIN, "Idempotency-Key": "balance-2"})
+    assert r.status_code == 200
+    r = api.post("/api/chat", json={**body, "message": "mine"}, headers={"X-API-Key": key, "Idempotency-Key": "balance-2"})
+    assert (r.status_code, r.json()["reply"]) == (200, "Echo: mine")
