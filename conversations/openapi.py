@@ -117,7 +117,7 @@ history_schema = extend_schema(
     parameters=[HistoryInput, PUBLISHABLE_KEY],
     responses={
         200: HistoryOutput,
-        400: _error("No or an invalid session_id.", "session_id is required"),
+        400: _error("No or an invalid session_id (for a publishable key: not one issued for its channel), or source.", "session_id is required"),
         **COMMON_ERRORS,
     },
 )
