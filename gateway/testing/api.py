@@ -56,13 +56,22 @@ def issued_session_id(pk: str, label: str) -> str:
     or a key no channel has, passes through unchanged.
     """
     import hashlib
+    import threading
+
+    from django.db import connection
 
     from channels_app.models import PublishableKey
     from conversations import widget_sessions
 
     if label.startswith(widget_sessions.PREFIX):
         return label
-    publishable = PublishableKey.objects.select_related("channel").filter(key=pk).first()
+    try:
+        publishable = PublishableKey.objects.select_related("channel").filter(key=pk).first()
+    finally:
+        # Tests call this from worker threads too: a thread's connection would stay checked out of
+        # PostgreSQL's pool, which the in-process gateway shares.
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
     if publishable is None:
         return label
     nonce = hashlib.sha256(label.encode("utf-8", "surrogatepass")).digest()[:16]
