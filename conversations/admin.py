@@ -50,8 +50,8 @@ class ExpiredFilter(admin.SimpleListFilter):
 
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdmin):
-    list_display = ("session_id", "thread", "channel", "model", "started_at", "expires_at", "expired", "messages_count")
-    list_filter = (ExpiredFilter, "channel", "channel__model", "started_at")
+    list_display = ("session_id", "source", "thread", "channel", "model", "started_at", "expires_at", "expired", "messages_count")
+    list_filter = (ExpiredFilter, "source", "channel", "channel__model", "started_at")
     search_fields = ("session_id", "channel__name")
     date_hierarchy = "started_at"
     list_select_related = ("channel",)

@@ -2,7 +2,7 @@
 
 from channels_app import key_cache
 from channels_app.authentication import PresentedKey
-from conversations import limits, proof_of_work, visitor_limits
+from conversations import limits, proof_of_work, visitor_limits, widget_sessions
 
 _ATTEMPTS = 3
 
@@ -15,15 +15,17 @@ def admit(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[str
     """Verify the key, then count the request: a widget visitor's limits, the per-minute limit of its key's kind
     and, for a chat, its slots of the daily limits (whose keys are returned, to give back if the chat fails).
 
-    A widget chat on a channel that requires proof of work first redeems its
-    solution, so a chat without one counts nothing. Raises the API's errors.
-    With the key cache, the counting is guarded by the generation the key was
-    read under: when a channel or key changed since, nothing is counted and the
-    key is read again.
+    A publishable key's session_id must be one issued for its channel
+    (conversations/widget_sessions.py); a widget chat on a channel that
+    requires proof of work then redeems its solution, so a chat without one
+    counts nothing. Raises the API's errors. With the key cache, the counting
+    is guarded by the generation the key was read under: when a channel or key
+    changed since, nothing is counted and the key is read again.
     """
     redeemed = False
     for attempt in range(_ATTEMPTS):
         credential.verify()
+        widget_sessions.check(credential, session_id)  # before counting: a refused id costs nobody a slot
         if not redeemed and _needs_proof_of_work(credential, endpoint):
             proof_of_work.solution_redeem(credential.channel, credential.pow_solution)
             redeemed = True
@@ -47,6 +49,7 @@ async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str)
     """
     if not credential.verify_cached() or _needs_proof_of_work(credential, endpoint):
         raise NotCached()  # a proof of work is redeemed in the cache: admit()'s, in a thread
+    widget_sessions.check(credential, session_id)
     counters, daily = _counters(credential, endpoint, session_id)
     try:
         await limits.take_async(counters, guard=key_cache.guard(credential.generation))

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, links, transcripts, usage
+from conversations.models import Session
 from conversations.rendering import render_markdown
 
 MAX_SEARCH_LENGTH = 255
@@ -25,7 +26,7 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
         return render(request, "conversations/sessions.html", context, status=400)
     page = transcripts.sessions_page(channel=channel, search=search, page=request.GET.get("page"))
     rows = [
-        (s, links.transcript_url(channel_public_id=channel.public_id, thread=s.thread, session_id=s.session_id))
+        (s, links.transcript_url(channel_public_id=channel.public_id, thread=s.thread, session_id=s.session_id, source=s.source))
         for s in page.object_list
     ]
     context.update(page=page, rows=rows)
@@ -39,7 +40,11 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
         session_id = request.GET.get("session_id")
         if not session_id:
             raise Http404("No session_id")
-    session = transcripts.get_thread_for_channel(channel=channel, session_id=session_id, thread=thread)
+    # `?source=widget` names the widget's namespace; without it, the secret key's (the URL as it always was).
+    source = request.GET.get("source", Session.Source.API)
+    if source not in Session.Source.values:
+        raise Http404("No such session")
+    session = transcripts.get_thread_for_channel(channel=channel, source=source, session_id=session_id, thread=thread)
     transcript = [
         {"message": m, "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None}
         for m in transcripts.thread_transcript(session)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app.authentication import PresentedKey
+from conversations import widget_sessions
 from conversations.models import IdempotencyKey
 from gateway.db import db_phase
 from gateway.errors import ApiError
@@ -50,19 +51,20 @@ def begin(*, credential: PresentedKey, key: str, fingerprint: str) -> Outcome:
 
     Verifies the API key first, in the same database phase.
     """
-    channel = credential.verify().channel
+    # Per channel and key kind: a publishable key's keys never meet a secret key's.
+    scope = {"channel": credential.verify().channel, "source": widget_sessions.source_of(credential)}
     now = timezone.now()
     # A claim older than any chat can run belongs to a process that died mid-chat.
     stale = now - timedelta(seconds=settings.LLM_TOTAL_TIMEOUT + 60)
-    IdempotencyKey.objects.filter(channel=channel, key=key, created_at__lt=now - TTL).delete()
-    IdempotencyKey.objects.filter(channel=channel, key=key, response__isnull=True, created_at__lt=stale).delete()
+    IdempotencyKey.objects.filter(**scope, key=key, created_at__lt=now - TTL).delete()
+    IdempotencyKey.objects.filter(**scope, key=key, response__isnull=True, created_at__lt=stale).delete()
     try:
         with transaction.atomic():
-            claim = IdempotencyKey.objects.create(channel=channel, key=key, fingerprint=fingerprint, created_at=now)
+            claim = IdempotencyKey.objects.create(**scope, key=key, fingerprint=fingerprint, created_at=now)
         return Outcome(claim_id=claim.pk)
     except IntegrityError:
         pass
-    existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
+    existing = IdempotencyKey.objects.filter(**scope, key=key).first()
     if existing is None:  # given up between our insert and this read: the client may retry
         raise IdempotencyConflict("A request with this Idempotency-Key is still in progress")
     if existing.fingerprint != fingerprint:

@@ -8,9 +8,20 @@ class Session(models.Model):
 
     The same `session_id` gets a new thread (the next `thread`) once the latest
     one has expired; expired threads stay for the owner to read.
+
+    `source` is the namespace: sessions of secret keys ("api") and of the
+    widget's publishable keys ("widget") never share a conversation, even under
+    the same session_id (docs/widget.md). It comes from the verified key's
+    kind, never from the request.
     """
 
+    class Source(models.TextChoices):
+        API = "api", "API (secret key)"
+        WIDGET = "widget", "Widget (publishable key)"
+
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions")
+    # Rows from before namespaces existed are "api": they cannot be told apart.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
     session_id = models.CharField(max_length=255)
     thread = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField()
@@ -19,12 +30,12 @@ class Session(models.Model):
     class Meta:
         constraints = [
             # Concurrent first messages race on this and all but one re-read the winner.
-            models.UniqueConstraint(fields=["channel", "session_id", "thread"], name="session_thread_unique"),
+            models.UniqueConstraint(fields=["channel", "source", "session_id", "thread"], name="session_thread_unique"),
         ]
         indexes = [models.Index(fields=["channel", "-started_at"], name="session_channel_recent")]
 
     def __str__(self) -> str:
-        return f"{self.session_id} #{self.thread}"
+        return f"{self.session_id} #{self.thread}" if self.source == self.Source.API else f"{self.session_id} #{self.thread} (widget)"
 
 
 class Message(models.Model):
@@ -87,13 +98,15 @@ class IdempotencyKey(models.Model):
     """
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="idempotency_keys")
+    # The key kind's namespace, as for Session: a widget's key never replays or blocks a backend's.
+    source = models.CharField(max_length=8, choices=Session.Source.choices, default=Session.Source.API)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the validated request
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_unique")]
+        constraints = [models.UniqueConstraint(fields=["channel", "source", "key"], name="idempotency_key_unique")]
 
     def __str__(self) -> str:
         return self.key

@@ -119,10 +119,11 @@ history_schema = extend_schema(
     parameters=[HistoryInput, PUBLISHABLE_KEY],
     responses={
         200: HistoryOutput,
-        400: _error("No or an invalid session_id.", "session_id is required"),
+        400: _error("No or an invalid session_id (for a publishable key: not one issued for its channel), or source.", "session_id is required"),
         **COMMON_ERRORS,
     },
 )
 
 # For the widget alone (docs/widget.md), not for integrators: kept out of the public schema.
 widget_config_schema = extend_schema(exclude=True)
+widget_session_schema = extend_schema(exclude=True)

@@ -1,4 +1,4 @@
-"""Reads of conversations, always scoped to one channel."""
+"""Reads of conversations, always scoped to one channel and one namespace (Session.source)."""
 
 from datetime import datetime
 
@@ -10,23 +10,27 @@ from conversations.models import Message
 HISTORY_LOAD_LIMIT = 400
 
 
-def thread_messages(*, channel: Channel, session_id: str, now: datetime) -> list[Message]:
+def thread_messages(*, channel: Channel, source: str, session_id: str, now: datetime) -> list[Message]:
     """The current (unexpired) thread's messages, oldest first; [] when there is none.
 
     Only the latest thread can be unexpired: a new one starts only after the
     previous one expired.
     """
     return list(
-        Message.objects.filter(session__channel=channel, session__session_id=session_id, session__expires_at__gt=now)
+        Message.objects.filter(
+            session__channel=channel, session__source=source, session__session_id=session_id, session__expires_at__gt=now
+        )
         .only("role", "content", "created_at")
         .order_by("id")
     )
 
 
-def thread_history(*, channel_id: int, session_id: str, now: datetime) -> list[tuple[str, str]]:
+def thread_history(*, channel_id: int, source: str, session_id: str, now: datetime) -> list[tuple[str, str]]:
     """The current thread's last messages as (role, content), oldest first, for the prompt."""
     rows = (
-        Message.objects.filter(session__channel_id=channel_id, session__session_id=session_id, session__expires_at__gt=now)
+        Message.objects.filter(
+            session__channel_id=channel_id, session__source=source, session__session_id=session_id, session__expires_at__gt=now
+        )
         .order_by("-id")
         .values_list("role", "content")[:HISTORY_LOAD_LIMIT]
     )

@@ -172,7 +172,19 @@ class ChatInput(StrictSerializer):
         return attrs
 
 
+_SOURCE_CHOICE = 'source must be "api" or "widget"'
+
+
 class HistoryInput(LightSerializer):
-    """The query of GET /api/history."""
+    """The query of GET /api/history. `source` picks the session namespace; by default the key's own."""
 
     session_id = Text(name="session_id", max_length=SESSION_ID_MAX)
+    source = serializers.ChoiceField(
+        choices=["api", "widget"],
+        required=False,
+        help_text=(
+            "The session namespace to read. Default: the key's own (a secret key's `api` sessions, a publishable "
+            "key's `widget` sessions). A secret key may read a widget session with `widget` (read-only)."
+        ),
+        error_messages={"invalid_choice": _SOURCE_CHOICE, "blank": _SOURCE_CHOICE, "invalid": _SOURCE_CHOICE},
+    )

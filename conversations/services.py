@@ -11,14 +11,18 @@ from channels_app.catalog import CatalogModel
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from channels_app.services import credit_release
-from conversations import admission, idempotency, limits, provider, selectors, statements
-from conversations.models import FailedRequest
+from conversations import admission, idempotency, limits, provider, selectors, statements, widget_sessions
+from conversations.models import FailedRequest, Session
 from conversations.prompt import build_messages
 from gateway import adb
 from gateway.db import db_phase
-from gateway.errors import ApiError, CreditsExhausted, ProviderError
+from gateway.errors import ApiError, CreditsExhausted, InvalidInput, ProviderError
 
 logger = logging.getLogger(__name__)
+
+
+class WidgetSourceOnly(InvalidInput):
+    message = "A publishable key can only read widget sessions"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class PreparedChat:
     daily_key: tuple[str, ...]  # the keys of the daily slots it holds (conversations/limits.py held_keys)
     metadata: dict
     history: list[tuple[str, str]]
+    source: str = "api"  # the session's namespace: the key's kind (conversations/widget_sessions.py)
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -73,7 +78,14 @@ async def chat_prepare(*, credential: PresentedKey, session_id: str, message: st
     if admitted is None:
         admitted = await _admit(credential=credential, session_id=session_id, now=received_at)
     return PreparedChat(
-        credential.channel, session_id, message, received_at, admitted.daily_key, metadata, admitted.history
+        credential.channel,
+        session_id,
+        message,
+        received_at,
+        admitted.daily_key,
+        metadata,
+        admitted.history,
+        source=widget_sessions.source_of(credential),
     )
 
 
@@ -149,7 +161,7 @@ async def _admit_on_loop(credential: PresentedKey, session_id: str, now: datetim
             return None
         try:
             held, history = await statements.hold_and_history_async(
-                channel_id=credential.channel.pk, session_id=session_id, now=now
+                channel_id=credential.channel.pk, source=widget_sessions.source_of(credential), session_id=session_id, now=now
             )
         except BaseException:  # nothing was held in the database
             await asyncio.shield(limits.daily_release_async(daily_key))
@@ -165,7 +177,9 @@ def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admi
     daily_key = admission.admit(credential, "chat", session_id)
     channel = credential.channel
     try:
-        held, history = statements.hold_and_history(channel_id=channel.pk, session_id=session_id, now=now)
+        held, history = statements.hold_and_history(
+            channel_id=channel.pk, source=widget_sessions.source_of(credential), session_id=session_id, now=now
+        )
     except BaseException:  # e.g. the database dropped the connection: nothing was held there
         limits.daily_release(daily_key)
         raise
@@ -212,6 +226,7 @@ def _record_in_thread(
 def _exchange(chat: PreparedChat, completion: provider.Completion, idempotency_claim, answer) -> dict:
     return {
         "channel_id": chat.channel.pk,
+        "source": chat.source,
         "session_id": chat.session_id,
         "message": chat.message,
         "received_at": chat.received_at,
@@ -223,10 +238,19 @@ def _exchange(chat: PreparedChat, completion: provider.Completion, idempotency_c
 
 
 @db_phase
-def history_get(*, credential: PresentedKey, session_id: str) -> list[dict]:
+def history_get(*, credential: PresentedKey, session_id: str, source: str | None = None) -> list[dict]:
+    """The current thread's messages in the key's own namespace.
+
+    A secret key may also read a widget session, explicitly (`source="widget"`),
+    read-only: it can never chat into one. A publishable key reads widget sessions only.
+    """
+    if credential.publishable and source not in (None, Session.Source.WIDGET):
+        raise WidgetSourceOnly()
     admission.admit(credential, "history", session_id)
-    channel = credential.channel
-    return [m.to_dict() for m in selectors.thread_messages(channel=channel, session_id=session_id, now=timezone.now())]
+    messages = selectors.thread_messages(
+        channel=credential.channel, source=source or widget_sessions.source_of(credential), session_id=session_id, now=timezone.now()
+    )
+    return [m.to_dict() for m in messages]
 
 
 @db_phase

@@ -1,7 +1,9 @@
 """The chat path's two database phases, each one statement (one round trip, one commit) on PostgreSQL.
 
 On other databases (SQLite for development) the same work runs through the
-ORM in a transaction; both are tested (CI runs the suite on each).
+ORM in a transaction; both are tested (CI runs the suite on each). Every
+statement is scoped to one channel and one namespace (`source`: "api" for
+secret keys, "widget" for publishable keys; conversations/widget_sessions.py).
 
 - `hold_and_history`: take one credit (a conditional UPDATE, so concurrent
   chats never overspend) and read the current thread's recent messages.
@@ -32,7 +34,8 @@ FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.id, m.role, m.content
     FROM conversations_message m JOIN conversations_session s ON s.id = m.session_id
-    WHERE s.channel_id = %(channel)s AND s.session_id = %(session)s AND s.expires_at > %(now)s
+    WHERE s.channel_id = %(channel)s AND s.source = %(source)s AND s.session_id = %(session)s
+      AND s.expires_at > %(now)s
     ORDER BY m.id DESC
     LIMIT %(limit)s
 ) AS recent ON true
@@ -44,15 +47,15 @@ ORDER BY recent.id DESC
 _STORE_EXCHANGE = """
 WITH latest AS (
     SELECT thread, expires_at FROM conversations_session
-    WHERE channel_id = %(channel)s AND session_id = %(session)s
+    WHERE channel_id = %(channel)s AND source = %(source)s AND session_id = %(session)s
     ORDER BY thread DESC LIMIT 1
 ), target AS (
     SELECT CASE WHEN latest.expires_at > %(received)s THEN latest.thread ELSE coalesce(latest.thread, 0) + 1 END AS thread
     FROM (SELECT 1) AS one LEFT JOIN latest ON true
 ), thread AS (
-    INSERT INTO conversations_session (channel_id, session_id, thread, started_at, expires_at)
-    SELECT %(channel)s, %(session)s, target.thread, %(received)s, %(expires)s FROM target
-    ON CONFLICT (channel_id, session_id, thread) DO UPDATE SET thread = excluded.thread
+    INSERT INTO conversations_session (channel_id, source, session_id, thread, started_at, expires_at)
+    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s FROM target
+    ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread
     RETURNING id
 ){claim}
 INSERT INTO conversations_message
@@ -71,24 +74,24 @@ _CLAIM = """, claim AS (
 )"""
 
 
-def hold_and_history(*, channel_id: int, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
+def hold_and_history(*, channel_id: int, source: str, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
     """Take one credit; (whether it was taken, the current thread's last messages as (role, content), oldest first)."""
     if connection.vendor != "postgresql":
         if not credit_hold(channel_id=channel_id):
             return False, []
-        return True, selectors.thread_history(channel_id=channel_id, session_id=session_id, now=now)
+        return True, selectors.thread_history(channel_id=channel_id, source=source, session_id=session_id, now=now)
     with connection.cursor() as cursor:
-        cursor.execute(_HOLD_AND_HISTORY, _hold_params(channel_id, session_id, now))
+        cursor.execute(_HOLD_AND_HISTORY, _hold_params(channel_id, source, session_id, now))
         return _held_and_history(cursor.fetchall())
 
 
-async def hold_and_history_async(*, channel_id: int, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
+async def hold_and_history_async(*, channel_id: int, source: str, session_id: str, now: datetime) -> tuple[bool, list[tuple[str, str]]]:
     """hold_and_history from the event loop (PostgreSQL, gateway/adb.py)."""
-    return _held_and_history(await adb.fetchall(_HOLD_AND_HISTORY, _hold_params(channel_id, session_id, now)))
+    return _held_and_history(await adb.fetchall(_HOLD_AND_HISTORY, _hold_params(channel_id, source, session_id, now)))
 
 
-def _hold_params(channel_id: int, session_id: str, now: datetime) -> dict:
-    return {"channel": channel_id, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
+def _hold_params(channel_id: int, source: str, session_id: str, now: datetime) -> dict:
+    return {"channel": channel_id, "source": source, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
 
 
 def _held_and_history(rows: list[tuple]) -> tuple[bool, list[tuple[str, str]]]:
@@ -98,6 +101,7 @@ def _held_and_history(rows: list[tuple]) -> tuple[bool, list[tuple[str, str]]]:
 def store_exchange(
     *,
     channel_id: int,
+    source: str,
     session_id: str,
     message: str,
     received_at: datetime,
@@ -118,15 +122,16 @@ def store_exchange(
             completion_tokens=completion.completion_tokens,
             latency_ms=completion.latency_ms,
         )
-        _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer)
+        _store_exchange_orm(channel_id, source, session_id, message, received_at, expires_at, reply, idempotency_claim, answer)
         return
     with connection.cursor() as cursor:
-        cursor.execute(*_store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
+        cursor.execute(*_store_statement(channel_id, source, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
 
 
 async def store_exchange_async(
     *,
     channel_id: int,
+    source: str,
     session_id: str,
     message: str,
     received_at: datetime,
@@ -136,12 +141,13 @@ async def store_exchange_async(
     answer: dict | None = None,
 ) -> None:
     """store_exchange from the event loop (PostgreSQL, gateway/adb.py)."""
-    await adb.execute(*_store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
+    await adb.execute(*_store_statement(channel_id, source, session_id, message, received_at, completion, replied_at, idempotency_claim, answer))
 
 
-def _store_statement(channel_id, session_id, message, received_at, completion, replied_at, idempotency_claim, answer):
+def _store_statement(channel_id, source, session_id, message, received_at, completion, replied_at, idempotency_claim, answer):
     params = {
         "channel": channel_id,
+        "source": source,
         "session": session_id,
         "received": received_at,
         "expires": received_at + timedelta(hours=settings.SESSION_TTL_HOURS),
@@ -160,9 +166,9 @@ def _store_statement(channel_id, session_id, message, received_at, completion, r
     return _STORE_EXCHANGE.format(claim=claim), params
 
 
-def _store_exchange_orm(channel_id, session_id, message, received_at, expires_at, reply, idempotency_claim, answer):
+def _store_exchange_orm(channel_id, source, session_id, message, received_at, expires_at, reply, idempotency_claim, answer):
     with transaction.atomic():
-        session = _thread_for_write(channel_id, session_id, received_at, expires_at)
+        session = _thread_for_write(channel_id, source, session_id, received_at, expires_at)
         reply.session = session
         Message.objects.bulk_create(
             [Message(session=session, role=Message.Role.USER, content=message, created_at=received_at), reply]
@@ -171,9 +177,9 @@ def _store_exchange_orm(channel_id, session_id, message, received_at, expires_at
             idempotency.complete(idempotency_claim, answer)
 
 
-def _thread_for_write(channel_id: int, session_id: str, now: datetime, expires_at: datetime) -> Session:
+def _thread_for_write(channel_id: int, source: str, session_id: str, now: datetime, expires_at: datetime) -> Session:
     """The session's current thread, locked, or a new one when there is none or the latest expired."""
-    threads = Session.objects.select_for_update().filter(channel_id=channel_id, session_id=session_id)
+    threads = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
     latest = threads.order_by("-thread").first()
     if latest is not None and latest.expires_at > now:
         return latest
@@ -181,7 +187,12 @@ def _thread_for_write(channel_id: int, session_id: str, now: datetime, expires_a
     try:
         with transaction.atomic():
             return Session.objects.create(
-                channel_id=channel_id, session_id=session_id, thread=thread, started_at=now, expires_at=expires_at
+                channel_id=channel_id,
+                source=source,
+                session_id=session_id,
+                thread=thread,
+                started_at=now,
+                expires_at=expires_at,
             )
     except IntegrityError:  # a concurrent first message created this thread first
         return threads.get(thread=thread)

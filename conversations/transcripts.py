@@ -28,15 +28,15 @@ def sessions_page(*, channel: Channel, search: str = "", page: str | int | None 
     return Paginator(sessions_for_channel(channel=channel, search=search), SESSIONS_PER_PAGE).get_page(page)
 
 
-def get_thread_for_channel(*, channel: Channel, session_id: str, thread: int) -> Session:
-    """One thread of the channel; 404 when the channel has no such thread.
+def get_thread_for_channel(*, channel: Channel, source: str, session_id: str, thread: int) -> Session:
+    """One thread of the channel in one namespace (the same session_id may exist in both); 404 when there is none.
 
     A session_id with NUL cannot exist (PostgreSQL text cannot hold it; querying with one is a
     database error there), so it is a 404 without a query.
     """
     if "\x00" in session_id:
         raise Http404("No such session")
-    return get_object_or_404(Session, channel=channel, session_id=session_id, thread=thread)
+    return get_object_or_404(Session, channel=channel, source=source, session_id=session_id, thread=thread)
 
 
 def thread_transcript(session: Session) -> list[Message]:

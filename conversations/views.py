@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from channels_app import widget
 from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
-from conversations import idempotency, proof_of_work, services, streaming
-from conversations.openapi import chat_schema, history_schema, widget_config_schema
+from conversations import idempotency, proof_of_work, services, streaming, widget_sessions
+from conversations.openapi import chat_schema, history_schema, widget_config_schema, widget_session_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
 from gateway.errors import InvalidInput, OriginNotAllowed
@@ -130,6 +130,16 @@ class WidgetChallengeView(ApiKeyView):
     @widget_config_schema
     async def get(self, request):
         return Response(await proof_of_work.challenge_get(credential=request.auth), headers={"Cache-Control": "no-store"})
+
+
+class WidgetSessionView(ApiKeyView):
+    """A new server-issued session id for the widget (conversations/widget_sessions.py; not in the integrators' schema)."""
+
+    endpoint = "widget-session"
+
+    @widget_session_schema
+    async def post(self, request):
+        return Response({"session_id": await widget_sessions.session_issue(credential=request.auth)})
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

@@ -154,8 +154,9 @@ def test_widget_streams_a_chat_and_restores_it_after_a_reload(context, site, gat
     sent = llm.requests[-1]["json"]
     assert sent["stream"] is True
     session_id = page.evaluate(f"localStorage.getItem('amg-widget:{pk}')")
-    assert session_id and len(session_id) == 36
-    assert Session.objects.filter(channel=channel, session_id=session_id).exists()
+    assert session_id.startswith("ws_") and len(session_id) == 67  # issued by the gateway, not made up by the page
+    assert Session.objects.filter(channel=channel, source="widget", session_id=session_id).exists()
+    assert len([r for r in page.sent if "/api/widget-session?" in r["url"]]) == 1
     chat = [r for r in page.sent if "/api/chat?" in r["url"]]
     assert len(chat) == 1 and chat[0]["url"] == f"{gateway_server.url}/api/chat?key={pk}"
     body = chat[0]["json"]
@@ -172,6 +173,25 @@ def test_widget_streams_a_chat_and_restores_it_after_a_reload(context, site, gat
     assert page.evaluate(f"localStorage.getItem('amg-widget:{pk}')") == session_id
 
     assert page.foreign_requests == []
+    assert page.script_errors == []
+
+
+def test_a_session_id_the_page_made_up_is_replaced_by_an_issued_one(context, site, gateway_server, llm, channel, pk):
+    """Widgets stored a client-made UUID before the gateway issued ids: the gateway refuses it, the widget gets a new one."""
+    site.host.embed(gateway_server.url, pk)
+    page = _open_page(context, site.url, gateway_server.url)
+    page.goto(site.url)
+    _wait_ready(page)
+    page.evaluate(f"localStorage.setItem('amg-widget:{pk}', 'ws_' + '0'.repeat(64))")  # looks issued, was not
+    page.reload()
+    _wait_ready(page)
+    page.get_by_role("button", name="Chat with us").click()
+    _send(page, "Hello?")
+    expect(page.locator('[data-amg-widget] .m[data-role="assistant"][data-state="done"]')).to_have_count(1)
+    session_id = page.evaluate(f"localStorage.getItem('amg-widget:{pk}')")
+    assert session_id.startswith("ws_") and session_id != "ws_" + "0" * 64
+    assert list(Session.objects.filter(channel=channel).values_list("source", "session_id")) == [("widget", session_id)]
+    assert len(llm.requests) == 1
     assert page.script_errors == []
 
 

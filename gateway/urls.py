@@ -4,7 +4,7 @@ from django.views.generic import TemplateView
 
 from drf_spectacular.views import SpectacularAPIView
 
-from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView
+from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
 from gateway.api_docs import ApiDocsView
 from gateway.errors import api_not_found, server_error
 from gateway.health import healthz
@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/history/", HistoryView.as_view()),
     path("api/widget-config", WidgetConfigView.as_view(), name="api-widget-config"),
     path("api/widget-challenge", WidgetChallengeView.as_view(), name="api-widget-challenge"),
+    path("api/widget-session", WidgetSessionView.as_view(), name="api-widget-session"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),

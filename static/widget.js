@@ -41,15 +41,30 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   };
 
-  // --- session id, per publishable key ---
+  // --- session id, per publishable key: issued by the gateway (POST /api/widget-session), never made up here ---
   const STORE = "amg-widget:" + KEY;
-  let sessionId;
+  const INVALID_SESSION = "Invalid session_id";
+  let sessionId = null;
   try {
     sessionId = localStorage.getItem(STORE);
-    if (!sessionId) localStorage.setItem(STORE, (sessionId = uuid()));
   } catch (e) {
-    sessionId = sessionId || uuid(); // storage blocked: this page view only
+    /* storage blocked: this page view only */
   }
+  // An id from before the gateway issued them (a client-made UUID) is refused there: ask for one.
+  if (!sessionId || !sessionId.startsWith("ws_")) sessionId = null;
+  // The stored id, or a new one from the gateway; null when it cannot be had (then readError's text applies).
+  const newSession = async () => {
+    const res = await fetch(api("/api/widget-session"), { method: "POST" });
+    if (!res.ok) return [null, res];
+    sessionId = String((await res.json()).session_id || "") || null;
+    try {
+      if (sessionId) localStorage.setItem(STORE, sessionId);
+    } catch (e) {
+      /* storage blocked: this page view only */
+    }
+    return [sessionId, res];
+  };
+  const session = async () => (sessionId ? [sessionId, null] : newSession());
 
   // The page context the gateway accepts: an http(s) URL of at most 2,048 characters, and a title of
   // one line (controls, line separators and lone surrogates become spaces) of at most 200 code points,
@@ -354,19 +369,26 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
       showError(kind, detail);
       if (!input.value) input.value = message; // safe to resend
     };
-    try {
+    const send = async (id) => {
       const headers = { "Content-Type": "application/json", Accept: "text/event-stream", "Idempotency-Key": uuid() };
-      if (powRequired) headers["X-Altcha"] = await proofOfWork();
-      const res = await fetch(api("/api/chat"), {
+      if (powRequired) headers["X-Altcha"] = await proofOfWork(); // one solution per request: each is used once
+      return fetch(api("/api/chat"), {
         method: "POST",
         headers,
-        body: JSON.stringify({
-          message,
-          session_id: sessionId,
-          metadata: pageMeta(),
-          stream: true,
-        }),
+        body: JSON.stringify({ message, session_id: id, metadata: pageMeta(), stream: true }),
       });
+    };
+    try {
+      let [id, refused] = await session();
+      if (!id) return fail(...(await readError(refused)));
+      let res = await send(id);
+      if (res.status === 400 && (await res.clone().json().catch(() => ({}))).error === INVALID_SESSION) {
+        // The stored id is no longer accepted (e.g. the gateway's secret changed): a refused chat cost nothing, so
+        // start a new session and send once more.
+        [id, refused] = await newSession();
+        if (!id) return fail(...(await readError(refused)));
+        res = await send(id);
+      }
       if (!res.ok) return fail(...(await readError(res)));
       const done = (final) => {
         finished = true;
@@ -440,7 +462,9 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
     usable = true;
     setBusy(false);
     try {
+      if (!sessionId) throw new Error("no session yet"); // a new visitor has no history: asked for at the first message
       const res = await fetch(api("/api/history", { session_id: sessionId }));
+      if (res.status === 400) sessionId = null; // not an id the gateway issued for this channel: get one when needed
       if (res.ok) {
         for (const m of (await res.json()).messages || []) {
           if (m && (m.role === "user" || m.role === "assistant")) bubble(m.role, String(m.content || "")).dataset.history = "";

@@ -15,10 +15,11 @@ HOSTILE = (
 )
 
 
-def _thread(channel, session_id="s-1", *, reply="**Hello**", expired=False, thread=1):
+def _thread(channel, session_id="s-1", *, reply="**Hello**", expired=False, thread=1, source="api"):
     now = timezone.now()
     session = Session.objects.create(
         channel=channel,
+        source=source,
         session_id=session_id,
         thread=thread,
         started_at=now - timedelta(hours=30 if expired else 0),
@@ -93,3 +94,16 @@ def test_it_is_a_404_for_another_channels_session_under_my_channel(owner_web, ch
 def test_it_is_a_404_for_an_unknown_thread(owner_web, channel):
     session = _thread(channel)
     assert owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/2/{session.session_id}").status_code == 404
+
+
+def test_the_same_session_id_in_both_namespaces_is_two_transcripts(owner_web, channel):
+    backend = _thread(channel, "same-id", reply="backend reply")
+    widget = _thread(channel, "same-id", reply="widget reply", source="widget")
+    listing = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/").text
+    assert f'href="{_url(channel, backend)}"' in listing and f'href="{_url(channel, widget)}?source=widget"' in listing
+    assert ">Widget<" in listing and ">API<" in listing
+    api_page = owner_web.get(_url(channel, backend)).text
+    assert "backend reply" in api_page and "widget reply" not in api_page and "API (secret key)" in api_page
+    widget_page = owner_web.get(_url(channel, widget) + "?source=widget").text
+    assert "widget reply" in widget_page and "backend reply" not in widget_page and "Widget (publishable key)" in widget_page
+    assert owner_web.get(_url(channel, widget) + "?source=other").status_code == 404

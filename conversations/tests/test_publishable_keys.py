@@ -10,7 +10,7 @@ from channels_app.models import PublishableKey
 from channels_app.services import channel_set_allowed_origins, publishable_key_issue, publishable_key_revoke, publishable_key_rotate
 from conversations import limits
 from conversations.models import FailedRequest, Message, Session
-from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, widget_chat, widget_history
+from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, issued_session_id, widget_chat, widget_history
 
 GRANT = {
     "access-control-allow-origin": WIDGET_ORIGIN,
@@ -20,7 +20,7 @@ GRANT = {
 
 def test_it_chats_from_an_allowed_origin_with_a_cors_grant(api, llm, channel, widget_key):
     r = widget_chat(api, widget_key, "Hi", metadata={"url": f"{WIDGET_ORIGIN}/p", "title": "P"})
-    assert (r.status_code, r.json()) == (200, {"reply": "Echo: Hi", "session_id": "v-1"})
+    assert (r.status_code, r.json()) == (200, {"reply": "Echo: Hi", "session_id": issued_session_id(widget_key, "v-1")})
     assert cors_headers(r) == GRANT
     assert "Origin" in r.headers["Vary"]
     channel.refresh_from_db()
@@ -38,7 +38,7 @@ def test_it_reads_history_from_an_allowed_origin(api, llm, widget_key):
 
 def test_it_streams_with_a_cors_grant(api, llm, widget_key):
     with api.stream("POST", "/api/chat", params={"key": widget_key}, headers={"Origin": WIDGET_ORIGIN},
-                    json={"message": "Hi", "session_id": "v-1", "stream": True}) as r:
+                    json={"message": "Hi", "session_id": issued_session_id(widget_key, "v-1"), "stream": True}) as r:
         body = r.read().decode()
     assert r.headers["content-type"].startswith("text/event-stream")
     assert cors_headers(r) == GRANT
@@ -46,7 +46,8 @@ def test_it_streams_with_a_cors_grant(api, llm, widget_key):
 
 
 def test_it_accepts_the_publishable_key_in_the_header_too(api, llm, widget_key):
-    r = api.post("/api/chat", json={"message": "Hi", "session_id": "v"}, headers={"X-API-Key": widget_key, "Origin": WIDGET_ORIGIN})
+    session_id = issued_session_id(widget_key, "v")
+    r = api.post("/api/chat", json={"message": "Hi", "session_id": session_id}, headers={"X-API-Key": widget_key, "Origin": WIDGET_ORIGIN})
     assert r.status_code == 200
     assert cors_headers(r) == GRANT
 

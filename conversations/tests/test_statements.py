@@ -20,9 +20,9 @@ def reply(text: str, prompt_tokens=None, completion_tokens=None, latency_ms=0) -
     return Completion(text, "m", prompt_tokens, completion_tokens, latency_ms)
 
 
-def store(channel, session_id: str, question: str, reply_text: str, received_at=None, **extra) -> None:
+def store(channel, session_id: str, question: str, reply_text: str, received_at=None, source="api", **extra) -> None:
     store_exchange(
-        channel_id=channel.pk, session_id=session_id, message=question,
+        channel_id=channel.pk, source=source, session_id=session_id, message=question,
         received_at=received_at or timezone.now(), completion=reply(reply_text), replied_at=timezone.now(), **extra,
     )
 
@@ -31,7 +31,7 @@ def test_a_hold_takes_one_credit_and_reads_the_thread_oldest_first(channel):
     store(channel, "s", "q1", "a1")
     store(channel, "s", "q2", "a2")
     store(channel, "other", "x", "y")
-    held, history = hold_and_history(channel_id=channel.pk, session_id="s", now=timezone.now())
+    held, history = hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=timezone.now())
     assert held
     assert history == [("user", "q1"), ("assistant", "a1"), ("user", "q2"), ("assistant", "a2")]
     channel.refresh_from_db()
@@ -40,21 +40,21 @@ def test_a_hold_takes_one_credit_and_reads_the_thread_oldest_first(channel):
 
 def test_no_credit_left_holds_nothing_and_never_goes_negative(channel):
     channel.__class__.objects.filter(pk=channel.pk).update(credits=0)
-    held, _ = hold_and_history(channel_id=channel.pk, session_id="s", now=timezone.now())
+    held, _ = hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=timezone.now())
     assert not held
     channel.refresh_from_db()
     assert channel.credits == 0
 
 
 def test_a_new_session_has_no_history(channel):
-    assert hold_and_history(channel_id=channel.pk, session_id="new", now=timezone.now()) == (True, [])
+    assert hold_and_history(channel_id=channel.pk, source="api", session_id="new", now=timezone.now()) == (True, [])
 
 
 def test_history_is_the_last_messages_up_to_the_load_limit(channel, monkeypatch):
     monkeypatch.setattr(selectors, "HISTORY_LOAD_LIMIT", 3)
     for i in range(3):
         store(channel, "s", f"q{i}", f"a{i}")
-    _, history = hold_and_history(channel_id=channel.pk, session_id="s", now=timezone.now())
+    _, history = hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=timezone.now())
     assert history == [("assistant", "a1"), ("user", "q2"), ("assistant", "a2")]
 
 
@@ -62,7 +62,7 @@ def test_an_expired_thread_is_not_history_and_the_next_exchange_starts_a_new_one
     settings.SESSION_TTL_HOURS = 1
     long_ago = timezone.now() - timedelta(hours=2)
     store(channel, "s", "old q", "old a", received_at=long_ago)
-    assert hold_and_history(channel_id=channel.pk, session_id="s", now=timezone.now())[1] == []
+    assert hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=timezone.now())[1] == []
     now = timezone.now()
     store(channel, "s", "new q", "new a", received_at=now)
     threads = list(Session.objects.filter(channel=channel, session_id="s").order_by("thread"))
@@ -76,7 +76,7 @@ def test_an_expired_thread_is_not_history_and_the_next_exchange_starts_a_new_one
 def test_an_exchange_is_stored_whole_with_its_reply_fields(channel):
     received = timezone.now()
     store_exchange(
-        channel_id=channel.pk, session_id="s", message="Hi", received_at=received,
+        channel_id=channel.pk, source="api", session_id="s", message="Hi", received_at=received,
         completion=reply("Hello", prompt_tokens=7, completion_tokens=3, latency_ms=12), replied_at=timezone.now(),
     )
     user, assistant = Message.objects.filter(session__channel=channel).order_by("id")

@@ -42,15 +42,54 @@ def chat_stream(client, key, message="Hello!", session_id="s-1", **extra):
 WIDGET_ORIGIN = "https://shop.example"  # what the `widget_key` fixture allows
 
 
+def widget_session(client, pk, origin=WIDGET_ORIGIN):
+    """POST /api/widget-session: a new server-issued session id, as the widget asks for one."""
+    headers = {"Origin": origin} if origin else {}
+    return client.post("/api/widget-session", params={"key": pk}, headers=headers)
+
+
+def issued_session_id(pk: str, label: str) -> str:
+    """The widget session id `label` stands for on `pk`'s channel: the same label, the same issued id.
+
+    Lets tests name visitors ("v-1", "v-2") while the server only accepts ids
+    it issued (conversations/widget_sessions.py). An id already issued ("ws_…"),
+    or a key no channel has, passes through unchanged.
+    """
+    import hashlib
+    import threading
+
+    from django.db import connection
+
+    from channels_app.models import PublishableKey
+    from conversations import widget_sessions
+
+    if label.startswith(widget_sessions.PREFIX):
+        return label
+    try:
+        publishable = PublishableKey.objects.select_related("channel").filter(key=pk).first()
+    finally:
+        # Tests call this from worker threads too: a thread's connection would stay checked out of
+        # PostgreSQL's pool, which the in-process gateway shares.
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
+    if publishable is None:
+        return label
+    nonce = hashlib.sha256(label.encode("utf-8", "surrogatepass")).digest()[:16]
+    return widget_sessions.signed(publishable.channel.public_id, nonce)
+
+
 def widget_chat(client, pk, message="Hello!", session_id="v-1", origin=WIDGET_ORIGIN, **extra):
-    body = {"message": message, "session_id": session_id, **extra}
+    """A widget visitor's chat; `session_id` is a label for an issued id (issued_session_id)."""
+    body = {"message": message, "session_id": issued_session_id(pk, session_id), **extra}
     headers = {"Origin": origin} if origin else {}
     return client.post("/api/chat", params={"key": pk}, json=body, headers=headers)
 
 
-def widget_history(client, pk, session_id="v-1", origin=WIDGET_ORIGIN):
+def widget_history(client, pk, session_id="v-1", origin=WIDGET_ORIGIN, **params):
+    """A widget visitor's history; `session_id` is a label for an issued id (issued_session_id)."""
     headers = {"Origin": origin} if origin else {}
-    return client.get("/api/history", params={"key": pk, "session_id": session_id}, headers=headers)
+    query = {"key": pk, "session_id": issued_session_id(pk, session_id), **params}
+    return client.get("/api/history", params=query, headers=headers)
 
 
 def preflight(client, path, pk, origin=WIDGET_ORIGIN, method="POST"):
