@@ -9,7 +9,7 @@ import pytest
 
 from conversations import limits
 from conversations.models import Message
-from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, preflight, widget_chat
+from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, issued_session_id, preflight, widget_chat
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def solve(challenge: dict) -> str:
 
 
 def pow_chat(api, pk, solution, session_id="v-1"):
+    session_id = issued_session_id(pk, session_id)  # the visitor's session, as the gateway issued it
     return api.post("/api/chat", params={"key": pk}, json={"message": "Hi", "session_id": session_id},
                     headers={"Origin": WIDGET_ORIGIN, "X-Altcha": solution})
 
