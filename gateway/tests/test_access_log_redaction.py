@@ -90,9 +90,12 @@ def test_no_key_reaches_the_server_log(tmp_path, setup):
         origin = {"Origin": WIDGET_ORIGIN}
         with httpx.Client(base_url=base, timeout=30) as c:
             assert c.get("/api/widget-config", params={"key": publishable}, headers=origin).status_code == 200
+            issued = c.post("/api/widget-session", params={"key": publishable}, headers=origin)
+            assert issued.status_code == 200
+            visitor = issued.json()["session_id"]
             assert c.post("/api/chat", params={"key": publishable}, headers=origin,
-                          json={"message": "hi", "session_id": "v-1"}).status_code == 200
-            assert c.get("/api/history", params={"key": publishable, "session_id": "v-1"}, headers=origin).status_code == 200
+                          json={"message": "hi", "session_id": visitor}).status_code == 200
+            assert c.get("/api/history", params={"key": publishable, "session_id": visitor}, headers=origin).status_code == 200
             assert c.post("/api/chat", params={"key": secret}, json={"message": "hi", "session_id": "s"}).status_code == 401
             c.get(f"/api/history?session_id=s&k%65y={quote(secret, safe='')}")
             c.get(f"/api/history?session_id=s&key={quote(publishable, safe='')}x")  # malformed: refused
