@@ -92,8 +92,13 @@ def slow_llm(cluster):
 
 
 def new_session_id(cluster, name: str, i: int) -> str:
-    """A session id never used before (the one place these tests make them)."""
-    return f"fresh-{name}-{i}"
+    """A fresh session id for the channel `name`, as the gateway issues them (the gateways share our SECRET_KEY)."""
+    import hashlib
+
+    from conversations import widget_sessions
+
+    nonce = hashlib.sha256(f"fresh-{name}-{i}".encode()).digest()[:16]
+    return widget_sessions.signed(cluster.channels[name]["public_id"], nonce)
 
 
 def widget_chat(url, pk, session_id, headers=None):
