@@ -1,9 +1,11 @@
-"""The owner dashboard, under /dashboard/. Channels and keys are addressed by public UUIDs."""
+"""The owner dashboard, under /dashboard/. Channels and keys are addressed by public UUIDs.
 
-from django.urls import path
+Each app routes its own pages: a channel's conversations and usage are conversations/dashboard_urls.py.
+"""
+
+from django.urls import include, path
 
 from channels_app import key_views, views, widget_views
-from conversations import dashboard as conversation_views
 
 app_name = "dashboard"
 
@@ -26,18 +28,5 @@ urlpatterns = [
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
-    path("channels/<uuid:public_id>/conversations/", conversation_views.session_list, name="session-list"),
-    # A transcript's session_id is percent-encoded into one segment (conversations/links.py);
-    # `.` and `..`, which no path can carry, come as ?session_id= on the shorter route.
-    path(
-        "channels/<uuid:public_id>/conversations/<int:thread>/",
-        conversation_views.transcript,
-        name="transcript-by-query",
-    ),
-    path(
-        "channels/<uuid:public_id>/conversations/<int:thread>/<path:session_id>",
-        conversation_views.transcript,
-        name="transcript",
-    ),
-    path("channels/<uuid:public_id>/usage/", conversation_views.usage_page, name="usage"),
+    path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),
 ]

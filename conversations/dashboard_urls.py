@@ -1,0 +1,14 @@
+"""The owner's conversation pages, included by the dashboard (channels_app/urls.py) under /dashboard/channels/<id>/."""
+
+from django.urls import path
+
+from conversations import dashboard
+
+urlpatterns = [
+    path("conversations/", dashboard.session_list, name="session-list"),
+    # A transcript's session_id is percent-encoded into one segment (conversations/links.py);
+    # `.` and `..`, which no path can carry, come as ?session_id= on the shorter route.
+    path("conversations/<int:thread>/", dashboard.transcript, name="transcript-by-query"),
+    path("conversations/<int:thread>/<path:session_id>", dashboard.transcript, name="transcript"),
+    path("usage/", dashboard.usage_page, name="usage"),
+]
