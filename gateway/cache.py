@@ -1,3 +1,4 @@
+import re
 import weakref
 
 from django.conf import settings
@@ -46,6 +47,10 @@ class SharedRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedClients
+        # The server and options as given in CACHES, for gateway/adb.py's asyncio client to connect alike
+        # (split as RedisCache splits LOCATION), so nothing outside reads the backend's private attributes.
+        self.server_urls: list[str] = re.split("[;,]", server) if isinstance(server, str) else list(server)
+        self.options: dict = dict(params.get("OPTIONS", {}))
 
     @cached_property
     def _cache(self):
