@@ -85,6 +85,27 @@ def test_no_module_uses_another_modules_or_a_librarys_private_names():
     assert violations() == []
 
 
+# Error bodies that are not ours: the fake provider answers in the provider's own shape ({"error": {"message"}}).
+NOT_OUR_ERROR_BODY = {"gateway/testing/fake_llm.py"}
+
+
+def hand_built_error_bodies(root: Path = ROOT) -> list[str]:
+    """Every dict literal with an "error" key outside gateway/errors.py, the error body's one home."""
+    found = []
+    for path in _source_files(root):
+        rel = path.relative_to(root).as_posix()
+        if rel == "gateway/errors.py" or rel in NOT_OUR_ERROR_BODY:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=rel)):
+            if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "error" for k in node.keys):
+                found.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_the_error_body_is_built_in_gateway_errors_only():
+    assert hand_built_error_bodies() == []
+
+
 def test_the_check_sees_every_form(tmp_path):
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "mod.py").write_text(
