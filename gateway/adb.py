@@ -114,7 +114,7 @@ def redis_client():
         backend = caches["default"]  # a SharedRedisCache (gateway/cache.py): adb is used with Redis only
         options = backend.options
         client = redis.asyncio.Redis.from_url(
-            backend.server_urls[0],
+            backend.first_server_url(),
             socket_connect_timeout=options.get("socket_connect_timeout"),
             socket_timeout=options.get("socket_timeout"),
         )
