@@ -183,7 +183,9 @@ def _thread_for_write(channel_id: int, source: str, session_id: str, now: dateti
     """The session's current thread, locked, or a new one when there is none or the latest expired."""
     rows = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
     latest = rows.order_by("-thread").first()
-    thread, new = threads.thread_for_message(latest and latest.thread, latest and latest.expires_at, now)
+    thread, new = threads.thread_for_message(
+        latest.thread if latest else None, latest.expires_at if latest else None, now
+    )
     if not new:
         return latest
     try:

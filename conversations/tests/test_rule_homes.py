@@ -16,7 +16,7 @@ from django.utils import timezone
 from channels_app.models import Channel
 from channels_app.services import CREDIT_HOLD_SQL, credit_hold
 from conversations import selectors, statements, threads, windows
-from conversations.models import Session
+from conversations.models import Message, Session
 from conversations.provider import Completion
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL forms run on PostgreSQL")
@@ -68,8 +68,6 @@ def _store(channel, now, *, form):
 
 
 def _reply(now):
-    from conversations.models import Message
-
     return Message(role=Message.Role.ASSISTANT, content="a", created_at=now, model="m", latency_ms=0)
 
 
@@ -79,7 +77,8 @@ def test_both_forms_store_in_the_thread_the_rule_names(channel, form):
     expected = []
     for at in (start, start + timedelta(hours=1), start + timedelta(hours=30), start + timedelta(hours=31)):
         latest = Session.objects.filter(channel=channel, session_id="s").order_by("-thread").first()
-        expected.append(threads.thread_for_message(latest and latest.thread, latest and latest.expires_at, at)[0])
+        number, _ = threads.thread_for_message(latest.thread if latest else None, latest.expires_at if latest else None, at)
+        expected.append(number)
         _store(channel, at, form=form)
     threads_stored = list(Session.objects.filter(channel=channel, session_id="s").order_by("thread"))
     assert expected == [1, 1, 2, 2]
