@@ -12,19 +12,20 @@ from django.http import HttpRequest
 SESSION_KEY = "accounts_password_at"
 
 
-def _now() -> float:
+def now() -> float:
+    """The clock password entries are stamped with (epoch seconds); test helpers backdate entries with it."""
     return time.time()
 
 
 def mark_recent(request: HttpRequest) -> None:
-    request.session[SESSION_KEY] = _now()
+    request.session[SESSION_KEY] = now()
 
 
 def is_recent(request: HttpRequest) -> bool:
     entered_at = request.session.get(SESSION_KEY)
     if not isinstance(entered_at, (int, float)):
         return False
-    return 0 <= _now() - entered_at < settings.REAUTH_WINDOW_SECONDS
+    return 0 <= now() - entered_at < settings.REAUTH_WINDOW_SECONDS
 
 
 def on_login(sender, request, user, **kwargs) -> None:

@@ -36,14 +36,14 @@ class WebClient(httpx.Client):
         store[SESSION_KEY] = user._meta.pk.value_to_string(user)
         store[BACKEND_SESSION_KEY] = BACKEND
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store[reauth.SESSION_KEY] = reauth._now() - password_age_seconds
+        store[reauth.SESSION_KEY] = reauth.now() - password_age_seconds
         store.create()
         self.cookies.set(settings.SESSION_COOKIE_NAME, store.session_key)
 
     def age_password_entry(self, seconds: float) -> None:
         """Pretend the last password entry of this session was `seconds` ago."""
         store = import_module(settings.SESSION_ENGINE).SessionStore(self.cookies[settings.SESSION_COOKIE_NAME])
-        store[reauth.SESSION_KEY] = reauth._now() - seconds
+        store[reauth.SESSION_KEY] = reauth.now() - seconds
         store.save()
 
     @property

@@ -20,6 +20,7 @@ from channels_app import dashboard_selectors as selectors
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
 from channels_app.views import render_integration
+from gateway.errors import error_json
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -42,7 +43,7 @@ def _reauth_url(request: HttpRequest, channel) -> str:
 def _ask_for_password(request: HttpRequest, channel) -> HttpResponse:
     url = _reauth_url(request, channel)
     if _wants_json(request):
-        return JsonResponse({"error": "Confirm your password first.", "reauth_url": url}, status=403)
+        return error_json(403, "Confirm your password first.", reauth_url=url)
     messages.info(request, "For your security, confirm your password to see a key.")
     return redirect(url)
 
@@ -54,7 +55,7 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     api_key = selectors.get_key_for_channel(channel, key_id)
     if not api_key.is_usable():
-        return JsonResponse({"error": "This key is revoked."}, status=410) if _wants_json(request) else redirect(
+        return error_json(410, "This key is revoked.") if _wants_json(request) else redirect(
             _back_url(request, channel)
         )
     if not reauth.is_recent(request):

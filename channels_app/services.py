@@ -103,11 +103,17 @@ def channel_create(
     return channel, issued
 
 
-def credit_hold(*, channel_id: int) -> bool:
-    """Take one credit for a chat about to go upstream; False when none is left.
+# The credit hold rule, its one home: a chat takes one credit only while the channel has one, in one conditional
+# UPDATE, so concurrent chats can never overspend. credit_hold runs it through the ORM; CREDIT_HOLD_SQL is the
+# same UPDATE for conversations/statements.py, whose PostgreSQL phase holds the credit and reads the history in
+# one round trip (it takes %(channel)s and returns a row when a credit was taken). test_credit_hold.py pins both.
+CREDIT_HOLD_SQL = (
+    f"UPDATE {Channel._meta.db_table} SET credits = credits - 1 WHERE id = %(channel)s AND credits > 0 RETURNING id"
+)
 
-    One conditional UPDATE, so concurrent chats can never overspend.
-    """
+
+def credit_hold(*, channel_id: int) -> bool:
+    """Take one credit for a chat about to go upstream; False when none is left (CREDIT_HOLD_SQL's rule)."""
     return Channel.objects.filter(pk=channel_id, credits__gt=0).update(credits=F("credits") - 1) == 1
 
 

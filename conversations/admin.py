@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils import timezone
 
+from conversations import threads
 from conversations.models import FailedRequest, Message, Session
 
 
@@ -42,9 +43,9 @@ class ExpiredFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "live":
-            return queryset.filter(expires_at__gt=now)
+            return queryset.filter(**threads.live(now))
         if self.value() == "expired":
-            return queryset.filter(expires_at__lte=now)
+            return queryset.exclude(**threads.live(now))
         return queryset
 
 
@@ -70,7 +71,7 @@ class SessionAdmin(ReadOnlyAdmin):
 
     @admin.display(boolean=True)
     def expired(self, obj) -> bool:
-        return obj.expires_at <= timezone.now()
+        return not threads.is_live(obj.expires_at, timezone.now())
 
 
 @admin.register(Message)

@@ -1,10 +1,10 @@
 """Per-channel limits, counted in the cache (Redis when REDIS_URL is set).
 
-- Per minute: django-ratelimit's fixed 60-second window per channel and endpoint
-  (its window and cache key, so both stay compatible); every authenticated,
-  valid request counts, refused ones included.
+- Per minute: a fixed 60-second window per channel and endpoint, staggered per
+  channel (conversations/windows.py; the window and cache key are django-ratelimit's,
+  so counters stay compatible); every authenticated, valid request counts, refused ones included.
 - Per day: a counter per channel and UTC date, so the day rolls over at 00:00 UTC
-  (django-ratelimit staggers its windows per key, which would not). A chat holds
+  (a staggered window would not). A chat holds
   a slot while it goes upstream and gives it back if it fails, so the quota
   counts chats that got a reply.
 
@@ -22,22 +22,21 @@ widget chats also against the widget's share of it and of the credits
 """
 
 import dataclasses
-import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache, caches
-from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key
 
 from channels_app.models import Channel
+from conversations import windows
 from gateway import adb
 from gateway.cache import SharedRedisCache
 from gateway.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-_DAY_KEY_GRACE = 3600  # keep a day's counter an hour past midnight; clocks drift
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,8 @@ class Stale(Exception):
     """The guard changed: what the counters were built from must be read again."""
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _seconds_to_utc_midnight(now: dt.datetime) -> int:
-    tomorrow = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1, int((tomorrow - now).total_seconds()) + 1)
-
-
-def _daily_key(channel: Channel, now: dt.datetime) -> str:
-    return f"daily:{channel.public_id}:{now:%Y%m%d}"
+def _daily_key(channel: Channel, now: float) -> str:
+    return f"daily:{channel.public_id}:{windows.utc_day(now)}"
 
 
 def _unavailable(exc: Exception):
@@ -81,7 +71,7 @@ def _unavailable(exc: Exception):
 
 
 def minute_counter(channel: Channel, endpoint: str) -> Counter:
-    """The channel's per-minute counter for `endpoint` (secret-key traffic), in django-ratelimit's window and key."""
+    """The channel's per-minute counter for `endpoint` (secret-key traffic), in its staggered minute window."""
     return _minute(channel, f"minute:{endpoint}", channel.rate_limit_per_minute)
 
 
@@ -96,16 +86,18 @@ def widget_minute_counter(channel: Channel, endpoint: str) -> Counter:
 
 
 def _minute(channel: Channel, group: str, limit: int) -> Counter:
-    # The window is the channel's, as django-ratelimit staggers it; the rate is part of the key, as there.
-    value, rate = str(channel.public_id), (channel.rate_limit_per_minute, 60)
-    window = _get_window(value, 60)
-    key = _make_cache_key(group, window, rate, value, None)
-    return Counter(key, limit, 60 + EXPIRATION_FUDGE, lambda: RateLimited(retry_after=window - int(time.time())))
+    # The window is the channel's, staggered per channel; the channel's rate is part of the key, so a new
+    # rate starts a new count. Key as django-ratelimit 4.1 builds it (its default prefix and hash), so
+    # counters taken before and after the switch to conversations/windows.py are the same.
+    value = str(channel.public_id)
+    window = windows.minute_window_end(value, time.time())
+    digest = hashlib.sha256(f"{group}{channel.rate_limit_per_minute}/60s{value}{window}".encode()).hexdigest()
+    return Counter(f"rl:{digest}", limit, windows.MINUTE_KEY_TTL, lambda: RateLimited(retry_after=window - int(time.time())))
 
 
 def daily_counter(channel: Channel) -> Counter:
     """Today's chats of the channel (UTC), whichever key made them: the channel's quota."""
-    return day_counter(_daily_key(channel, _utc_now()), channel.daily_limit, held=True)
+    return day_counter(_daily_key(channel, time.time()), channel.daily_limit, held=True)
 
 
 def widget_counters(channel: Channel) -> list[Counter]:
@@ -117,7 +109,7 @@ def widget_counters(channel: Channel) -> list[Counter]:
     own chats nor a key read from the key cache (up to KEY_CACHE_SECONDS old)
     can raise it; the current share applies, so an owner's change counts at once.
     """
-    day = f"{_utc_now():%Y%m%d}"
+    day = windows.utc_day(time.time())
     credits = day_counter(f"widget:credits:{channel.public_id}:{day}", channel.credits, held=True,
                           share_percent=channel.widget_share_percent)
     if not channel.credits:  # no share of nothing: say what the backend would hear, the credits are gone
@@ -130,8 +122,8 @@ def widget_counters(channel: Channel) -> list[Counter]:
 
 def day_counter(key: str, limit: int, *, held: bool = False, share_percent: int = 0) -> Counter:
     """A counter for today (UTC) under `key`, refusing with 429 "Daily limit exceeded" until midnight."""
-    ttl = _seconds_to_utc_midnight(_utc_now())
-    return Counter(key, limit, ttl + _DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl), share_percent, held)
+    ttl = windows.seconds_to_utc_midnight(time.time())
+    return Counter(key, limit, ttl + windows.DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl), share_percent, held)
 
 
 def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
@@ -215,4 +207,4 @@ async def daily_release_async(keys: tuple[str, ...]) -> None:
 
 
 def daily_used(channel: Channel) -> int:
-    return cache.get(_daily_key(channel, _utc_now()), 0)
+    return cache.get(_daily_key(channel, time.time()), 0)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
+from gateway.errors import error_body
 
 
 class ErrorOutput(serializers.Serializer):
@@ -52,7 +53,7 @@ def _error(description: str, *messages: str) -> OpenApiResponse:
     return OpenApiResponse(
         response=ErrorOutput,
         description=description,
-        examples=[OpenApiExample(m, value={"error": m}) for m in messages],
+        examples=[OpenApiExample(m, value=error_body(m)) for m in messages],
     )
 
 

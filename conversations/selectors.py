@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from channels_app.models import Channel
+from conversations import threads
 from conversations.models import Message
 
 # More than any model's window holds at 2,000-character messages; the prompt
@@ -18,7 +19,8 @@ def thread_messages(*, channel: Channel, source: str, session_id: str, now: date
     """
     return list(
         Message.objects.filter(
-            session__channel=channel, session__source=source, session__session_id=session_id, session__expires_at__gt=now
+            session__channel=channel, session__source=source, session__session_id=session_id,
+            **threads.live(now, through="session__"),
         )
         .only("role", "content", "created_at")
         .order_by("id")
@@ -29,7 +31,8 @@ def thread_history(*, channel_id: int, source: str, session_id: str, now: dateti
     """The current thread's last messages as (role, content), oldest first, for the prompt."""
     rows = (
         Message.objects.filter(
-            session__channel_id=channel_id, session__source=source, session__session_id=session_id, session__expires_at__gt=now
+            session__channel_id=channel_id, session__source=source, session__session_id=session_id,
+            **threads.live(now, through="session__"),
         )
         .order_by("-id")
         .values_list("role", "content")[:HISTORY_LOAD_LIMIT]

@@ -119,7 +119,7 @@ async def chat_send(
     try:
         completion = await _complete(chat)
     except BaseException as exc:  # a provider failure, or the client went away (cancellation)
-        await asyncio.shield(_release(channel=chat.channel, daily_key=chat.daily_key))
+        await asyncio.shield(chat_release(channel=chat.channel, daily_key=chat.daily_key))
         if isinstance(exc, provider.ProviderFailure):
             logger.warning("Provider call failed for channel %s: %s", chat.channel.public_id, exc)
             raise ProviderError() from None
@@ -128,7 +128,7 @@ async def chat_send(
     # Once the reply exists it is stored and paid for even if the client has gone:
     # it can fetch it from /api/history.
     reply = ChatReply(reply=completion.text, session_id=session_id)
-    await asyncio.shield(_record(chat=chat, completion=completion, idempotency_claim=idempotency_claim, answer=reply))
+    await asyncio.shield(chat_record(chat=chat, completion=completion, idempotency_claim=idempotency_claim, answer=reply))
     return reply
 
 
@@ -141,11 +141,12 @@ async def _complete(chat: PreparedChat) -> provider.Completion:
         except provider.ProviderFailure as exc:
             if number == len(attempts):
                 raise
-            _log_fallback(chat, model, exc)
+            log_fallback(chat, model, exc)
     raise AssertionError("unreachable")
 
 
-def _log_fallback(chat: PreparedChat, model: CatalogModel, exc: Exception) -> None:
+def log_fallback(chat: PreparedChat, model: CatalogModel, exc: Exception) -> None:
+    """Log that `model` failed and the chat goes on to the channel's fallback (also for streamed chats)."""
     logger.warning(
         "Model %s failed for channel %s (%s); trying its fallback %s",
         model.id, chat.channel.public_id, exc, chat.channel.fallback_model,
@@ -190,12 +191,13 @@ def _admit(*, credential: PresentedKey, session_id: str, now: datetime) -> _Admi
 
 
 @db_phase
-def _release(*, channel: Channel, daily_key: tuple[str, ...]) -> None:
+def chat_release(*, channel: Channel, daily_key: tuple[str, ...]) -> None:
+    """Give back what an admitted chat holds (its credit and daily slots): it got no reply or could not be stored."""
     credit_release(channel_id=channel.pk)
     limits.daily_release(daily_key)
 
 
-async def _record(
+async def chat_record(
     *, chat: PreparedChat, completion: provider.Completion, idempotency_claim: int | None = None, answer: ChatReply | None = None
 ) -> None:
     """Store the exchange (and the Idempotency-Key's answer); on failure give the chat's credit back and raise."""
@@ -207,7 +209,7 @@ async def _record(
             await statements.store_exchange_async(**_exchange(chat, completion, idempotency_claim, answer))
     except BaseException:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
-        await _release(channel=chat.channel, daily_key=chat.daily_key)
+        await chat_release(channel=chat.channel, daily_key=chat.daily_key)
         raise
 
 
@@ -219,7 +221,7 @@ def _record_in_thread(
         statements.store_exchange(**_exchange(chat, completion, idempotency_claim, answer))
     except BaseException:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.channel.public_id)
-        _release.sync(channel=chat.channel, daily_key=chat.daily_key)
+        chat_release.sync(channel=chat.channel, daily_key=chat.daily_key)
         raise
 
 

@@ -14,20 +14,21 @@ secret keys, "widget" for publishable keys; conversations/widget_sessions.py).
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from channels_app.services import credit_hold
-from conversations import idempotency, selectors
+from channels_app.services import CREDIT_HOLD_SQL, credit_hold
+from conversations import idempotency, selectors, threads
 from conversations.models import Message, Session
 from conversations.provider import Completion
 from gateway import adb
 
-_HOLD_AND_HISTORY = """
+# The credit hold is channels_app.services' (CREDIT_HOLD_SQL, credit_hold's statement); the history is the live
+# thread's (conversations/threads.py).
+_HOLD_AND_HISTORY = f"""
 WITH held AS (
-    UPDATE channels_app_channel SET credits = credits - 1 WHERE id = %(channel)s AND credits > 0 RETURNING id
+    {CREDIT_HOLD_SQL}
 )
 SELECT (SELECT count(*) FROM held), recent.role, recent.content
 FROM (SELECT 1) AS one
@@ -42,7 +43,8 @@ LEFT JOIN LATERAL (
 ORDER BY recent.id DESC
 """
 
-# The latest thread if it has not expired, else the next one; ON CONFLICT both
+# The thread rule of conversations/threads.py (thread_for_message) in SQL: the latest thread if it
+# is live, else the next one; ON CONFLICT both
 # settles two first messages racing to start it and takes the row lock.
 _STORE_EXCHANGE = """
 WITH latest AS (
@@ -112,7 +114,7 @@ def store_exchange(
 ) -> None:
     """Store the user's message and the provider's reply in the session's current thread."""
     if connection.vendor != "postgresql":
-        expires_at = received_at + timedelta(hours=settings.SESSION_TTL_HOURS)
+        expires_at = threads.expires_at_for(received_at)
         reply = Message(
             role=Message.Role.ASSISTANT,
             content=completion.text,
@@ -150,7 +152,7 @@ def _store_statement(channel_id, source, session_id, message, received_at, compl
         "source": source,
         "session": session_id,
         "received": received_at,
-        "expires": received_at + timedelta(hours=settings.SESSION_TTL_HOURS),
+        "expires": threads.expires_at_for(received_at),
         "message": message,
         "reply": completion.text,
         "replied": replied_at,
@@ -179,11 +181,13 @@ def _store_exchange_orm(channel_id, source, session_id, message, received_at, ex
 
 def _thread_for_write(channel_id: int, source: str, session_id: str, now: datetime, expires_at: datetime) -> Session:
     """The session's current thread, locked, or a new one when there is none or the latest expired."""
-    threads = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
-    latest = threads.order_by("-thread").first()
-    if latest is not None and latest.expires_at > now:
+    rows = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
+    latest = rows.order_by("-thread").first()
+    thread, new = threads.thread_for_message(
+        latest.thread if latest else None, latest.expires_at if latest else None, now
+    )
+    if not new:
         return latest
-    thread = latest.thread + 1 if latest else 1
     try:
         with transaction.atomic():
             return Session.objects.create(
@@ -195,4 +199,4 @@ def _thread_for_write(channel_id: int, source: str, session_id: str, now: dateti
                 expires_at=expires_at,
             )
     except IntegrityError:  # a concurrent first message created this thread first
-        return threads.get(thread=thread)
+        return rows.get(thread=thread)

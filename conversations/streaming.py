@@ -16,13 +16,13 @@ from conversations import idempotency, provider, sse
 from conversations.services import (
     ChatReply,
     PreparedChat,
-    _log_fallback,
-    _record,
-    _release,
     chat_prepare,
+    chat_record,
+    chat_release,
+    log_fallback,
     failed_stream_record,
 )
-from gateway.errors import ProviderError
+from gateway.errors import ProviderError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
                 except provider.ProviderFailure as exc:
                     if sent or number == len(attempts):  # the fallback cannot take over a started reply
                         raise
-                    _log_fallback(chat, model, exc)
+                    log_fallback(chat, model, exc)
                     continue
                 events.put_nowait(("done", None))
                 return
@@ -114,16 +114,16 @@ async def chat_stream(chat: PreparedChat, idempotency_claim: int | None = None) 
             if kind == "error":
                 logger.warning("Provider stream failed for channel %s: %s", chat.channel.public_id, value)
                 await asyncio.shield(_provider_failed(chat, idempotency_claim))
-                yield sse.event("error", {"error": ProviderError.message})
+                yield sse.event("error", error_body(ProviderError.message))
                 return
             answer = ChatReply(reply=text, session_id=chat.session_id)
             try:
                 await asyncio.shield(
-                    _record(chat=chat, completion=upstream.completion(text), idempotency_claim=idempotency_claim, answer=answer)
+                    chat_record(chat=chat, completion=upstream.completion(text), idempotency_claim=idempotency_claim, answer=answer)
                 )
-            except Exception:  # _record logged it and gave the credit back
+            except Exception:  # chat_record logged it and gave the credit back
                 await asyncio.shield(_count_failure(chat, idempotency_claim))
-                yield sse.event("error", {"error": ProviderError.message})
+                yield sse.event("error", error_body(ProviderError.message))
                 return
             yield sse.event("done", answer.to_dict())
             return
@@ -148,7 +148,7 @@ async def _client_left(
         await _give_back(chat, idempotency_claim)
         return
     try:
-        await _record(chat=chat, completion=upstream.completion(received))
+        await chat_record(chat=chat, completion=upstream.completion(received))
     finally:
         if idempotency_claim is not None:
             await idempotency.abandon(idempotency_claim)
@@ -176,6 +176,6 @@ async def _count_failure(chat: PreparedChat, idempotency_claim: int | None = Non
 
 async def _give_back(chat: PreparedChat, idempotency_claim: int | None) -> None:
     """Undo what a chat held: its credit, its daily slot, its Idempotency-Key."""
-    await _release(channel=chat.channel, daily_key=chat.daily_key)
+    await chat_release(channel=chat.channel, daily_key=chat.daily_key)
     if idempotency_claim is not None:
         await idempotency.abandon(idempotency_claim)

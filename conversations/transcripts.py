@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from channels_app.models import Channel
+from conversations import threads
 from conversations.models import Message, Session
 
 SESSIONS_PER_PAGE = 25
@@ -16,10 +17,10 @@ SESSIONS_PER_PAGE = 25
 
 def sessions_for_channel(*, channel: Channel, search: str = "") -> QuerySet:
     """The channel's threads, newest first, with message counts; `search` matches session_id."""
-    threads = Session.objects.filter(channel=channel)
+    found = Session.objects.filter(channel=channel)
     if search:
-        threads = threads.filter(session_id__icontains=search)
-    return threads.annotate(message_count=Count("messages"), last_message_at=Max("messages__created_at")).order_by(
+        found = found.filter(session_id__icontains=search)
+    return found.annotate(message_count=Count("messages"), last_message_at=Max("messages__created_at")).order_by(
         "-started_at", "-id"
     )
 
@@ -44,4 +45,4 @@ def thread_transcript(session: Session) -> list[Message]:
 
 
 def is_expired(session: Session, now: dt.datetime | None = None) -> bool:
-    return session.expires_at <= (now or timezone.now())
+    return not threads.is_live(session.expires_at, now or timezone.now())

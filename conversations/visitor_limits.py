@@ -23,6 +23,7 @@ import hashlib
 import time
 
 from channels_app.authentication import PresentedKey
+from conversations import windows
 from conversations.limits import Counter, day_counter
 from gateway.errors import RateLimited
 
@@ -40,7 +41,7 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
     session = _digest(session_id)
     address = _digest(credential.client_ip)
     now = time.time()
-    minute = int(now // 60)
+    minute = windows.clock_minute(now)
 
     def per_minute(who: str, limit: int) -> Counter:
         key = f"visitor:{who}:{endpoint}:{channel.public_id}:{minute}"
@@ -52,7 +53,7 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
     ]
     if endpoint != "chat":
         return found
-    day = time.strftime("%Y%m%d", time.gmtime(now))
+    day = windows.utc_day(now)
     return found + [
         day_counter(f"visitor:daily:{channel.public_id}:{session}:{day}", channel.visitor_daily_limit),
         day_counter(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", channel.visitor_ip_daily_limit),

@@ -22,5 +22,5 @@ def age_password_entry(context, seconds):
 
     cookie = next(c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
     store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
-    store[reauth.SESSION_KEY] = reauth._now() - seconds
+    store[reauth.SESSION_KEY] = reauth.now() - seconds
     store.save()

@@ -22,7 +22,7 @@ from django.core.cache import caches
 from django.db import connection
 
 from gateway.cache import shared_cache_in_use
-from gateway.db import _gate
+from gateway.db import phase_gate
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 _redis: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
@@ -90,7 +90,7 @@ def phase():
     """Hold for a chat's database phase on the event loop: at most DB_PHASE_CONCURRENCY at once per loop,
     shared with the threaded phases. Under a burst, chats wait here, before their first Redis or
     database call, so the calls they make are not kept waiting behind hundreds of others."""
-    return _gate()
+    return phase_gate()
 
 
 async def _fetchall(sql: str, params: dict) -> list[tuple]:
@@ -111,9 +111,10 @@ def redis_client():
     if client is None:
         import redis.asyncio
 
-        options = caches["default"]._options
+        backend = caches["default"]  # a SharedRedisCache (gateway/cache.py): adb is used with Redis only
+        options = backend.options
         client = redis.asyncio.Redis.from_url(
-            caches["default"]._servers[0],
+            backend.first_server_url(),
             socket_connect_timeout=options.get("socket_connect_timeout"),
             socket_timeout=options.get("socket_timeout"),
         )

@@ -8,7 +8,9 @@ of the gateway's own time per chat.
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect
+
+from gateway.errors import error_json
 
 
 class ApiSecurityMiddleware:
@@ -25,7 +27,7 @@ class ApiSecurityMiddleware:
         try:
             host = request.get_host()  # validates against ALLOWED_HOSTS
         except DisallowedHost:
-            return JsonResponse({"error": "Bad request: unknown host"}, status=400)
+            return error_json(400, "Bad request: unknown host")
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return HttpResponsePermanentRedirect(f"https://{settings.SECURE_SSL_HOST or host}{request.get_full_path()}")
         response = await self.get_response(request)

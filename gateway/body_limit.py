@@ -10,9 +10,9 @@ smaller limit (API_MAX_BODY_BYTES, gateway.parsers) still applies after
 authentication.
 """
 
-import json
-
 from django.conf import settings
+
+from gateway.errors import error_bytes
 
 # After deciding on a 413, read (and drop) up to this much more, so a client still
 # sending its body gets to read the answer instead of a connection reset.
@@ -82,7 +82,7 @@ async def _refuse(scope, receive, send, limit: int, *, more: bool = True) -> Non
         more = message.get("more_body", False)
     if scope["path"].startswith("/api"):
         api_limit = min(limit, settings.API_MAX_BODY_BYTES)
-        body = json.dumps({"error": f"Request body is too large (at most {api_limit} bytes)"}).encode()
+        body = error_bytes(f"Request body is too large (at most {api_limit} bytes)")
         content_type = b"application/json"
     else:
         body, content_type = b"413 Payload too large", b"text/plain; charset=utf-8"

@@ -1,3 +1,4 @@
+import re
 import weakref
 
 from django.conf import settings
@@ -46,6 +47,14 @@ class SharedRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedClients
+        # LOCATION and OPTIONS as given in CACHES, kept as given (this runs per request context), for
+        # gateway/adb.py's asyncio client to connect alike without reading the backend's private attributes.
+        self.location = server
+        self.options: dict = params.get("OPTIONS", {})
+
+    def first_server_url(self) -> str:
+        """The first server in LOCATION (split as RedisCache splits it): the one a single-server setup names."""
+        return re.split("[;,]", self.location)[0] if isinstance(self.location, str) else self.location[0]
 
     @cached_property
     def _cache(self):

@@ -11,8 +11,8 @@ from django.db import connection
 _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
 
 
-def _gate() -> asyncio.Semaphore:
-    """At most DB_PHASE_CONCURRENCY database phases at once per event loop.
+def phase_gate() -> asyncio.Semaphore:
+    """This loop's gate for database phases, threaded here or on the loop (gateway/adb.py): at most DB_PHASE_CONCURRENCY database phases at once per event loop.
 
     Beyond the connection pool's size, extra phases would only park worker
     threads on the pool (and time out there under a burst); queued here they
@@ -25,7 +25,8 @@ def _gate() -> asyncio.Semaphore:
     return gate[1]
 
 
-_executor: ThreadPoolExecutor | None = None
+# (its max_workers, the executor): the size is kept beside it, ThreadPoolExecutor exposes no public one.
+_executor: tuple[int, ThreadPoolExecutor] | None = None
 _executor_lock = threading.Lock()
 
 
@@ -37,11 +38,12 @@ def _phase_executor() -> ThreadPoolExecutor:
     since it hands its connection back when it ends.
     """
     global _executor
-    if _executor is None or _executor._max_workers != settings.DB_PHASE_CONCURRENCY:
+    size = settings.DB_PHASE_CONCURRENCY
+    if _executor is None or _executor[0] != size:
         with _executor_lock:
-            if _executor is None or _executor._max_workers != settings.DB_PHASE_CONCURRENCY:
-                _executor = ThreadPoolExecutor(max_workers=settings.DB_PHASE_CONCURRENCY, thread_name_prefix="db-phase")
-    return _executor
+            if _executor is None or _executor[0] != size:
+                _executor = (size, ThreadPoolExecutor(max_workers=size, thread_name_prefix="db-phase"))
+    return _executor[1]
 
 
 def _run_and_close(fn, *args, **kwargs):
@@ -54,7 +56,7 @@ def _run_and_close(fn, *args, **kwargs):
 
 async def in_db_phase(fn, *args, **kwargs):
     """Run sync `fn` as one database phase: off the event loop, gated, its connection handed back after."""
-    async with _gate():
+    async with phase_gate():
         return await sync_to_async(_run_and_close, thread_sensitive=False, executor=_phase_executor())(fn, *args, **kwargs)
 
 

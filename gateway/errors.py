@@ -1,8 +1,14 @@
 """The API's one error shape: every failure is `{"error": "..."}` with a status.
 
 Services raise the domain errors below; views never build error JSON by hand.
+The shape is built here only: `error_body` (the dict, e.g. for a stream's error
+event), `error_bytes` (raw ASGI), `error_json` (plain Django views and
+middleware) and `error_response` (DRF views, through api_exception_handler).
+JsonResponse and DRF's Response serialise it with different spacing; each caller
+keeps the one it had, so every answer stays byte-for-byte what it was.
 """
 
+import json
 import logging
 
 from django.http import Http404, JsonResponse
@@ -129,8 +135,24 @@ def _first_validation_message(detail, path: str = "") -> str:
     return f"{path}: {message}" if path and message.startswith("This ") else message
 
 
+def error_body(message: str, **extra) -> dict:
+    """The one error shape: {"error": message}, plus any `extra` fields a page needs (e.g. reauth_url)."""
+    return {"error": message, **extra}
+
+
+def error_bytes(message: str) -> bytes:
+    """The error body as JSON bytes, for answers sent straight on ASGI (gateway/body_limit.py)."""
+    return json.dumps(error_body(message)).encode()
+
+
+def error_json(status: int, message: str, **extra) -> JsonResponse:
+    """The error as a Django JsonResponse, for plain views and middleware outside DRF."""
+    return JsonResponse(error_body(message, **extra), status=status)
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response({"error": message}, status=status, headers=headers)
+    """The error as a DRF Response, for API views (api_exception_handler)."""
+    return Response(error_body(message), status=status, headers=headers)
 
 
 def api_exception_handler(exc, context):
@@ -155,7 +177,7 @@ def api_exception_handler(exc, context):
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under /api/ that no route claims."""
-    return JsonResponse({"error": "Not found"}, status=404)
+    return error_json(404, "Not found")
 
 
 def server_error(request, *args, **kwargs):
@@ -163,5 +185,5 @@ def server_error(request, *args, **kwargs):
     from django.views.defaults import server_error as page
 
     if request.path == "/api" or request.path.startswith("/api/"):
-        return JsonResponse({"error": "Internal server error"}, status=500)
+        return error_json(500, "Internal server error")
     return page(request, *args, **kwargs)

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,6 +30,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from gateway.errors import error_json
 
 # Seconds. Fine steps under 100 ms, where the gateway's own overhead lives;
 # coarse ones up to the provider's read timeout.
@@ -113,9 +115,9 @@ def _is_allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, for a bearer token or an allowed address; 404 when neither is configured."""
     if not settings.METRICS_TOKEN and not settings.METRICS_ALLOW_IPS:
-        return JsonResponse({"error": "Not found"}, status=404)
+        return error_json(404, "Not found")
     if not _is_allowed(request):
-        return JsonResponse({"error": "Forbidden"}, status=403)
+        return error_json(403, "Forbidden")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -1,6 +1,8 @@
 """Per-minute limit, daily limit and credits, through real HTTP."""
 
-from conversations import limits
+import time
+
+from conversations import limits, windows
 from conversations.models import FailedRequest, Message
 from gateway.testing.api import chat, history
 from gateway.testing.limits import wait_for_fresh_minute
@@ -35,7 +37,7 @@ def test_it_enforces_the_daily_limit_until_utc_midnight(api, llm, channel, key):
     assert [chat(api, key).status_code for _ in range(2)] == [200, 200]
     r = chat(api, key)
     assert (r.status_code, r.json()) == (429, {"error": "Daily limit exceeded"})
-    assert abs(int(r.headers["Retry-After"]) - limits._seconds_to_utc_midnight(limits._utc_now())) <= 2
+    assert abs(int(r.headers["Retry-After"]) - windows.seconds_to_utc_midnight(time.time())) <= 2
     assert len(llm.requests) == 2
 
 

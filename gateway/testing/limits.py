@@ -1,21 +1,24 @@
 import time
 
-from django_ratelimit.core import _get_window
+from conversations import windows
 
 
 def wait_for_fresh_minute(channel, margin: float = 10.0) -> None:
     """Sleep past the channel's per-minute window boundary if it is less than `margin` seconds away.
 
-    django-ratelimit's windows are fixed 60-second slots offset per key; a test
+    The channel's minute windows are fixed 60-second slots offset per channel
+    (conversations/windows.py); a test
     that counts requests must not straddle a boundary.
     """
-    left = _get_window(str(channel.public_id), 60) - time.time()
+    now = time.time()
+    left = windows.minute_window_end(str(channel.public_id), now) - now
     if left < margin:
         time.sleep(max(0.0, left) + 1.1)
 
 
 def wait_for_fresh_clock_minute(margin: float = 10.0) -> None:
     """Sleep past the next whole clock minute if it is less than `margin` seconds away (visitor limits' windows)."""
-    left = 60 - time.time() % 60
+    now = time.time()
+    left = (windows.clock_minute(now) + 1) * windows.MINUTE - now
     if left < margin:
         time.sleep(left + 0.1)
