@@ -18,10 +18,9 @@ logger = logging.getLogger(__name__)
 
 
 class ApiKeyView(LoopAPIView):
-    """The API's views: the key parsed, answers and errors in JSON, CORS for publishable keys, refusals recorded.
-
-    Dispatch runs on the event loop (gateway/overrides/api_view.py); this class adds only the API's policy.
-    """
+    # The API's views: the key parsed, answers and errors in JSON, CORS for publishable keys, refusals
+    # recorded. Dispatch runs on the event loop (gateway/overrides/api_view.py); this class adds only the
+    # API's policy. (A comment, not a docstring: the schema would take it as each endpoint's description.)
 
     authentication_classes = [ApiKeyAuthentication]
     endpoint = ""
