@@ -1,4 +1,4 @@
-"""Tripwires for the framework overrides (gateway/overrides/): an upgrade that changes what they copy or rely on fails here.
+"""Tripwires for the framework overrides (gateway/overrides/): an upgrade changing what they copy or rely on fails here.
 
 Three kinds of check: the installed framework versions are the pinned ones; the framework code each
 override copies or relies on is unchanged (a fingerprint of its syntax tree, recorded in the override's
@@ -62,7 +62,9 @@ def resolve(dotted: str):
         except ImportError:
             continue
         for attribute in parts[split:]:
-            target = target.__dict__[attribute] if isinstance(target, type) and attribute in target.__dict__ else getattr(target, attribute)
+            # A class's own __dict__ keeps the descriptor (cached_property, staticmethod) rather than its value.
+            own = isinstance(target, type) and attribute in target.__dict__
+            target = target.__dict__[attribute] if own else getattr(target, attribute)
         if isinstance(target, cached_property):
             return target.func
         if isinstance(target, (staticmethod, classmethod)):
