@@ -1,9 +1,6 @@
 import logging
 
-from adrf.views import APIView
-from asgiref.sync import iscoroutinefunction
-from django.http import HttpResponse, StreamingHttpResponse
-from django.template.response import SimpleTemplateResponse
+from django.http import StreamingHttpResponse
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,11 +12,16 @@ from conversations.openapi import chat_schema, history_schema, widget_config_sch
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
 from gateway.errors import InvalidInput, OriginNotAllowed
+from gateway.overrides.api_view import LoopAPIView
 
 logger = logging.getLogger(__name__)
 
 
-class ApiKeyView(APIView):
+class ApiKeyView(LoopAPIView):
+    # The API's views: the key parsed, answers and errors in JSON, CORS for publishable keys, refusals
+    # recorded. Dispatch runs on the event loop (gateway/overrides/api_view.py); this class adds only the
+    # API's policy. (A comment, not a docstring: the schema would take it as each endpoint's description.)
+
     authentication_classes = [ApiKeyAuthentication]
     endpoint = ""
 
@@ -28,29 +30,13 @@ class ApiKeyView(APIView):
         # chosen by the chat view itself, not by DRF's renderers.
         return (JSONRenderer(), JSONRenderer.media_type)
 
-    async def async_dispatch(self, request, *args, **kwargs):
-        # adrf's dispatch, except that DRF's `initial()` runs on the event loop:
-        # authentication there only reads the header (the key is verified in the
-        # request's first database phase), so it needs no trip to a thread.
-        self.args, self.kwargs = args, kwargs
-        request = self.initialize_request(request, *args, **kwargs)
-        self.request = request
-        self.headers = self.default_response_headers
-        try:
-            if cors.is_preflight(request):
-                response = await self.preflight(request)
-                return self.finalize_response(request, response, *args, **kwargs)
-            self.initial(request, *args, **kwargs)
-            handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
-            if handler is None:
-                handler = self.http_method_not_allowed
-            if iscoroutinefunction(handler):
-                response = await handler(request, *args, **kwargs)
-            else:
-                response = handler(request, *args, **kwargs)
-        except Exception as exc:
-            response = self.handle_exception(exc)
-        response = self.response = self.finalize_response(request, response, *args, **kwargs)
+    async def run_handler(self, request, *args, **kwargs):
+        # A CORS preflight carries no key header: it is answered before DRF's initial() authenticates.
+        if cors.is_preflight(request):
+            return await self.preflight(request)
+        return await super().run_handler(request, *args, **kwargs)
+
+    async def after_finalize(self, request, response):
         # `_auth`, not `auth`: reading `auth` after a refused key would authenticate again.
         credential = getattr(request, "_auth", None)
         if response.status_code >= 400 and isinstance(credential, PresentedKey):
@@ -65,7 +51,7 @@ class ApiKeyView(APIView):
             cors.vary(response)
         if isinstance(credential, PresentedKey) and credential.cors_origin:
             cors.grant(response, credential.cors_origin)  # verified from one of its channel's allowed origins
-        return rendered(response)
+        return response
 
     async def preflight(self, request):
         """A CORS preflight: granted only to a publishable key's allowed origin, else 403 without CORS."""
@@ -143,22 +129,6 @@ class WidgetSessionView(ApiKeyView):
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}
-
-
-def rendered(response):
-    """A DRF Response rendered here, as a plain HttpResponse; streams pass through.
-
-    Django renders a template-style response through a thread-sensitive
-    sync_to_async, which starts a thread for every request (profiled at ~12 %
-    of a chat's CPU); rendering a small JSON body here costs microseconds.
-    """
-    if not isinstance(response, SimpleTemplateResponse):
-        return response
-    response.render()
-    plain = HttpResponse(response.content, status=response.status_code)
-    for name, value in response.items():
-        plain[name] = value
-    return plain
 
 
 def event_stream(events, *, replayed: bool = False) -> StreamingHttpResponse:

@@ -8,10 +8,11 @@ django_application = get_asgi_application()
 
 from gateway import log_redaction  # noqa: E402
 from gateway.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
-from gateway.routing import ApiHandler, Router  # noqa: E402
+from gateway.overrides.api_handler import ApiHandler  # noqa: E402
+from gateway.routing import API_MIDDLEWARE, Router  # noqa: E402
 
-# /api/ gets its own slim, all-async middleware stack (gateway/routing.py).
-django_application = Router(web=django_application, api=ApiHandler())
+# /api/ gets its own slim, all-async middleware stack (gateway/routing.py, gateway/overrides/api_handler.py).
+django_application = Router(web=django_application, api=ApiHandler(API_MIDDLEWARE))
 
 # uvicorn's access and error logs are written through uvicorn's handlers, not LOGGING's: they
 # get the key-redacting filter here, after uvicorn configured them (`make run` logs every request).

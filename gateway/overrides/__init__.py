@@ -1,0 +1,45 @@
+"""Every place the gateway replaces framework behaviour, and why. Issue 12, point 5.
+
+Each override is one module here. Its docstring says what it replaces, the measurement that
+justified it (docs/performance.md) and the test that guards it; its `RELIES_ON` maps the
+framework code it copies or relies on to a fingerprint of that code (fingerprint.py).
+gateway/tests/test_overrides.py fails, naming the module to re-check, when an upgrade changes
+any of it, and when an installed framework version differs from requirements.txt.
+
+Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14 (requirements.txt).
+
+| module | replaces | measurement (docs/performance.md) |
+|---|---|---|
+| `api_handler.py` `ApiHandler` | Django's `ASGIHandler.handle` (copied, without the `request_started` and `response.close` thread hops) and the `settings.MIDDLEWARE` that `BaseHandler.load_middleware` reads (the API's own list) | own middleware: c=1 p50 21.1 → 16.8 ms (`39c58b0`); signal hops part of 13.7 → 9.3 ms (`ce2d63c`) |
+| `api_view.py` `LoopAPIView` | adrf's `APIView.async_dispatch` (copied, DRF's `initial()` on the loop, not in a thread) | the auth thread was 9 % of a chat; 119.8 → 139.1 req/s (`8e4f17c`) |
+| `response_rendering.py` `rendered` | Django's rendering of template responses in `BaseHandler._get_response_async` through a new thread | `Thread.start` 12 % of samples; c=1 p50 9.3 → 8.4 ms (`c0896c5`) |
+| `light_serializer.py` `LightSerializer` | DRF's `Serializer.get_fields` (a deep copy of every field per serializer) | 10 % of samples; −0.4 ms CPU per chat, 505 req/s (`ceb0371`) |
+| `redis_clients.py` `SharedClientsRedisCache` | Django's `RedisCache._cache` and `RedisCacheClient.get_client` (a client, a pool and a connection per request) | ≈ 15 % + 3 % of a chat's CPU (`5f03382`) |
+
+Not overrides, and why they stay where they are:
+
+- `gateway/routing.py` `Router`: plain ASGI in front of Django's handlers; it answers the
+  lifespan protocol, which Django's `ASGIHandler` does not speak (it refuses anything but
+  "http": test_overrides.py::test_django_still_refuses_the_lifespan_protocol).
+- `gateway/api_middleware.py` `ApiSecurityMiddleware`: a middleware of its own (a public
+  extension point) that repeats, natively async, what the API needs of Django's
+  `SecurityMiddleware` (host check, HTTPS redirect, HSTS, nosniff, Referrer-Policy). Django's
+  `SecurityMiddleware` hooks are fingerprinted below so a change to them is noticed.
+- `accounts/session_store.py` `SessionStore`: a security override (sessions stored by digest),
+  not a speed one, built on the session backend's documented extension points plus the public
+  methods that take a key to the database. It stays beside the `HashedSession` model and the
+  accounts tests that guard it
+  (accounts/tests/test_session_store.py::test_django_queries_sessions_only_through_the_overridden_methods).
+- `gateway/web_middleware.py` `StaticFilesMiddleware`: WhiteNoise's `serve`, answering a static
+  file as one body under ASGI (Django would drain a sync iterator on a thread, with a warning),
+  for the web pages, not for speed; fingerprinted below.
+- `ApiKeyView.perform_content_negotiation` (conversations/views.py): a DRF policy method that
+  DRF documents for overriding ("API policy implementation methods"): always JSON.
+"""
+
+# Framework code that overrides outside this package rely on (see above), by fingerprint.
+RELIES_ON = {
+    "django.middleware.security.SecurityMiddleware.process_request": "d9025b0567c5c298",
+    "django.middleware.security.SecurityMiddleware.process_response": "079bfe671816a637",
+    "whitenoise.middleware.WhiteNoiseMiddleware.serve": "bf74d49977e58db9",
+}
