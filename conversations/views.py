@@ -37,8 +37,7 @@ class ApiKeyView(LoopAPIView):
         return await super().run_handler(request, *args, **kwargs)
 
     async def after_finalize(self, request, response):
-        # `_auth`, not `auth`: reading `auth` after a refused key would authenticate again.
-        credential = getattr(request, "_auth", None)
+        credential = self.authenticated_credential(request)
         if response.status_code >= 400 and isinstance(credential, PresentedKey):
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""
             try:

@@ -62,3 +62,12 @@ class LoopAPIView(APIView):
     async def after_finalize(self, request, response):
         """The finalized response, before it is rendered: a view may add to it (or record it)."""
         return response
+
+    @staticmethod
+    def authenticated_credential(request):
+        """What authentication put in `request.auth`, or None if it did not run or refused the request.
+
+        Reads DRF's `Request._auth` (the one private name here): reading `request.auth` after a
+        refused key would run authentication again.
+        """
+        return getattr(request, "_auth", None)
