@@ -10,6 +10,7 @@ ever touches the machine's shared Redis or PostgreSQL server beyond its own data
 """
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import httpx
@@ -245,3 +247,34 @@ class PostgresDatabase:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return sum(1 for (killed,) in rows if killed)
+
+
+@contextlib.contextmanager
+def gateway_cluster(name: str, tmp: Path, *, database_settings: dict, redis_url: str, setup, count: int = 2, **env):
+    """`count` gateway processes on one fresh, migrated PostgreSQL database and the test's Redis.
+
+    `setup(env)` runs once the database exists (making channels, keys…) and its result is the
+    cluster's `channels`. Yields SimpleNamespace(gateways, urls, database, channels, env). On the way
+    out the gateways stop, the database is dropped and this cluster's Redis keys are deleted.
+    """
+    import redis
+
+    prefix = f"gw{name}{os.getpid()}"
+    database = PostgresDatabase.beside(database_settings, f"gw_{name}_{os.getpid()}")
+    env = gateway_env(REDIS_URL=redis_url, CACHE_KEY_PREFIX=prefix, **env)
+    gateways = []
+    try:
+        database.create(env)
+        env["DATABASE_URL"] = database.url
+        channels = setup(env)
+        gateways = [GatewayProcess(env, log_path=tmp / f"gateway-{i}.log").launch() for i in range(count)]
+        for gateway in gateways:
+            gateway.wait_ready()
+        yield SimpleNamespace(gateways=gateways, urls=[g.url for g in gateways], database=database, channels=channels, env=env)
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        database.drop()
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)

@@ -4,19 +4,17 @@ Each gateway is `uvicorn gateway.asgi:application` in its own process, as on two
 app servers; requests are split between them and run in parallel.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import httpx
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.limits import wait_for_fresh_minute
-from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env, manage
+from gateway.testing.processes import create_channels, gateway_cluster, manage
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -36,33 +34,16 @@ CHANNELS = {
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, fake_llm_server):
-    """Two gateways sharing a dedicated database (dropped afterwards) and the test Redis under their own prefix."""
-    tmp = tmp_path_factory.mktemp("scale-out")
-    prefix = f"gwscale{os.getpid()}"
-    database = PostgresDatabase.beside(settings.DATABASES["default"], f"gw_scaleout_{os.getpid()}")
-    env = gateway_env(
-        REDIS_URL=settings.REDIS_URL,
-        CACHE_KEY_PREFIX=prefix,
-        LLM_BASE_URL=f"{fake_llm_server.url}/v1",
-        LLM_API_KEY=UPSTREAM_KEY,
-    )
-    gateways = []
-    try:
-        database.create(env)
-        env["DATABASE_URL"] = database.url
+    def setup(env):
         specs = [{"name": name, "credits": 1000, **spec} for name, spec in CHANNELS.items()]
-        channels = dict(zip(CHANNELS, create_channels(env, *specs)))
-        gateways = [GatewayProcess(env, log_path=tmp / f"gateway-{i}.log").launch() for i in range(2)]
-        for gateway in gateways:
-            gateway.wait_ready()
-        yield SimpleNamespace(gateways=gateways, database=database, channels=channels, llm=fake_llm_server.app, env=env)
-    finally:
-        for gateway in gateways:
-            gateway.stop()
-        database.drop()
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-            client.delete(key)
+        return dict(zip(CHANNELS, create_channels(env, *specs)))
+
+    with gateway_cluster(
+        "scaleout", tmp_path_factory.mktemp("scale-out-scaleout"), database_settings=settings.DATABASES["default"],
+        redis_url=settings.REDIS_URL, setup=setup, LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
+    ) as cluster:
+        cluster.llm = fake_llm_server.app
+        yield cluster
 
 
 def chat(url: str, key: str, message: str, session_id: str) -> httpx.Response:

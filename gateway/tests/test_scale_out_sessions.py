@@ -7,17 +7,14 @@ request is read on a thread, the next ones on the event loop).
 """
 
 import json
-import os
-from types import SimpleNamespace
 
 import httpx
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
-from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env, manage
+from gateway.testing.processes import create_channels, gateway_cluster, manage
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -39,32 +36,20 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, fake_llm_server):
-    tmp = tmp_path_factory.mktemp("scale-out-sessions")
-    prefix = f"gwsessions{os.getpid()}"
-    database = PostgresDatabase.beside(settings.DATABASES["default"], f"gw_sessions_{os.getpid()}")
-    env = gateway_env(
-        REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=prefix, LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY
-    )
-    gateways = []
-    try:
-        database.create(env)
-        env["DATABASE_URL"] = database.url
+    def setup(env):
         channels = create_channels(env, {"name": "One", "credits": 1000}, {"name": "Two", "credits": 1000})
         specs = [{"public_id": c["public_id"], "origin": WIDGET_ORIGIN} for c in channels]
         stdout = manage(env, "shell", "-c", _WIDGET_KEYS, input=json.dumps(specs))
         for channel, pk in zip(channels, json.loads(stdout.strip().splitlines()[-1])):
             channel["pk"] = pk
-        gateways = [GatewayProcess(env, log_path=tmp / f"gateway-{i}.log").launch() for i in range(2)]
-        for gateway in gateways:
-            gateway.wait_ready()
-        yield SimpleNamespace(urls=[g.url for g in gateways], database=database, channels=channels, llm=fake_llm_server.app)
-    finally:
-        for gateway in gateways:
-            gateway.stop()
-        database.drop()
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-            client.delete(key)
+        return channels
+
+    with gateway_cluster(
+        "sessions", tmp_path_factory.mktemp("scale-out-sessions"), database_settings=settings.DATABASES["default"],
+        redis_url=settings.REDIS_URL, setup=setup, LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
+    ) as cluster:
+        cluster.llm = fake_llm_server.app
+        yield cluster
 
 
 def backend_chat(url, key, message, session_id):

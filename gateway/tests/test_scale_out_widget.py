@@ -7,20 +7,18 @@ and run in parallel, from one client address (loopback), each with a fresh sessi
 
 import base64
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import altcha
 import httpx
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
-from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env, manage
+from gateway.testing.processes import create_channels, gateway_cluster, manage
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -52,35 +50,22 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, fake_llm_server):
-    tmp = tmp_path_factory.mktemp("scale-out-widget")
-    prefix = f"gwwidget{os.getpid()}"
-    database = PostgresDatabase.beside(settings.DATABASES["default"], f"gw_widget_{os.getpid()}")
-    env = gateway_env(
-        REDIS_URL=settings.REDIS_URL, CACHE_KEY_PREFIX=prefix,
-        LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
-        WIDGET_POW_MAX_NUMBER="2000",  # a small puzzle: the Python solver is not what is under test
-    )
-    gateways = []
-    try:
-        database.create(env)
-        env["DATABASE_URL"] = database.url
+    def setup(env):
         specs = [{"name": name, **channel} for name, (channel, _) in WIDGET.items()]
         channels = dict(zip(WIDGET, create_channels(env, *specs)))
-        setup = [{"id": channels[name]["id"], "fields": fields, "origin": WIDGET_ORIGIN} for name, (_, fields) in WIDGET.items()]
-        keys = json.loads(manage(env, "shell", "-c", _WIDGET_SETUP, input=json.dumps(setup)).strip().splitlines()[-1])
+        fields = [{"id": channels[name]["id"], "fields": f, "origin": WIDGET_ORIGIN} for name, (_, f) in WIDGET.items()]
+        keys = json.loads(manage(env, "shell", "-c", _WIDGET_SETUP, input=json.dumps(fields)).strip().splitlines()[-1])
         for name, pk in zip(WIDGET, keys):
             channels[name]["pk"] = pk
-        gateways = [GatewayProcess(env, log_path=tmp / f"gateway-{i}.log").launch() for i in range(2)]
-        for gateway in gateways:
-            gateway.wait_ready()
-        yield SimpleNamespace(gateways=gateways, database=database, channels=channels, llm=fake_llm_server.app)
-    finally:
-        for gateway in gateways:
-            gateway.stop()
-        database.drop()
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-            client.delete(key)
+        return channels
+
+    with gateway_cluster(
+        "widget", tmp_path_factory.mktemp("scale-out-widget"), database_settings=settings.DATABASES["default"],
+        redis_url=settings.REDIS_URL, setup=setup, LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
+        WIDGET_POW_MAX_NUMBER="2000",  # a small puzzle: the Python solver is not what is under test
+    ) as cluster:
+        cluster.llm = fake_llm_server.app
+        yield cluster
 
 
 @pytest.fixture
