@@ -81,7 +81,8 @@ class FailedRequest(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="failed_requests")
     endpoint = models.CharField(max_length=16)  # "chat" or "history"
     status = models.PositiveSmallIntegerField()
-    error = models.CharField(max_length=200)
+    ERROR_MAX = 200  # longer error strings are cut to fit
+    error = models.CharField(max_length=ERROR_MAX)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

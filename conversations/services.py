@@ -264,7 +264,7 @@ def failed_request_record(*, credential: PresentedKey, endpoint: str, status: in
         except ApiError:
             pass  # an unknown or revoked key: no channel to count it for (an inactive one still has one)
     if credential.channel is not None:
-        FailedRequest.objects.create(channel=credential.channel, endpoint=endpoint, status=status, error=error[:200])
+        _failed_request_create(channel=credential.channel, endpoint=endpoint, status=status, error=error)
 
 
 @db_phase
@@ -274,4 +274,8 @@ def failed_stream_record(*, channel: Channel, status: int, error: str) -> None:
     Its HTTP status was 200 by then, so the view cannot tell; the row carries
     the status and error the same failure gets without streaming.
     """
-    FailedRequest.objects.create(channel=channel, endpoint="chat", status=status, error=error[:200])
+    _failed_request_create(channel=channel, endpoint="chat", status=status, error=error)
+
+
+def _failed_request_create(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
+    FailedRequest.objects.create(channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX])

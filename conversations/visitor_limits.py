@@ -41,15 +41,9 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
     session = _digest(session_id)
     address = _digest(credential.client_ip)
     now = time.time()
-    minute = windows.clock_minute(now)
-
-    def per_minute(who: str, limit: int) -> Counter:
-        key = f"visitor:{who}:{endpoint}:{channel.public_id}:{minute}"
-        return Counter(key, limit, 90, lambda: RateLimited(retry_after=(minute + 1) * 60 - now))
-
     found = [
-        per_minute(f"minute:{session}", channel.visitor_rate_limit_per_minute),
-        per_minute(f"ipminute:{address}", channel.visitor_ip_rate_limit_per_minute),
+        _per_minute(channel, f"minute:{session}", endpoint, channel.visitor_rate_limit_per_minute, now),
+        _per_minute(channel, f"ipminute:{address}", endpoint, channel.visitor_ip_rate_limit_per_minute, now),
     ]
     if endpoint != "chat":
         return found
@@ -58,3 +52,17 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
         day_counter(f"visitor:daily:{channel.public_id}:{session}:{day}", channel.visitor_daily_limit),
         day_counter(f"visitor:ipdaily:{channel.public_id}:{address}:{day}", channel.visitor_ip_daily_limit),
     ]
+
+
+def session_issue_counter(credential: PresentedKey) -> Counter:
+    """New widget session ids (`POST /api/widget-session`) per client address per clock minute, up to the
+    channel's `visitor_rate_limit_per_minute`: one address cannot mint ids in bulk."""
+    channel = credential.channel
+    address = _digest(credential.client_ip)
+    return _per_minute(channel, f"ipminute:{address}", "widget-session", channel.visitor_rate_limit_per_minute, time.time())
+
+
+def _per_minute(channel, who: str, endpoint: str, limit: int, now: float) -> Counter:
+    minute = windows.clock_minute(now)
+    key = f"visitor:{who}:{endpoint}:{channel.public_id}:{minute}"
+    return Counter(key, limit, 90, lambda: RateLimited(retry_after=(minute + 1) * 60 - now))

@@ -13,19 +13,17 @@ its fallbacks makes widgets fetch new ids (their old conversations stay for the
 owner and the backend to read).
 """
 
-import hashlib
 import hmac
 import secrets
-import time
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from channels_app.authentication import PresentedKey
-from conversations import limits
+from conversations import limits, visitor_limits
 from conversations.models import Session
 from gateway.db import db_phase
-from gateway.errors import InvalidInput, PublishableKeyRequired, RateLimited
+from gateway.errors import InvalidInput, PublishableKeyRequired
 
 PREFIX = "ws_"
 _NONCE_BYTES = 16
@@ -84,17 +82,6 @@ def session_issue(*, credential: PresentedKey) -> str:
     if not credential.publishable:
         raise PublishableKeyRequired()
     channel = credential.verify_current().channel
-    limits.take([_address_minute_counter(channel, credential.client_ip)])
+    limits.take([visitor_limits.session_issue_counter(credential)])
     return issue(channel.public_id)
 
-
-def _address_minute_counter(channel, address: str) -> limits.Counter:
-    now = time.time()
-    minute = int(now // 60)
-    digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return limits.Counter(
-        f"visitor:minute:widget-session:{channel.public_id}:{digest}:{minute}",
-        channel.visitor_rate_limit_per_minute,
-        90,
-        lambda: RateLimited(retry_after=(minute + 1) * 60 - now),
-    )
