@@ -105,7 +105,7 @@ def channel_create(
 
 # The credit hold rule, its one home: a chat takes one credit only while the channel has one, in one conditional
 # UPDATE, so concurrent chats can never overspend. credit_hold runs it through the ORM; CREDIT_HOLD_SQL is the
-# same UPDATE for conversations/statements.py, whose PostgreSQL phase holds the credit and reads the history in
+# same UPDATE for conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in
 # one round trip (it takes %(channel)s and returns a row when a credit was taken). test_credit_hold.py pins both.
 CREDIT_HOLD_SQL = (
     f"UPDATE {Channel._meta.db_table} SET credits = credits - 1 WHERE id = %(channel)s AND credits > 0 RETURNING id"
@@ -118,8 +118,11 @@ def credit_hold(*, channel_id: int) -> bool:
 
 
 def credit_release(*, channel_id: int) -> None:
-    """Give back a held credit: the chat it was held for failed."""
+    """Give back a held credit: the chat it was held for failed (CREDIT_RELEASE_SQL's rule)."""
     Channel.objects.filter(pk=channel_id).update(credits=F("credits") + 1)
+
+
+CREDIT_RELEASE_SQL = f"UPDATE {Channel._meta.db_table} SET credits = credits + 1 WHERE id = %(channel)s"
 
 
 def credits_add(*, channel: Channel, amount: int) -> None:

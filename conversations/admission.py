@@ -1,79 +1,74 @@
-"""A request's way in: its key verified, then counted against every limit that applies."""
+"""A request's way in, after its key was verified at the edge: counted against every limit that applies.
 
-from channels_app import key_cache
-from channels_app.authentication import PresentedKey
-from conversations import limits, proof_of_work, visitor_limits, widget_sessions
+`admit()` is the one place a request is counted: a widget visitor's limits,
+the per-minute limit of its key's kind and, for a chat, its slots of the
+daily limits. Every API endpoint calls it (with no counters, it still checks
+that the key's channel has not changed since it was read).
+"""
+
+from dataclasses import dataclass
+
+from channels_app import credentials, key_cache
+from channels_app.credentials import VerifiedKey
+from conversations import counters, limits, proof_of_work, visitor_limits, widget_sessions
 
 _ATTEMPTS = 3
 
 
-class NotCached(Exception):
-    """The event-loop path cannot decide this request; nothing was counted. Take the threaded path."""
+@dataclass(frozen=True)
+class Admitted:
+    key: VerifiedKey  # the key it was counted under: the one verified at the edge, or read again since
+    held: tuple[str, ...]  # the daily slots a chat holds (limits.held_keys), to give back if it fails
 
 
-def admit(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[str, ...] | None:
-    """Verify the key, then count the request: a widget visitor's limits, the per-minute limit of its key's kind
-    and, for a chat, its slots of the daily limits (whose keys are returned, to give back if the chat fails).
+async def admit(key: VerifiedKey, endpoint: str, session_id: str | None = None) -> Admitted:
+    """Count the request against its limits; raise the API's errors (and count nothing more) when one refuses.
 
     A publishable key's session_id must be one issued for its channel
     (conversations/widget_sessions.py); a widget chat on a channel that
     requires proof of work then redeems its solution, so a chat without one
-    counts nothing. Raises the API's errors. With the key cache, the counting
-    is guarded by the generation the key was read under: when a channel or key
-    changed since, nothing is counted and the key is read again.
+    counts nothing. The counters are guarded by the key cache's generation the
+    key was read under: when a channel or key changed since, nothing is counted,
+    the key is resolved again (which may now refuse it) and counted under the new one.
     """
     redeemed = False
     for attempt in range(_ATTEMPTS):
-        credential.verify()
-        widget_sessions.check(credential, session_id)  # before counting: a refused id costs nobody a slot
-        if not redeemed and _needs_proof_of_work(credential, endpoint):
-            proof_of_work.solution_redeem(credential.channel, credential.pow_solution)
+        if session_id is not None:
+            widget_sessions.check(key, session_id)  # before counting: a refused id costs nobody a slot
+        if not redeemed and _needs_proof_of_work(key, endpoint):
+            await proof_of_work.solution_redeem(key.channel, key.pow_solution)
             redeemed = True
-        counters, daily = _counters(credential, endpoint, session_id)
+        taken = _counters(key, endpoint, session_id)
         # The last attempt's key was just read from the database: it needs no guard.
-        guard = key_cache.guard(credential.generation) if attempt < _ATTEMPTS - 1 else None
+        guard = key_cache.guard(key.generation) if attempt < _ATTEMPTS - 1 else None
         try:
-            limits.take(counters, guard=guard)
-        except limits.Stale:
-            credential.forget()
+            await counters.backend().take(taken, guard=guard)
+        except counters.Stale:
+            key = await credentials.resolve(key.presented, fresh=True)
             continue
-        return daily
+        return Admitted(key, limits.held_keys(taken))
     raise AssertionError("unreachable")
 
 
-async def admit_cached(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[str, ...] | None:
-    """admit() from the event loop, for a key in the key cache: one Redis call, nothing else.
-
-    Raises NotCached (having counted nothing) whenever admit() must decide:
-    the key is not cached, a refusal needs confirming, or it changed since.
-    """
-    if not credential.verify_cached() or _needs_proof_of_work(credential, endpoint):
-        raise NotCached()  # a proof of work is redeemed in the cache: admit()'s, in a thread
-    widget_sessions.check(credential, session_id)
-    counters, daily = _counters(credential, endpoint, session_id)
-    try:
-        await limits.take_async(counters, guard=key_cache.guard(credential.generation))
-    except limits.Stale:
-        credential.forget()
-        raise NotCached() from None
-    return daily
+def _needs_proof_of_work(key: VerifiedKey, endpoint: str) -> bool:
+    return key.publishable and endpoint == "chat" and key.channel.widget_pow_required
 
 
-def _needs_proof_of_work(credential: PresentedKey, endpoint: str) -> bool:
-    return credential.publishable and endpoint == "chat" and credential.channel.widget_pow_required
-
-
-def _counters(credential: PresentedKey, endpoint: str, session_id: str) -> tuple[list[limits.Counter], tuple[str, ...] | None]:
+def _counters(key: VerifiedKey, endpoint: str, session_id: str | None) -> list[limits.Counter]:
     """A secret key's: the channel's minute (and daily) counters. A publishable key's: the visitor's, then the
-    widget's own minute counter and, for a chat, its shares of the day, then the channel's daily counter."""
-    channel = credential.channel
-    if credential.publishable:
-        counters = visitor_limits.counters(credential, endpoint, session_id) + [limits.widget_minute_counter(channel, endpoint)]
+    widget's own minute counter and, for a chat, its shares of the day, then the channel's daily counter.
+    Issuing a widget session id counts per client address; reading the widget's settings counts nothing."""
+    channel = key.channel
+    if endpoint == "widget-session":
+        return [visitor_limits.session_issue_counter(key)]
+    if endpoint not in ("chat", "history"):
+        return []
+    if key.publishable:
+        found = visitor_limits.counters(key, endpoint, session_id) + [limits.widget_minute_counter(channel, endpoint)]
         if endpoint == "chat":
-            counters += limits.widget_counters(channel)
+            found += limits.widget_counters(channel)
     else:
-        counters = [limits.minute_counter(channel, endpoint)]
-    if endpoint != "chat":
-        return counters, None
-    counters.append(limits.daily_counter(channel))
-    return counters, limits.held_keys(counters)
+        found = [limits.minute_counter(channel, endpoint)]
+    if endpoint == "chat":
+        found.append(limits.daily_counter(channel))
+    return found

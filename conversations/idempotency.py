@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from channels_app.authentication import PresentedKey
-from conversations import widget_sessions
+from channels_app.credentials import VerifiedKey
 from conversations.models import IdempotencyKey
 from gateway.db import db_phase
 from gateway.errors import ApiError
@@ -46,13 +45,10 @@ def is_valid_key(key: str) -> bool:
 
 
 @db_phase
-def begin(*, credential: PresentedKey, key: str, fingerprint: str) -> Outcome:
-    """Replay the stored answer, claim the key for this request, or refuse with 409.
-
-    Verifies the API key first, in the same database phase.
-    """
+def begin(*, api_key: VerifiedKey, key: str, fingerprint: str) -> Outcome:
+    """Replay the stored answer, claim the key for this request, or refuse with 409."""
     # Per channel and key kind: a publishable key's keys never meet a secret key's.
-    scope = {"channel": credential.verify().channel, "source": widget_sessions.source_of(credential)}
+    scope = {"channel_id": api_key.channel.pk, "source": api_key.source}
     now = timezone.now()
     # A claim older than any chat can run belongs to a process that died mid-chat.
     stale = now - timedelta(seconds=settings.LLM_TOTAL_TIMEOUT + 60)

@@ -1,4 +1,4 @@
-"""Per-channel limits, counted in the cache (Redis when REDIS_URL is set).
+"""Per-channel limits: which counters a request takes, and their limits (counted by conversations/counters).
 
 - Per minute: a fixed 60-second window per channel and endpoint, staggered per
   channel (conversations/windows.py; the window and cache key are django-ratelimit's,
@@ -8,8 +8,8 @@
   a slot while it goes upstream and gives it back if it fails, so the quota
   counts chats that got a reply.
 
-A request's counters (a widget visitor's, then the channel's) are taken with
-`take()`: with Redis in one atomic round trip, optionally guarded by the key
+A request's counters (a widget visitor's, then the channel's) are taken together by
+conversations/counters (with Redis in one atomic round trip), guarded by the key
 cache's generation (channels_app/key_cache.py), so a request is never counted
 under a channel's settings that changed since they were read.
 
@@ -23,20 +23,15 @@ widget chats also against the widget's share of it and of the credits
 
 import dataclasses
 import hashlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache, caches
+from django.core.cache import cache
 
 from channels_app.models import Channel
 from conversations import windows
-from gateway import adb
-from gateway.cache import SharedRedisCache
-from gateway.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited, ServiceUnavailable
-
-logger = logging.getLogger(__name__)
+from gateway.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited
 
 
 @dataclass(frozen=True)
@@ -46,28 +41,16 @@ class Counter:
     ttl: int
     refusal: Callable[[], ApiError]  # the error once the count passes its limit
     # 0: the limit is `limit`. Otherwise the limit is this percentage (rounded down) of the highest `limit`
-    # any request gave this counter (kept beside it, under BASE_SUFFIX): the widget's share of the credits,
+    # any request gave this counter (kept beside it: conversations/counters): the widget's share of the credits,
     # whose `limit` is the credits as read with the key (see widget_counters).
     share_percent: int = 0
     # A slot the chat holds (daily counters): given back in the same atomic call when this or a later
-    # counter refuses the request, and by daily_release() when the chat fails, so it counts answered chats.
+    # counter refuses the request, and by Counters.give_back() when the chat fails, so it counts answered chats.
     held: bool = False
-
-
-BASE_SUFFIX = ":base"  # a share counter's base, beside it (gateway/cache.py's script keeps the same)
-
-
-class Stale(Exception):
-    """The guard changed: what the counters were built from must be read again."""
 
 
 def _daily_key(channel: Channel, now: float) -> str:
     return f"daily:{channel.public_id}:{windows.utc_day(now)}"
-
-
-def _unavailable(exc: Exception):
-    logger.error("Limit counters unavailable (%s); refusing the request", type(exc).__name__)
-    return ServiceUnavailable()
 
 
 def minute_counter(channel: Channel, endpoint: str) -> Counter:
@@ -126,84 +109,9 @@ def day_counter(key: str, limit: int, *, held: bool = False, share_percent: int 
     return Counter(key, limit, ttl + windows.DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl), share_percent, held)
 
 
-def take(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
-    """Count one request against each counter in order; raise the first one's refusal that is over its limit.
-
-    Counters after a refusing one are not counted. Raises Stale (counting
-    nothing) when `guard`'s key no longer holds its value; a guard needs Redis.
-    Fails closed: the cache down is a 503, never unlimited.
-    """
-    backend = caches["default"]
-    try:
-        if isinstance(backend, SharedRedisCache):
-            over = backend.count_all([_call(c) for c in counters], guard=guard)
-        else:
-            over = _count_each(backend, counters)
-    except Exception as exc:
-        raise _unavailable(exc) from exc
-    _settle(over, counters)
-
-
-async def take_async(counters: list[Counter], *, guard: tuple[str, int] | None = None) -> None:
-    """take(), from the event loop: Redis only (gateway/adb.py)."""
-    try:
-        over = await adb.to_the_end(
-            caches["default"].count_all_async(adb.redis_client(), [_call(c) for c in counters], guard=guard)
-        )
-    except Exception as exc:
-        raise _unavailable(exc) from exc
-    _settle(over, counters)
-
-
-def _settle(over: int, counters: list[Counter]) -> None:
-    if over == -1:
-        raise Stale()
-    if over:
-        raise counters[over - 1].refusal()
-
-
-def _call(counter: Counter) -> tuple[str, int, int, int, bool]:
-    return counter.key, counter.limit, counter.ttl, counter.share_percent, counter.held
-
-
-def _count_each(backend, counters: list[Counter]) -> int:
-    """count_all's rules, one cache call at a time (without Redis: tests and a single process)."""
-    for position, counter in enumerate(counters, start=1):
-        backend.add(counter.key, 0, counter.ttl)
-        count, limit = backend.incr(counter.key), counter.limit
-        if counter.share_percent:
-            base = max(backend.get(counter.key + BASE_SUFFIX, 0), counter.limit)
-            backend.set(counter.key + BASE_SUFFIX, base, counter.ttl)
-            limit = counter.share_percent * base // 100
-        if count > limit:
-            for taken in counters[:position]:
-                if taken.held:
-                    backend.decr(taken.key)
-            return position
-    return 0
-
-
 def held_keys(counters: list[Counter]) -> tuple[str, ...]:
-    """The keys of the slots a chat holds once admitted, to give back with daily_release() if it fails."""
+    """The keys of the slots a chat holds once admitted, to give back (Counters.give_back) if it fails."""
     return tuple(c.key for c in counters if c.held)
-
-
-def daily_release(keys: tuple[str, ...]) -> None:
-    """Give back the slots a chat's daily counters took (under `keys`): the chat failed."""
-    for key in keys:
-        try:
-            cache.decr(key)
-        except Exception:  # the counter expired or the cache blipped: nothing to give back
-            logger.warning("Could not release a daily slot (%s)", key)
-
-
-async def daily_release_async(keys: tuple[str, ...]) -> None:
-    """daily_release(), from the event loop: Redis only (gateway/adb.py)."""
-    for key in keys:
-        try:
-            await caches["default"].incr_async(adb.redis_client(), key, -1)
-        except Exception:
-            logger.warning("Could not release a daily slot (%s)", key)
 
 
 def daily_used(channel: Channel) -> int:

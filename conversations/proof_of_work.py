@@ -5,7 +5,7 @@ challenge in the `X-Altcha` header: the base64 JSON payload of ALTCHA's
 protocol v1 (find the number n ≤ maxNumber with SHA-256(salt + n) = challenge).
 A challenge is signed with an HMAC key derived from SECRET_KEY, names its
 channel, expires after WIDGET_POW_EXPIRES_SECONDS, and is good for one chat:
-its use is remembered in the cache (an atomic add) until it expires.
+its use is remembered by the limit counters (an atomic add) until it expires.
 The check comes before every counter, so a refused chat counts and spends nothing.
 """
 
@@ -17,12 +17,10 @@ import urllib.parse
 
 import altcha
 from django.conf import settings
-from django.core.cache import cache
 
-from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
-from gateway.db import db_phase
-from gateway.errors import ProofOfWorkInvalid, ProofOfWorkRequired, ProofOfWorkReused, PublishableKeyRequired
+from conversations import counters
+from gateway.errors import ProofOfWorkInvalid, ProofOfWorkRequired, ProofOfWorkReused
 
 logger = logging.getLogger(__name__)
 _ALGORITHM = "SHA-256"
@@ -44,16 +42,12 @@ def challenge_create(channel: Channel) -> dict:
     return challenge.to_dict()
 
 
-@db_phase
-def challenge_get(*, credential: PresentedKey) -> dict:
-    """GET /api/widget-challenge: a challenge for the publishable key's channel, from an allowed origin."""
-    if not credential.publishable:
-        raise PublishableKeyRequired()
-    return challenge_create(credential.verify_current().channel)
+async def solution_redeem(channel: Channel, payload: str) -> None:
+    """Accept `payload` (the X-Altcha header) once, for `channel`; raise the API's 403 otherwise.
 
-
-def solution_redeem(channel: Channel, payload: str) -> None:
-    """Accept `payload` (the X-Altcha header) once, for `channel`; raise the API's 403 otherwise."""
+    Its use is remembered by the limit counters (conversations/counters), so
+    with those unavailable it fails closed as they do: 503.
+    """
     if not payload:
         raise ProofOfWorkRequired()
     salt = _verified_salt(payload)
@@ -62,7 +56,7 @@ def solution_redeem(channel: Channel, payload: str) -> None:
         raise ProofOfWorkInvalid()
     expires = int(params["expires"])  # every challenge we sign has one
     remaining = max(1, expires - int(dt.datetime.now(dt.timezone.utc).timestamp()) + 5)
-    if not cache.add(f"pow:used:{hashlib.sha256(salt.encode()).hexdigest()}", 1, remaining):
+    if not await counters.backend().add_once(f"pow:used:{hashlib.sha256(salt.encode()).hexdigest()}", remaining):
         raise ProofOfWorkReused()
 
 

@@ -7,7 +7,7 @@
   that is live, else to a new thread numbered one past it (1 for a session's
   first message): `thread_for_message`. So only the latest thread can be live.
 
-conversations/statements.py's PostgreSQL statements apply the same rules in SQL
+conversations/store/postgresql.py's statements apply the same rules in SQL
 (`s.expires_at > %(now)s`; `CASE WHEN latest.expires_at > ... THEN latest.thread
 ELSE coalesce(latest.thread, 0) + 1`) with `expires` from `expires_at_for`, so a
 chat stays one round trip; conversations/tests/test_threads.py runs both forms

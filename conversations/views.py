@@ -5,9 +5,10 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from channels_app import widget
+from channels_app import credentials, widget
 from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
-from conversations import idempotency, proof_of_work, services, streaming, widget_sessions
+from channels_app.credentials import VerifiedKey
+from conversations import idempotency, pipeline, services, streaming
 from conversations.openapi import chat_schema, history_schema, widget_config_schema, widget_session_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway import cors
@@ -18,12 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 class ApiKeyView(LoopAPIView):
-    # The API's views: the key parsed, answers and errors in JSON, CORS for publishable keys, refusals
-    # recorded. Dispatch runs on the event loop (gateway/overrides/api_view.py); this class adds only the
-    # API's policy. (A comment, not a docstring: the schema would take it as each endpoint's description.)
+    # The API's views: the key parsed (DRF authentication), then resolved once into a VerifiedKey in
+    # `request.auth` before the handler runs (channels_app/credentials.py); answers and errors in JSON,
+    # CORS for publishable keys, refusals recorded. Dispatch runs on the event loop
+    # (gateway/overrides/api_view.py). (A comment, not a docstring: the schema would take it as each
+    # endpoint's description.)
 
     authentication_classes = [ApiKeyAuthentication]
     endpoint = ""
+    refused = None  # the ChannelInactive that refused the key, if one did (it names the channel)
 
     def perform_content_negotiation(self, request, force=False):
         # Answers and errors are always JSON, whatever Accept says; a stream is
@@ -36,20 +40,31 @@ class ApiKeyView(LoopAPIView):
             return await self.preflight(request)
         return await super().run_handler(request, *args, **kwargs)
 
+    async def before_handler(self, request):
+        presented = request.auth  # DRF's authentication parsed it
+        if isinstance(presented, PresentedKey):
+            request.auth = await credentials.resolve(presented)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, credentials.ChannelInactive):
+            self.refused = exc
+        return super().handle_exception(exc)
+
     async def after_finalize(self, request, response):
-        credential = self.authenticated_credential(request)
-        if response.status_code >= 400 and isinstance(credential, PresentedKey):
+        key = self.authenticated_credential(request)
+        verified = key if isinstance(key, VerifiedKey) else None
+        channel = verified.channel if verified else (self.refused.channel if self.refused else None)
+        if response.status_code >= 400 and channel is not None:
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""
             try:
-                await services.failed_request_record(
-                    credential=credential, endpoint=self.endpoint, status=response.status_code, error=error
-                )
+                await services.failed_request_record(channel=channel, endpoint=self.endpoint, status=response.status_code, error=error)
             except Exception:  # bookkeeping: the database may be what failed; the answer stands
                 logger.exception("Could not record a failed %s request", self.endpoint)
-        if cors.is_preflight(request) or (isinstance(credential, PresentedKey) and credential.publishable):
+        if cors.is_preflight(request) or getattr(key, "publishable", False):
             cors.vary(response)
-        if isinstance(credential, PresentedKey) and credential.cors_origin:
-            cors.grant(response, credential.cors_origin)  # verified from one of its channel's allowed origins
+        origin = verified.cors_origin if verified else (self.refused.cors_origin if self.refused else None)
+        if origin:
+            cors.grant(response, origin)  # verified from one of its channel's allowed origins
         return response
 
     async def preflight(self, request):
@@ -76,14 +91,12 @@ class ChatView(ApiKeyView):
         once = request.headers.get("Idempotency-Key")
         if once is not None and not idempotency.is_valid_key(once):
             raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        started = await pipeline.start(request.auth, pipeline.ChatRequest(**fields), idempotency_key=once)
+        replayed = isinstance(started, pipeline.ChatReply)
         if stream:
-            events, replayed = await streaming.chat_stream_start(credential=request.auth, idempotency_key=once, **fields)
-            return event_stream(events, replayed=replayed)
-        if once is not None:
-            result = await services.chat_send_once(credential=request.auth, idempotency_key=once, **fields)
-        else:
-            result = await services.chat_send(credential=request.auth, **fields)
-        return Response(result.to_dict(), headers=REPLAYED if result.replayed else None)
+            return event_stream(streaming.events(started), replayed=replayed)
+        reply = await pipeline.finish(started)
+        return Response(reply.to_dict(), headers=REPLAYED if replayed else None)
 
 
 class HistoryView(ApiKeyView):
@@ -93,7 +106,7 @@ class HistoryView(ApiKeyView):
     async def get(self, request):
         data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)
-        messages = await services.history_get(credential=request.auth, **data.validated_data)
+        messages = await services.history_get(key=request.auth, **data.validated_data)
         return Response({"messages": messages})
 
 
@@ -104,7 +117,7 @@ class WidgetConfigView(ApiKeyView):
 
     @widget_config_schema
     async def get(self, request):
-        return Response(await widget.config_get(credential=request.auth))
+        return Response(await services.widget_config_get(key=request.auth))
 
 
 class WidgetChallengeView(ApiKeyView):
@@ -114,7 +127,7 @@ class WidgetChallengeView(ApiKeyView):
 
     @widget_config_schema
     async def get(self, request):
-        return Response(await proof_of_work.challenge_get(credential=request.auth), headers={"Cache-Control": "no-store"})
+        return Response(await services.widget_challenge_get(key=request.auth), headers={"Cache-Control": "no-store"})
 
 
 class WidgetSessionView(ApiKeyView):
@@ -124,7 +137,7 @@ class WidgetSessionView(ApiKeyView):
 
     @widget_session_schema
     async def post(self, request):
-        return Response({"session_id": await widget_sessions.session_issue(credential=request.auth)})
+        return Response({"session_id": await services.widget_session_issue(key=request.auth)})
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

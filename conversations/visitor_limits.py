@@ -22,7 +22,7 @@ All widget traffic together is bounded by the widget's share (conversations/limi
 import hashlib
 import time
 
-from channels_app.authentication import PresentedKey
+from channels_app.credentials import VerifiedKey
 from conversations import windows
 from conversations.limits import Counter, day_counter
 from gateway.errors import RateLimited
@@ -33,7 +33,7 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[Counter]:
+def counters(credential: VerifiedKey, endpoint: str, session_id: str) -> list[Counter]:
     """A visitor's counters for one request ("chat" or "history"), to take before the channel's; none for secret keys."""
     if not credential.publishable:
         return []
@@ -54,7 +54,7 @@ def counters(credential: PresentedKey, endpoint: str, session_id: str) -> list[C
     ]
 
 
-def session_issue_counter(credential: PresentedKey) -> Counter:
+def session_issue_counter(credential: VerifiedKey) -> Counter:
     """New widget session ids (`POST /api/widget-session`) per client address per clock minute, up to the
     channel's `visitor_rate_limit_per_minute`: one address cannot mint ids in bulk."""
     channel = credential.channel

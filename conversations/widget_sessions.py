@@ -19,11 +19,8 @@ import secrets
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from channels_app.authentication import PresentedKey
-from conversations import limits, visitor_limits
-from conversations.models import Session
-from gateway.db import db_phase
-from gateway.errors import InvalidInput, PublishableKeyRequired
+from channels_app.credentials import VerifiedKey
+from gateway.errors import InvalidInput
 
 PREFIX = "ws_"
 _NONCE_BYTES = 16
@@ -34,11 +31,6 @@ LENGTH = len(PREFIX) + 2 * _NONCE_BYTES + _MAC_HEX
 
 class InvalidSessionId(InvalidInput):
     message = "Invalid session_id"
-
-
-def source_of(credential: PresentedKey) -> str:
-    """The namespace a key chats in: its kind, as verified."""
-    return Session.Source.WIDGET if credential.publishable else Session.Source.API
 
 
 def issue(public_id) -> str:
@@ -62,26 +54,11 @@ def is_issued(public_id, session_id: str) -> bool:
     return False
 
 
-def check(credential: PresentedKey, session_id: str) -> None:
+def check(key: VerifiedKey, session_id: str) -> None:
     """Refuse a publishable key's session_id that was not issued for its channel. Call once the key is verified."""
-    if credential.publishable and not is_issued(credential.channel.public_id, session_id):
+    if key.publishable and not is_issued(key.channel.public_id, session_id):
         raise InvalidSessionId()
 
 
 def _mac(public_id, nonce_hex: str, secret: str) -> str:
     return salted_hmac(_SALT, f"{public_id}:{nonce_hex}", secret=secret, algorithm="sha256").hexdigest()[:_MAC_HEX]
-
-
-@db_phase
-def session_issue(*, credential: PresentedKey) -> str:
-    """A new widget session id, for a publishable key from an allowed origin.
-
-    Stores nothing; counted per client address per minute (the channel's
-    `visitor_rate_limit_per_minute`), so one address cannot mint ids in bulk.
-    """
-    if not credential.publishable:
-        raise PublishableKeyRequired()
-    channel = credential.verify_current().channel
-    limits.take([visitor_limits.session_issue_counter(credential)])
-    return issue(channel.public_id)
-

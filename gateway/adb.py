@@ -1,17 +1,17 @@
-"""PostgreSQL and Redis straight from the event loop, for the chat path's single statements.
+"""PostgreSQL and Redis straight from the event loop: the connections of the chat's single statements.
 
-The chat path's database phases are one statement each on PostgreSQL
-(conversations/statements.py) and its limits one Lua call in Redis, so they need
-no ORM and no transaction management: here they run on psycopg's async pool and
-redis-py's asyncio client, with no thread hand-off. Everything else (a key not
-yet in the key cache, refusals, compensations, SQLite) keeps the threaded
+The chat's store steps are one statement each on PostgreSQL
+(conversations/store/postgresql.py) and its limits one Lua call in Redis
+(conversations/counters/redis_lua.py), so they need no ORM and no transaction
+management: they run on psycopg's async pool and redis-py's asyncio client
+kept here, with no thread hand-off. Everything else keeps the threaded
 database phases of gateway/db.py.
 
 Both clients belong to the event loop that made them (one of each per loop and
-process); the ASGI lifespan shutdown closes them. Statements are gated by the
-same per-loop semaphore as threaded phases (callers hold `phase()`), so a burst
-waits on the event loop, and each takes a pooled connection only for its own
-round trip.
+process); the ASGI lifespan shutdown closes them. Callers gate their calls with
+the same per-loop semaphore as threaded phases (gateway/db.py phase_gate), so a
+burst waits on the event loop, and each takes a pooled connection only for its
+own round trip.
 """
 
 import asyncio
@@ -21,21 +21,10 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
-from gateway.cache import shared_cache_in_use
-from gateway.db import phase_gate
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 _redis: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
-
-
-def available() -> bool:
-    """PostgreSQL and Redis (the production path), and not switched off with ASYNC_CHAT_PATH=False."""
-    return (
-        settings.ASYNC_CHAT_PATH
-        and settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-        and shared_cache_in_use()
-    )
 
 
 async def _pool():
@@ -86,13 +75,6 @@ async def execute(sql: str, params: dict) -> None:
     await to_the_end(_execute(sql, params))
 
 
-def phase():
-    """Hold for a chat's database phase on the event loop: at most DB_PHASE_CONCURRENCY at once per loop,
-    shared with the threaded phases. Under a burst, chats wait here, before their first Redis or
-    database call, so the calls they make are not kept waiting behind hundreds of others."""
-    return phase_gate()
-
-
 async def _fetchall(sql: str, params: dict) -> list[tuple]:
     async with (await _pool()).connection() as conn:
         cursor = await conn.execute(sql, params)
@@ -105,18 +87,31 @@ async def _execute(sql: str, params: dict) -> None:
 
 
 def redis_client():
-    """This loop's asyncio Redis client, configured like the cache's (same server, same timeouts)."""
+    """This loop's asyncio Redis client, configured like the cache's (same server, same timeouts).
+
+    A pooled connection that died with a Redis restart fails its next command
+    with a ConnectionError (the asyncio pool does not notice a peer's close
+    before use, as the sync one does): that command is sent once more on a new
+    connection. Only ConnectionError, never a timeout, where the server may
+    have run the command. Without this the first chat after a Redis restart
+    would get a 503 (gateway/tests/test_redis_down.py).
+    """
     loop = asyncio.get_running_loop()
     client = _redis.get(loop)
     if client is None:
         import redis.asyncio
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
-        backend = caches["default"]  # a SharedRedisCache (gateway/cache.py): adb is used with Redis only
+        backend = caches["default"]  # a SharedRedisCache (gateway/cache.py): the Redis counters run with Redis only
         options = backend.options
         client = redis.asyncio.Redis.from_url(
             backend.first_server_url(),
             socket_connect_timeout=options.get("socket_connect_timeout"),
             socket_timeout=options.get("socket_timeout"),
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
         _redis[loop] = client
     return client

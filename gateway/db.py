@@ -12,7 +12,7 @@ _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio
 
 
 def phase_gate() -> asyncio.Semaphore:
-    """This loop's gate for database phases, threaded here or on the loop (gateway/adb.py): at most DB_PHASE_CONCURRENCY database phases at once per event loop.
+    """This loop's gate for database phases (threaded here, or statements and counter calls on the loop: gateway/adb.py): at most DB_PHASE_CONCURRENCY database phases at once per event loop.
 
     Beyond the connection pool's size, extra phases would only park worker
     threads on the pool (and time out there under a burst); queued here they
@@ -61,27 +61,15 @@ async def in_db_phase(fn, *args, **kwargs):
 
 
 def db_phase(fn):
-    """Run a sync function off the event loop and hand its DB connection back afterwards.
+    """Run a sync function as one database phase (in_db_phase): off the event loop, its connection handed back after.
 
     A chat waits seconds on the provider between its database phases; closing
     the connection (with PostgreSQL: returning it to the pool) means a waiting
     chat holds none.
-
-    `fn.sync` calls it directly, from inside another phase: typically to give
-    back what a failed phase held. If the failure broke the connection (the
-    database restarted, the connection was killed), that connection is dropped
-    first, so the compensating writes run on a fresh one instead of failing too.
     """
 
     @functools.wraps(fn)
     async def wrapper(*args, **kwargs):
         return await in_db_phase(fn, *args, **kwargs)
 
-    @functools.wraps(fn)
-    def sync(*args, **kwargs):
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
-        return fn(*args, **kwargs)
-
-    wrapper.sync = sync
     return wrapper

@@ -221,9 +221,13 @@ DB_PHASE_CONCURRENCY = env.int(
 
 # Seconds a request waits for a pooled PostgreSQL connection before failing.
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
-# With PostgreSQL and Redis, a chat whose key is in the key cache runs its two statements and
-# its limit counters straight from the event loop (gateway/adb.py) instead of on threads.
-ASYNC_CHAT_PATH = env.bool("ASYNC_CHAT_PATH", default=True)
+# The chat's database steps (conversations/store): on PostgreSQL one statement each, sent from the
+# event loop; elsewhere the ORM on the database phase threads. CHAT_STORE=orm keeps the ORM on
+# PostgreSQL too. Chosen once, at start-up.
+CHAT_STORE = {
+    "postgresql": "conversations.store.postgresql.PostgreSQLStore",
+    "orm": "conversations.store.orm.OrmStore",
+}[env.str("CHAT_STORE", default="postgresql" if _db["ENGINE"] == "django.db.backends.postgresql" else "orm")]
 
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
 # invalidated at once on any change; this is only a backstop age. 0 turns it off.
@@ -255,6 +259,11 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
+# The limit counters (conversations/counters): Redis, shared by every process, when REDIS_URL is
+# set; else the in-process cache (one process). Chosen once, at start-up.
+CHAT_COUNTERS = (
+    "conversations.counters.redis_lua.RedisCounters" if REDIS_URL else "conversations.counters.in_process.InProcessCounters"
+)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "rl:"
 

@@ -14,32 +14,35 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from channels_app import key_cache, keys
+from channels_app import credentials, key_cache, keys
 from channels_app.authentication import PresentedKey
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, api_key_rotate, channel_update
-from conversations import limits
+from conversations import admission, counters, limits
 from gateway.errors import InvalidApiKey
 from gateway.testing.api import chat, history
+from gateway.testing.implementations import run
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the key cache is used only with Redis (REDIS_URL)")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_key_seen_before_is_verified_without_a_query(channel, key):
-    PresentedKey(key).verify()
+    run(credentials.resolve(PresentedKey(key)))
     with CaptureQueriesContext(connection) as queries:
-        verified = PresentedKey(key).verify()
-    assert verified.channel.pk == channel.pk
+        verified = run(credentials.resolve(PresentedKey(key)))  # a database phase would run on another thread
+    assert (verified.channel.pk, verified.kind, verified.source) == (channel.pk, credentials.SECRET, "api")
+    assert verified.generation == key_cache.current_generation()
     assert [q["sql"] for q in queries] == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_unknown_key_is_never_cached(channel, key):
-    unknown = keys.generate()  # well formed, so it is looked up, but no channel has it
-    before = len(key_cache._entries)
+    unknown = PresentedKey(keys.generate())  # well formed, so it is looked up, but no channel has it
     for _ in range(3):
         with pytest.raises(InvalidApiKey):
-            PresentedKey(unknown).verify()
-    assert len(key_cache._entries) == before
+            run(credentials.resolve(unknown))
+    assert key_cache.peek(unknown.cache_id) == (None, None)
 
 
 def test_a_revoked_key_stops_at_the_next_request(api, llm, channel, key):
@@ -91,26 +94,23 @@ def test_a_change_behind_the_applications_back_is_seen_within_key_cache_seconds(
 
 def test_counting_under_a_stale_generation_counts_nothing(channel):
     counter = limits.minute_counter(channel, "chat")
-    limits.take([counter])
-    with pytest.raises(limits.Stale):
-        limits.take([counter], guard=key_cache.guard(key_cache.current_generation() + 1))
+    run(counters.backend().take([counter]))
+    with pytest.raises(counters.Stale):
+        run(counters.backend().take([counter], guard=key_cache.guard(key_cache.current_generation() + 1)))
     from django.core.cache import cache
 
     assert cache.get(counter.key) == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_request_read_under_a_generation_that_changed_is_read_again(channel, key):
-    PresentedKey(key).verify()
-    cached = PresentedKey(key)
-    cached.verify()
-    assert cached._cached
+    run(credentials.resolve(PresentedKey(key)))
+    cached = run(credentials.resolve(PresentedKey(key)))
     Channel.objects.filter(pk=channel.pk).update(rate_limit_per_minute=1)
     key_cache.invalidate()  # what any save does
-    from conversations.admission import admit
-
-    admit(cached, "history", "s-1")  # counted under the new settings, read from the database
-    assert not cached._cached
-    assert cached.channel.rate_limit_per_minute == 1
+    admitted = run(admission.admit(cached, "history", "s-1"))  # counted under the new settings, read again
+    assert admitted.key is not cached and admitted.key.generation != cached.generation
+    assert (cached.channel.rate_limit_per_minute, admitted.key.channel.rate_limit_per_minute) == (60, 1)
 
 
 def test_the_widget_config_of_a_channel_deactivated_since_it_was_cached_is_refused(api, llm, channel, widget_key):

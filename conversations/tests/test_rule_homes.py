@@ -1,8 +1,8 @@
-"""Rules with one home and a second, SQL form for the chat path's single-statement phases: both forms pinned together.
+"""Rules with one home and a second, SQL form for the PostgreSQL store's single statements: both forms pinned together.
 
 The credit hold (channels_app.services.credit_hold / CREDIT_HOLD_SQL), the thread
-rule and the session expiry (conversations/threads.py, and statements.py's SQL).
-The SQL forms run on PostgreSQL only (CI runs this file there too); the rule
+rule and the session expiry (conversations/threads.py, and conversations/store/postgresql.py's
+SQL). The SQL forms run on PostgreSQL only (CI runs this file there too); the rule
 functions and the ORM forms run everywhere.
 """
 
@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from channels_app.models import Channel
 from channels_app.services import CREDIT_HOLD_SQL, credit_hold
-from conversations import selectors, statements, threads, windows
-from conversations.models import Message, Session
+from conversations import selectors, threads, windows
+from conversations.models import Session
 from conversations.provider import Completion
+from conversations.store import Exchange
+from gateway.testing.implementations import STORES, run
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL forms run on PostgreSQL")
 
@@ -53,33 +55,23 @@ def test_the_session_expiry_and_the_thread_rule():
     assert threads.thread_for_message(3, now, now) == (4, True)
 
 
-def _store(channel, now, *, form):
-    exchange = dict(
+def _store(store, channel, now):
+    run(store.store_exchange(Exchange(
         channel_id=channel.pk, source="api", session_id="s", message="q", received_at=now,
         completion=Completion("a", "m", None, None, 0), replied_at=now,
-    )
-    if form == "sql":
-        with connection.cursor() as cursor:
-            cursor.execute(*statements._store_statement(*exchange.values(), None, None))
-    else:
-        statements._store_exchange_orm(
-            channel.pk, "api", "s", "q", now, threads.expires_at_for(now), _reply(now), None, None
-        )
+    )))
 
 
-def _reply(now):
-    return Message(role=Message.Role.ASSISTANT, content="a", created_at=now, model="m", latency_ms=0)
-
-
-@pytest.mark.parametrize("form", ["orm", pytest.param("sql", marks=on_postgresql)])
-def test_both_forms_store_in_the_thread_the_rule_names(channel, form):
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("store", STORES)
+def test_every_store_stores_in_the_thread_the_rule_names(channel, store):
     start = timezone.now()
     expected = []
     for at in (start, start + timedelta(hours=1), start + timedelta(hours=30), start + timedelta(hours=31)):
         latest = Session.objects.filter(channel=channel, session_id="s").order_by("-thread").first()
         number, _ = threads.thread_for_message(latest.thread if latest else None, latest.expires_at if latest else None, at)
         expected.append(number)
-        _store(channel, at, form=form)
+        _store(store(), channel, at)
     threads_stored = list(Session.objects.filter(channel=channel, session_id="s").order_by("thread"))
     assert expected == [1, 1, 2, 2]
     assert [(t.thread, t.expires_at) for t in threads_stored] == [
@@ -87,14 +79,15 @@ def test_both_forms_store_in_the_thread_the_rule_names(channel, form):
     ]
 
 
-@on_postgresql
-def test_both_forms_read_the_live_threads_history(channel):
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("store", STORES)
+def test_every_store_reads_the_live_threads_history_as_the_selector_does(channel, store):
     start = timezone.now()
-    _store(channel, start, form="orm")
+    _store(store(), channel, start)
     for now in (start, start + timedelta(hours=23), start + timedelta(hours=25)):
-        by_orm = selectors.thread_history(channel_id=channel.pk, source="api", session_id="s", now=now)
-        _, by_sql = statements.hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=now)
-        assert by_sql == by_orm == ([("user", "q"), ("assistant", "a")] if now < start + timedelta(hours=24) else [])
+        by_selector = selectors.thread_history(channel_id=channel.pk, source="api", session_id="s", now=now)
+        held = run(store().hold_and_history(channel_id=channel.pk, source="api", session_id="s", now=now))
+        assert held.history == by_selector == ([("user", "q"), ("assistant", "a")] if now < start + timedelta(hours=24) else [])
 
 
 def test_the_limit_windows():

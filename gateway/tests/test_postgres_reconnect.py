@@ -23,13 +23,15 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs
 
 @pytest.fixture(scope="module", params=["threads", "event-loop"])
 def gateway(request, tmp_path_factory, fake_llm_server):
-    """Without Redis every chat runs on threads; with it, a cached key's chats run on the event loop (gateway/adb.py)."""
+    """The ORM store on the database phase threads (CHAT_STORE=orm, no Redis), or the PostgreSQL store's statements
+    and the Redis counters on the event loop (gateway/adb.py)."""
     if request.param == "event-loop" and not settings.REDIS_URL:
         pytest.skip("the event-loop chat path needs Redis (REDIS_URL)")
     redis_url = settings.REDIS_URL if request.param == "event-loop" else ""
     database = PostgresDatabase.beside(settings.DATABASES["default"], f"gw_reconnect_{os.getpid()}")
     env = gateway_env(
         REDIS_URL=redis_url, CACHE_KEY_PREFIX=f"gwreconnect{os.getpid()}",
+        CHAT_STORE="orm" if request.param == "threads" else "postgresql",
         LLM_BASE_URL=f"{fake_llm_server.url}/v1", LLM_API_KEY=UPSTREAM_KEY,
     )
     server = None

@@ -1,0 +1,228 @@
+"""One chat, top to bottom: start → prepare → complete → settle. Written once; every chat takes this path.
+
+- start: the Idempotency-Key, when there is one: a repeat gets the stored
+  answer (nothing else runs), a first use claims the key (conversations/idempotency.py).
+- prepare: the request counted against its limits (conversations/admission.py),
+  then a credit held and the thread's history read in one step of the store
+  (conversations/store). From here the chat holds a credit and its daily slots.
+- complete: the channel's model, then its fallback, each through the provider's
+  retries and circuit breaker (conversations/provider.py, resilience.py). A
+  streamed chat passes a sink (conversations/streaming.py) that forwards the
+  deltas as they come; the fallback never takes over a reply already started.
+- settle: the exchange stored, with the Idempotency-Key's answer, in one step
+  of the store. Or, when there is no reply (or it cannot be stored), everything
+  held given back: the credit, the daily slots and the Idempotency-Key.
+
+So a chat can never overspend (the credit is held before the provider call)
+and is never half-stored (message and reply are written together). The view
+is thin: it parses, calls `start` and `finish` (or streaming.events), renders.
+Whatever the implementation behind the store and the counters (chosen once at
+start-up), this module is the same.
+"""
+
+import asyncio
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from django.utils import timezone
+
+from channels_app.catalog import CatalogModel
+from channels_app.credentials import VerifiedKey
+from conversations import admission, counters, idempotency, provider, store
+from conversations.prompt import build_messages
+from gateway.errors import CreditsExhausted, ProviderError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What the client asked, validated (conversations/serializers.py ChatInput)."""
+
+    session_id: str
+    message: str
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    reply: str
+    session_id: str
+    replayed: bool = False  # the stored answer to an earlier request with the same Idempotency-Key
+
+    def to_dict(self) -> dict:
+        return {"reply": self.reply, "session_id": self.session_id}
+
+
+@dataclass(frozen=True)
+class PreparedChat:
+    """A chat that passed every check and holds a credit and its daily slots: ready for the provider."""
+
+    key: VerifiedKey
+    request: ChatRequest
+    received_at: datetime
+    held: tuple[str, ...]  # its daily slots (limits.held_keys)
+    history: list[tuple[str, str]]
+    idempotency_claim: int | None = None
+
+    def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
+        """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
+        channel = self.key.channel
+        models = [channel.catalog_model] + ([channel.catalog_fallback] if channel.catalog_fallback is not None else [])
+        return [(model, self.prompt_for(model)) for model in models]
+
+    def prompt_for(self, model: CatalogModel) -> list[dict]:
+        return build_messages(
+            model=model,
+            system_prompt=self.key.channel.system_prompt,
+            metadata=self.request.metadata,
+            history=self.history,
+            message=self.request.message,
+        )
+
+
+class Sink(Protocol):
+    """Where a streamed chat's deltas go as the provider writes them (conversations/streaming.py)."""
+
+    started: bool  # whether any delta was forwarded: a fallback can no longer take over
+
+    async def stream(self, upstream: provider.CompletionStream) -> provider.Completion:
+        """Forward `upstream`'s deltas; the whole reply once it ended (ProviderFailure when it is empty)."""
+
+    def partial(self) -> provider.Completion | None:
+        """What reached the client of a stream cut off before its end; None when nothing did."""
+
+
+async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str | None = None) -> PreparedChat | ChatReply:
+    """Prepare the chat, or with an Idempotency-Key seen before, the stored answer (a ChatReply, replayed).
+
+    Raises the API's errors (limits, credits, a key in use) with nothing held.
+    """
+    claim = None
+    if idempotency_key is not None:
+        outcome = await idempotency.begin(
+            api_key=key, key=idempotency_key, fingerprint=idempotency.fingerprint(dataclasses.asdict(request))
+        )
+        if outcome.replay is not None:
+            return ChatReply(replayed=True, **outcome.replay)
+        claim = outcome.claim_id
+    try:
+        return await prepare(key, request, idempotency_claim=claim)
+    except BaseException:
+        if claim is not None:
+            await asyncio.shield(idempotency.abandon(claim))
+        raise
+
+
+async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: int | None = None) -> PreparedChat:
+    """The request's limits, then a held credit and the history. Raises the API's errors; holds nothing when it does."""
+    received_at = timezone.now()
+    admitted = await admission.admit(key, "chat", request.session_id)
+    key = admitted.key
+    try:
+        found = await store.backend().hold_and_history(
+            channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
+        )
+    except BaseException:  # e.g. the database dropped the connection: nothing was held there
+        await asyncio.shield(counters.backend().give_back(admitted.held))
+        raise
+    if not found.held:
+        await counters.backend().give_back(admitted.held)
+        raise CreditsExhausted()
+    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim)
+
+
+async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) -> ChatReply:
+    """Complete and settle a prepared chat (a replayed answer is returned as it is).
+
+    The provider failing is the API's ProviderError, with everything given
+    back. Once the reply exists it is stored and paid for even if the client
+    has gone (it can read it from /api/history).
+    """
+    if isinstance(started, ChatReply):
+        return started
+    chat = started
+    try:
+        completion = await complete(chat, sink)
+    except asyncio.CancelledError:  # the client went away
+        await asyncio.shield(_cut_off(chat, sink))
+        raise
+    except provider.ProviderFailure as exc:
+        logger.warning("Provider call failed for channel %s: %s", chat.key.channel.public_id, exc)
+        await asyncio.shield(release(chat))
+        raise ProviderError() from None
+    except BaseException:
+        await asyncio.shield(release(chat))
+        raise
+    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id)
+    await asyncio.shield(settle(chat, completion, answer=reply))
+    return reply
+
+
+async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Completion:
+    """The reply from the channel's model, or from its fallback when that fails before any delta was forwarded."""
+    attempts = chat.attempts()
+    for number, (model, prompt) in enumerate(attempts, start=1):
+        try:
+            if sink is None:
+                return await provider.complete(model=model.id, messages=prompt, max_tokens=model.output_reserve)
+            return await sink.stream(provider.CompletionStream(model=model.id, messages=prompt, max_tokens=model.output_reserve))
+        except provider.ProviderFailure as exc:
+            if number == len(attempts) or (sink is not None and sink.started):
+                raise
+            logger.warning(
+                "Model %s failed for channel %s (%s); trying its fallback %s",
+                model.id, chat.key.channel.public_id, exc, chat.key.channel.fallback_model,
+            )
+    raise AssertionError("unreachable")
+
+
+async def settle(chat: PreparedChat, completion: provider.Completion, *, answer: ChatReply | None) -> None:
+    """Store the exchange, with `answer` as its Idempotency-Key's answer; on failure give everything back and raise."""
+    exchange = store.Exchange(
+        channel_id=chat.key.channel.pk,
+        source=chat.key.source,
+        session_id=chat.request.session_id,
+        message=chat.request.message,
+        received_at=chat.received_at,
+        completion=completion,
+        replied_at=timezone.now(),
+        idempotency_claim=chat.idempotency_claim if answer is not None else None,
+        answer=answer.to_dict() if answer is not None else None,
+    )
+    try:
+        await store.backend().store_exchange(exchange)
+    except BaseException:
+        logger.exception("Could not store a chat for channel %s; its credit is given back", chat.key.channel.public_id)
+        await release(chat)
+        raise
+
+
+async def release(chat: PreparedChat) -> None:
+    """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
+    await store.backend().release(channel_id=chat.key.channel.pk)
+    await counters.backend().give_back(chat.held)
+    if chat.idempotency_claim is not None:
+        await idempotency.abandon(chat.idempotency_claim)
+
+
+async def _cut_off(chat: PreparedChat, sink: Sink | None) -> None:
+    """Settle a chat whose client left before its end.
+
+    What a streamed client was sent is stored and paid for (else hanging up
+    just before the end would get replies for free); but never as the
+    Idempotency-Key's answer: the key is given back, so the client's retry
+    runs again and gets a whole reply, not a replay of the cut-off one.
+    """
+    partial = sink.partial() if sink is not None else None
+    if partial is None:
+        await release(chat)
+        return
+    try:
+        await settle(chat, partial, answer=None)
+    finally:
+        if chat.idempotency_claim is not None:
+            await idempotency.abandon(chat.idempotency_claim)

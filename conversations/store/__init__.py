@@ -1,0 +1,81 @@
+"""The chat's database steps: one interface, two implementations, chosen once at start-up from settings.
+
+`backend()` is the one `ChatStore` of the process: `CHAT_STORE` names its
+class (as Django's AUTHENTICATION_BACKENDS name theirs); by default
+`postgresql.PostgreSQLStore` (one statement per step, sent from the event loop)
+on PostgreSQL, else `orm.OrmStore` (the ORM in a transaction, on the database
+phase threads: SQLite, or any database Django supports).
+
+Every step is scoped to one channel and one namespace (`source`: "api" for
+secret keys, "widget" for publishable keys). The rules they carry out live
+elsewhere, once: the credit hold (channels_app/services.py), the thread rule
+and session expiry (conversations/threads.py), the history's length
+(conversations/selectors.py).
+"""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from conversations.provider import Completion
+
+
+@dataclass(frozen=True)
+class Held:
+    """What `hold_and_history` found: whether a credit was taken, and the live thread's last messages."""
+
+    held: bool
+    history: list[tuple[str, str]]  # (role, content), oldest first
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One answered chat, to store: the user's message and the reply, with the Idempotency-Key's answer."""
+
+    channel_id: int
+    source: str
+    session_id: str
+    message: str
+    received_at: datetime
+    completion: Completion
+    replied_at: datetime
+    idempotency_claim: int | None = None
+    answer: dict | None = None  # stored as the claim's answer in the same transaction
+
+
+class ChatStore:
+    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
+        """Take one credit (never below zero, whatever runs concurrently) and read the live thread's history.
+
+        No credit left: Held(False, []) and nothing taken.
+        """
+        raise NotImplementedError
+
+    async def store_exchange(self, exchange: Exchange) -> None:
+        """Store the message and its reply in the session's current thread (or the next one), both or neither.
+
+        Concurrent exchanges on one session are stored one after the other,
+        each user message next to its reply.
+        """
+        raise NotImplementedError
+
+    async def release(self, *, channel_id: int) -> None:
+        """Give back the credit a chat held: it got no reply, or its reply could not be stored."""
+        raise NotImplementedError
+
+
+@functools.cache
+def backend() -> ChatStore:
+    """The process's store, as CHAT_STORE names it."""
+    return import_string(settings.CHAT_STORE)()
+
+
+@receiver(setting_changed)
+def _forget_backend(*, setting, **kwargs):
+    if setting in ("CHAT_STORE", "DATABASES"):
+        backend.cache_clear()

@@ -1,0 +1,74 @@
+"""The chat's database steps through the ORM, on the database phase threads (gateway/db.py).
+
+For SQLite (development, `make run`) and any database Django supports. Each
+step is one phase: off the event loop, at most DB_PHASE_CONCURRENCY at once,
+its connection handed back when it ends.
+"""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from channels_app.services import credit_hold, credit_release
+from conversations import idempotency, selectors, threads
+from conversations.models import Message, Session
+from conversations.store import ChatStore, Exchange, Held
+from gateway.db import in_db_phase
+
+
+class OrmStore(ChatStore):
+    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
+        return await in_db_phase(_hold_and_history, channel_id, source, session_id, now)
+
+    async def store_exchange(self, exchange: Exchange) -> None:
+        await in_db_phase(_store_exchange, exchange)
+
+    async def release(self, *, channel_id: int) -> None:
+        await in_db_phase(credit_release, channel_id=channel_id)
+
+
+def _hold_and_history(channel_id: int, source: str, session_id: str, now: datetime) -> Held:
+    if not credit_hold(channel_id=channel_id):
+        return Held(False, [])
+    return Held(True, selectors.thread_history(channel_id=channel_id, source=source, session_id=session_id, now=now))
+
+
+def _store_exchange(x: Exchange) -> None:
+    reply = Message(
+        role=Message.Role.ASSISTANT,
+        content=x.completion.text,
+        created_at=x.replied_at,
+        model=x.completion.model,
+        prompt_tokens=x.completion.prompt_tokens,
+        completion_tokens=x.completion.completion_tokens,
+        latency_ms=x.completion.latency_ms,
+    )
+    with transaction.atomic():
+        session = _thread_for_write(x.channel_id, x.source, x.session_id, x.received_at)
+        reply.session = session
+        Message.objects.bulk_create(
+            [Message(session=session, role=Message.Role.USER, content=x.message, created_at=x.received_at), reply]
+        )
+        if x.idempotency_claim is not None:
+            idempotency.complete(x.idempotency_claim, x.answer)
+
+
+def _thread_for_write(channel_id: int, source: str, session_id: str, now: datetime) -> Session:
+    """The session's current thread, locked, or a new one when there is none or the latest expired."""
+    rows = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
+    latest = rows.order_by("-thread").first()
+    thread, new = threads.thread_for_message(latest.thread if latest else None, latest.expires_at if latest else None, now)
+    if not new:
+        return latest
+    try:
+        with transaction.atomic():
+            return Session.objects.create(
+                channel_id=channel_id,
+                source=source,
+                session_id=session_id,
+                thread=thread,
+                started_at=now,
+                expires_at=threads.expires_at_for(now),
+            )
+    except IntegrityError:  # a concurrent first message created this thread first
+        return rows.get(thread=thread)

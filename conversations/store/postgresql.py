@@ -1,0 +1,113 @@
+"""The chat's database steps on PostgreSQL: one statement each (one round trip, one commit), from the event loop.
+
+Sent on the loop's psycopg async pool (gateway/adb.py), no thread hand-off;
+each waits for the loop's phase gate (gateway/db.py) and holds a pooled
+connection only for its own round trip. A statement that was sent finishes
+even if the chat is cancelled meanwhile (adb.to_the_end): a credit it took is
+then stored or given back, never lost.
+
+- hold_and_history: CREDIT_HOLD_SQL (channels_app/services.py) and the live
+  thread's last messages, in one statement.
+- store_exchange: find or start the session's thread by the thread rule
+  (conversations/threads.py), taking its row lock, so concurrent chats on one
+  session store their exchanges one after the other; insert the message and its
+  reply in one INSERT; and store the Idempotency-Key's answer in the same statement.
+"""
+
+import json
+from datetime import datetime
+
+from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL
+from conversations import selectors, threads
+from conversations.store import ChatStore, Exchange, Held
+from gateway import adb
+from gateway.db import phase_gate
+
+HOLD_AND_HISTORY = f"""
+WITH held AS (
+    {CREDIT_HOLD_SQL}
+)
+SELECT (SELECT count(*) FROM held), recent.role, recent.content
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT m.id, m.role, m.content
+    FROM conversations_message m JOIN conversations_session s ON s.id = m.session_id
+    WHERE s.channel_id = %(channel)s AND s.source = %(source)s AND s.session_id = %(session)s
+      AND s.expires_at > %(now)s
+    ORDER BY m.id DESC
+    LIMIT %(limit)s
+) AS recent ON true
+ORDER BY recent.id DESC
+"""
+
+# The thread rule of conversations/threads.py (thread_for_message) in SQL: the latest thread if it
+# is live, else the next one; ON CONFLICT both settles two first messages racing to start it and
+# takes the row lock.
+STORE_EXCHANGE = """
+WITH latest AS (
+    SELECT thread, expires_at FROM conversations_session
+    WHERE channel_id = %(channel)s AND source = %(source)s AND session_id = %(session)s
+    ORDER BY thread DESC LIMIT 1
+), target AS (
+    SELECT CASE WHEN latest.expires_at > %(received)s THEN latest.thread ELSE coalesce(latest.thread, 0) + 1 END AS thread
+    FROM (SELECT 1) AS one LEFT JOIN latest ON true
+), thread AS (
+    INSERT INTO conversations_session (channel_id, source, session_id, thread, started_at, expires_at)
+    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s FROM target
+    ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread
+    RETURNING id
+){claim}
+INSERT INTO conversations_message
+    (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+SELECT thread.id, pair.role, pair.content, pair.created_at, pair.model, pair.prompt_tokens, pair.completion_tokens,
+       pair.latency_ms
+FROM thread, (VALUES
+    (1, 'user', %(message)s, %(received)s::timestamptz, '', NULL::integer, NULL::integer, NULL::integer),
+    (2, 'assistant', %(reply)s, %(replied)s::timestamptz, %(model)s, %(prompt_tokens)s, %(completion_tokens)s,
+     %(latency_ms)s)
+) AS pair (position, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+ORDER BY pair.position
+"""
+CLAIM = """, claim AS (
+    UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s
+)"""
+
+
+class PostgreSQLStore(ChatStore):
+    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
+        params = {"channel": channel_id, "source": source, "session": session_id, "now": now,
+                  "limit": selectors.HISTORY_LOAD_LIMIT}
+        async with phase_gate():
+            rows = await adb.fetchall(HOLD_AND_HISTORY, params)
+        return Held(rows[0][0] == 1, [(role, content) for _, role, content in reversed(rows) if role is not None])
+
+    async def store_exchange(self, exchange: Exchange) -> None:
+        async with phase_gate():
+            await adb.execute(*store_statement(exchange))
+
+    async def release(self, *, channel_id: int) -> None:
+        async with phase_gate():
+            await adb.execute(CREDIT_RELEASE_SQL, {"channel": channel_id})
+
+
+def store_statement(x: Exchange) -> tuple[str, dict]:
+    """STORE_EXCHANGE and its parameters for `x`."""
+    params = {
+        "channel": x.channel_id,
+        "source": x.source,
+        "session": x.session_id,
+        "received": x.received_at,
+        "expires": threads.expires_at_for(x.received_at),
+        "message": x.message,
+        "reply": x.completion.text,
+        "replied": x.replied_at,
+        "model": x.completion.model,
+        "prompt_tokens": x.completion.prompt_tokens,
+        "completion_tokens": x.completion.completion_tokens,
+        "latency_ms": x.completion.latency_ms,
+    }
+    claim = ""
+    if x.idempotency_claim is not None:
+        claim = CLAIM
+        params.update(claim=x.idempotency_claim, answer=json.dumps(x.answer))
+    return STORE_EXCHANGE.format(claim=claim), params
