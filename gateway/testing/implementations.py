@@ -6,6 +6,7 @@ suite on both setups, so every implementation is covered by the same tests).
 """
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -34,7 +35,8 @@ SETTING = {OrmStore: "conversations.store.orm.OrmStore", PostgreSQLStore: "conve
 
 
 def run(coro):
-    """Run `coro` on a new event loop, closing the loop's database pool, Redis client and provider session after it."""
+    """Run `coro` on a new event loop in its own thread (whatever loop the test's thread may have), closing the
+    loop's database pool, Redis client and provider session after it."""
     from conversations.provider import close_sessions
 
     async def main():
@@ -44,4 +46,5 @@ def run(coro):
             await adb.close()
             await close_sessions()
 
-    return asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, main()).result()
