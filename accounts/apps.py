@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts import reauth
-        from gateway import sqlite_files
+        from gateway.infra import sqlite_files
 
         user_logged_in.connect(reauth.on_login, dispatch_uid="accounts.reauth.on_login")
         # The SQLite file holds the sessions (and everything else): owner-only, like .env.

@@ -13,7 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
 from channels_app import keys
-from gateway.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl
+from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl
 
 HEADER = "HTTP_X_API_KEY"
 QUERY = "key"  # where a browser passes its publishable key (a CORS preflight carries no header values)

@@ -22,8 +22,8 @@ from channels_app import key_cache
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from channels_app.selectors import api_key_authenticate, api_key_touch, api_key_touch_due, publishable_key_authenticate
-from gateway.db import in_db_phase
-from gateway.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
+from gateway.infra.db import in_db_phase
+from gateway.infra.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
 
 SECRET, PUBLISHABLE = "secret", "publishable"
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
-from gateway.cache import shared_cache_in_use
+from gateway.infra.cache import shared_cache_in_use
 
 GENERATION_KEY = "keycache:generation"
 GENERATION_TTL = 86_400  # like every key in Redis it expires; a new generation then simply invalidates

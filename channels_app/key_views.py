@@ -20,7 +20,7 @@ from channels_app import dashboard_selectors as selectors
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
 from channels_app.views import render_integration
-from gateway.errors import error_json
+from gateway.infra.errors import error_json
 
 
 def _wants_json(request: HttpRequest) -> bool:

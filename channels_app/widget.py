@@ -2,7 +2,7 @@
 
 from channels_app import credentials, keys
 from channels_app.authentication import PresentedKey
-from gateway.errors import ApiError
+from gateway.infra.errors import ApiError
 
 
 async def origin_allowed(*, raw: str, origin: str) -> bool:

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from conversations.models import IdempotencyKey
-from gateway.db import db_phase
-from gateway.errors import ApiError
+from gateway.infra.db import db_phase
+from gateway.infra.errors import ApiError
 
 TTL = timedelta(hours=24)
 KEY_MAX = 255

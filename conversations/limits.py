@@ -31,7 +31,7 @@ from django.core.cache import cache
 
 from channels_app.models import Channel
 from conversations import windows
-from gateway.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited
+from gateway.infra.errors import ApiError, CreditsExhausted, DailyLimitExceeded, RateLimited
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
-from gateway.errors import error_body
+from gateway.infra.errors import error_body
 
 
 class ErrorOutput(serializers.Serializer):

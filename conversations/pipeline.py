@@ -33,7 +33,7 @@ from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import admission, counters, idempotency, provider, store
 from conversations.prompt import build_messages
-from gateway.errors import CreditsExhausted, ProviderError
+from gateway.infra.errors import CreditsExhausted, ProviderError
 
 logger = logging.getLogger(__name__)
 

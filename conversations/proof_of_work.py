@@ -20,7 +20,7 @@ from django.conf import settings
 
 from channels_app.models import Channel
 from conversations import counters
-from gateway.errors import ProofOfWorkInvalid, ProofOfWorkRequired, ProofOfWorkReused
+from gateway.infra.errors import ProofOfWorkInvalid, ProofOfWorkRequired, ProofOfWorkReused
 
 logger = logging.getLogger(__name__)
 _ALGORITHM = "SHA-256"

@@ -20,7 +20,7 @@ from django.conf import settings
 from conversations import resilience
 from conversations.prompt import estimate_tokens, is_page_context
 from conversations.resilience import ProviderFailure
-from gateway.metrics import upstream_record
+from gateway.infra.metrics import upstream_record
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
 from conversations import admission, proof_of_work, selectors, widget_sessions
 from conversations.models import FailedRequest, Session
-from gateway.db import db_phase, in_db_phase
-from gateway.errors import InvalidInput, PublishableKeyRequired
+from gateway.infra.db import db_phase, in_db_phase
+from gateway.infra.errors import InvalidInput, PublishableKeyRequired
 
 
 class WidgetSourceOnly(InvalidInput):

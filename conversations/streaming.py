@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from django.conf import settings
 
 from conversations import pipeline, provider, services, sse
-from gateway.errors import ProviderError, error_body
+from gateway.infra.errors import ProviderError, error_body
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from channels_app.credentials import VerifiedKey
 from conversations import idempotency, pipeline, services, streaming
 from conversations.openapi import chat_schema, history_schema, widget_config_schema, widget_session_schema
 from conversations.serializers import ChatInput, HistoryInput
-from gateway import cors
-from gateway.errors import InvalidInput, OriginNotAllowed
+from gateway.infra import cors
+from gateway.infra.errors import InvalidInput, OriginNotAllowed
 from gateway.overrides.api_view import LoopAPIView
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ import time
 from channels_app.credentials import VerifiedKey
 from conversations import windows
 from conversations.limits import Counter, day_counter
-from gateway.errors import RateLimited
+from gateway.infra.errors import RateLimited
 
 
 def _digest(value: str) -> str:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from channels_app.credentials import VerifiedKey
-from gateway.errors import InvalidInput
+from gateway.infra.errors import InvalidInput
 
 PREFIX = "ws_"
 _NONCE_BYTES = 16

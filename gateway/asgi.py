@@ -6,8 +6,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 django_application = get_asgi_application()
 
-from gateway import log_redaction  # noqa: E402
-from gateway.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
+from gateway.infra import log_redaction  # noqa: E402
+from gateway.infra.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
 from gateway.overrides.api_handler import ApiHandler  # noqa: E402
 from gateway.routing import API_MIDDLEWARE, Router  # noqa: E402
 

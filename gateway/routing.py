@@ -8,8 +8,8 @@ replaces Django behaviour and lives with the other overrides (gateway/overrides/
 # /api/'s middleware, in place of settings.MIDDLEWARE: both natively async, so a request makes no
 # trip to a thread before the view (docs/performance.md).
 API_MIDDLEWARE = [
-    "gateway.middleware.RequestMetricsMiddleware",
-    "gateway.api_middleware.ApiSecurityMiddleware",
+    "gateway.infra.middleware.RequestMetricsMiddleware",
+    "gateway.infra.api_middleware.ApiSecurityMiddleware",
 ]
 
 
@@ -32,7 +32,7 @@ class Router:
     async def lifespan(receive, send):
         """Start-up needs nothing; at shutdown the provider's, database's and Redis's connections are closed cleanly."""
         from conversations.provider import close_sessions
-        from gateway import adb
+        from gateway.infra import adb
 
         while True:
             message = await receive()

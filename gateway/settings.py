@@ -117,7 +117,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Load balancers probe /healthz over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# The dashboard's Content Security Policy (gateway.web_middleware): no inline scripts or
+# The dashboard's Content Security Policy (gateway.infra.web_middleware): no inline scripts or
 # styles, nothing from other origins; see docs/dashboard.md.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -144,10 +144,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so the request time it measures includes every other middleware.
-    "gateway.middleware.RequestMetricsMiddleware",
+    "gateway.infra.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "gateway.web_middleware.SecurityHeadersMiddleware",
-    "gateway.web_middleware.StaticFilesMiddleware",
+    "gateway.infra.web_middleware.SecurityHeadersMiddleware",
+    "gateway.infra.web_middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,7 +239,7 @@ REDIS_URL = _value("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "gateway.cache.SharedRedisCache",
+            "BACKEND": "gateway.infra.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="gw"),
             # A dead or hung Redis must fail a request fast (it becomes a 503), not
@@ -348,17 +348,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 # Any request body, on any path, larger than this is cut off with 413 at the ASGI
-# edge (gateway.body_limit) before Django reads it, chunked or not.
+# edge (gateway.infra.body_limit) before Django reads it, chunked or not.
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["gateway.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["gateway.infra.parsers.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "gateway.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "gateway.infra.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -374,11 +374,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "PREPROCESSING_HOOKS": ["gateway.openapi_hooks.only_canonical_paths"],
+    "PREPROCESSING_HOOKS": ["gateway.infra.openapi_hooks.only_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "gateway.openapi_hooks.strict_request_bodies",
-        "gateway.openapi_hooks.add_response_headers",
+        "gateway.infra.openapi_hooks.strict_request_bodies",
+        "gateway.infra.openapi_hooks.add_response_headers",
     ],
 }
 
@@ -415,8 +415,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # No API key in any line (a `?key=` in a logged URL, say): gateway/log_redaction.py.
-    "filters": {"redact_keys": {"()": "gateway.log_redaction.RedactKeysFilter"}},
+    # No API key in any line (a `?key=` in a logged URL, say): gateway/infra/log_redaction.py.
+    "filters": {"redact_keys": {"()": "gateway.infra.log_redaction.RedactKeysFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_keys"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

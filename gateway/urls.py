@@ -5,10 +5,10 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
 from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
-from gateway.api_docs import ApiDocsView
-from gateway.errors import api_not_found, server_error
-from gateway.health import healthz
-from gateway.metrics import metrics_view
+from gateway.infra.api_docs import ApiDocsView
+from gateway.infra.errors import api_not_found, server_error
+from gateway.infra.health import healthz
+from gateway.infra.metrics import metrics_view
 
 urlpatterns = [
     path("api/chat", ChatView.as_view(), name="api-chat"),

@@ -19,7 +19,7 @@ from channels_app.authentication import PresentedKey
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, api_key_rotate, channel_update
 from conversations import admission, counters, limits
-from gateway.errors import InvalidApiKey
+from gateway.infra.errors import InvalidApiKey
 from gateway.testing.api import chat, history
 from gateway.testing.implementations import run
 

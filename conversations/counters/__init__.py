@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from conversations.limits import Counter
-from gateway.errors import ServiceUnavailable
+from gateway.infra.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

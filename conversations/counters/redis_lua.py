@@ -1,9 +1,9 @@
 """Counters in Redis, shared by every process: each request's counters in one atomic Lua call.
 
-Called through the event loop's asyncio Redis client (gateway/adb.py), with
+Called through the event loop's asyncio Redis client (gateway/infra/adb.py), with
 keys made by the default cache (its prefix and version), so the dashboard's
 reads through Django's cache see the same counts. Every call waits for the
-loop's phase gate first (gateway/db.py), so a burst of chats waits on the loop
+loop's phase gate first (gateway/infra/db.py), so a burst of chats waits on the loop
 instead of opening a Redis connection each.
 """
 
@@ -12,8 +12,8 @@ import weakref
 from django.core.cache import caches
 
 from conversations.counters import BASE_SUFFIX, Counters
-from gateway import adb
-from gateway.db import phase_gate
+from gateway.infra import adb
+from gateway.infra.db import phase_gate
 
 # KEYS[1] is the guard; counter j is KEYS[j+1] with its TTL in ARGV[4j-2], its limit in ARGV[4j-1],
 # its share_percent in ARGV[4j] and whether it is held in ARGV[4j+1]. The rules are Counters.take's.

@@ -1,4 +1,4 @@
-"""The chat's database steps through the ORM, on the database phase threads (gateway/db.py).
+"""The chat's database steps through the ORM, on the database phase threads (gateway/infra/db.py).
 
 For SQLite (development, `make run`) and any database Django supports. Each
 step is one phase: off the event loop, at most DB_PHASE_CONCURRENCY at once,
@@ -13,7 +13,7 @@ from channels_app.services import credit_hold, credit_release
 from conversations import idempotency, selectors, threads
 from conversations.models import Message, Session
 from conversations.store import ChatStore, Exchange, Held
-from gateway.db import in_db_phase
+from gateway.infra.db import in_db_phase
 
 
 class OrmStore(ChatStore):

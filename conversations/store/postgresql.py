@@ -1,7 +1,7 @@
 """The chat's database steps on PostgreSQL: one statement each (one round trip, one commit), from the event loop.
 
-Sent on the loop's psycopg async pool (gateway/adb.py), no thread hand-off;
-each waits for the loop's phase gate (gateway/db.py) and holds a pooled
+Sent on the loop's psycopg async pool (gateway/infra/adb.py), no thread hand-off;
+each waits for the loop's phase gate (gateway/infra/db.py) and holds a pooled
 connection only for its own round trip. A statement that was sent finishes
 even if the chat is cancelled meanwhile (adb.to_the_end): a credit it took is
 then stored or given back, never lost.
@@ -20,8 +20,8 @@ from datetime import datetime
 from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL
 from conversations import selectors, threads
 from conversations.store import ChatStore, Exchange, Held
-from gateway import adb
-from gateway.db import phase_gate
+from gateway.infra import adb
+from gateway.infra.db import phase_gate
 
 HOLD_AND_HISTORY = f"""
 WITH held AS (

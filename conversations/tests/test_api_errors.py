@@ -66,7 +66,7 @@ def test_errors_are_json_even_before_authentication(api):
 
 
 def test_an_error_no_view_handled_is_json_under_api_and_the_500_page_elsewhere(rf):
-    from gateway.errors import server_error
+    from gateway.infra.errors import server_error
 
     api = server_error(rf.post("/api/chat"))
     assert (api.status_code, api["Content-Type"], api.content) == (

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from conversations.counters import Stale
 from conversations.limits import Counter, day_counter
-from gateway.errors import RateLimited
+from gateway.infra.errors import RateLimited
 from gateway.testing.implementations import COUNTERS, run
 
 
@@ -86,7 +86,7 @@ def test_a_guard_that_changed_counts_nothing(counters):
 
 
 def test_counters_unavailable_is_a_503_never_unlimited(counters, monkeypatch):
-    from gateway.errors import ServiceUnavailable
+    from gateway.infra.errors import ServiceUnavailable
 
     async def broken(*args):
         raise ConnectionError("down")

@@ -14,7 +14,7 @@ from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from conversations import limits, pipeline, streaming
 from conversations.models import IdempotencyKey, Message
-from gateway.errors import CreditsExhausted, ProviderError
+from gateway.infra.errors import CreditsExhausted, ProviderError
 from gateway.testing.implementations import COUNTERS, SETTING, STORES, run
 
 pytestmark = pytest.mark.django_db(transaction=True)

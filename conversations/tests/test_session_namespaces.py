@@ -5,7 +5,7 @@ a widget's session id is issued by the server, bound to its channel. Each
 attack is made like curl would: any Origin header, any session_id.
 
 On PostgreSQL + Redis these chats take both chat paths: a key's first chat is
-read on a thread, the next ones on the event loop (gateway/adb.py); the
+read on a thread, the next ones on the event loop (gateway/infra/adb.py); the
 `warm` parameter makes the attack itself run on the event loop too.
 """
 

@@ -21,7 +21,7 @@ Not overrides, and why they stay where they are:
 - `gateway/routing.py` `Router`: plain ASGI in front of Django's handlers; it answers the
   lifespan protocol, which Django's `ASGIHandler` does not speak (it refuses anything but
   "http": test_overrides.py::test_django_still_refuses_the_lifespan_protocol).
-- `gateway/api_middleware.py` `ApiSecurityMiddleware`: a middleware of its own (a public
+- `gateway/infra/api_middleware.py` `ApiSecurityMiddleware`: a middleware of its own (a public
   extension point) that repeats, natively async, what the API needs of Django's
   `SecurityMiddleware` (host check, HTTPS redirect, HSTS, nosniff, Referrer-Policy). Django's
   `SecurityMiddleware` hooks are fingerprinted below so a change to them is noticed.
@@ -30,7 +30,7 @@ Not overrides, and why they stay where they are:
   methods that take a key to the database. It stays beside the `HashedSession` model and the
   accounts tests that guard it
   (accounts/tests/test_session_store.py::test_django_queries_sessions_only_through_the_overridden_methods).
-- `gateway/web_middleware.py` `StaticFilesMiddleware`: WhiteNoise's `serve`, answering a static
+- `gateway/infra/web_middleware.py` `StaticFilesMiddleware`: WhiteNoise's `serve`, answering a static
   file as one body under ASGI (Django would drain a sync iterator on a thread, with a warning),
   for the web pages, not for speed; fingerprinted below.
 - `ApiKeyView.perform_content_negotiation` (conversations/views.py): a DRF policy method that

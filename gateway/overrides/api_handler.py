@@ -7,7 +7,7 @@ What it replaces (Django 5.2.19, `django.core.handlers`):
   `close_old_connections`) through `sync_to_async`, and closes the response through
   `sync_to_async(response.close)`. API requests touch the database only in database phases,
   which run on their own threads and hand their connection back when they end
-  (gateway/db.py), or on the event loop's own pool (gateway/adb.py): nothing is left for those
+  (gateway/infra/db.py), or on the event loop's own pool (gateway/infra/adb.py): nothing is left for those
   receivers to do. `response.close()` still sends `request_finished`; its receivers find no
   connection on the event loop's thread and return at once. One difference from the copy's
   original: a request whose client went away before the view answered sends no

@@ -16,7 +16,7 @@ from conversations.counters.in_process import InProcessCounters
 from conversations.counters.redis_lua import RedisCounters
 from conversations.store.orm import OrmStore
 from conversations.store.postgresql import PostgreSQLStore
-from gateway import adb
+from gateway.infra import adb
 
 STORES = [
     pytest.param(OrmStore, id="orm"),

@@ -19,7 +19,7 @@ SOURCE_DIRS = ("gateway", "channels_app", "conversations", "accounts")
 
 
 def _api_error_names() -> set[str]:
-    from gateway.errors import ApiError
+    from gateway.infra.errors import ApiError
 
     found, todo = set(), [ApiError]
     while todo:
@@ -34,7 +34,7 @@ def _raised_messages() -> set[str]:
     import django.apps
 
     django.apps.apps.get_app_configs()  # every app's modules loaded, so every subclass is known
-    from gateway.errors import ApiError
+    from gateway.infra.errors import ApiError
 
     names = _api_error_names()
     messages = set()

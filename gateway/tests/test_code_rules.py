@@ -90,11 +90,11 @@ NOT_OUR_ERROR_BODY = {"gateway/testing/fake_llm.py"}
 
 
 def hand_built_error_bodies(root: Path = ROOT) -> list[str]:
-    """Every dict literal with an "error" key outside gateway/errors.py, the error body's one home."""
+    """Every dict literal with an "error" key outside gateway/infra/errors.py, the error body's one home."""
     found = []
     for path in _source_files(root):
         rel = path.relative_to(root).as_posix()
-        if rel == "gateway/errors.py" or rel in NOT_OUR_ERROR_BODY:
+        if rel == "gateway/infra/errors.py" or rel in NOT_OUR_ERROR_BODY:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=rel)):
             if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "error" for k in node.keys):
@@ -130,3 +130,12 @@ def test_the_check_sees_every_form(tmp_path):
         "obj.attr._hidden",
         "getattr(request, '_auth', None)",
     ]
+
+
+def test_gateway_holds_configuration_infrastructure_and_test_helpers_apart():
+    """Project configuration in gateway/ itself, shared infrastructure in gateway/infra/, test helpers in gateway/testing/."""
+    configuration = {p.name for p in (ROOT / "gateway").glob("*.py")}
+    assert configuration == {"__init__.py", "settings.py", "settings_test.py", "urls.py", "asgi.py", "wsgi.py", "routing.py"}
+    assert {p.name for p in (ROOT / "gateway").iterdir() if p.is_dir() and not p.name.startswith("__")} == {
+        "infra", "overrides", "testing", "tests"
+    }

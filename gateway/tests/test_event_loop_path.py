@@ -1,4 +1,4 @@
-"""The event-loop chat path (gateway/adb.py): with PostgreSQL and Redis, a cached key's chat uses no thread.
+"""The event-loop chat path (gateway/infra/adb.py): with PostgreSQL and Redis, a cached key's chat uses no thread.
 
 Correctness (credits, limits, sessions, idempotency, streams, revocation) is
 covered by the API tests, which run on this path whenever their key is cached;
@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from gateway import adb
+from gateway.infra import adb
 from gateway.testing.api import UPSTREAM_KEY, chat
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, RedisServer, create_channels, gateway_env
 

@@ -1,11 +1,11 @@
-"""The key-redacting log filter (gateway/log_redaction.py) on its own: what it rewrites and what it keeps."""
+"""The key-redacting log filter (gateway/infra/log_redaction.py) on its own: what it rewrites and what it keeps."""
 
 import io
 import logging
 
 import pytest
 
-from gateway.log_redaction import RedactKeysFilter, redact
+from gateway.infra.log_redaction import RedactKeysFilter, redact
 
 PK = "amgpk_" + "A1b2C3d4" * 6
 SK = "amgai_" + "Z9y8X7w6" * 6

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs
 @pytest.fixture(scope="module", params=["threads", "event-loop"])
 def gateway(request, tmp_path_factory, fake_llm_server):
     """The ORM store on the database phase threads (CHAT_STORE=orm, no Redis), or the PostgreSQL store's statements
-    and the Redis counters on the event loop (gateway/adb.py)."""
+    and the Redis counters on the event loop (gateway/infra/adb.py)."""
     if request.param == "event-loop" and not settings.REDIS_URL:
         pytest.skip("the event-loop chat path needs Redis (REDIS_URL)")
     redis_url = settings.REDIS_URL if request.param == "event-loop" else ""

@@ -49,7 +49,7 @@ def test_embedded_defaults_need_no_services():
 
 def test_postgres_and_redis_come_from_urls():
     out = load_settings(DATABASE_URL="postgres://u@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0").stdout.split()
-    assert out[4:] == ["django.db.backends.postgresql", "gateway.cache.SharedRedisCache"]
+    assert out[4:] == ["django.db.backends.postgresql", "gateway.infra.cache.SharedRedisCache"]
 
 
 WEAK_SECRET_KEYS = {

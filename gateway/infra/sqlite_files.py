@@ -39,4 +39,4 @@ def restrict_database_files(sender, connection, **kwargs) -> None:
 
 
 def connect() -> None:
-    connection_created.connect(restrict_database_files, dispatch_uid="gateway.sqlite_files")
+    connection_created.connect(restrict_database_files, dispatch_uid="gateway.infra.sqlite_files")

@@ -1,6 +1,6 @@
 """Prometheus metrics and the per-request upstream timer.
 
-The middleware (gateway.middleware) opens a `RequestTiming` for each request;
+The middleware (gateway.infra.middleware) opens a `RequestTiming` for each request;
 the provider adds every upstream call's duration to it through
 `upstream_record()`, so the middleware can report the gateway's own share
 (`X-Gateway-Overhead-Ms` = total minus upstream).
@@ -31,7 +31,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from gateway.errors import error_json
+from gateway.infra.errors import error_json
 
 # Seconds. Fine steps under 100 ms, where the gateway's own overhead lives;
 # coarse ones up to the provider's read timeout.

@@ -7,7 +7,7 @@ import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from gateway import metrics
+from gateway.infra import metrics
 
 OVERHEAD_HEADER = "X-Gateway-Overhead-Ms"
 

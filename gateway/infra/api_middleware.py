@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponsePermanentRedirect
 
-from gateway.errors import error_json
+from gateway.infra.errors import error_json
 
 
 class ApiSecurityMiddleware:

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from gateway.errors import InvalidInput, PayloadTooLarge
+from gateway.infra.errors import InvalidInput, PayloadTooLarge
 
 
 class BoundedJSONParser(BaseParser):

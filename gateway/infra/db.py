@@ -12,7 +12,7 @@ _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio
 
 
 def phase_gate() -> asyncio.Semaphore:
-    """This loop's gate for database phases (threaded here, or statements and counter calls on the loop: gateway/adb.py): at most DB_PHASE_CONCURRENCY database phases at once per event loop.
+    """This loop's gate for database phases (threaded here, or statements and counter calls on the loop: gateway/infra/adb.py): at most DB_PHASE_CONCURRENCY database phases at once per event loop.
 
     Beyond the connection pool's size, extra phases would only park worker
     threads on the pool (and time out there under a burst); queued here they

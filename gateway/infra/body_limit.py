@@ -6,13 +6,13 @@ it declared a Content-Length. This wrapper reads at most REQUEST_MAX_BODY_BYTES
 and answers 413 past that, so a huge or endless chunked upload costs a bounded
 amount of memory and no disk. Bodies under the cap are handed on whole (a
 chunked one with the Content-Length Django needs to read it); the API's own,
-smaller limit (API_MAX_BODY_BYTES, gateway.parsers) still applies after
+smaller limit (API_MAX_BODY_BYTES, gateway.infra.parsers) still applies after
 authentication.
 """
 
 from django.conf import settings
 
-from gateway.errors import error_bytes
+from gateway.infra.errors import error_bytes
 
 # After deciding on a 413, read (and drop) up to this much more, so a client still
 # sending its body gets to read the answer instead of a connection reset.

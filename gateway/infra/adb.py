@@ -5,11 +5,11 @@ The chat's store steps are one statement each on PostgreSQL
 (conversations/counters/redis_lua.py), so they need no ORM and no transaction
 management: they run on psycopg's async pool and redis-py's asyncio client
 kept here, with no thread hand-off. Everything else keeps the threaded
-database phases of gateway/db.py.
+database phases of gateway/infra/db.py.
 
 Both clients belong to the event loop that made them (one of each per loop and
 process); the ASGI lifespan shutdown closes them. Callers gate their calls with
-the same per-loop semaphore as threaded phases (gateway/db.py phase_gate), so a
+the same per-loop semaphore as threaded phases (gateway/infra/db.py phase_gate), so a
 burst waits on the event loop, and each takes a pooled connection only for its
 own round trip.
 """
@@ -104,7 +104,7 @@ def redis_client():
         from redis.backoff import NoBackoff
         from redis.exceptions import ConnectionError as RedisConnectionError
 
-        backend = caches["default"]  # a SharedRedisCache (gateway/cache.py): the Redis counters run with Redis only
+        backend = caches["default"]  # a SharedRedisCache (gateway/infra/cache.py): the Redis counters run with Redis only
         options = backend.options
         client = redis.asyncio.Redis.from_url(
             backend.first_server_url(),

@@ -20,7 +20,7 @@ class SharedRedisCache(SharedClientsRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         # LOCATION and OPTIONS as given in CACHES, kept as given (this runs per request context), for
-        # gateway/adb.py's asyncio client (the Redis counters) to connect alike without reading the backend's
+        # gateway/infra/adb.py's asyncio client (the Redis counters) to connect alike without reading the backend's
         # private attributes.
         self.location = server
         self.options: dict = params.get("OPTIONS", {})

@@ -141,7 +141,7 @@ def error_body(message: str, **extra) -> dict:
 
 
 def error_bytes(message: str) -> bytes:
-    """The error body as JSON bytes, for answers sent straight on ASGI (gateway/body_limit.py)."""
+    """The error body as JSON bytes, for answers sent straight on ASGI (gateway/infra/body_limit.py)."""
     return json.dumps(error_body(message)).encode()
 
 
