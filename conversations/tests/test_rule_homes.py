@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import Channel
-from channels_app.services import CREDIT_HOLD_SQL, credit_hold
+from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL, credit_hold, credit_release
 from conversations import selectors, threads, windows
 from conversations.models import Session
 from conversations.provider import Completion
@@ -40,6 +40,15 @@ def test_the_credit_hold_sql_is_credit_holds_rule(channel, credits):
         by_sql = len(cursor.fetchall()) == 1
 
     assert (by_sql, _credits(channel)) == (by_orm, after_orm) == (credits > 0, max(0, credits - 1))
+
+
+@on_postgresql
+def test_the_credit_release_sql_is_credit_releases_rule(channel):
+    credit_release(channel_id=channel.pk)
+    by_orm = _credits(channel)
+    with connection.cursor() as cursor:
+        cursor.execute(CREDIT_RELEASE_SQL, {"channel": channel.pk})
+    assert (by_orm, _credits(channel)) == (101, 102)
 
 
 def test_the_credit_hold_sql_names_the_channel_table():

@@ -124,3 +124,24 @@ def test_the_preflight_allows_the_header_and_secret_keys_need_no_proof(api, llm,
 
 def test_without_the_switch_no_proof_is_needed(api, llm, channel, widget_key):
     assert widget_chat(api, widget_key).status_code == 200
+
+
+def test_with_the_counters_unavailable_a_solution_is_refused_with_503_and_nothing_is_spent(
+    api, llm, pow_channel, widget_key, monkeypatch
+):
+    # The solution's single use is remembered by the limit counters: with them down (Redis gone) the chat
+    # fails closed like every other counted request, a 503 the widget may retry, never a 500.
+    from conversations import counters
+
+    solution = solve(get_challenge(api, widget_key).json())
+
+    async def down(*args):
+        raise ConnectionError("the counters are down")
+
+    monkeypatch.setattr(type(counters.backend()), "_add", down)
+    r = pow_chat(api, widget_key, solution)
+    assert (r.status_code, r.json()) == (503, {"error": "Service temporarily unavailable. Please try again."})
+    assert_nothing_counted_or_spent(pow_channel)
+    assert not llm.requests
+    monkeypatch.undo()
+    assert pow_chat(api, widget_key, solution).status_code == 200  # unused, so still good once they are back
