@@ -88,7 +88,7 @@ def current_generation() -> int:
 
 
 def guard(generation: int | None) -> tuple[str, int] | None:
-    """What limits.take() checks before counting: the generation still current."""
+    """What the counters check before counting (conversations/counters Counters.take): the generation still current."""
     return None if generation is None else (GENERATION_KEY, generation)
 
 
