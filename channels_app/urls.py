@@ -26,6 +26,7 @@ urlpatterns = [
         name="widget-key-revoke",
     ),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
+    path("channels/<uuid:public_id>/keys/<uuid:key_id>/", key_views.key_shown, name="key-shown"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),

@@ -6,11 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import reauth
 from accounts.selectors import confirmation_pending
-from channels_app import catalog, dashboard_selectors as selectors, integration
+from channels_app import catalog, dashboard_selectors as selectors, integration, shown_keys
 from channels_app.models import ApiKey, Channel
 from channels_app.forms import ChannelForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
@@ -68,10 +69,13 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "channels/form.html", {"form": form, "channel": channel, "creating": False, "tab": "settings"})
 
 
+@never_cache
 @login_required
 def channel_integrate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
-    return render_integration(request, channel)
+    api_key = selectors.card_key(channel)
+    shown = shown_keys.take(request, api_key)  # just revealed from this page (post/redirect/get)
+    return render_integration(request, channel, api_key=api_key, plaintext=api_key.reveal() if shown else None)
 
 
 def render_integration(

@@ -81,6 +81,10 @@
 
   window.AIGateway = { revealKey: reveal, writeClipboard: writeClipboard };
 
+  // After a password confirmation the action the owner started is posted again (sudo mode).
+  var resume = document.querySelector("form[data-autosubmit]");
+  if (resume) { resume.submit(); }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.matches("form[data-reveal]")) {

@@ -119,6 +119,18 @@
     return reply;
   }
 
+  // Sudo mode: a send that needed the password first keeps its typed text, and is sent once
+  // the browser is back here with the key (sessionStorage: this tab only, gone when it closes).
+  var pendingKey = "aigateway-try:" + window.location.pathname;
+  var pending = window.sessionStorage.getItem(pendingKey);
+  if (pending !== null) {
+    window.sessionStorage.removeItem(pendingKey);
+    form.elements.message.value = pending;
+    if (keybox && keybox.dataset.revealed === "1") {
+      window.setTimeout(function () { form.requestSubmit(); }, 0);
+    }
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     var message = form.elements.message.value;
@@ -138,7 +150,10 @@
       setStatus("Done: stored in the transcript, one credit spent.");
       after.hidden = false;
     } catch (err) {
-      if (err.message === "reauth") return;  // the browser is on its way to the password page
+      if (err.message === "reauth") {  // the browser is on its way to the password page
+        window.sessionStorage.setItem(pendingKey, message);
+        return;
+      }
       output.dataset.state = "error";
       output.classList.add("try-error");
       setStatus(err.message);
