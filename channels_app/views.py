@@ -13,7 +13,8 @@ from accounts import reauth
 from accounts.selectors import confirmation_pending
 from channels_app import catalog, dashboard_selectors as selectors, integration, shown_keys
 from channels_app.models import ApiKey, Channel
-from channels_app.forms import ChannelForm, RotateKeyForm
+from channels_app.credits import latest_decision, pending_request
+from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
 
 
@@ -48,6 +49,9 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
         "keys": selectors.channel_keys(channel),
         "reveals": selectors.key_reveals(channel),
         "rotate_form": RotateKeyForm(),
+        "credit_form": CreditRequestForm(),
+        "credit_pending": pending_request(channel),
+        "credit_decided": latest_decision(channel),
         "recent_login": reauth.is_recent(request),
         "tab": "overview",
     }
@@ -58,7 +62,7 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
-    form = ChannelForm(request.POST or None, instance=channel)
+    form = ChannelSettingsForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from conftest import make_channel
-from e2e.checks import DESKTOP, MOBILE, axe_violations, describe, horizontal_overflow
+from e2e.checks import DESKTOP, MOBILE, assert_page_ok, axe_violations, describe, horizontal_overflow
 from e2e.steps import log_in
 from gateway.testing.api import chat
 
@@ -57,7 +57,8 @@ def test_api_docs_fit_and_pass_axe(page):
 
 def test_every_dashboard_page_fits_and_passes_axe(page, api, llm, owner):
     channel, issued = make_channel(owner, name="Mug shop", credits=50)
-    make_channel(owner, name="Empty shop", credits=0)
+    empty, _ = make_channel(owner, name="Empty shop", credits=0)
+    low, _ = make_channel(owner, name="Low shop", credits=3)
     make_channel(owner, name="Old site", is_active=False)
     llm.reply = "We have **blue** mugs.\n\n| Mug | Price |\n|---|---|\n| Classic | €12 |"
     assert chat(api, issued.plaintext, "Which mugs do you have?", session_id="visitor-1").status_code == 200
@@ -73,6 +74,9 @@ def test_every_dashboard_page_fits_and_passes_axe(page, api, llm, owner):
         f"{base}/conversations/",
         f"{base}/conversations/1/visitor-1",
         f"{base}/usage/",
+        f"/dashboard/channels/{empty.public_id}/",
+        f"/dashboard/channels/{low.public_id}/usage/",
+        f"{base}/keys/{issued.api_key.public_id}/",
         "/accounts/password/change/",
         "/accounts/confirm-password/",
     ]
@@ -90,3 +94,11 @@ def test_the_active_tab_is_visible_at_390_px(page, owner):
         active = page.locator('.tabs [aria-current="page"]')
         expect(active).to_be_in_viewport()
         assert re.search(r"\S", active.inner_text())
+
+
+def test_the_demo_mode_banner_fits_and_passes_axe(page, owner, settings):
+    settings.LLM_API_KEY = ""
+    make_channel(owner, name="Mug shop", credits=50)
+    log_in(page)
+    expect(page.locator("[data-demo-banner]")).to_contain_text("no AI model is connected")
+    assert_page_ok(page)
