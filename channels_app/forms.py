@@ -258,12 +258,17 @@ class ChannelSettingsForm(ChannelForm):
         label="Warn me at this many credits",
         min_value=0,
         max_value=10_000_000,
+        required=False,
         help_text="At or below it, the dashboard shows a warning; 0 warns only when the credits run out.",
-        error_messages={"required": "Enter a number of credits (0 or more).", "invalid": "Enter a whole number."},
+        error_messages={"invalid": "Enter a whole number."},
     )
 
     class Meta(ChannelForm.Meta):
         fields = [*ChannelForm.Meta.fields, "credit_alert_threshold"]
+
+    def clean_credit_alert_threshold(self) -> int:
+        value = self.cleaned_data["credit_alert_threshold"]
+        return self.instance.credit_alert_threshold if value is None else value  # left empty: unchanged
 
 
 class CreditRequestForm(forms.Form):
