@@ -85,7 +85,7 @@ def channel_integrate(request: HttpRequest, public_id) -> HttpResponse:
 def render_integration(
     request: HttpRequest, channel: Channel, *, api_key: ApiKey | None = None, plaintext: str | None = None
 ) -> HttpResponse:
-    """The integration page. Only a reveal response passes `plaintext`: then every example carries the key."""
+    """The integration page. Only the GET right after a reveal passes `plaintext`: then every example carries the key."""
     api_key = api_key or selectors.card_key(channel)
     page_url = reverse("dashboard:channel-integrate", kwargs={"public_id": channel.public_id})
     origin = request.build_absolute_uri("/").rstrip("/")  # this server as the client reached it
