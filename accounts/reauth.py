@@ -32,3 +32,25 @@ def on_login(sender, request, user, **kwargs) -> None:
     """`user_logged_in` receiver: a login is a fresh password entry."""
     if request is not None and hasattr(request, "session"):
         mark_recent(request)
+
+
+# Sudo mode: the POST that needed a fresh password is kept, and replayed once the password is
+# confirmed, so the reveal or rotation the owner started completes (accounts.views.confirm_password).
+ACTION_SESSION_KEY = "accounts_pending_action"
+ACTION_MAX_AGE_SECONDS = 600
+
+
+def remember_action(request: HttpRequest, *, label: str) -> None:
+    """Keep this dashboard POST (its path and fields, not its CSRF token) to replay after the password."""
+    data = {name: value for name, value in request.POST.items() if name != "csrfmiddlewaretoken"}
+    request.session[ACTION_SESSION_KEY] = {"path": request.path, "data": data, "label": label, "at": now()}
+
+
+def pop_action(request: HttpRequest) -> dict | None:
+    """The kept POST, once: only a dashboard path, only if it is recent."""
+    action = request.session.pop(ACTION_SESSION_KEY, None)
+    if not isinstance(action, dict) or not str(action.get("path", "")).startswith("/dashboard/"):
+        return None
+    if not 0 <= now() - action.get("at", 0) < ACTION_MAX_AGE_SECONDS:
+        return None
+    return action

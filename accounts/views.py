@@ -71,6 +71,9 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reauth.mark_recent(request)
         messages.success(request, "Password confirmed. You can reveal and rotate keys for the next 15 minutes.")
+        action = reauth.pop_action(request)
+        if action:  # finish what the owner started: the browser posts it again (app.js submits this form)
+            return render(request, "registration/continue_action.html", {"action": action})
         return redirect(_safe_next(request))
     return render(request, "registration/confirm_password.html", {"form": form, "next": _safe_next(request)})
 

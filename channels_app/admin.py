@@ -6,8 +6,9 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from channels_app.forms import CreditTopUpForm
-from channels_app.models import ApiKey, Channel, KeyReveal
-from channels_app.services import api_key_revoke, api_key_rotate, credits_add
+from channels_app.credits import CreditRequestDecided, credit_grant, credit_request_decline, credit_request_grant
+from channels_app.models import ApiKey, Channel, CreditGrant, CreditRequest, KeyReveal
+from channels_app.services import api_key_revoke, api_key_rotate
 
 SECRET_FIELDS = ("ciphertext", "digest")
 
@@ -46,7 +47,7 @@ class ChannelAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             amount = form.cleaned_data["amount"]
             for channel in queryset:
-                credits_add(channel=channel, amount=amount)
+                credit_grant(channel=channel, amount=amount, staff=request.user)  # recorded as a CreditGrant
             self.message_user(request, f"Added {amount:,} credits to {queryset.count()} channel(s).", messages.SUCCESS)
             return None
         context = {
@@ -112,6 +113,66 @@ class KeyRevealAdmin(admin.ModelAdmin):
     list_filter = ("action", "created_at")
     search_fields = ("user__email", "api_key__channel__name")
     list_select_related = ("user", "api_key")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CreditRequest)
+class CreditRequestAdmin(admin.ModelAdmin):
+    """Owners' top-up requests: staff grant (adding the credits, with a CreditGrant record) or decline."""
+
+    list_display = ("created_at", "channel", "requested_by", "amount", "status", "decided_by", "decided_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("channel__name", "requested_by__email", "=public_id")
+    list_select_related = ("channel", "requested_by", "decided_by")
+    readonly_fields = ("public_id", "channel", "requested_by", "note", "status", "created_at", "decided_at", "decided_by")
+    fields = ("channel", "requested_by", "amount", "note", "status", "created_at", "decided_at", "decided_by", "public_id")
+    actions = ["grant", "decline"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # owners ask from the dashboard
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.status == CreditRequest.Status.PENDING)
+
+    def _decide(self, request, queryset, decide, verb: str) -> None:
+        done = skipped = 0
+        for credit_request in queryset.select_related("channel"):
+            try:
+                decide(credit_request)
+                done += 1
+            except CreditRequestDecided:
+                skipped += 1
+        note = f" ({skipped} were decided already)" if skipped else ""
+        self.message_user(request, f"{verb} {done} request(s){note}.", messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description="Grant the selected requests (adds their credits)", permissions=["change"])
+    def grant(self, request, queryset):
+        self._decide(request, queryset, lambda r: credit_request_grant(credit_request=r, staff=request.user), "Granted")
+
+    @admin.action(description="Decline the selected requests", permissions=["change"])
+    def decline(self, request, queryset):
+        self._decide(request, queryset, lambda r: credit_request_decline(credit_request=r, staff=request.user), "Declined")
+
+
+@admin.register(CreditGrant)
+class CreditGrantAdmin(admin.ModelAdmin):
+    """The audit trail of credits staff added: read-only."""
+
+    list_display = ("created_at", "channel", "amount", "balance_after", "granted_by", "request")
+    list_filter = ("created_at",)
+    search_fields = ("channel__name", "granted_by__email")
+    list_select_related = ("channel", "granted_by", "request")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -249,3 +249,41 @@ class CreditTopUpForm(forms.Form):
     """The admin's credit top-up action."""
 
     amount = forms.IntegerField(min_value=1, max_value=10_000_000, initial=1000, label="Credits to add to each channel")
+
+
+class ChannelSettingsForm(ChannelForm):
+    """The Settings tab: a channel's settings plus when to warn about credits."""
+
+    credit_alert_threshold = forms.IntegerField(
+        label="Warn me at this many credits",
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        help_text="At or below it, the dashboard shows a warning; 0 warns only when the credits run out.",
+        error_messages={"invalid": "Enter a whole number."},
+    )
+
+    class Meta(ChannelForm.Meta):
+        fields = [*ChannelForm.Meta.fields, "credit_alert_threshold"]
+
+    def clean_credit_alert_threshold(self) -> int:
+        value = self.cleaned_data["credit_alert_threshold"]
+        return self.instance.credit_alert_threshold if value is None else value  # left empty: unchanged
+
+
+class CreditRequestForm(forms.Form):
+    amount = forms.IntegerField(
+        label="Credits to ask for",
+        min_value=1,
+        max_value=1_000_000,
+        initial=500,
+        error_messages={
+            "required": "Enter how many credits you need.",
+            "invalid": "Enter a whole number.",
+            "min_value": "Ask for at least 1 credit.",
+            "max_value": "Ask for at most 1,000,000 credits at a time.",
+        },
+    )
+    note = forms.CharField(
+        label="Note for staff (optional)", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -16,10 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import reauth
-from channels_app import dashboard_selectors as selectors
+from channels_app import dashboard_selectors as selectors, shown_keys
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
-from channels_app.views import render_integration
 from gateway.infra.errors import error_json
 
 
@@ -40,8 +39,9 @@ def _reauth_url(request: HttpRequest, channel) -> str:
     return f"{reverse('confirm-password')}?{urlencode({'next': _back_url(request, channel)})}"
 
 
-def _ask_for_password(request: HttpRequest, channel) -> HttpResponse:
+def _ask_for_password(request: HttpRequest, channel, *, label: str) -> HttpResponse:
     url = _reauth_url(request, channel)
+    reauth.remember_action(request, label=label)  # replayed once the password is confirmed
     if _wants_json(request):
         return error_json(403, "Confirm your password first.", reauth_url=url)
     messages.info(request, "For your security, confirm your password to see a key.")
@@ -59,13 +59,14 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
             _back_url(request, channel)
         )
     if not reauth.is_recent(request):
-        return _ask_for_password(request, channel)
+        return _ask_for_password(request, channel, label="Reveal key")
     plaintext = api_key_reveal(api_key=api_key, user=request.user, ip_address=get_client_ip_address(request) or "")
     if _wants_json(request):
         return JsonResponse({"key": plaintext, "masked": api_key.masked})
+    shown_keys.remember(request, api_key)
     if request.POST.get("return_to") == "integrate":
-        return render_integration(request, channel, api_key=api_key, plaintext=plaintext)
-    return render(request, "channels/key_shown.html", {"channel": channel, "api_key": api_key, "plaintext": plaintext})
+        return redirect(_back_url(request, channel))
+    return redirect("dashboard:key-shown", public_id=channel.public_id, key_id=api_key.public_id)
 
 
 @never_cache
@@ -79,7 +80,7 @@ def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
             messages.error(request, error)
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
     if not reauth.is_recent(request):
-        return _ask_for_password(request, channel)
+        return _ask_for_password(request, channel, label="Rotate key")
     old_key = selectors.card_key(channel)
     issued = api_key_rotate(
         channel=channel,
@@ -87,8 +88,25 @@ def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
         revealed_to=request.user,
         ip_address=get_client_ip_address(request) or "",
     )
-    old_key = selectors.get_key_for_channel(channel, old_key.public_id) if old_key else None
-    context = {"channel": channel, "api_key": issued.api_key, "plaintext": issued.plaintext, "old_key": old_key, "rotated": True}
+    shown_keys.remember(request, issued.api_key, rotated=True, old_key=old_key)
+    return redirect("dashboard:key-shown", public_id=channel.public_id, key_id=issued.api_key.public_id)
+
+
+@never_cache
+@login_required
+def key_shown(request: HttpRequest, public_id, key_id) -> HttpResponse:
+    """The GET after a reveal or a rotation: the key in full once, masked (with Reveal) on a reload."""
+    channel = selectors.get_channel_for_user(request, public_id)
+    api_key = selectors.get_key_for_channel(channel, key_id)
+    shown = shown_keys.take(request, api_key)
+    old_key = selectors.get_key_for_channel(channel, shown["old"]) if shown and shown["old"] else None
+    context = {
+        "channel": channel,
+        "api_key": api_key,
+        "plaintext": api_key.reveal() if shown else None,
+        "old_key": old_key,
+        "rotated": bool(shown and shown["rotated"]),
+    }
     return render(request, "channels/key_shown.html", context)
 
 

@@ -53,6 +53,8 @@ class Channel(models.Model):
     widget_color = models.CharField(
         max_length=7, default="#2563eb", validators=[RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Give a colour as #rrggbb.")]
     )
+    # The owner is warned on the dashboard at or below this many credits (0: only when they run out).
+    credit_alert_threshold = models.PositiveIntegerField(default=10, validators=[MaxValueValidator(10_000_000)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +80,13 @@ class Channel(models.Model):
         if self.widget_pow_required:  # only then: a widget without the switch needs to know nothing more
             settings["pow_required"] = True
         return settings
+
+    @property
+    def credit_state(self) -> str:
+        """"empty" (the API refuses chats with 403), "low" (at or below the owner's threshold) or "ok"."""
+        if self.credits == 0:
+            return "empty"
+        return "low" if self.credits <= self.credit_alert_threshold else "ok"
 
     @property
     def catalog_model(self) -> catalog.CatalogModel:
@@ -175,3 +184,50 @@ class KeyReveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.api_key.masked}"
+
+
+class CreditRequest(models.Model):
+    """An owner's request for more credits on a channel, which staff grant or decline in admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for staff"
+        GRANTED = "granted", "Granted"
+        DECLINED = "declined", "Declined"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="credit_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    amount = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel"], condition=Q(status="pending"), name="creditrequest_one_pending_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:,} credits for {self.channel} ({self.get_status_display()})"
+
+
+class CreditGrant(models.Model):
+    """An audit record: credits staff added to a channel, by whom, and why (a request, or a top-up)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="credit_grants")
+    amount = models.PositiveIntegerField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    request = models.OneToOneField(CreditRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="grant")
+    balance_after = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"+{self.amount:,} credits to {self.channel}"

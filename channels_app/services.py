@@ -154,7 +154,7 @@ def channel_update(*, channel: Channel, **fields) -> Channel:
     """Change a channel's editable settings (name, model, prompt, limits, active switch, widget)."""
     editable = {
         "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active",
-        *WIDGET_FIELDS,
+        "credit_alert_threshold", *WIDGET_FIELDS,
     }
     unknown = set(fields) - editable
     if unknown:

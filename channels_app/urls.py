@@ -5,7 +5,7 @@ Each app routes its own pages: a channel's conversations and usage are conversat
 
 from django.urls import include, path
 
-from channels_app import key_views, views, widget_views
+from channels_app import credit_views, key_views, views, widget_views
 
 app_name = "dashboard"
 
@@ -25,7 +25,9 @@ urlpatterns = [
         widget_views.widget_key_revoke,
         name="widget-key-revoke",
     ),
+    path("channels/<uuid:public_id>/credits/request/", credit_views.credit_request, name="credit-request"),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
+    path("channels/<uuid:public_id>/keys/<uuid:key_id>/", key_views.key_shown, name="key-shown"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),

@@ -6,13 +6,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import reauth
 from accounts.selectors import confirmation_pending
-from channels_app import catalog, dashboard_selectors as selectors, integration
+from channels_app import catalog, dashboard_selectors as selectors, integration, shown_keys
 from channels_app.models import ApiKey, Channel
-from channels_app.forms import ChannelForm, RotateKeyForm
+from channels_app.credits import latest_decision, pending_request
+from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
 
 
@@ -47,6 +49,9 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
         "keys": selectors.channel_keys(channel),
         "reveals": selectors.key_reveals(channel),
         "rotate_form": RotateKeyForm(),
+        "credit_form": CreditRequestForm(),
+        "credit_pending": pending_request(channel),
+        "credit_decided": latest_decision(channel),
         "recent_login": reauth.is_recent(request),
         "tab": "overview",
     }
@@ -57,7 +62,7 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
-    form = ChannelForm(request.POST or None, instance=channel)
+    form = ChannelSettingsForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:
@@ -68,16 +73,19 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "channels/form.html", {"form": form, "channel": channel, "creating": False, "tab": "settings"})
 
 
+@never_cache
 @login_required
 def channel_integrate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
-    return render_integration(request, channel)
+    api_key = selectors.card_key(channel)
+    shown = shown_keys.take(request, api_key)  # just revealed from this page (post/redirect/get)
+    return render_integration(request, channel, api_key=api_key, plaintext=api_key.reveal() if shown else None)
 
 
 def render_integration(
     request: HttpRequest, channel: Channel, *, api_key: ApiKey | None = None, plaintext: str | None = None
 ) -> HttpResponse:
-    """The integration page. Only a reveal response passes `plaintext`: then every example carries the key."""
+    """The integration page. Only the GET right after a reveal passes `plaintext`: then every example carries the key."""
     api_key = api_key or selectors.card_key(channel)
     page_url = reverse("dashboard:channel-integrate", kwargs={"public_id": channel.public_id})
     origin = request.build_absolute_uri("/").rstrip("/")  # this server as the client reached it

@@ -54,6 +54,8 @@ class Chart:
     y_ticks: list[Tick]
     x_ticks: list[Tick]
     empty: bool
+    empty_label: str = "No data"
+    days: int = 30
     width: int = WIDTH
     height: int = HEIGHT
     plot_left: int = LEFT
@@ -77,6 +79,20 @@ def nice_ceiling(value: float) -> int:
     return int(10 * exponent)  # pragma: no cover
 
 
+def axis_ticks(value: float) -> list[int]:
+    """Whole, evenly spaced tick values from 0 to a round top at or above `value`: at most
+    5 steps of 1, 2 or 5 × 10^k (so never "0 / 2 / 5", never "0 ms / 0 ms / 1 ms")."""
+    if value <= 0:
+        return [0, 1]
+    exponent = 10 ** max(0, math.floor(math.log10(value)) - 1)
+    while True:
+        for step in (1, 2, 5):
+            size = step * exponent
+            if math.ceil(value / size) <= 5:
+                return [size * i for i in range(math.ceil(value / size) + 1)]
+        exponent *= 10
+
+
 def short_number(value: int) -> str:
     if value >= 1_000_000:
         return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
@@ -88,11 +104,19 @@ def short_number(value: int) -> str:
 
 
 def stacked_bars(
-    *, chart_id: str, title: str, days: Sequence[DayUsage], series: list[Series], unit: str = "", total: str = ""
+    *,
+    chart_id: str,
+    title: str,
+    days: Sequence[DayUsage],
+    series: list[Series],
+    unit: str = "",
+    total: str = "",
+    empty_label: str = "",
 ) -> Chart:
     """One bar per day, its series stacked bottom-up in the order given."""
     totals = [sum(s.value(d) or 0 for s in series) for d in days]
-    top = nice_ceiling(max(totals, default=0))
+    ticks = axis_ticks(max(totals, default=0))
+    top = ticks[-1]
     slot = PLOT_W / max(len(days), 1)
     bar_w = max(slot * 0.72, 1)
     bars = []
@@ -110,14 +134,12 @@ def stacked_bars(
             base -= h
             rects.append(Rect(_f(x), _f(base), _f(bar_w), _f(h), s.css))
         bars.append(Bar(tooltip=f"{day.day:%a %b %-d}: " + ", ".join(parts), rects=rects))
-    y_ticks = [
-        Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - fraction)), label=short_number(round(top * fraction)) + unit)
-        for fraction in (0, 0.5, 1)
-    ]
+    y_ticks = [Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - value / top)), label=short_number(value) + unit) for value in ticks]
+    every = 1 if len(days) <= 10 else 7 if len(days) <= 45 else 14
     x_ticks = [
         Tick(x=_f(LEFT + i * slot + slot / 2), y=str(HEIGHT - 8), label=f"{day.day:%b %-d}")
         for i, day in enumerate(days)
-        if (len(days) - 1 - i) % 7 == 0
+        if (len(days) - 1 - i) % every == 0
     ]
     return Chart(
         id=chart_id,
@@ -128,17 +150,21 @@ def stacked_bars(
         y_ticks=y_ticks,
         x_ticks=x_ticks,
         empty=not any(totals),
+        empty_label=empty_label or f"No data in the last {len(days)} days",
+        days=len(days),
     )
 
 
 def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
     """The usage page's four charts: requests, tokens, failed requests, median latency."""
+    n = len(days)
+    any_requests = any(d.requests for d in days)
     return [
         stacked_bars(
             chart_id="requests",
             title="Requests per day",
             days=days,
-            total=f"{sum(d.requests for d in days):,} in 30 days",
+            total=f"{sum(d.requests for d in days):,} in {n} days",
             series=[
                 Series("answered", "s-answered", lambda d: d.answered),
                 Series("failed", "s-failed", lambda d: d.failed),
@@ -148,7 +174,7 @@ def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
             chart_id="tokens",
             title="Tokens per day",
             days=days,
-            total=f"{sum(d.tokens for d in days):,} in 30 days",
+            total=f"{sum(d.tokens for d in days):,} in {n} days",
             series=[
                 Series("prompt", "s-prompt", lambda d: d.prompt_tokens),
                 Series("completion", "s-completion", lambda d: d.completion_tokens),
@@ -158,7 +184,8 @@ def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
             chart_id="failed",
             title="Failed requests per day",
             days=days,
-            total=f"{sum(d.failed for d in days):,} in 30 days",
+            total=f"{sum(d.failed for d in days):,} in {n} days",
+            empty_label=f"No failed requests in the last {n} days" if any_requests else "",
             series=[
                 Series("rate limits (429)", "s-limited", lambda d: d.limited),
                 Series("refused (4xx)", "s-refused", lambda d: d.refused),
@@ -170,6 +197,7 @@ def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
             title="Median upstream latency",
             days=days,
             unit=" ms",
+            empty_label=f"No answered chats in the last {n} days" if any_requests else "",
             series=[Series("median", "s-latency", lambda d: d.median_latency_ms)],
         ),
     ]

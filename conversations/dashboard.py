@@ -59,11 +59,17 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
     return render(request, "conversations/transcript.html", context)
 
 
+RANGES = ("7", "30", "90")  # the usage page's date-range picker, in days
+
+
 @login_required
 def usage_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
-    result = usage.channel_usage(channel=channel)
+    days = int(request.GET["days"]) if request.GET.get("days") in RANGES else usage.DAYS
+    result = usage.channel_usage(channel=channel, days=days)
     context = {
+        "days": days,
+        "ranges": RANGES,
         "channel": channel,
         "usage": result,
         "summary": result.summary,

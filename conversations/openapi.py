@@ -83,8 +83,26 @@ chat_schema = extend_schema(
     operation_id="chat",
     summary="Send a user message, receive the AI reply",
     description="The same `session_id` across requests keeps the conversation, sent to the model as context. "
-    "Threads live 24 hours from their first message.",
+    "Threads live 24 hours from their first message. Each answered chat spends one of the channel's credits "
+    "(so does \u201cTry it out\u201d on this page).",
     request=ChatInput,
+    examples=[
+        OpenApiExample(
+            "A visitor's question",
+            value={"message": "Do you ship your mugs to Norway?", "session_id": "user-session-abc123"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Streamed, with page context",
+            value={
+                "message": "Which mug fits in a car cup holder?",
+                "session_id": "user-session-abc123",
+                "stream": True,
+                "metadata": {"url": "https://shop.example/mugs", "title": "Mugs"},
+            },
+            request_only=True,
+        ),
+    ],
     parameters=[
         PUBLISHABLE_KEY,
         OpenApiParameter(

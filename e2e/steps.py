@@ -24,3 +24,26 @@ def age_password_entry(context, seconds):
     store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
     store[reauth.SESSION_KEY] = reauth.now() - seconds
     store.save()
+
+
+class HostSite:
+    """A shop's page on its own loopback origin, embedding the widget with one tag."""
+
+    def __init__(self):
+        self.html = b""
+
+    async def __call__(self, scope, receive, send):
+        body = self.html if scope["path"] == "/" else b""
+        await send({"type": "http.response.start", "status": 200 if body else 404,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset=utf-8>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Mug shop</title>
+<style>body{{font:16px/1.5 Georgia,serif;margin:0;color:#222;background:#fffaf3}}header{{background:#7a3e12;color:#fff;padding:1rem 1.5rem}}
+main{{max-width:48rem;margin:0 auto;padding:1.5rem}}.mugs{{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:1rem}}
+.mug{{background:#fff;border:1px solid #e8dccb;border-radius:10px;padding:1rem}}</style></head>
+<body><header><strong>The Mug Shop</strong></header><main><h1>Mugs for every desk</h1>
+<div class="mugs"><div class="mug"><h2>Classic</h2><p>Blue, 350 ml. €12</p></div><div class="mug"><h2>Travel</h2><p>Black, lid, 400 ml. €18</p></div></div>
+</main><script src="{gateway}/static/widget.js" data-key="{key}" async></script></body></html>"""

@@ -86,16 +86,19 @@ def test_the_try_it_box_asks_for_the_password_first_and_comes_back(page, browser
     page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     expect(page.locator("[data-try-reauth]")).to_be_visible()
 
+    page.get_by_label("Message").fill("Do you ship mugs to Norway?")
     page.get_by_role("button", name="Send").click()
     expect(page).to_have_url(re.compile(r"/accounts/confirm-password/\?next="))
     page.get_by_label("Password").fill("pw-owner-123!")
     page.get_by_role("button", name="Confirm").click()
 
+    # Sudo mode: back on the page, the typed text is kept and the send completes by itself.
     expect(page).to_have_url(re.compile(rf"/dashboard/channels/{channel.public_id}/integrate/$"))
     expect(page.locator("[data-try-reauth]")).to_have_count(0)
-    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_label("Message")).to_have_value("Do you ship mugs to Norway?")
     expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "done")
-    expect(page.locator("[data-try-output]")).to_have_text("Echo: Hello! What can you help me with?")
+    expect(page.locator("[data-try-output]")).to_have_text("Echo: Do you ship mugs to Norway?")
+    assert KeyReveal.objects.count() == 1
     expect(page.locator("[data-key-slot]").first).to_have_text(issued.plaintext)
     assert page.watch.console_errors == []
 

@@ -1,3 +1,5 @@
+from datetime import timezone as dt_timezone
+
 from django import template
 
 register = template.Library()
@@ -13,3 +15,37 @@ def tokens_k(value: int) -> str:
 def percent_class(value: int) -> str:
     """A CSS width class for a meter: w-0, w-5, ... w-100 (no inline styles under the CSP)."""
     return f"w-{min(100, max(0, 5 * round(value / 5)))}"
+
+
+@register.filter
+def num(value) -> str:
+    """12345 → "12,345": one way of writing a count in tiles, chart headers and tables."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@register.filter
+def ago(value) -> str:
+    """"just now" under a minute, else Django's timesince and "ago" ("3 minutes ago")."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if value is None:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"
+
+
+@register.filter
+def when(value, seconds: bool = False):
+    """A <time> in UTC that static/js/app.js rewrites into the owner's time zone, UTC kept on hover."""
+    from django.utils.html import format_html
+
+    if value is None:
+        return "–"
+    utc = value.astimezone(dt_timezone.utc)
+    shown = utc.strftime("%b %-d, %Y %H:%M" + (":%S" if seconds else ""))
+    return format_html(
+        '<time datetime="{}" data-local="{}" title="{} UTC">{} UTC</time>',
+        utc.isoformat(), "seconds" if seconds else "minutes", utc.strftime("%Y-%m-%d %H:%M:%S"), shown,
+    )

@@ -100,8 +100,9 @@ def test_it_shows_a_placeholder_and_no_send_without_an_active_key(owner_web, cha
 
 def test_revealing_from_it_without_javascript_fills_every_example(owner_web, owner, channel_and_key):
     channel, issued = channel_and_key
-    r = owner_web.submit(_reveal_url(channel, issued.api_key), {"return_to": "integrate"})
-    assert r.status_code == 200
+    r = owner_web.submit(_reveal_url(channel, issued.api_key), {"return_to": "integrate"}, follow_redirects=True)
+    assert [h.status_code for h in r.history] == [302]  # post/redirect/get: a reload does not post again
+    assert r.status_code == 200 and str(r.url).endswith(_url(channel))
     assert "no-store" in r.headers["cache-control"]
     examples = examples_in(r.text)
     assert tuple(examples) == SLUGS
@@ -117,6 +118,10 @@ def test_revealing_from_it_after_a_while_leads_back_to_it_after_the_password(own
     assert r.status_code == 403
     assert r.json()["reauth_url"].endswith(f"?next=%2Fdashboard%2Fchannels%2F{channel.public_id}%2Fintegrate%2F")
     r = owner_web.submit("/accounts/confirm-password/", {"password": "pw-owner-123!", "next": _url(channel)})
+    # Sudo mode: the reveal the owner started is posted again, and leads back to this page.
+    assert r.status_code == 200
+    assert f'action="{_reveal_url(channel, issued.api_key)}"' in r.text and 'value="integrate"' in r.text
+    r = owner_web.submit(_reveal_url(channel, issued.api_key), {"return_to": "integrate"})
     assert r.status_code == 302 and r.headers["location"] == _url(channel)
 
 

@@ -23,7 +23,8 @@ def test_it_reveals_the_key_and_records_who_when_and_which(owner_web, owner, cha
 
 def test_it_shows_the_key_on_a_page_without_javascript(owner_web, channel_and_key):
     channel, issued = channel_and_key
-    r = owner_web.submit(_url(channel, issued.api_key))
+    r = owner_web.submit(_url(channel, issued.api_key), follow_redirects=True)
+    assert [h.status_code for h in r.history] == [302]  # post/redirect/get
     assert r.status_code == 200
     assert issued.plaintext in r.text
 

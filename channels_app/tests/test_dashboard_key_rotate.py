@@ -20,7 +20,8 @@ def _new_key(channel, old):
 @pytest.mark.parametrize(("grace", "hours"), [("1h", 1), ("24h", 24)])
 def test_it_shows_the_new_key_and_keeps_the_old_one_for_the_grace_period(owner_web, api, channel_and_key, grace, hours):
     channel, issued = channel_and_key
-    r = owner_web.submit(_url(channel), {"grace": grace})
+    r = owner_web.submit(_url(channel), {"grace": grace}, follow_redirects=True)
+    assert [h.status_code for h in r.history] == [302]  # post/redirect/get
     assert r.status_code == 200
     new = _new_key(channel, issued.api_key)
     assert new.reveal() in r.text
@@ -37,7 +38,7 @@ def test_it_shows_the_new_key_and_keeps_the_old_one_for_the_grace_period(owner_w
 
 def test_it_stops_the_old_key_at_once_without_grace(owner_web, api, channel_and_key):
     channel, issued = channel_and_key
-    r = owner_web.submit(_url(channel), {"grace": "none"})
+    r = owner_web.submit(_url(channel), {"grace": "none"}, follow_redirects=True)
     assert "is revoked: requests with it now get 401" in r.text
     assert history(api, issued.plaintext).status_code == 401
     assert history(api, _new_key(channel, issued.api_key).reveal()).status_code == 200

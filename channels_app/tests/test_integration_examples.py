@@ -25,7 +25,7 @@ def examples(owner_web, channel_and_key):
     """The page's examples with the real key, by slug."""
     channel, issued = channel_and_key
     url = f"/dashboard/channels/{channel.public_id}/keys/{issued.api_key.public_id}/reveal/"
-    r = owner_web.submit(url, {"return_to": "integrate"})
+    r = owner_web.submit(url, {"return_to": "integrate"}, follow_redirects=True)  # post/redirect/get
     assert r.status_code == 200
     found = examples_in(r.text)
     assert all(issued.plaintext in text for text in found.values())

@@ -81,6 +81,20 @@
 
   window.AIGateway = { revealKey: reveal, writeClipboard: writeClipboard };
 
+  // Times: the server writes UTC; shown in the owner's own time zone, UTC kept on hover (title).
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var at = new Date(el.getAttribute("datetime"));
+    if (isNaN(at)) return;
+    var options = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+    if (el.dataset.local === "seconds") { options.second = "2-digit"; }
+    if (at.getFullYear() !== new Date().getFullYear()) { options.year = "numeric"; }
+    el.textContent = new Intl.DateTimeFormat(undefined, options).format(at);
+  });
+
+  // After a password confirmation the action the owner started is posted again (sudo mode).
+  var resume = document.querySelector("form[data-autosubmit]");
+  if (resume) { resume.submit(); }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.matches("form[data-reveal]")) {

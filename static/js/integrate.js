@@ -41,6 +41,30 @@
       .catch(function (err) { if (err.message !== "reauth") { flash(note, err.message); } });
   });
 
+  // --- Examples as language tabs: one shown at a time (all of them without JavaScript) ---
+
+  var tabs = page.querySelectorAll("[data-example-tab]");
+  function showExample(slug) {
+    tabs.forEach(function (tab) {
+      var on = tab.dataset.exampleTab === slug;
+      if (on) { tab.setAttribute("aria-current", "true"); } else { tab.removeAttribute("aria-current"); }
+      tab.classList.toggle("active", on);
+      document.getElementById("example-" + tab.dataset.exampleTab).hidden = !on;
+    });
+  }
+  if (tabs.length) {
+    tabs.forEach(function (tab) {
+      tab.addEventListener("click", function (event) {
+        event.preventDefault();
+        showExample(tab.dataset.exampleTab);
+        window.history.replaceState(null, "", "#example-" + tab.dataset.exampleTab);
+      });
+    });
+    var wanted = window.location.hash.replace("#example-", "");
+    var known = Array.prototype.some.call(tabs, function (tab) { return tab.dataset.exampleTab === wanted; });
+    showExample(known ? wanted : tabs[0].dataset.exampleTab);
+  }
+
   // --- Try it ---
 
   var box = page.querySelector("[data-try-it]");
@@ -119,6 +143,18 @@
     return reply;
   }
 
+  // Sudo mode: a send that needed the password first keeps its typed text, and is sent once
+  // the browser is back here with the key (sessionStorage: this tab only, gone when it closes).
+  var pendingKey = "aigateway-try:" + window.location.pathname;
+  var pending = window.sessionStorage.getItem(pendingKey);
+  if (pending !== null) {
+    window.sessionStorage.removeItem(pendingKey);
+    form.elements.message.value = pending;
+    if (keybox && keybox.dataset.revealed === "1") {
+      window.setTimeout(function () { form.requestSubmit(); }, 0);
+    }
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     var message = form.elements.message.value;
@@ -136,9 +172,14 @@
       output.textContent = await chat(key, message);  // the final reply, as stored
       output.dataset.state = "done";
       setStatus("Done: stored in the transcript, one credit spent.");
+      var left = page.querySelector("[data-credits-left]");
+      if (left) { left.textContent = String(Math.max(0, parseInt(left.textContent, 10) - 1)); }
       after.hidden = false;
     } catch (err) {
-      if (err.message === "reauth") return;  // the browser is on its way to the password page
+      if (err.message === "reauth") {  // the browser is on its way to the password page
+        window.sessionStorage.setItem(pendingKey, message);
+        return;
+      }
       output.dataset.state = "error";
       output.classList.add("try-error");
       setStatus(err.message);
