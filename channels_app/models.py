@@ -53,6 +53,12 @@ class Channel(models.Model):
     widget_color = models.CharField(
         max_length=7, default="#2563eb", validators=[RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Give a colour as #rrggbb.")]
     )
+    # Conversations (and their feedback, failed-request rows) older than this are purged
+    # (conversations/retention.py); docs/dashboard.md#retention documents the default.
+    retention_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Days a conversation is kept after its last message; older ones are deleted.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -175,3 +181,26 @@ class KeyReveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.api_key.masked}"
+
+
+class RefusedOrigin(models.Model):
+    """A page origin the widget's publishable key was used from, but the channel does not allow.
+
+    Counted so the owner sees where their widget is embedded without working
+    (channels_app/refused_origins.py). At most MAX_PER_CHANNEL origins per channel.
+    """
+
+    MAX_PER_CHANNEL = 50
+    ORIGIN_MAX = 255
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="refused_origins")
+    origin = models.CharField(max_length=ORIGIN_MAX)
+    count = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "origin"], name="refused_origin_unique")]
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.origin} ×{self.count}"

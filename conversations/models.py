@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from channels_app.models import Channel
@@ -111,3 +112,54 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Feedback(models.Model):
+    """A visitor's or backend's 👍/👎 on one assistant reply, with an optional comment (conversations/feedback.py).
+
+    One per reply: giving it again replaces it. Deleted with its message (erasure, retention).
+    """
+
+    class Rating(models.TextChoices):
+        UP = "up", "👍"
+        DOWN = "down", "👎"
+
+    COMMENT_MAX = 1000
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.rating
+
+
+class AuditEvent(models.Model):
+    """What was done to visitors' data, by whom and how much, never the data itself.
+
+    `subject` is a keyed digest of the session_id (conversations/erasure.py), so an
+    erasure can be confirmed for an id the owner still has without the log keeping it.
+    """
+
+    class Action(models.TextChoices):
+        SESSION_ERASED = "session_erased", "Session erased"
+        RETENTION_PURGE = "retention_purge", "Retention purge"
+
+    class Via(models.TextChoices):
+        DASHBOARD = "dashboard", "Dashboard"
+        API = "api", "API (secret key)"
+        SCHEDULE = "schedule", "Scheduled purge"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="audit_events")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    via = models.CharField(max_length=16, choices=Via.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-created_at"], name="auditevent_channel_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.action} via {self.via}"
