@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -43,8 +43,9 @@ def channel_purge(*, channel: Channel, now: datetime) -> dict[str, int]:
         Session.objects.filter(id__in=old_ids).delete()
         counts["failed_requests"] = FailedRequest.objects.filter(channel=channel, created_at__lt=cutoff).delete()[0]
         counts["refused_origins"] = RefusedOrigin.objects.filter(channel=channel, last_seen__lt=cutoff).delete()[0]
+        # Past its TTL an answer is never replayed again (retention is at least one day, longer than that).
         counts["idempotency_answers"] = IdempotencyKey.objects.filter(
-            channel=channel, created_at__lt=min(cutoff, now - IDEMPOTENCY_TTL)
+            channel=channel, created_at__lt=now - IDEMPOTENCY_TTL
         ).delete()[0]
         if any(counts.values()):
             AuditEvent.objects.create(
@@ -65,6 +66,7 @@ def purge_all(*, now: datetime | None = None) -> dict[str, int]:
 
 
 _runner: threading.Thread | None = None
+_stop = threading.Event()
 _runner_lock = threading.Lock()
 
 
@@ -80,14 +82,21 @@ def start_periodic_purge(interval: float | None = None) -> threading.Thread | No
         return None
     with _runner_lock:
         if _runner is None or not _runner.is_alive():
+            _stop.clear()
             _runner = threading.Thread(target=_run_forever, args=(interval,), name="retention-purge", daemon=True)
             _runner.start()
         return _runner
 
 
+def stop_periodic_purge(timeout: float = 10) -> None:
+    """Stop the runner (tests; a process that exits needs nothing: the thread is a daemon)."""
+    _stop.set()
+    if _runner is not None:
+        _runner.join(timeout)
+
+
 def _run_forever(interval: float) -> None:
-    stop = threading.Event()
-    while not stop.wait(interval):
+    while not _stop.wait(interval):
         try:
             totals = purge_all()
             if any(totals.values()):
@@ -95,4 +104,4 @@ def _run_forever(interval: float) -> None:
         except Exception:  # the next round tries again
             logger.exception("Retention purge failed")
         finally:
-            close_old_connections()
+            connection.close()  # hand this thread's connection back (PostgreSQL's pool) between rounds
