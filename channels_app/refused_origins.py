@@ -46,7 +46,9 @@ def refused_origin_record(*, channel: Channel, origin: str) -> bool:
 
 
 def refused_origins_for(*, channel: Channel) -> list[RefusedOrigin]:
-    return list(RefusedOrigin.objects.filter(channel=channel).order_by("-last_seen")[: RefusedOrigin.MAX_PER_CHANNEL])
+    """The channel's refused origins, latest first, without those the owner has allowed since."""
+    found = RefusedOrigin.objects.filter(channel=channel).exclude(origin__in=channel.allowed_origins or [])
+    return list(found.order_by("-last_seen")[: RefusedOrigin.MAX_PER_CHANNEL])
 
 
 @db_phase

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 
@@ -37,6 +39,13 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} #{self.thread}" if self.source == self.Source.API else f"{self.session_id} #{self.thread} (widget)"
+
+    @property
+    def visitor_name(self) -> str:
+        """A name people can say: "Visitor 3f2a" for a widget session (ids are long and random), else the session_id."""
+        if self.source == self.Source.WIDGET:
+            return "Visitor " + hashlib.sha256(self.session_id.encode("utf-8", "surrogatepass")).hexdigest()[:4]
+        return self.session_id
 
 
 class Message(models.Model):
