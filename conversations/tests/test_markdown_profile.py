@@ -1,5 +1,5 @@
 """The transcript renders every case of the shared Markdown profile (the widget is held to the same cases in
-e2e/test_widget_markdown.py)."""
+e2e/test_widget_experience.py)."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 """The one Markdown profile of replies, shared by the transcript (conversations/rendering.py) and the widget
 (static/widget.js): `CASES` in conversations/markdown_profile.json, each a reply and the structure both must
 render it to. Structure is compared, not bytes: tags, link targets and text, with whitespace collapsed and
-an `<a>` without a safe href unwrapped (docs/widget.md#markdown)."""
+an `<a>` without a safe href unwrapped (docs/dashboard.md#conversations)."""
 
 import html
 import json
@@ -50,7 +50,7 @@ def normalise(markup: str) -> str:
     return "".join(parser.out)
 
 
-# The same normalisation in the browser, for the widget's DOM (e2e/test_widget_markdown.py).
+# The same normalisation in the browser, for the widget's DOM (e2e/test_widget_experience.py).
 NORMALISE_JS = """(root) => {
   const esc = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const walk = (node) => {
