@@ -4,7 +4,6 @@ from datetime import datetime, time
 from datetime import timezone as dt_timezone
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -71,11 +70,15 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @login_required
-async def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpResponse:
-    """The channel's conversations (optionally those started between two days) as CSV or JSON Lines, streamed."""
+def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpResponse:
+    """The channel's conversations (optionally those started between two days) as CSV or JSON Lines, streamed.
+
+    The view is sync, like the dashboard's others; its body is an async iterator, which the ASGI handler
+    streams from the event loop, each batch read in a database phase of its own (conversations/export.py).
+    """
     if fmt not in export.FORMATS:
         raise Http404("No such format")
-    channel = await sync_to_async(get_channel_for_user)(request, public_id)
+    channel = get_channel_for_user(request, public_id)
     _dates, bounds = _filters(request)
     content_type, extension = export.FORMATS[fmt]
     name = f"conversations-{channel.public_id}-{timezone.now():%Y%m%d-%H%M%S}.{extension}"

@@ -12,11 +12,10 @@ import io
 import json
 from collections.abc import AsyncIterator, Iterable
 
-from asgiref.sync import sync_to_async
-
 from channels_app.models import Channel
 from conversations import transcripts
 from conversations.models import Message
+from gateway.db import db_phase
 
 BATCH = 500
 COLUMNS = [
@@ -30,6 +29,7 @@ FORMATS = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+@db_phase  # off the event loop, and its connection handed back after each batch
 def _batch(*, channel: Channel, after: int, since, until) -> list[dict]:
     rows = (
         Message.objects.filter(session__channel=channel, id__gt=after, **transcripts.started_between(since, until, through="session__"))
@@ -64,7 +64,7 @@ def _iso(value: dt.datetime) -> str:
 async def rows(*, channel: Channel, since=None, until=None) -> AsyncIterator[dict]:
     after = 0
     while True:
-        batch = await sync_to_async(_batch)(channel=channel, after=after, since=since, until=until)
+        batch = await _batch(channel=channel, after=after, since=since, until=until)
         for row in batch:
             yield row
         if len(batch) < BATCH:
