@@ -15,6 +15,7 @@ from channels_app.models import Channel
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
 
 _DIGEST_SALT = "conversations.erasure.subject"
+QUOTED_ID_MIN = 8
 
 
 def subject_digest(*, channel: Channel, session_id: str) -> str:
@@ -38,8 +39,10 @@ def session_erase(
         counts["idempotency_answers"] = IdempotencyKey.objects.filter(
             channel=channel, response__session_id=session_id, **scope
         ).delete()[0]
-        # Error strings quote no session_id today; any row that ever does goes too.
-        counts["failed_requests"] = FailedRequest.objects.filter(channel=channel, error__contains=session_id).delete()[0]
+        # Error strings quote no session_id today; any row that ever does goes too. A very short id would match
+        # unrelated errors ("1" is in "…65536 bytes"), so those are left: nothing can have quoted them either.
+        quoting = FailedRequest.objects.filter(channel=channel, error__contains=session_id)
+        counts["failed_requests"] = quoting.delete()[0] if len(session_id) >= QUOTED_ID_MIN else 0
         AuditEvent.objects.create(
             channel=channel,
             action=AuditEvent.Action.SESSION_ERASED,

@@ -117,3 +117,26 @@ def test_it_keeps_feedback_and_idempotency_rows_of_other_sessions(api, llm, key)
     chat(api, key, "b", session_id="s-1")
     erase(api, key, "s-1")
     assert (Feedback.objects.count(), IdempotencyKey.objects.count()) == (1, 1)
+
+
+def test_it_deletes_failed_request_rows_that_quote_the_session_id(api, llm, channel, key):
+    from conversations.models import FailedRequest
+
+    sid = f"caller-{SECRET}"
+    chat(api, key, "hi", session_id=sid)
+    FailedRequest.objects.create(channel=channel, endpoint="chat", status=400, error=f"bad {sid}")
+    FailedRequest.objects.create(channel=channel, endpoint="chat", status=429, error="Rate limit exceeded")
+    assert erase(api, key, sid).json()["deleted"]["failed_requests"] == 1
+    assert list(FailedRequest.objects.values_list("error", flat=True)) == ["Rate limit exceeded"]
+    assert tables_containing(SECRET) == {}
+
+
+def test_a_short_session_id_leaves_unrelated_failed_requests(api, llm, channel, key):
+    from conversations.models import FailedRequest
+
+    chat(api, key, "hi", session_id="e")
+    FailedRequest.objects.create(channel=channel, endpoint="chat", status=429, error="Rate limit exceeded")
+    assert erase(api, key, "e").json()["deleted"] == {
+        "threads": 1, "messages": 2, "feedback": 0, "idempotency_answers": 0, "failed_requests": 0,
+    }
+    assert FailedRequest.objects.count() == 1
