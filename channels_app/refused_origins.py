@@ -67,7 +67,8 @@ class WidgetConfigRecordingRefusals(WidgetConfigView):
         response = await super().after_finalize(request, response)
         credential = self.authenticated_credential(request)
         origin = getattr(credential, "origin", None)
-        refused = isinstance(response.data, dict) and response.data.get("error") == OriginNotAllowed.message
+        data = getattr(response, "data", None)  # a preflight's answer is a plain HttpResponse
+        refused = isinstance(data, dict) and data.get("error") == OriginNotAllowed.message
         if response.status_code == OriginNotAllowed.status and refused and origin and credential.publishable:
             try:
                 await _record_for_key(raw=credential.raw, origin=origin)

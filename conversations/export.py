@@ -19,8 +19,8 @@ from gateway.db import db_phase
 
 BATCH = 500
 COLUMNS = [
-    "session_id", "visitor", "source", "thread", "thread_started_at", "role", "created_at", "content", "model",
-    "feedback", "feedback_comment",
+    "session_id", "visitor", "source", "thread", "thread_started_at", "page_url", "page_title", "role", "created_at",
+    "content", "model", "feedback", "feedback_comment",
 ]  # fmt: skip
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -48,6 +48,8 @@ def _row(m: Message) -> dict:
         "source": m.session.source,
         "thread": m.session.thread,
         "thread_started_at": _iso(m.session.started_at),
+        "page_url": m.session.page_url,
+        "page_title": m.session.page_title,
         "role": m.role,
         "created_at": _iso(m.created_at),
         "content": m.content,

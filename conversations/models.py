@@ -29,6 +29,11 @@ class Session(models.Model):
     thread = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # The page the visitor was on (the chat's metadata.url and metadata.title), for the owner's list and
+    # transcript. Written by the chat's store step once it records them (issue 15); blank until then.
+    # db_default: the chat store's own INSERT (conversations/statements.py, PostgreSQL) names no such column.
+    page_url = models.CharField(max_length=2048, blank=True, default="", db_default="")
+    page_title = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -39,6 +44,11 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} #{self.thread}" if self.source == self.Source.API else f"{self.session_id} #{self.thread} (widget)"
+
+    @property
+    def page_link(self) -> str:
+        """page_url when it is an http(s) address, safe to link to; else ""."""
+        return self.page_url if self.page_url.lower().startswith(("http://", "https://")) else ""
 
     @property
     def visitor_name(self) -> str:

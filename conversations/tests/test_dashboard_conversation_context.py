@@ -81,3 +81,16 @@ def test_the_widget_tab_lists_refused_origins_with_counts(api, owner_web, channe
     page = owner_web.get(f"/dashboard/channels/{channel.public_id}/widget/").text
     assert "data-refused-origins-alert" in page
     assert "<code>https://copycat.example</code> <span class=\"muted small\">2 times" in page
+
+
+def test_the_page_a_visitor_was_on_is_shown_when_stored(api, llm, owner_web, channel, key):
+    chat(api, key, "Is this in stock?", session_id="s-1")
+    # The chat's store step writes these once it records metadata (issue 15's report); here set as it will.
+    Session.objects.update(page_url="https://shop.example/p/42", page_title="Blue kettle · Shop")
+    page = _list(owner_web, channel).text
+    assert "on Blue kettle · Shop" in page
+    transcript = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/1/s-1").text
+    assert '<a href="https://shop.example/p/42" rel="noopener noreferrer nofollow">Blue kettle · Shop</a>' in transcript
+    Session.objects.update(page_url="javascript:alert(1)", page_title="")
+    transcript = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/1/s-1").text
+    assert 'href="javascript' not in transcript and "“javascript:alert(1)”" in transcript
