@@ -20,8 +20,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+# axe-core, which the browser tests inject into every page (pinned in e2e/package-lock.json).
+e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
+	npm ci --prefix e2e --no-audit --no-fund --silent
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev e2e/node_modules/.package-lock.json
 
 .env:
 	$(PYTHON) scripts/init_env.py .env
