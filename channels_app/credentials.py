@@ -57,6 +57,14 @@ class VerifiedKey:
         return self.presented.pow_solution
 
 
+class OriginRefused(OriginNotAllowed):
+    """OriginNotAllowed, carrying the channel whose widget was embedded on `origin` (the owner sees it counted)."""
+
+    def __init__(self, channel: Channel, origin: str | None):
+        super().__init__()
+        self.channel, self.origin = channel, origin
+
+
 class ChannelInactive(SiteInactive):
     """SiteInactive, carrying the channel it refused (its owner counts the refusal) and the CORS grant, if any."""
 
@@ -118,7 +126,7 @@ def _checked(presented: PresentedKey, found, generation: int | None) -> Verified
     if found is None or not found.is_usable():  # not usable: cached, and its rotation grace ended since
         raise InvalidApiKey()
     if presented.publishable and not found.allows_origin(presented.origin):
-        raise OriginNotAllowed()
+        raise OriginRefused(found.channel, presented.origin)
     if not presented.publishable:
         api_key_touch(found)  # a cached key's use, when due (a fresh one's was recorded as it loaded)
     verified = _verified(presented, found, generation)

@@ -52,9 +52,27 @@ class ChannelForm(forms.ModelForm):
         initial=Channel._meta.get_field("daily_limit").default,
     )
 
+    retention_days = forms.IntegerField(
+        label="Keep conversations for (days)",
+        required=False,  # left out (older clients of this form): the channel keeps what it has
+        initial=Channel._meta.get_field("retention_days").default,
+        min_value=1,
+        max_value=3650,
+        help_text="Conversations are deleted this many days after their last message (default 90).",
+        error_messages={
+            "required": "Set how many days to keep conversations (at least 1).",
+            "invalid": "Enter a whole number.",
+            "min_value": "Keep conversations for at least 1 day.",
+            "max_value": "Keep conversations for at most 3,650 days.",
+        },
+    )
+
     class Meta:
         model = Channel
-        fields = ["name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"]
+        fields = [
+            "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "retention_days",
+            "is_active",
+        ]
         labels = {
             "name": "Channel name",
             "system_prompt": "System prompt",
@@ -82,6 +100,12 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = catalog.CHOICES
         self.fields["fallback_model"].choices = [("", "None")] + catalog.CHOICES
+
+    def clean_retention_days(self) -> int:
+        days = self.cleaned_data.get("retention_days")
+        if days is None:
+            return self.instance.retention_days if self.instance.pk else Channel._meta.get_field("retention_days").default
+        return days
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

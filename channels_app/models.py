@@ -55,6 +55,12 @@ class Channel(models.Model):
     )
     # The owner is warned on the dashboard at or below this many credits (0: only when they run out).
     credit_alert_threshold = models.PositiveIntegerField(default=10, validators=[MaxValueValidator(10_000_000)])
+    # Conversations (and their feedback, failed-request rows) older than this are purged
+    # (conversations/retention.py); docs/dashboard.md#retention documents the default.
+    retention_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Days a conversation is kept after its last message; older ones are deleted.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -231,3 +237,26 @@ class CreditGrant(models.Model):
 
     def __str__(self) -> str:
         return f"+{self.amount:,} credits to {self.channel}"
+
+
+class RefusedOrigin(models.Model):
+    """A page origin the widget's publishable key was used from, but the channel does not allow.
+
+    Counted so the owner sees where their widget is embedded without working
+    (channels_app/refused_origins.py). At most MAX_PER_CHANNEL origins per channel.
+    """
+
+    MAX_PER_CHANNEL = 50
+    ORIGIN_MAX = 255
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="refused_origins")
+    origin = models.CharField(max_length=ORIGIN_MAX)
+    count = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "origin"], name="refused_origin_unique")]
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.origin} ×{self.count}"

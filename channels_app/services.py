@@ -69,6 +69,7 @@ def channel_create(
     rate_limit_per_minute: int = 60,
     daily_limit: int = 1000,
     is_active: bool = True,
+    retention_days: int | None = None,
     ignore_cap: bool = False,
 ) -> tuple[Channel, IssuedKey]:
     """Create a channel and issue its first key.
@@ -93,6 +94,8 @@ def channel_create(
         daily_limit=daily_limit,
         is_active=is_active,
     )
+    if retention_days is not None:
+        channel.retention_days = retention_days
     channel.credits = credits if credits is not None else 0
     channel.full_clean()
     channel.save()
@@ -154,7 +157,7 @@ def channel_update(*, channel: Channel, **fields) -> Channel:
     """Change a channel's editable settings (name, model, prompt, limits, active switch, widget)."""
     editable = {
         "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active",
-        "credit_alert_threshold", *WIDGET_FIELDS,
+        "credit_alert_threshold", "retention_days", *WIDGET_FIELDS,
     }
     unknown = set(fields) - editable
     if unknown:

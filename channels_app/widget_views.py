@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from channels_app import dashboard_selectors as selectors
 from channels_app.forms import AllowedOriginsForm, RotateKeyForm, WidgetSettingsForm
 from channels_app.models import Channel
+from channels_app.refused_origins import refused_origins_for
 from channels_app.selectors import publishable_key_current
 from channels_app.services import (
     PublishableKeyExists,
@@ -51,6 +52,7 @@ def _render_page(
         "origins_form": origins_form or AllowedOriginsForm(initial={"allowed_origins": "\n".join(channel.allowed_origins)}),
         "settings_form": settings_form or WidgetSettingsForm(instance=channel),
         "rotate_form": RotateKeyForm(),
+        "refused_origins": refused_origins_for(channel=channel),
         "tab": "widget",
     }
     return render(request, "channels/widget.html", context, status=status)

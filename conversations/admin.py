@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from conversations import threads
-from conversations.models import FailedRequest, Message, Session
+from conversations.models import AuditEvent, FailedRequest, Feedback, Message, Session
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -103,3 +103,22 @@ class FailedRequestAdmin(ReadOnlyAdmin):
     list_filter = ("status", "endpoint", "channel", "created_at")
     date_hierarchy = "created_at"
     list_select_related = ("channel",)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "rating", "comment", "message")
+    list_filter = ("rating", "created_at")
+    list_select_related = ("message__session",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Erasures and purges: when, how, by whom and how much; never the content (conversations/erasure.py)."""
+
+    list_display = ("created_at", "channel", "action", "via", "actor", "counts")
+    list_filter = ("action", "via", "channel", "created_at")
+    list_select_related = ("channel", "actor")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

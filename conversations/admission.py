@@ -57,11 +57,12 @@ def _needs_proof_of_work(key: VerifiedKey, endpoint: str) -> bool:
 def _counters(key: VerifiedKey, endpoint: str, session_id: str | None) -> list[limits.Counter]:
     """A secret key's: the channel's minute (and daily) counters. A publishable key's: the visitor's, then the
     widget's own minute counter and, for a chat, its shares of the day, then the channel's daily counter.
-    Issuing a widget session id counts per client address; reading the widget's settings counts nothing."""
+    Feedback counts like a history read, on its own counters. Issuing a widget session id counts per client
+    address; reading the widget's settings, a challenge or erasing a session counts nothing."""
     channel = key.channel
     if endpoint == "widget-session":
         return [visitor_limits.session_issue_counter(key)]
-    if endpoint not in ("chat", "history"):
+    if endpoint not in ("chat", "history", "feedback"):
         return []
     if key.publishable:
         found = visitor_limits.counters(key, endpoint, session_id) + [limits.widget_minute_counter(channel, endpoint)]

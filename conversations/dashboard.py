@@ -1,13 +1,20 @@
 """Owner dashboard pages of one channel: its conversations, a transcript, its usage."""
 
+from datetime import datetime, time
+from datetime import timezone as dt_timezone
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from channels_app.dashboard_selectors import get_channel_for_user
-from conversations import charts, links, transcripts, usage
-from conversations.models import Session
+from conversations import charts, erasure, export, feedback, links, transcripts, usage
+from conversations.models import AuditEvent, Session
 from conversations.rendering import render_markdown
 
 MAX_SEARCH_LENGTH = 255
@@ -16,21 +23,89 @@ MAX_SEARCH_LENGTH = 255
 NUL_IN_SEARCH = "Search text cannot contain NUL characters."
 
 
+class DateRangeForm(forms.Form):
+    """The conversations page's date filter: threads started on these UTC days (both included)."""
+
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            raise forms.ValidationError("“From” must not be after “To”.")
+        return cleaned
+
+
+def _filters(request: HttpRequest) -> tuple[DateRangeForm, dict]:
+    dates = DateRangeForm(request.GET)
+    bounds = {"since": None, "until": None}
+    if dates.is_valid():
+        bounds = {"since": dates.cleaned_data["since"], "until": dates.cleaned_data["until"]}
+    return dates, bounds
+
+
 @login_required
 def session_list(request: HttpRequest, public_id) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
-    context = {"channel": channel, "search": search, "now": timezone.now(), "tab": "conversations"}
+    dates, bounds = _filters(request)
+    context = {
+        "channel": channel, "search": search, "dates": dates, "now": timezone.now(), "tab": "conversations",
+        "audit_events": transcripts.recent_audit_events(channel=channel),
+    }
     if "\x00" in search:
         context.update(search="", search_error=NUL_IN_SEARCH)
         return render(request, "conversations/sessions.html", context, status=400)
-    page = transcripts.sessions_page(channel=channel, search=search, page=request.GET.get("page"))
+    page = transcripts.sessions_page(channel=channel, search=search, page=request.GET.get("page"), **bounds)
     rows = [
         (s, links.transcript_url(channel_public_id=channel.public_id, thread=s.thread, session_id=s.session_id, source=s.source))
         for s in page.object_list
     ]
-    context.update(page=page, rows=rows)
+    query = {k: v for k, v in {"q": search, "since": bounds["since"], "until": bounds["until"]}.items() if v}
+    context.update(
+        page=page, rows=rows, filtered=bool(query), query=urlencode(query),
+        export_query=urlencode({k: v for k, v in query.items() if k != "q"}),
+    )
     return render(request, "conversations/sessions.html", context)
+
+
+@login_required
+def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpResponse:
+    """The channel's conversations (optionally those started between two days) as CSV or JSON Lines, streamed.
+
+    The view is sync, like the dashboard's others; its body is an async iterator, which the ASGI handler
+    streams from the event loop, each batch read in a database phase of its own (conversations/export.py).
+    """
+    if fmt not in export.FORMATS:
+        raise Http404("No such format")
+    channel = get_channel_for_user(request, public_id)
+    _dates, bounds = _filters(request)
+    content_type, extension = export.FORMATS[fmt]
+    name = f"conversations-{channel.public_id}-{timezone.now():%Y%m%d-%H%M%S}.{extension}"
+    response = StreamingHttpResponse(export.stream(channel=channel, fmt=fmt, **bounds), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def session_erase(request: HttpRequest, public_id) -> HttpResponse:
+    """Erase every thread of one session (one namespace) and every copy of its text; back to the list."""
+    channel = get_channel_for_user(request, public_id)
+    session_id, source = request.POST.get("session_id", ""), request.POST.get("source", "")
+    if not session_id or "\x00" in session_id or source not in Session.Source.values:
+        raise Http404("No such session")
+    counts = erasure.session_erase(
+        channel=channel, session_id=session_id, source=source, via=AuditEvent.Via.DASHBOARD, actor=request.user
+    )
+    threads = counts["threads"]
+    messages.success(
+        request,
+        f"Session erased: {threads} thread{'s' if threads != 1 else ''} and {counts['messages']} message"
+        f"{'s' if counts['messages'] != 1 else ''} deleted. The audit log below records it, without the content.",
+    )
+    return redirect("dashboard:session-list", public_id=channel.public_id)
 
 
 @login_required
@@ -46,7 +121,11 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
         raise Http404("No such session")
     session = transcripts.get_thread_for_channel(channel=channel, source=source, session_id=session_id, thread=thread)
     transcript = [
-        {"message": m, "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None}
+        {
+            "message": m,
+            "html": render_markdown(m.content) if m.role == m.Role.ASSISTANT else None,
+            "feedback": getattr(m, "feedback", None),
+        }
         for m in transcripts.thread_transcript(session)
     ]
     context = {
@@ -67,10 +146,12 @@ def usage_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     days = int(request.GET["days"]) if request.GET.get("days") in RANGES else usage.DAYS
     result = usage.channel_usage(channel=channel, days=days)
+    since = datetime.combine(result.days[0].day, time.min, tzinfo=dt_timezone.utc)  # the charts' first UTC day
     context = {
         "days": days,
         "ranges": RANGES,
         "channel": channel,
+        "feedback": feedback.feedback_counts(channel=channel, since=since),
         "usage": result,
         "summary": result.summary,
         "charts": charts.usage_charts(result.days),

@@ -6,6 +6,8 @@ from conversations import dashboard
 
 urlpatterns = [
     path("conversations/", dashboard.session_list, name="session-list"),
+    path("conversations/export.<str:fmt>", dashboard.session_export, name="session-export"),
+    path("conversations/erase/", dashboard.session_erase, name="session-erase"),
     # A transcript's session_id is percent-encoded into one segment (conversations/links.py);
     # `.` and `..`, which no path can carry, come as ?session_id= on the shorter route.
     path("conversations/<int:thread>/", dashboard.transcript, name="transcript-by-query"),

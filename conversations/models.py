@@ -1,3 +1,6 @@
+import hashlib
+
+from django.conf import settings
 from django.db import models
 
 from channels_app.models import Channel
@@ -26,6 +29,11 @@ class Session(models.Model):
     thread = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # The page the visitor was on (the chat's metadata.url and metadata.title), for the owner's list and
+    # transcript. Written by the chat's store step once it records them (issue 15); blank until then.
+    # The page the thread's latest message named (metadata url/title), written by the chat store (conversations/store).
+    page_url = models.CharField(max_length=2048, blank=True, default="", db_default="")
+    page_title = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -36,6 +44,18 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} #{self.thread}" if self.source == self.Source.API else f"{self.session_id} #{self.thread} (widget)"
+
+    @property
+    def page_link(self) -> str:
+        """page_url when it is an http(s) address, safe to link to; else ""."""
+        return self.page_url if self.page_url.lower().startswith(("http://", "https://")) else ""
+
+    @property
+    def visitor_name(self) -> str:
+        """A name people can say: "Visitor 3f2a" for a widget session (ids are long and random), else the session_id."""
+        if self.source == self.Source.WIDGET:
+            return "Visitor " + hashlib.sha256(self.session_id.encode("utf-8", "surrogatepass")).hexdigest()[:4]
+        return self.session_id
 
 
 class Message(models.Model):
@@ -111,3 +131,54 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Feedback(models.Model):
+    """A visitor's or backend's 👍/👎 on one assistant reply, with an optional comment (conversations/feedback.py).
+
+    One per reply: giving it again replaces it. Deleted with its message (erasure, retention).
+    """
+
+    class Rating(models.TextChoices):
+        UP = "up", "👍"
+        DOWN = "down", "👎"
+
+    COMMENT_MAX = 1000
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.rating
+
+
+class AuditEvent(models.Model):
+    """What was done to visitors' data, by whom and how much, never the data itself.
+
+    `subject` is a keyed digest of the session_id (conversations/erasure.py), so an
+    erasure can be confirmed for an id the owner still has without the log keeping it.
+    """
+
+    class Action(models.TextChoices):
+        SESSION_ERASED = "session_erased", "Session erased"
+        RETENTION_PURGE = "retention_purge", "Retention purge"
+
+    class Via(models.TextChoices):
+        DASHBOARD = "dashboard", "Dashboard"
+        API = "api", "API (secret key)"
+        SCHEDULE = "schedule", "Scheduled purge"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="audit_events")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    via = models.CharField(max_length=16, choices=Via.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-created_at"], name="auditevent_channel_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.action} via {self.via}"

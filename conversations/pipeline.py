@@ -192,6 +192,8 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         replied_at=timezone.now(),
         idempotency_claim=chat.idempotency_claim if answer is not None else None,
         answer=answer.to_dict() if answer is not None else None,
+        page_url=chat.request.metadata.get("url") or "",
+        page_title=chat.request.metadata.get("title") or "",
     )
     try:
         await store.backend().store_exchange(exchange)

@@ -49,7 +49,7 @@ class _Inert(Extension):
 
 
 def render_markdown(text: str) -> SafeString:
-    html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists", _Inert()])
+    html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists", "nl2br", _Inert()])
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -27,7 +27,7 @@ class ApiKeyView(LoopAPIView):
 
     authentication_classes = [ApiKeyAuthentication]
     endpoint = ""
-    refused = None  # the ChannelInactive that refused the key, if one did (it names the channel)
+    refused = None  # the ChannelInactive or OriginRefused that refused the key, if one did (it names the channel)
 
     def perform_content_negotiation(self, request, force=False):
         # Answers and errors are always JSON, whatever Accept says; a stream is
@@ -46,14 +46,16 @@ class ApiKeyView(LoopAPIView):
             request.auth = await credentials.resolve(presented)
 
     def handle_exception(self, exc):
-        if isinstance(exc, credentials.ChannelInactive):
+        if isinstance(exc, (credentials.ChannelInactive, credentials.OriginRefused)):
             self.refused = exc
         return super().handle_exception(exc)
 
     async def after_finalize(self, request, response):
         key = self.authenticated_credential(request)
         verified = key if isinstance(key, VerifiedKey) else None
-        channel = verified.channel if verified else (self.refused.channel if self.refused else None)
+        # An inactive channel's refusals count for its owner; a refused origin is counted by the widget-config view.
+        inactive = self.refused if isinstance(self.refused, credentials.ChannelInactive) else None
+        channel = verified.channel if verified else (inactive.channel if inactive else None)
         if response.status_code >= 400 and channel is not None:
             error = response.data.get("error", "") if isinstance(response.data, dict) else ""
             try:
@@ -62,7 +64,7 @@ class ApiKeyView(LoopAPIView):
                 logger.exception("Could not record a failed %s request", self.endpoint)
         if cors.is_preflight(request) or getattr(key, "publishable", False):
             cors.vary(response)
-        origin = verified.cors_origin if verified else (self.refused.cors_origin if self.refused else None)
+        origin = verified.cors_origin if verified else (inactive.cors_origin if inactive else None)
         if origin:
             cors.grant(response, origin)  # verified from one of its channel's allowed origins
         return response

@@ -35,3 +35,9 @@ def _announce_provider() -> None:
 
 
 _announce_provider()
+
+# Visitors' data older than each channel's retention is deleted on a timer in every server process
+# (a stand-in for a task queue; RETENTION_PURGE_INTERVAL_SECONDS=0 turns it off).
+from conversations.retention import start_periodic_purge  # noqa: E402
+
+start_periodic_purge()

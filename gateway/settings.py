@@ -385,6 +385,9 @@ SPECTACULAR_SETTINGS = {
 
 # Conversations and the AI provider.
 SESSION_TTL_HOURS = env.int("SESSION_TTL_HOURS", default=24)
+# How often each server process runs the retention purge (conversations/retention.py); 0 turns it off
+# (then run `manage.py purge_expired_data` from cron).
+RETENTION_PURGE_INTERVAL_SECONDS = env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=3600)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="https://api.groq.com/openai/v1")
 LLM_API_KEY = _value("LLM_API_KEY")
 LLM_CONNECT_TIMEOUT = env.float("LLM_CONNECT_TIMEOUT", default=5.0)

@@ -4,7 +4,9 @@ from django.views.generic import TemplateView
 
 from drf_spectacular.views import SpectacularAPIView
 
-from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
+from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
+from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
+from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
 from gateway.infra.api_docs import ApiDocsView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
@@ -15,6 +17,7 @@ urlpatterns = [
     path("api/chat/", ChatView.as_view()),
     path("api/history", HistoryView.as_view(), name="api-history"),
     path("api/history/", HistoryView.as_view()),
+    path("api/feedback", FeedbackView.as_view(), name="api-feedback"),
     path("api/widget-config", WidgetConfigView.as_view(), name="api-widget-config"),
     path("api/widget-challenge", WidgetChallengeView.as_view(), name="api-widget-challenge"),
     path("api/widget-session", WidgetSessionView.as_view(), name="api-widget-session"),

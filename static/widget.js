@@ -77,7 +77,7 @@
   };
 
   // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
-  const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
+  const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
   const safeUrl = (href) => {
     try {
       const u = new URL(href);
@@ -104,6 +104,22 @@
     }
     parent.append(text.slice(last));
   };
+  // A table row's cells: "| a | b |" or "a | b" (a pipe inside backticks or escaped as \| is not a separator).
+  const cells = (line) => {
+    const out = [];
+    let cell = "";
+    let code = false;
+    const text = line.trim().replace(/^\|/, "").replace(/(^|[^\\])\|$/, "$1");
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === "\\" && text[i + 1] === "|") cell += text[++i];
+      else if (c === "`") (code = !code), (cell += c);
+      else if (c === "|" && !code) out.push(cell.trim()), (cell = "");
+      else cell += c;
+    }
+    return [...out, cell.trim()];
+  };
+  const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
   const markdown = (src) => {
     const root = document.createDocumentFragment();
     const lines = String(src).replace(/\r\n?/g, "\n").split("\n");
@@ -112,6 +128,28 @@
     const end = () => (para = list = null);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
+      if (/^\s*>/.test(line)) {
+        const quoted = [];
+        for (; i < lines.length && /^\s*>/.test(lines[i]); i++) quoted.push(lines[i].replace(/^\s*>\s?/, ""));
+        i--;
+        root.append(el("blockquote", {}, markdown(quoted.join("\n"))));
+        end();
+        continue;
+      }
+      if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]) && lines[i + 1].includes("-")) {
+        const head = cells(line);
+        const row = (tag, values) => {
+          const tr = el("tr");
+          head.forEach((_, n) => inline(tr.appendChild(el(tag)), values[n] || ""));
+          return tr;
+        };
+        const body = el("tbody");
+        for (i += 2; i < lines.length && lines[i].includes("|") && lines[i].trim(); i++) body.append(row("td", cells(lines[i])));
+        i--;
+        root.append(el("table", {}, el("thead", {}, row("th", head)), body));
+        end();
+        continue;
+      }
       if (/^\s*```/.test(line)) {
         const code = [];
         while (++i < lines.length && !/^\s*```/.test(lines[i])) code.push(lines[i]);
@@ -145,6 +183,23 @@
     return root;
   };
 
+  // A reply still streaming, made renderable: an open code fence is closed, and on the last line an
+  // unfinished **, *, ` or [link]( is closed or held back, so no raw marker flashes while tokens arrive.
+  const settle = (text) => {
+    if ((text.match(/^\s*```/gm) || []).length % 2) return text + "\n```";
+    const lines = text.split("\n");
+    let last = lines.pop().replace(/`{1,2}$/, (m, at, s) => (/^\s*`{1,2}$/.test(s) ? "" : m));
+    last = last.replace(/!?\[[^\]]*(\]\([^)]*)?$/, "");
+    if ((last.match(/`/g) || []).length % 2) last = /`$/.test(last) ? last.slice(0, -1) : last + "`";
+    else {
+      const bare = last.replace(/`[^`]*`/g, "");
+      if ((bare.match(/\*\*/g) || []).length % 2) last = /\*\*$/.test(last) ? last.slice(0, -2) : last + "**";
+      const single = last.replace(/`[^`]*`/g, "").replace(/\*\*/g, "").replace(/^\s*\*\s/, "");
+      if ((single.match(/\*/g) || []).length % 2) last = /\*$/.test(last) ? last.slice(0, -1) : last + "*";
+    }
+    return [...lines, last].join("\n");
+  };
+
   // --- styles: inside the shadow root only; the wrapper resets everything inherited ---
   const CSS = `
 .w{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;text-align:left}
@@ -171,8 +226,25 @@
 .m a{color:#1d4ed8;text-decoration:underline;cursor:pointer}
 .e{align-self:stretch;background:#fef2f2;border:1px solid #fecaca;color:#991b1b;border-radius:8px;padding:8px 11px}
 .s{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
-textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5db;border-radius:8px;padding:10px;background:#fff;color:#111827;display:block}
+.w form{display:flex;gap:8px;padding:12px;border-top:1px solid #e5e7eb;background:#fff}
+.w textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #6b7280;border-radius:8px;padding:10px 12px;background:#fff;color:#111827;display:block}
+.w textarea:focus{outline:3px solid var(--c);outline-offset:2px;box-shadow:0 0 0 5px #fff,0 0 0 7px #111827}
+.w textarea::placeholder{color:#4b5563}
+.t{display:inline-flex;gap:5px;padding:6px 2px}
+.t i{width:7px;height:7px;border-radius:50%;background:#4b5563;animation:amg-dot 1.2s infinite ease-in-out}
+.t i:nth-child(2){animation-delay:.2s}.t i:nth-child(3){animation-delay:.4s}
+@keyframes amg-dot{0%,80%,100%{opacity:.25;transform:translateY(0)}40%{opacity:1;transform:translateY(-3px)}}
+@media (prefers-reduced-motion:reduce){.t i{animation:none;opacity:.7}}
+.m blockquote{border-left:3px solid #9ca3af;padding-left:8px;color:#374151}
+.m blockquote,.m table{margin-top:6px}
+.m table{display:block;overflow-x:auto;border-collapse:collapse;max-width:100%}
+.m th,.m td{border:1px solid #d1d5db;padding:3px 6px;text-align:left}.m th{font-weight:700;background:#f3f4f6}
+.f{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:-2px}
+.f button{all:initial;cursor:pointer;font:16px/1 system-ui,sans-serif;padding:5px 8px;border:1px solid #9ca3af;border-radius:6px;background:#fff}
+.f button[aria-pressed="true"]{border-color:var(--c);box-shadow:inset 0 0 0 1px var(--c);background:#f3f4f6}
+.f button:focus-visible,.f input:focus-visible{outline:3px solid var(--c);outline-offset:2px}
+.f input{flex:1;min-width:120px;border:1px solid #6b7280;border-radius:6px;padding:5px 8px;background:#fff;color:#111827}
+.f .k{font-size:13px;color:#374151}
 .b{all:initial;cursor:pointer;font:600 14px system-ui,sans-serif;padding:0 14px;border-radius:8px;background:var(--c);color:var(--t)}
 .b:disabled,textarea:disabled{opacity:.5;cursor:not-allowed}`;
 
@@ -353,14 +425,54 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
     throw new Error("unsolvable challenge");
   };
 
+  // 👍/👎 under the latest reply (POST /api/feedback), then an optional comment.
+  const feedbackRow = (reply, id) => {
+    if (!id) return;
+    const row = el("div", { class: "f", role: "group", "aria-label": "Rate this reply" });
+    const note = el("span", { class: "k", role: "status" });
+    const rate = async (rating, comment) => {
+      const res = await fetch(api("/api/feedback"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: id, rating, comment: comment || "" }),
+      }).catch(() => null);
+      if (!res || !res.ok) return (note.textContent = "Your feedback could not be sent."), false;
+      for (const b of row.querySelectorAll("button[data-rating]")) b.setAttribute("aria-pressed", String(b.dataset.rating === rating));
+      note.textContent = comment ? "Thanks for the comment!" : "Thanks!";
+      return true;
+    };
+    const thumb = (rating, symbol, label) => {
+      const b = el("button", { type: "button", "data-rating": rating, "aria-label": label, "aria-pressed": "false", text: symbol });
+      b.addEventListener("click", async () => {
+        if (!(await rate(rating))) return;
+        if (row.querySelector("form")) return;
+        const box = el("input", { type: "text", maxlength: "1000", "aria-label": "Comment (optional)", placeholder: "Tell us more (optional)" });
+        const go = el("button", { type: "submit", class: "k", text: "Send" });
+        const form = el("form", { class: "f" }, box, go);
+        form.addEventListener("submit", async (e) => {
+          e.preventDefault();
+          const pressed = row.querySelector('button[aria-pressed="true"]');
+          if (box.value.trim() && pressed && (await rate(pressed.dataset.rating, box.value.trim()))) form.remove();
+        });
+        row.append(form);
+      });
+      return b;
+    };
+    row.append(thumb("up", "👍", "Helpful"), thumb("down", "👎", "Not helpful"), note);
+    reply.after(row);
+  };
+
   const submit = async () => {
     const message = input.value;
     if (busy || !usable || !message.trim()) return;
     input.value = "";
     bubble("user", message);
+    log.querySelectorAll(".f").forEach((node) => node.remove()); // feedback rates the latest reply only
     const reply = bubble("assistant", "");
     reply.dataset.state = "streaming";
     reply.setAttribute("aria-busy", "true");
+    // Typing dots until the first token: no text of their own (the reply's text is what streams in).
+    reply.append(el("span", { class: "t", role: "img", "aria-label": "The assistant is typing" }, el("i"), el("i"), el("i")));
     setBusy(true);
     let text = "";
     let finished = false;
@@ -395,6 +507,7 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
         reply.textContent = "";
         reply.append(markdown(final));
         reply.dataset.state = "done";
+        feedbackRow(reply, id);
       };
       if (!(res.headers.get("Content-Type") || "").includes("event-stream")) {
         done(String((await res.json()).reply || ""));
@@ -403,7 +516,8 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
           if (finished) return;
           if (name === "token" && typeof data.delta === "string") {
             text += data.delta;
-            reply.textContent = text;
+            reply.textContent = "";
+            reply.append(markdown(settle(text)));
             scrollDown();
           } else if (name === "done") done(typeof data.reply === "string" ? data.reply : text);
           else if (name === "error") {
@@ -444,17 +558,21 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
 
   const start = async () => {
     if (PREVIEW) return preview();
-    (document.body || document.documentElement).append(host);
-    setBusy(false);
-    if (!/^amgpk_/.test(KEY)) return unavailable(TEXT.unavailable, "This widget has no publishable key");
+    const show = () => (document.body || document.documentElement).append(host);
+    if (!/^amgpk_/.test(KEY)) return show(), unavailable(TEXT.unavailable, "This widget has no publishable key");
     let config;
     try {
       const res = await fetch(api("/api/widget-config"));
-      if (!res.ok) return unavailable(...(await readError(res)));
+      if (!res.ok) return show(), unavailable(...(await readError(res)));
       config = await res.json();
     } catch (e) {
-      return unavailable(TEXT.unavailable, "The chat service could not be reached from this site");
+      // Unreadable: this page's origin is not one the channel allows (the gateway grants it no CORS), or the
+      // gateway is down. Either way no launcher at all; the owner sees refused origins on the dashboard.
+      console.warn("AI Gateway widget: not shown. Is this page's origin (" + location.origin + ") allowed on the channel's Widget tab?");
+      return;
     }
+    show();
+    setBusy(false);
     setColor(config.color);
     setTitle(String(config.title || "Chat"));
     if (config.greeting) bubble("assistant", String(config.greeting)).dataset.greeting = "";
@@ -466,9 +584,12 @@ textarea{flex:1;resize:none;height:44px;max-height:120px;border:1px solid #d1d5d
       const res = await fetch(api("/api/history", { session_id: sessionId }));
       if (res.status === 400) sessionId = null; // not an id the gateway issued for this channel: get one when needed
       if (res.ok) {
+        let latest = null;
         for (const m of (await res.json()).messages || []) {
-          if (m && (m.role === "user" || m.role === "assistant")) bubble(m.role, String(m.content || "")).dataset.history = "";
+          if (m && (m.role === "user" || m.role === "assistant")) latest = bubble(m.role, String(m.content || ""));
+          if (latest) latest.dataset.history = "";
         }
+        if (latest && latest.dataset.role === "assistant") feedbackRow(latest, sessionId);
       }
     } catch (e) {
       /* no history is fine */

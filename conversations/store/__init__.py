@@ -46,6 +46,9 @@ class Exchange:
     replied_at: datetime
     idempotency_claim: int | None = None
     answer: dict | None = None  # stored as the claim's answer in the same transaction
+    # The page the message was sent from (metadata url/title): a thread shows the latest one named.
+    page_url: str = ""
+    page_title: str = ""
 
 
 class ChatStore:
@@ -60,7 +63,8 @@ class ChatStore:
         """Store the message and its reply in the session's current thread (or the next one), both or neither.
 
         Concurrent exchanges on one session are stored one after the other,
-        each user message next to its reply.
+        each user message next to its reply. A page URL or title, when given,
+        becomes the thread's (the page its latest message named).
         """
         raise NotImplementedError
 

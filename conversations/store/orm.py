@@ -45,6 +45,8 @@ def _store_exchange(x: Exchange) -> None:
     )
     with transaction.atomic():
         session = _thread_for_write(x.channel_id, x.source, x.session_id, x.received_at)
+        if (x.page_url or x.page_title) and (session.page_url, session.page_title) != (x.page_url, x.page_title):
+            Session.objects.filter(pk=session.pk).update(page_url=x.page_url, page_title=x.page_title)
         reply.session = session
         Message.objects.bulk_create(
             [Message(session=session, role=Message.Role.USER, content=x.message, created_at=x.received_at), reply]

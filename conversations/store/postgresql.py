@@ -52,9 +52,12 @@ WITH latest AS (
     SELECT CASE WHEN latest.expires_at > %(received)s THEN latest.thread ELSE coalesce(latest.thread, 0) + 1 END AS thread
     FROM (SELECT 1) AS one LEFT JOIN latest ON true
 ), thread AS (
-    INSERT INTO conversations_session (channel_id, source, session_id, thread, started_at, expires_at)
-    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s FROM target
-    ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread
+    INSERT INTO conversations_session (channel_id, source, session_id, thread, started_at, expires_at, page_url, page_title)
+    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s, %(page_url)s, %(page_title)s
+    FROM target
+    ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread,
+        page_url = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_url)s ELSE conversations_session.page_url END,
+        page_title = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_title)s ELSE conversations_session.page_title END
     RETURNING id
 ){claim}
 INSERT INTO conversations_message
@@ -105,6 +108,8 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         "prompt_tokens": x.completion.prompt_tokens,
         "completion_tokens": x.completion.completion_tokens,
         "latency_ms": x.completion.latency_ms,
+        "page_url": x.page_url,
+        "page_title": x.page_title,
     }
     claim = ""
     if x.idempotency_claim is not None:

@@ -9,7 +9,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
-from gateway.testing.api import chat, chat_stream, history
+from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, history
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,8 @@ def schema(api):
 def test_the_schema_is_a_valid_openapi_3_document(schema):
     validate(schema)
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/api/chat", "/api/history"}
+    assert set(schema["paths"]) == {"/api/chat", "/api/history", "/api/feedback"}
+    assert set(schema["paths"]["/api/history"]) == {"get", "delete"}  # delete: erasure, an extension
 
 
 def test_it_describes_the_key_header_and_every_contract_status(schema):
@@ -101,6 +102,27 @@ def test_real_round_trips_match_the_schema(schema, api, llm, channel, key):
     channel.is_active = False
     channel.save()
     check_history(history(api, key))  # 403
+
+
+def test_feedback_and_erasure_round_trips_match_the_schema(schema, api, llm, channel, key, widget_key):
+    contract = Contract(schema)
+    check_feedback = lambda r: contract.check("/api/feedback", "post", r)  # noqa: E731
+    check_erase = lambda r: contract.check("/api/history", "delete", r)  # noqa: E731
+
+    chat(api, key, "Hi")
+    check_feedback(api.post("/api/feedback", json={"session_id": "s-1", "rating": "up", "comment": "ok"}, headers={"X-API-Key": key}))
+    check_feedback(api.post("/api/feedback", json={"session_id": "nope", "rating": "up"}, headers={"X-API-Key": key}))  # 404
+    check_feedback(api.post("/api/feedback", json={"session_id": "s-1"}, headers={"X-API-Key": key}))  # 400
+    check_feedback(api.post("/api/feedback", json={"session_id": "s-1", "rating": "up"}))  # 401
+    check_feedback(api.post("/api/feedback", data={"x": "y"}, headers={"X-API-Key": key}))  # 415
+    check_erase(api.delete("/api/history", params={"session_id": "s-1"}, headers={"X-API-Key": key}))
+    check_erase(api.delete("/api/history", headers={"X-API-Key": key}))  # 400
+    check_erase(api.delete("/api/history", params={"session_id": "s-1"}))  # 401
+    check_erase(api.delete("/api/history", params={"session_id": "s-1", "key": widget_key}, headers={"Origin": WIDGET_ORIGIN}))
+    channel.is_active = False
+    channel.save()
+    check_erase(api.delete("/api/history", params={"session_id": "s-1"}, headers={"X-API-Key": key}))  # 403
+    check_feedback(api.post("/api/feedback", json={"session_id": "s-1", "rating": "up"}, headers={"X-API-Key": key}))  # 403
 
 
 def test_the_docs_page_serves_its_assets_from_this_server(api):

@@ -139,3 +139,13 @@ def test_concurrent_first_exchanges_share_one_thread_each_question_next_to_its_a
     contents = list(Message.objects.filter(session__channel=channel).order_by("id").values_list("content", flat=True))
     assert len(contents) == 32
     assert all(a == "a" + q[1:] for q, a in zip(contents[::2], contents[1::2]))
+
+
+def test_a_thread_shows_the_page_its_latest_message_named(store, channel):
+    run(store.store_exchange(exchange(channel, "s", "q1", "a1", page_url="https://shop.example/a", page_title="A")))
+    run(store.store_exchange(exchange(channel, "s", "q2", "a2")))  # no page named: the thread keeps its page
+    session = Session.objects.get(channel=channel, session_id="s")
+    assert (session.page_url, session.page_title) == ("https://shop.example/a", "A")
+    run(store.store_exchange(exchange(channel, "s", "q3", "a3", page_url="https://shop.example/b", page_title="B")))
+    session.refresh_from_db()
+    assert (session.page_url, session.page_title) == ("https://shop.example/b", "B")

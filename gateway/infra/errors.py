@@ -71,6 +71,20 @@ class PublishableKeyRequired(ApiError):
     message = "This endpoint takes a publishable key"
 
 
+class SecretKeyRequired(ApiError):
+    """Erasing a session is the owner's backend's to do, never a browser's (DELETE /api/history)."""
+
+    status = 403
+    message = "This endpoint takes a secret key"
+
+
+class NoReplyToRate(ApiError):
+    """POST /api/feedback on a session whose current thread has no reply yet."""
+
+    status = 404
+    message = "This session has no reply to give feedback on"
+
+
 class ProofOfWorkRequired(ApiError):
     """A widget chat without a solved challenge, on a channel that requires one (conversations/proof_of_work.py)."""
 
