@@ -176,3 +176,9 @@ class HistoryInput(LightSerializer):
         ),
         error_messages={"invalid_choice": _SOURCE_CHOICE, "blank": _SOURCE_CHOICE, "invalid": _SOURCE_CHOICE},
     )
+
+    def validate(self, attrs):
+        # DRF reads an empty query parameter as an absent one (`?source=` would mean the default): refuse it.
+        if "source" in self.initial_data and not self.initial_data.get("source"):
+            raise serializers.ValidationError({"source": _SOURCE_CHOICE})
+        return attrs

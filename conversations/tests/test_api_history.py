@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from django.utils import timezone
 
 from conversations.models import Session
@@ -54,3 +56,9 @@ def test_it_accepts_a_trailing_slash(api, llm, key):
     chat(api, key, "hi")
     r = api.get("/api/history/", params={"session_id": "s-1"}, headers={"X-API-Key": key})
     assert len(r.json()["messages"]) == 2
+
+
+@pytest.mark.parametrize("source", ["", "API", "both"])
+def test_a_source_outside_api_and_widget_is_refused_even_empty(api, key, source):
+    r = api.get("/api/history", params={"session_id": "s-1", "source": source}, headers={"X-API-Key": key})
+    assert (r.status_code, r.json()) == (400, {"error": 'source must be "api" or "widget"'})
