@@ -105,3 +105,11 @@ def test_the_widget_is_refused_from_another_origin(api, llm, widget_key):
     assert "access-control-allow-origin" not in r.headers
     assert not Feedback.objects.exists()
     assert Message.objects.count() == 2
+
+
+def test_feedback_is_counted_against_its_own_per_minute_limit(api, llm, channel, key):
+    chat(api, key, "Hello")
+    channel.rate_limit_per_minute = 2
+    channel.save()
+    assert [give(api, key).status_code for _ in range(3)] == [200, 200, 429]
+    assert chat(api, key, "still chatting").status_code == 200  # the chat's own counter is apart

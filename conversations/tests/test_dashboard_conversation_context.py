@@ -84,9 +84,10 @@ def test_the_widget_tab_lists_refused_origins_with_counts(api, owner_web, channe
 
 
 def test_the_page_a_visitor_was_on_is_shown_when_stored(api, llm, owner_web, channel, key):
-    chat(api, key, "Is this in stock?", session_id="s-1")
-    # The chat's store step writes these once it records metadata (issue 15's report); here set as it will.
-    Session.objects.update(page_url="https://shop.example/p/42", page_title="Blue kettle · Shop")
+    r = chat(api, key, "Is this in stock?", session_id="s-1",
+             metadata={"url": "https://shop.example/p/42", "title": "Blue kettle · Shop"})
+    assert r.status_code == 200, r.text
+    assert Session.objects.values_list("page_url", "page_title").get() == ("https://shop.example/p/42", "Blue kettle · Shop")
     page = _list(owner_web, channel).text
     assert "on Blue kettle · Shop" in page
     transcript = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/1/s-1").text
