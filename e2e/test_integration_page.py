@@ -1,14 +1,17 @@
 """The integration page in a real browser: reveal fills the examples, the try-it box streams a real
-chat token by token into the page, and the page's JavaScript examples run as written."""
+chat token by token into the page and shows it as Markdown (the shared profile, as the widget and the
+transcript do), and the page's JavaScript examples run as written."""
 
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from e2e.steps import age_password_entry, log_in
 
 from channels_app.models import KeyReveal
+from gateway.testing.markdown_profile import CASES, NORMALISE_JS
 
 REPLY = "Streaming works: one word after another, as the model writes them."
 
@@ -77,6 +80,59 @@ def test_the_try_it_box_shows_tokens_as_they_arrive(page, llm, channel_and_key):
     assert page.watch.console_errors == []
     assert page.watch.foreign_requests == []
     assert page.watch.dialogs == []
+
+
+MARKDOWN_REPLY = (
+    "Here is **bold text** and a list:\n\n- first item\n- second item\n\n"
+    "| Plan | Price |\n|---|---|\n| Basic | 5 |\n\nAnd <img src=x onerror=alert(1)> stays text."
+)
+
+
+def test_the_try_it_box_renders_the_reply_as_markdown(page, llm, channel_and_key):
+    channel, issued = channel_and_key
+    llm.reply = MARKDOWN_REPLY
+    llm.token_delay = 0.05
+    log_in(page)
+    _open_and_reveal(page, channel, issued)
+
+    page.get_by_label("Message").fill("Show me the plans")
+    page.get_by_role("button", name="Send").click()
+    states = _watch_output(page)
+
+    assert all("**" not in s for s in states), states  # no raw marker while it streams
+    output = page.locator("[data-try-output]")
+    expect(output).to_have_attribute("data-state", "done")
+    expect(output.locator("strong")).to_have_text("bold text")
+    expect(output.locator("ul > li")).to_have_text(["first item", "second item"])
+    expect(output.locator("table thead th")).to_have_text(["Plan", "Price"])
+    expect(output.locator("table tbody td")).to_have_text(["Basic", "5"])
+    # The reply's HTML is text, never markup: no image, no handler that ran.
+    expect(output.locator("img")).to_have_count(0)
+    expect(output).to_contain_text("And <img src=x onerror=alert(1)> stays text.")
+    assert page.watch.dialogs == []
+    assert page.watch.console_errors == []
+    assert page.watch.foreign_requests == []
+
+
+@pytest.fixture
+def integrate_page(page, channel):
+    log_in(page)
+    page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
+    page.wait_for_function("() => window.AIGatewayMarkdown !== undefined")
+    return page
+
+
+def test_the_try_it_box_renders_the_shared_markdown_profile(integrate_page):
+    """The renderer the try-it box calls, held to the cases the widget and the transcript are."""
+    for case in CASES:
+        rendered = integrate_page.evaluate(
+            f"""(md) => {{ const box = document.createElement("div");
+            box.append(window.AIGatewayMarkdown.render(md)); return ({NORMALISE_JS})(box); }}""",
+            case["markdown"],
+        )
+        assert rendered == case["html"], case["name"]
+    assert integrate_page.watch.dialogs == []
+    assert integrate_page.watch.console_errors == []
 
 
 def test_the_try_it_box_asks_for_the_password_first_and_comes_back(page, browser_context, llm, channel_and_key):

@@ -29,52 +29,6 @@
     for (const kid of kids) node.append(kid);
     return node;
   };
-  const api = (path, params) => {
-    const url = new URL(path, GW);
-    url.searchParams.set("key", KEY);
-    for (const [k, v] of Object.entries(params || {})) url.searchParams.set(k, v);
-    return url.href;
-  };
-  const uuid = () => {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  };
-
-  // --- session id, per publishable key: issued by the gateway (POST /api/widget-session), never made up here ---
-  const STORE = "amg-widget:" + KEY;
-  const INVALID_SESSION = "Invalid session_id";
-  let sessionId = null;
-  try {
-    sessionId = localStorage.getItem(STORE);
-  } catch (e) {
-    /* storage blocked: this page view only */
-  }
-  // An id from before the gateway issued them (a client-made UUID) is refused there: ask for one.
-  if (!sessionId || !sessionId.startsWith("ws_")) sessionId = null;
-  // The stored id, or a new one from the gateway; null when it cannot be had (then readError's text applies).
-  const newSession = async () => {
-    const res = await fetch(api("/api/widget-session"), { method: "POST" });
-    if (!res.ok) return [null, res];
-    sessionId = String((await res.json()).session_id || "") || null;
-    try {
-      if (sessionId) localStorage.setItem(STORE, sessionId);
-    } catch (e) {
-      /* storage blocked: this page view only */
-    }
-    return [sessionId, res];
-  };
-  const session = async () => (sessionId ? [sessionId, null] : newSession());
-
-  // The page context the gateway accepts: an http(s) URL of at most 2,048 characters, and a title of
-  // one line (controls, line separators and lone surrogates become spaces) of at most 200 code points,
-  // counted as the gateway counts them, so no emoji is cut in half.
-  const pageMeta = () => {
-    const line = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]+/gu, " ").trim();
-    const meta = { title: Array.from(line).slice(0, 200).join("") };
-    if (/^https?:$/.test(location.protocol)) meta.url = location.href.slice(0, 2048);
-    return meta;
-  };
 
   // --- safe Markdown: build DOM nodes, only http(s)/mailto links, images become links ---
   const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|(!?)\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))+)(?:\s+"[^"]*")?\)|(^|[\s(])(https?:\/\/[^\s<>()"']+[^\s<>().,;:!?'"])/g;
@@ -198,6 +152,60 @@
       if ((single.match(/\*/g) || []).length % 2) last = /\*$/.test(last) ? last.slice(0, -1) : last + "*";
     }
     return [...lines, last].join("\n");
+  };
+
+  // The dashboard's try-it box (static/js/integrate.js) renders replies with this very renderer: loaded with
+  // data-markdown, this file only publishes it (no widget, no request, nothing stored).
+  if ("markdown" in script.dataset) {
+    window.AIGatewayMarkdown = Object.freeze({ render: markdown, settle });
+    return;
+  }
+
+  const api = (path, params) => {
+    const url = new URL(path, GW);
+    url.searchParams.set("key", KEY);
+    for (const [k, v] of Object.entries(params || {})) url.searchParams.set(k, v);
+    return url.href;
+  };
+  const uuid = () => {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  };
+
+  // --- session id, per publishable key: issued by the gateway (POST /api/widget-session), never made up here ---
+  const STORE = "amg-widget:" + KEY;
+  const INVALID_SESSION = "Invalid session_id";
+  let sessionId = null;
+  try {
+    sessionId = localStorage.getItem(STORE);
+  } catch (e) {
+    /* storage blocked: this page view only */
+  }
+  // An id from before the gateway issued them (a client-made UUID) is refused there: ask for one.
+  if (!sessionId || !sessionId.startsWith("ws_")) sessionId = null;
+  // The stored id, or a new one from the gateway; null when it cannot be had (then readError's text applies).
+  const newSession = async () => {
+    const res = await fetch(api("/api/widget-session"), { method: "POST" });
+    if (!res.ok) return [null, res];
+    sessionId = String((await res.json()).session_id || "") || null;
+    try {
+      if (sessionId) localStorage.setItem(STORE, sessionId);
+    } catch (e) {
+      /* storage blocked: this page view only */
+    }
+    return [sessionId, res];
+  };
+  const session = async () => (sessionId ? [sessionId, null] : newSession());
+
+  // The page context the gateway accepts: an http(s) URL of at most 2,048 characters, and a title of
+  // one line (controls, line separators and lone surrogates become spaces) of at most 200 code points,
+  // counted as the gateway counts them, so no emoji is cut in half.
+  const pageMeta = () => {
+    const line = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]+/gu, " ").trim();
+    const meta = { title: Array.from(line).slice(0, 200).join("") };
+    if (/^https?:$/.test(location.protocol)) meta.url = location.href.slice(0, 2048);
+    return meta;
   };
 
   // --- styles: inside the shadow root only; the wrapper resets everything inherited ---

@@ -1,7 +1,8 @@
 """The one Markdown profile of replies, shared by the transcript (conversations/rendering.py) and the widget
-(static/widget.js): `CASES` in conversations/markdown_profile.json, each a reply and the structure both must
-render it to. Structure is compared, not bytes: tags, link targets and text, with whitespace collapsed and
-an `<a>` without a safe href unwrapped (docs/dashboard.md#conversations)."""
+(static/widget.js, whose renderer the Integrate page's try-it box also uses): `CASES` in
+conversations/markdown_profile.json, each a reply and the structure every renderer must turn it into.
+Structure is compared, not bytes: tags, link targets and text, with whitespace collapsed and an `<a>`
+without a safe href unwrapped (docs/dashboard.md#conversations)."""
 
 import html
 import json
@@ -50,7 +51,7 @@ def normalise(markup: str) -> str:
     return "".join(parser.out)
 
 
-# The same normalisation in the browser, for the widget's DOM (e2e/test_widget_experience.py).
+# The same normalisation in the browser, for the widget's DOM (e2e/test_widget_experience.py, e2e/test_integration_page.py).
 NORMALISE_JS = """(root) => {
   const esc = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const walk = (node) => {

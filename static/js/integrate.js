@@ -86,6 +86,14 @@
 
   function setStatus(text) { statusLine.textContent = text; }
 
+  // The reply as Markdown, through the widget's own renderer (static/widget.js, loaded here with
+  // data-markdown): DOM nodes built from text, never the reply's HTML, so the widget, the transcript
+  // and this box show a reply alike. While it streams, an unfinished marker is closed or held back.
+  function showReply(text, streaming) {
+    var md = window.AIGatewayMarkdown;
+    output.replaceChildren(md.render(streaming ? md.settle(text) : text));
+  }
+
   // Server-sent events: "event:" and "data:" lines, dispatched at each blank line; ":" lines are keep-alives.
   async function readEvents(response, onEvent) {
     var reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -127,10 +135,12 @@
       throw new Error(body.error || "The gateway answered " + response.status + ".");
     }
     var pieces = 0;
+    var text = "";
     var reply = null;
     await readEvents(response, function (name, data) {
       if (name === "token") {
-        output.append(data.delta);
+        text += data.delta;
+        showReply(text, true);
         pieces += 1;
         setStatus("Receiving… " + pieces + (pieces === 1 ? " piece" : " pieces"));
       } else if (name === "done") {
@@ -169,7 +179,7 @@
       output.classList.remove("try-error");
       exchange.hidden = false;
       setStatus("Waiting for the first piece…");
-      output.textContent = await chat(key, message);  // the final reply, as stored
+      showReply(await chat(key, message), false);  // the final reply, as stored
       output.dataset.state = "done";
       setStatus("Done: stored in the transcript, one credit spent.");
       var left = page.querySelector("[data-credits-left]");
