@@ -149,6 +149,8 @@ def test_screenshots(page, browser, browser_context, gateway_server, api, llm, o
     _shot(page, "channel-create")
     page.goto(f"{base}/edit/")
     _shot(page, "channel-settings")
+    # The widget on a shop's page first, so the Widget tab, the conversations list and the usage page show it too.
+    _widget_shots(browser, gateway_server, channel, llm)
     page.goto(f"{base}/widget/")
     _shot(page, "widget-settings")
     page.goto(f"{base}/conversations/")
@@ -166,7 +168,6 @@ def test_screenshots(page, browser, browser_context, gateway_server, api, llm, o
     page.get_by_role("button", name="Send").click()
     page.locator('[data-try-output][data-state="done"]').wait_for()
     _shot(page, "integrate")
-    _widget_shots(browser, gateway_server, channel, llm)
 
     browser_context.clear_cookies()
     page.goto("/admin/login/")
