@@ -54,18 +54,24 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active"]
+        fields = [
+            "name", "model", "fallback_model", "system_prompt", "client_system_messages", "rate_limit_per_minute",
+            "daily_limit", "is_active",
+        ]
         labels = {
             "name": "Channel name",
             "system_prompt": "System prompt",
             "is_active": "Active",
             "fallback_model": "Fallback model",
+            "client_system_messages": "Client system messages (OpenAI-compatible API)",
         }
         help_texts = {
             "name": "For you only, e.g. the site or app this key goes into.",
             "system_prompt": "Instructions sent to the model before every conversation (at most 8,000 characters).",
             "is_active": "When off, every request with this channel's key gets 403 “Site is inactive”.",
             "fallback_model": "Tried once when the provider fails on the main model. Optional.",
+            "client_system_messages": "System messages a client sends to /v1/chat/completions: allowed after your "
+            "system prompt, or refused with 400. /api/chat never takes them.",
         }
         widgets = {
             "model": ModelPicker,
