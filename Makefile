@@ -20,8 +20,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+# The openai npm package the /v1 tests run on Node.js (conversations/tests/test_openai_node.py), pinned by its lock file.
+NODE_TESTS := conversations/tests/openai_node
+$(NODE_TESTS)/node_modules/.package-lock.json: $(NODE_TESTS)/package.json $(NODE_TESTS)/package-lock.json
+	npm ci --prefix $(NODE_TESTS) --no-audit --no-fund --loglevel=error
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(NODE_TESTS)/node_modules/.package-lock.json
 
 .env:
 	$(PYTHON) scripts/init_env.py .env
@@ -40,7 +45,7 @@ test: install-dev
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules
 
 ## Regenerate docs/openapi.json from the code (a test fails while they differ).
 openapi: install .env
