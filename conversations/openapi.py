@@ -136,12 +136,13 @@ _V1_ERROR = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {
         "message": {"type": "string"}, "type": {"type": "string"},
-        "code": {"type": ["string", "null"]}, "param": {"type": ["string", "null"]},
+        "code": {"type": "string", "nullable": True}, "param": {"type": "string", "nullable": True},
     }, "required": ["message", "type", "code", "param"]}},
     "required": ["error"],
 }
-_TEXT_PARTS = {"type": "array", "items": {"type": "object", "properties": {
-    "type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}, "required": ["type", "text"]}}
+_SOME_TEXT = {"type": "string", "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}  # not blank, no NUL (as the view checks)
+_TEXT_PARTS = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+    "type": {"type": "string", "enum": ["text"]}, "text": _SOME_TEXT}, "required": ["type", "text"]}}
 V1_CHAT_REQUEST = {
     "type": "object",
     "additionalProperties": False,
@@ -150,7 +151,7 @@ V1_CHAT_REQUEST = {
         "messages": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": False,
             "required": ["role", "content"], "properties": {
                 "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-                "content": {"oneOf": [{"type": "string", "minLength": 1}, _TEXT_PARTS]},
+                "content": {"oneOf": [_SOME_TEXT, _TEXT_PARTS]},
                 "name": {"type": "string"},
             }},
             "description": "The whole conversation, oldest first, ending with a user message (at most 2000 "
@@ -163,7 +164,7 @@ V1_CHAT_REQUEST = {
         "temperature": {"type": "number", "minimum": 0, "maximum": 2},
         "top_p": {"type": "number", "minimum": 0, "maximum": 1},
         "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4}]},
-        "user": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
+        "user": {**_SOME_TEXT, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
         "n": {"type": "integer", "enum": [1]},
     },
 }
@@ -181,6 +182,12 @@ V1_COMPLETION = {
             "prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"}, "total_tokens": {"type": "integer"}}},
     },
     "required": ["id", "object", "created", "model", "choices"],
+}
+# One server-sent event of a /v1 stream: unnamed, `data` a chat.completion.chunk as JSON text, `{"error": {...}}`, or [DONE].
+V1_SSE_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string", "enum": ["message"]}, "data": {"type": "string"}},
+    "required": ["data"],
 }
 V1_MODELS = {
     "type": "object",
@@ -218,7 +225,7 @@ v1_chat_schema = extend_schema(
     ],
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_COMPLETION, description="A chat.completion."),
-        (200, "text/event-stream"): OpenApiResponse(response={"type": "string"}, description="chat.completion.chunk events, then data: [DONE]."),
+        (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="chat.completion.chunk events, then data: [DONE]."),
         400: _v1_error("Invalid or unsupported input (tools, n > 1, images, ...); `param` names the field."),
         **V1_ERRORS,
         404: _v1_error("A model the channel may not use (`code`: `model_not_found`)."),

@@ -24,7 +24,7 @@ def schema(api):
 def test_the_schema_is_a_valid_openapi_3_document(schema):
     validate(schema)
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/api/chat", "/api/history"}
+    assert set(schema["paths"]) == {"/api/chat", "/api/history", "/v1/chat/completions", "/v1/models"}
 
 
 def test_it_describes_the_key_header_and_every_contract_status(schema):
