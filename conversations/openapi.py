@@ -163,7 +163,7 @@ V1_CHAT_REQUEST = {
         "max_completion_tokens": {"type": "integer", "minimum": 1, "description": "Capped by the channel's model."},
         "temperature": {"type": "number", "minimum": 0, "maximum": 2},
         "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-        "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4}]},
+        "stop": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 4}]},
         "user": {**_SOME_TEXT, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
         "n": {"type": "integer", "enum": [1]},
     },
