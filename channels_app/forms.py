@@ -88,6 +88,11 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = catalog.CHOICES
         self.fields["fallback_model"].choices = [("", "None")] + catalog.CHOICES
+        self.fields["client_system_messages"].required = False
+
+    def clean_client_system_messages(self) -> str:
+        # A form posted without it (an older page, a script) keeps the channel's setting.
+        return self.cleaned_data.get("client_system_messages") or self.instance.client_system_messages
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
