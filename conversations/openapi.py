@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
-from gateway.infra.errors import error_body
+from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
 
 class ErrorOutput(serializers.Serializer):
@@ -132,14 +132,7 @@ widget_session_schema = extend_schema(exclude=True)
 
 # --- The OpenAI-compatible API (/v1/): OpenAI's shapes, so its request and answers are raw schemas. ---
 
-_V1_ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "object", "properties": {
-        "message": {"type": "string"}, "type": {"type": "string"},
-        "code": {"type": "string", "nullable": True}, "param": {"type": "string", "nullable": True},
-    }, "required": ["message", "type", "code", "param"]}},
-    "required": ["error"],
-}
+_V1_ERROR = OPENAI_ERROR_SCHEMA
 _SOME_TEXT = {"type": "string", "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}  # not blank, no NUL (as the view checks)
 _TEXT_PARTS = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
     "type": {"type": "string", "enum": ["text"]}, "text": _SOME_TEXT}, "required": ["type", "text"]}}

@@ -204,6 +204,17 @@ _OPENAI_CODES = {
 }
 
 
+# The shape above as an OpenAPI schema (conversations/openapi.py).
+OPENAI_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"},
+        "code": {"type": "string", "nullable": True}, "param": {"type": "string", "nullable": True},
+    }, "required": ["message", "type", "code", "param"]}},
+    "required": ["error"],
+}
+
+
 def openai_error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict:
     """An error in OpenAI's shape: the same message and status as the API's own."""
     kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
