@@ -221,6 +221,11 @@ def openai_error_body(status: int, message: str, *, code: str | None = None, par
     return {"error": {"message": message, "type": kind, "code": code, "param": param}}
 
 
+def openai_error_bytes(status: int, message: str, *, code: str | None = None) -> bytes:
+    """OpenAI's error shape as JSON bytes, for /v1/ answers sent straight on ASGI (gateway/infra/body_limit.py)."""
+    return json.dumps(openai_error_body(status, message, code=code)).encode()
+
+
 def openai_exception_handler(exc, context):
     """The /v1/ views' exception handler: api_exception_handler's answer, in OpenAI's shape."""
     response = api_exception_handler(exc, context)
