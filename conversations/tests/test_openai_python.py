@@ -278,3 +278,19 @@ def test_an_oversized_body_is_413_in_openais_shape(api, sdk, llm, key, channel, 
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "request_too_large"
     assert llm.requests == [] and credits(channel) == 100
+
+
+def test_without_a_model_the_channels_own_answers_and_nulls_are_as_absent(api, llm, key, channel):
+    body = {"messages": HELLO, "temperature": None, "tools": None, "stream": None, "user": "raw-1"}
+    r = api.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["model"], r.headers["x-session-id"]) == (channel.model, "raw-1")
+    assert llm.requests[-1]["json"]["model"] == channel.model and "temperature" not in llm.requests[-1]["json"]
+
+
+def test_a_key_in_x_api_key_alone_is_not_enough_for_v1(api, llm, key, channel):
+    r = api.post("/v1/chat/completions", json={"messages": HELLO}, headers={"X-API-Key": key})
+    assert r.status_code == 401
+    assert r.json()["error"] == {"message": "Missing API key", "type": "authentication_error",
+                                 "code": "missing_api_key", "param": None}
+    assert llm.requests == []
