@@ -14,9 +14,14 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-# /v1/chat/completions' rules OpenAPI 3.0 cannot state (nothing says "the last item of an array"): a schema-valid
-# body may break only these, and gets 400 with one of these messages; anything else it must accept.
-V1_RULES_BEYOND_THE_SCHEMA = {"The last message must be from the user", "The last message must be at most 2000 characters"}
+# /v1/chat/completions' rules OpenAPI 3.0 cannot state (nothing says "the last item of an array" or "this field only
+# with that one", as OpenAI's own API requires of stream_options): a schema-valid body may break only these, and gets
+# 400 with one of these messages; anything else it must accept.
+V1_RULES_BEYOND_THE_SCHEMA = {
+    "The last message must be from the user",
+    "The last message must be at most 2000 characters",
+    "stream_options is only allowed with stream: true",
+}
 
 BUDGET = hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
