@@ -20,12 +20,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-# axe-core, which the browser tests inject into every page (pinned in e2e/package-lock.json).
+# The openai npm package the /v1 tests run on Node.js (conversations/tests/test_openai_node.py), pinned by its lock file.
+NODE_TESTS := conversations/tests/openai_node
+$(NODE_TESTS)/node_modules/.package-lock.json: $(NODE_TESTS)/package.json $(NODE_TESTS)/package-lock.json
+	npm ci --prefix $(NODE_TESTS) --no-audit --no-fund --loglevel=error
+
+# axe-core for the browser tests' accessibility checks, pinned by its lock file.
 e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
-	npm ci --prefix e2e --no-audit --no-fund --silent
+	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev e2e/node_modules/.package-lock.json
+install-dev: $(VENV)/.installed-dev $(NODE_TESTS)/node_modules/.package-lock.json e2e/node_modules/.package-lock.json
 
 .env:
 	$(PYTHON) scripts/init_env.py .env
@@ -44,7 +49,7 @@ test: install-dev
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules e2e/node_modules
 
 ## Regenerate docs/openapi.json from the code (a test fails while they differ).
 openapi: install .env

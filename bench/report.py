@@ -11,8 +11,8 @@ def _ms(us: float) -> float:
     return round(us / 1000, 2)
 
 
-def _pair(phases: dict, c: int) -> dict:
-    direct, gw = phases[f"direct_c{c}"], phases[f"gateway_c{c}"]
+def _pair(phases: dict, c: int, via: str = "gateway") -> dict:
+    direct, gw = phases[f"direct_c{c}"], phases[f"{via}_c{c}"]
     d, g = direct["latency_us"], gw["latency_us"]
     return {
         "connections": c,
@@ -70,6 +70,8 @@ def summarize(results: dict, args) -> dict:
         "memory": results.get("memory", {}),
         "gateway_cpu_ms_per_request": {k: v.get("gateway_cpu_ms_per_request") for k, v in gw_phases.items()},
     }
+    # /v1/chat/completions (the OpenAI-compatible API): the same chat, beside /api/chat's figures.
+    summary["openai"] = {f"c{c}": _pair(phases, c, via="openai") for c in (small, wide) if f"openai_c{c}" in phases}
     if not args.smoke:
         c1, s = summary["c1"], summary["slow"]
         summary["targets"] = {
@@ -104,6 +106,10 @@ def table(summary: dict, results: dict) -> str:
         p = summary[key]
         for q in ("p50", "p99"):
             row(f"latency {q}, c={p['connections']}, 0 ms mock (ms)", p[f"direct_{q}_ms"], p[f"gateway_{q}_ms"],
+                p[f"overhead_{q}_ms"], p[f"server_overhead_{q}_ms"])
+    for p in summary.get("openai", {}).values():
+        for q in ("p50", "p99"):
+            row(f"/v1/chat/completions {q}, c={p['connections']}, 0 ms (ms)", p[f"direct_{q}_ms"], p[f"gateway_{q}_ms"],
                 p[f"overhead_{q}_ms"], p[f"server_overhead_{q}_ms"])
     t = summary["throughput"]
     row(f"req/s, 100% success (best at c={t['at_connections']}), 0 ms", t["direct_rps_c64"], t["best_rps_all_ok"], None, None)
@@ -141,7 +147,7 @@ def harness_problems(results: dict) -> list[str]:
     for name, phase in results["phases"].items():
         if phase["requests"] == 0:
             problems.append(f"{name}: no request completed")
-        if name.startswith("gateway") and phase["server_overhead_ms"]["n"] == 0:
+        if name.startswith(("gateway", "openai")) and phase["server_overhead_ms"]["n"] == 0:
             problems.append(f"{name}: no response carried X-Gateway-Overhead-Ms")
         if (results["smoke"] or name == "gateway_c1") and not phase["all_ok"]:
             problems.append(f"{name}: not every request succeeded ({phase['statuses']}, {phase['errors']})")

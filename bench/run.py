@@ -218,15 +218,15 @@ def main(argv=None) -> int:
         print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock.pid}", flush=True)
 
         def run(name: str, target: str, connections: int, seconds: float, timeout: float = 10) -> dict:
-            url, extra = (gw_url, ["gateway", str(targets)]) if target == "gateway" else (mock_url, ["direct"])
+            url, extra = (gw_url, [target, str(targets)]) if target in ("gateway", "openai") else (mock_url, ["direct"])
             cpu_before = procs.cpu_seconds(workers)
             r = procs.wrk(url, connections=connections, seconds=seconds, timeout=timeout, args=extra, log=log)
             # CPU the gateway's workers spent per answered request: steadier than req/s on a shared machine.
             r["gateway_cpu_ms_per_request"] = round(
                 (procs.cpu_seconds(workers) - cpu_before) * 1000 / max(1, r["requests"]), 3
-            ) if target == "gateway" else None
+            ) if target != "direct" else None
             results["phases"][name] = r
-            cpu = f"  gateway CPU {r['gateway_cpu_ms_per_request']:.2f} ms/req" if target == "gateway" else ""
+            cpu = f"  gateway CPU {r['gateway_cpu_ms_per_request']:.2f} ms/req" if target != "direct" else ""
             print(f"bench: {name:<22} {r['rps']:8.1f} req/s  p50 {r['latency_us']['p50'] / 1000:8.2f} ms  "
                   f"p99 {r['latency_us']['p99'] / 1000:8.2f} ms  ok {r['success_rate']:.2%}{cpu}", flush=True)
             return r
@@ -239,6 +239,7 @@ def main(argv=None) -> int:
             run(f"gateway_c{c}", "gateway", c, args.seconds)
             for spy in spies:
                 spy.wait(30)
+            run(f"openai_c{c}", "openai", c, args.seconds)  # the same chat through /v1/chat/completions
         for c in (int(x) for x in args.sweep.split(",")):
             if f"gateway_c{c}" not in results["phases"]:
                 run(f"gateway_c{c}", "gateway", c, args.seconds)

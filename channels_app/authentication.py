@@ -13,9 +13,10 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
 from channels_app import keys
-from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl
+from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl, SecretKeyRequired
 
 HEADER = "HTTP_X_API_KEY"
+BEARER = "Bearer "  # the OpenAI-compatible API's `Authorization: Bearer amgai_…`
 QUERY = "key"  # where a browser passes its publishable key (a CORS preflight carries no header values)
 
 
@@ -68,3 +69,29 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "X-API-Key"
+
+
+class BearerKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer amgai_…` (the OpenAI-compatible API, /v1/) → `request.auth` as a PresentedKey.
+
+    Parses only, like ApiKeyAuthentication: a missing or malformed key is
+    refused without a query, and a publishable key (the widget's, made for
+    browsers) is refused outright: /v1/ serves backends with a secret key.
+    """
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "").strip()
+        if not header:
+            raise MissingApiKey()
+        scheme, _, raw = header.partition(" ")
+        raw = raw.strip()
+        if scheme.lower() != BEARER.strip().lower() or not raw:
+            raise InvalidApiKey()
+        if keys.is_well_formed_publishable(raw):
+            raise SecretKeyRequired()
+        if not keys.is_well_formed(raw):
+            raise InvalidApiKey()
+        return (None, PresentedKey(raw))
+
+    def authenticate_header(self, request):
+        return "Bearer"

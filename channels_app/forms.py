@@ -70,20 +70,23 @@ class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
         fields = [
-            "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "retention_days",
-            "is_active",
+            "name", "model", "fallback_model", "system_prompt", "client_system_messages", "rate_limit_per_minute",
+            "daily_limit", "retention_days", "is_active",
         ]
         labels = {
             "name": "Channel name",
             "system_prompt": "System prompt",
             "is_active": "Active",
             "fallback_model": "Fallback model",
+            "client_system_messages": "Client system messages (OpenAI-compatible API)",
         }
         help_texts = {
             "name": "For you only, e.g. the site or app this key goes into.",
             "system_prompt": "Instructions sent to the model before every conversation (at most 8,000 characters).",
             "is_active": "When off, every request with this channel's key gets 403 “Site is inactive”.",
             "fallback_model": "Tried once when the provider fails on the main model. Optional.",
+            "client_system_messages": "System messages a client sends to /v1/chat/completions: allowed after your "
+            "system prompt, or refused with 400. /api/chat never takes them.",
         }
         widgets = {
             "model": ModelPicker,
@@ -100,6 +103,11 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = catalog.CHOICES
         self.fields["fallback_model"].choices = [("", "None")] + catalog.CHOICES
+        self.fields["client_system_messages"].required = False
+
+    def clean_client_system_messages(self) -> str:
+        # A form posted without it (an older page, a script) keeps the channel's setting.
+        return self.cleaned_data.get("client_system_messages") or self.instance.client_system_messages
 
     def clean_retention_days(self) -> int:
         days = self.cleaned_data.get("retention_days")

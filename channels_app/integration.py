@@ -60,6 +60,19 @@ CATALOG = (
 )
 
 
+# The OpenAI-compatible API (/v1/) through the official SDKs, only base URL and key changed: a section of their own.
+OPENAI_CATALOG = (
+    ("openai-python", "Python, OpenAI SDK", "python", "openai_sdk.py", "The official openai package (pip install openai)."),
+    (
+        "openai-node",
+        "Node, OpenAI SDK, streaming",
+        "javascript",
+        "openai_sdk.mjs",
+        "The official openai package (npm install openai), streamed; save as chat.mjs.",
+    ),
+)
+
+
 @cache
 def _source(filename: str) -> str:
     return (EXAMPLES_DIR / filename).read_text()
@@ -80,4 +93,12 @@ def channel_examples(*, origin: str) -> list[Example]:
     return [
         Example(slug, title, language, filename, note, parts=_parts(_source(filename), origin))
         for slug, title, language, filename, note in CATALOG
+    ]
+
+
+def openai_examples(*, origin: str) -> list[Example]:
+    """The OpenAI SDK examples, calling the gateway's /v1/ at `origin`."""
+    return [
+        Example(slug, title, language, filename, note, parts=_parts(_source(filename), origin))
+        for slug, title, language, filename, note in OPENAI_CATALOG
     ]

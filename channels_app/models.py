@@ -26,6 +26,16 @@ class Channel(models.Model):
     # Tried once when the provider fails on `model` (before any token, when streaming).
     fallback_model = models.CharField(max_length=64, choices=catalog.CHOICES, blank=True, default="")
     system_prompt = models.TextField(blank=True, max_length=8000)
+
+    class ClientSystemMessages(models.TextChoices):
+        """What /v1/chat/completions does with the client's own system messages (docs/api.md)."""
+
+        PREPEND = "prepend", "Allow: sent after the channel's system prompt"
+        REFUSE = "refuse", "Refuse: such requests get 400"
+
+    client_system_messages = models.CharField(
+        max_length=8, choices=ClientSystemMessages.choices, default=ClientSystemMessages.PREPEND
+    )
     is_active = models.BooleanField(default=True)
     rate_limit_per_minute = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     daily_limit = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(1)])

@@ -65,6 +65,7 @@ def channel_create(
     model: str = catalog.DEFAULT_MODEL_ID,
     fallback_model: str = "",
     system_prompt: str = "",
+    client_system_messages: str = Channel.ClientSystemMessages.PREPEND,
     credits: int | None = None,
     rate_limit_per_minute: int = 60,
     daily_limit: int = 1000,
@@ -90,6 +91,7 @@ def channel_create(
         model=model,
         fallback_model=fallback_model,
         system_prompt=system_prompt,
+        client_system_messages=client_system_messages,
         rate_limit_per_minute=rate_limit_per_minute,
         daily_limit=daily_limit,
         is_active=is_active,
@@ -156,8 +158,8 @@ WIDGET_FIELDS = (
 def channel_update(*, channel: Channel, **fields) -> Channel:
     """Change a channel's editable settings (name, model, prompt, limits, active switch, widget)."""
     editable = {
-        "name", "model", "fallback_model", "system_prompt", "rate_limit_per_minute", "daily_limit", "is_active",
-        "credit_alert_threshold", "retention_days", *WIDGET_FIELDS,
+        "name", "model", "fallback_model", "system_prompt", "client_system_messages", "rate_limit_per_minute",
+        "daily_limit", "is_active", "credit_alert_threshold", "retention_days", *WIDGET_FIELDS,
     }
     unknown = set(fields) - editable
     if unknown:

@@ -96,6 +96,7 @@ def render_integration(
         "key_text": plaintext or (api_key.masked if api_key else integration.PLACEHOLDER_KEY),
         "origin": origin,
         "examples": integration.channel_examples(origin=origin),
+        "openai_examples": integration.openai_examples(origin=origin),
         "recent_login": reauth.is_recent(request),
         "reauth_url": f"{reverse('confirm-password')}?{urlencode({'next': page_url})}",
         "tab": "integrate",

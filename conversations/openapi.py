@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
-from gateway.infra.errors import error_body
+from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
 
 class ErrorOutput(serializers.Serializer):
@@ -146,3 +146,109 @@ history_schema = extend_schema(
 # For the widget alone (docs/widget.md), not for integrators: kept out of the public schema.
 widget_config_schema = extend_schema(exclude=True)
 widget_session_schema = extend_schema(exclude=True)
+
+
+# --- The OpenAI-compatible API (/v1/): OpenAI's shapes, so its request and answers are raw schemas. ---
+
+_V1_ERROR = OPENAI_ERROR_SCHEMA
+_SOME_TEXT = {"type": "string", "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}  # not blank, no NUL (as the view checks)
+_TEXT_PARTS = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+    "type": {"type": "string", "enum": ["text"]}, "text": _SOME_TEXT}, "required": ["type", "text"]}}
+V1_CHAT_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["messages"],
+    "properties": {
+        "messages": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": False,
+            "required": ["role", "content"], "properties": {
+                "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+                "content": {"oneOf": [_SOME_TEXT, _TEXT_PARTS]},
+                "name": {"type": "string"},
+            }},
+            "description": "The whole conversation, oldest first, ending with a user message (at most 2000 "
+            "characters). The gateway adds no stored history."},
+        "model": {"type": "string", "description": "Default: the channel's model. Another id only if GET /v1/models lists it."},
+        "stream": {"type": "boolean"},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}, "additionalProperties": False,
+                           "description": "Only with `stream: true` (else 400)."},
+        "max_tokens": {"type": "integer", "minimum": 1, "description": "Capped by the channel's model."},
+        "max_completion_tokens": {"type": "integer", "minimum": 1, "description": "Capped by the channel's model."},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "stop": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 4}]},
+        "user": {**_SOME_TEXT, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
+        "n": {"type": "integer", "enum": [1]},
+    },
+}
+V1_COMPLETION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "object": {"type": "string", "enum": ["chat.completion"]},
+        "created": {"type": "integer"}, "model": {"type": "string"},
+        "choices": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer"},
+            "message": {"type": "object", "properties": {"role": {"type": "string"}, "content": {"type": "string"}}},
+            "finish_reason": {"type": "string"},
+        }}},
+        "usage": {"type": "object", "properties": {
+            "prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"}, "total_tokens": {"type": "integer"}}},
+    },
+    "required": ["id", "object", "created", "model", "choices"],
+}
+# One server-sent event of a /v1 stream: unnamed, `data` a chat.completion.chunk as JSON text, `{"error": {...}}`, or [DONE].
+V1_SSE_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string", "enum": ["message"]}, "data": {"type": "string"}},
+    "required": ["data"],
+}
+V1_MODELS = {
+    "type": "object",
+    "properties": {"object": {"type": "string", "enum": ["list"]}, "data": {"type": "array", "items": {
+        "type": "object", "properties": {"id": {"type": "string"}, "object": {"type": "string", "enum": ["model"]},
+                                         "created": {"type": "integer"}, "owned_by": {"type": "string"}}}}},
+    "required": ["object", "data"],
+}
+
+
+def _v1_error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=_V1_ERROR, description=description)
+
+
+V1_ERRORS = {
+    401: _v1_error("No `Authorization: Bearer` key, or one that is malformed, unknown or revoked."),
+    403: _v1_error("A publishable key; an inactive channel; or (chat) no credits left (`code`: `insufficient_quota`)."),
+    429: _v1_error("A per-minute or daily limit of the channel is reached, with `Retry-After`."),
+    503: _v1_error("The limit counters are unreachable; nothing was done."),
+}
+
+v1_chat_schema = extend_schema(
+    operation_id="v1_chat_completions",
+    summary="OpenAI-compatible chat completion",
+    description="OpenAI's Chat Completions API on the channel's model, limits, credits and history, with "
+    "`Authorization: Bearer <secret key>`. The session is `X-Session-Id`, else `user`, else a new one (named in the "
+    "answer's `X-Session-Id`). Streamed (`stream: true`): `chat.completion.chunk` events, the usage chunk with "
+    "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
+    request={"application/json": V1_CHAT_REQUEST},
+    parameters=[
+        OpenApiParameter("X-Session-Id", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+                         required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
+        OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+                         required=False, description="As on /api/chat."),
+    ],
+    responses={
+        (200, "application/json"): OpenApiResponse(response=V1_COMPLETION, description="A chat.completion."),
+        (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="chat.completion.chunk events, then data: [DONE]."),
+        400: _v1_error("Invalid or unsupported input (tools, n > 1, images, ...); `param` names the field."),
+        **V1_ERRORS,
+        404: _v1_error("A model the channel may not use (`code`: `model_not_found`)."),
+        409: _v1_error("The Idempotency-Key was used with a different body, or its first request is still running."),
+        415: _v1_error("The body is not sent as application/json."),
+        500: _v1_error("The AI provider failed; nothing was stored or charged."),
+    },
+)
+
+v1_models_schema = extend_schema(
+    operation_id="v1_models",
+    summary="The models the channel may use (OpenAI-compatible)",
+    responses={200: OpenApiResponse(response=V1_MODELS, description="The channel's model, then its fallback."), **V1_ERRORS},
+)

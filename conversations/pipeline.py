@@ -23,7 +23,7 @@ start-up), this module is the same.
 import asyncio
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -32,19 +32,44 @@ from django.utils import timezone
 from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import admission, counters, idempotency, provider, store
-from conversations.prompt import build_messages
+from conversations.prompt import build_conversation, build_messages
 from gateway.infra.errors import CreditsExhausted, ProviderError
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """A client's sampling options (the OpenAI-compatible API); None leaves the provider's default."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None
+    max_tokens: int | None = None  # capped by the model's own output reserve (CatalogModel.output_reserve)
+
+    def options(self) -> dict:
+        """What the provider call passes on beside `max_tokens`."""
+        chosen = {"temperature": self.temperature, "top_p": self.top_p, "stop": list(self.stop) if self.stop else None}
+        return {name: value for name, value in chosen.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class ChatRequest:
-    """What the client asked, validated (conversations/serializers.py ChatInput)."""
+    """What the client asked, validated (conversations/serializers.py ChatInput, conversations/openai_api.py)."""
 
     session_id: str
-    message: str
+    message: str  # what is stored as the user's message
     metadata: dict
+    # The OpenAI-compatible API's own conversation, (role, content) oldest first and ending with `message`:
+    # sent instead of the stored history, which is then NOT added (OpenAI clients send the whole conversation).
+    conversation: tuple[tuple[str, str], ...] | None = None
+    model: str | None = None  # one the channel may use (the view checks): that model alone; None: model, then fallback
+    sampling: Sampling | None = None
+
+    def fingerprint_fields(self) -> dict:
+        """Its fields for the Idempotency-Key's fingerprint; an /api/chat request's are what they always were."""
+        fields = dataclasses.asdict(self)
+        return {name: value for name, value in fields.items() if value is not None or name in ("session_id", "message", "metadata")}
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,9 @@ class ChatReply:
     reply: str
     session_id: str
     replayed: bool = False  # the stored answer to an earlier request with the same Idempotency-Key
+    # How the provider answered (model, tokens, finish reason), for the OpenAI-compatible answer; not part of
+    # the reply itself (equality, the stored Idempotency-Key answer). None when replayed.
+    completion: provider.Completion | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {"reply": self.reply, "session_id": self.session_id}
@@ -72,9 +100,15 @@ class PreparedChat:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
         channel = self.key.channel
         models = [channel.catalog_model] + ([channel.catalog_fallback] if channel.catalog_fallback is not None else [])
+        if self.request.model is not None:
+            models = [model for model in models if model.id == self.request.model]
         return [(model, self.prompt_for(model)) for model in models]
 
     def prompt_for(self, model: CatalogModel) -> list[dict]:
+        if self.request.conversation is not None:
+            return build_conversation(
+                model=model, system_prompt=self.key.channel.system_prompt, conversation=self.request.conversation
+            )
         return build_messages(
             model=model,
             system_prompt=self.key.channel.system_prompt,
@@ -104,7 +138,7 @@ async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str 
     claim = None
     if idempotency_key is not None:
         outcome = await idempotency.begin(
-            api_key=key, key=idempotency_key, fingerprint=idempotency.fingerprint(dataclasses.asdict(request))
+            api_key=key, key=idempotency_key, fingerprint=idempotency.fingerprint(request.fingerprint_fields())
         )
         if outcome.replay is not None:
             return ChatReply(replayed=True, **outcome.replay)
@@ -157,7 +191,7 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
     except BaseException:
         await asyncio.shield(release(chat))
         raise
-    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id)
+    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id, completion=completion)
     await asyncio.shield(settle(chat, completion, answer=reply))
     return reply
 
@@ -165,11 +199,14 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
 async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Completion:
     """The reply from the channel's model, or from its fallback when that fails before any delta was forwarded."""
     attempts = chat.attempts()
+    sampling = chat.request.sampling or Sampling()
     for number, (model, prompt) in enumerate(attempts, start=1):
+        max_tokens = min(sampling.max_tokens or model.output_reserve, model.output_reserve)
+        call = {"model": model.id, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options()}
         try:
             if sink is None:
-                return await provider.complete(model=model.id, messages=prompt, max_tokens=model.output_reserve)
-            return await sink.stream(provider.CompletionStream(model=model.id, messages=prompt, max_tokens=model.output_reserve))
+                return await provider.complete(**call)
+            return await sink.stream(provider.CompletionStream(**call))
         except provider.ProviderFailure as exc:
             if number == len(attempts) or (sink is not None and sink.started):
                 raise

@@ -81,3 +81,32 @@ def build_messages(
         messages.append({"role": "user", "content": context})
     messages.append({"role": "user", "content": message})
     return messages
+
+
+def build_conversation(*, model: CatalogModel, system_prompt: str, conversation: tuple[tuple[str, str], ...]) -> list[dict]:
+    """The OpenAI-compatible API's prompt: the owner's system prompt, then the client's own conversation.
+
+    The client sends the whole conversation itself, so no stored history is
+    added. Its system messages (only on channels that allow them, checked by
+    the view) stay where the client put them, after the owner's prompt, which
+    always comes first; the oldest user and assistant messages are dropped
+    until the prompt fits the model; the last message is always kept.
+    """
+    system = system_prompt if system_prompt.strip() else None
+    *earlier, (last_role, last) = conversation
+    budget = model.prompt_budget - estimate_tokens(last) - (estimate_tokens(system) if system is not None else 0)
+    budget -= sum(estimate_tokens(content) for role, content in earlier if role == "system")
+    kept: list[tuple[str, str]] = []
+    for role, content in reversed(earlier):
+        if role != "system":
+            cost = estimate_tokens(content)
+            if cost > budget:
+                budget = -1  # everything older goes too, so the conversation is never cut in the middle
+                continue
+            budget -= cost
+        kept.append((role, content))
+    kept.reverse()
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    messages += [{"role": role, "content": content} for role, content in kept]
+    messages.append({"role": last_role, "content": last})
+    return messages

@@ -35,6 +35,7 @@ class Completion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: int
+    finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), ...
 
 
 def is_demo() -> bool:
@@ -88,10 +89,11 @@ async def _send(payload: dict, *, stream: bool, deadline: float) -> aiohttp.Clie
     )
 
 
-async def complete(*, model: str, messages: list[dict], max_tokens: int) -> Completion:
+async def complete(*, model: str, messages: list[dict], max_tokens: int, options: dict | None = None) -> Completion:
+    """The whole reply. `options`: sampling options passed on as they are (temperature, top_p, stop)."""
     if is_demo():
         return _demo_complete(model=model, messages=messages)
-    payload = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": False}
+    payload = {"model": model, "messages": messages, "max_tokens": max_tokens, **(options or {}), "stream": False}
     started = time.perf_counter()
     try:
         async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
@@ -126,6 +128,7 @@ def _parse(raw: bytes, *, model: str, latency_ms: int) -> Completion:
     try:
         body = json.loads(raw)
         text = body["choices"][0]["message"]["content"]
+        finish_reason = body["choices"][0].get("finish_reason")
     except (ValueError, KeyError, IndexError, TypeError):
         raise ProviderFailure(f"Malformed completion body: {_scrub(raw.decode('utf-8', 'replace'))[:300]!r}") from None
     if not isinstance(text, str) or not text.strip():
@@ -137,11 +140,16 @@ def _parse(raw: bytes, *, model: str, latency_ms: int) -> Completion:
         prompt_tokens=_count(usage.get("prompt_tokens")),
         completion_tokens=_count(usage.get("completion_tokens")),
         latency_ms=latency_ms,
+        finish_reason=_reason(finish_reason),
     )
 
 
 def _count(value) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
+
+
+def _reason(value) -> str:
+    return value if isinstance(value, str) and value and len(value) <= 32 else "stop"
 
 
 class CompletionStream:
@@ -151,9 +159,10 @@ class CompletionStream:
     failure (status, connection, body, deadline) raises ProviderFailure.
     """
 
-    def __init__(self, *, model: str, messages: list[dict], max_tokens: int):
-        self.model, self.messages, self.max_tokens = model, messages, max_tokens
+    def __init__(self, *, model: str, messages: list[dict], max_tokens: int, options: dict | None = None):
+        self.model, self.messages, self.max_tokens, self.options = model, messages, max_tokens, options or {}
         self.usage: dict = {}
+        self.finish_reason = "stop"
         self.reply_model = model
         self.latency_ms = 0
 
@@ -164,6 +173,7 @@ class CompletionStream:
             prompt_tokens=_count(self.usage.get("prompt_tokens")),
             completion_tokens=_count(self.usage.get("completion_tokens")),
             latency_ms=self.latency_ms,
+            finish_reason=self.finish_reason,
         )
 
     async def __aiter__(self):
@@ -188,7 +198,7 @@ class CompletionStream:
             self.latency_ms = int((time.perf_counter() - started) * 1000)
 
     async def _upstream(self, deadline: float):
-        payload = {"model": self.model, "messages": self.messages, "max_tokens": self.max_tokens, "stream": True}
+        payload = {"model": self.model, "messages": self.messages, "max_tokens": self.max_tokens, **self.options, "stream": True}
         response = await _send(payload, stream=True, deadline=deadline)
         try:
             async for raw_line in response.content:
@@ -211,6 +221,8 @@ class CompletionStream:
             choices = chunk.get("choices") or []
             delta = (choices[0].get("delta") or {}) if choices else {}
             text = delta.get("content") or ""
+            if choices and choices[0].get("finish_reason"):
+                self.finish_reason = _reason(choices[0]["finish_reason"])
         except (ValueError, AttributeError, IndexError, TypeError):
             raise ProviderFailure(f"Malformed stream chunk: {_scrub(data)[:300]!r}") from None
         if not isinstance(text, str):

@@ -2,8 +2,9 @@
 
 Not a second chat path: `events()` runs `pipeline.finish` with a sink that
 forwards the provider's deltas, and turns what the pipeline returns or raises
-into `token`, `done` and `error` events, with comment heartbeats while the
-provider is silent. A client that leaves mid-stream cancels the pipeline, which
+into events through an encoder: /api/chat's `token`, `done` and `error`
+(`ChatEvents`), or the OpenAI-compatible API's chunks (conversations/openai_api.py),
+with comment heartbeats while the provider is silent. A client that leaves mid-stream cancels the pipeline, which
 settles what the client received (conversations/pipeline.py `_cut_off`).
 A stream that fails after it opened is counted as a failed chat here: its HTTP
 status was 200 by then, so the view cannot tell.
@@ -12,6 +13,7 @@ status was 200 by then, so the view cannot tell.
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from django.conf import settings
 
@@ -49,11 +51,40 @@ class EventSink:
         return self._upstream.completion(received) if received and self._upstream is not None else None
 
 
-async def events(started: pipeline.PreparedChat | pipeline.ChatReply) -> AsyncIterator[bytes]:
-    """Server-sent events for a started chat: `token`s as the provider writes, then `done` or `error`."""
+class Encoder(Protocol):
+    """How a stream's events are written: one delta, the end (with the whole reply), a failure."""
+
+    def token(self, delta: str) -> bytes: ...
+
+    def done(self, reply: pipeline.ChatReply) -> bytes: ...
+
+    def error(self, error: ProviderError) -> bytes: ...
+
+
+class ChatEvents:
+    """/api/chat's events: `token` {"delta"}, then `done` {"reply", "session_id"} or `error` {"error"}."""
+
+    def token(self, delta: str) -> bytes:
+        return sse.event("token", {"delta": delta})
+
+    def done(self, reply: pipeline.ChatReply) -> bytes:
+        return sse.event("done", reply.to_dict())
+
+    def error(self, error: ProviderError) -> bytes:
+        return sse.event("error", error_body(error.message))
+
+
+async def events(
+    started: pipeline.PreparedChat | pipeline.ChatReply, encoder: Encoder | None = None, *, endpoint: str = "chat"
+) -> AsyncIterator[bytes]:
+    """Server-sent events for a started chat: a token as the provider writes each delta, then the end or an error.
+
+    `endpoint` names the API endpoint a failed stream is counted under.
+    """
+    encoder = encoder or ChatEvents()
     if isinstance(started, pipeline.ChatReply):  # a replayed answer, all at once
-        yield sse.event("token", {"delta": started.reply})
-        yield sse.event("done", started.to_dict())
+        yield encoder.token(started.reply)
+        yield encoder.done(started)
         return
     sink = EventSink()
     run = asyncio.create_task(pipeline.finish(started, sink))
@@ -69,24 +100,24 @@ async def events(started: pipeline.PreparedChat | pipeline.ChatReply) -> AsyncIt
             if item is _END:
                 break
             sink.sent.append(item)
-            yield sse.event("token", {"delta": item})
+            yield encoder.token(item)
         ended = True
         try:
             reply = run.result()
         except Exception as exc:  # the provider failed, the reply could not be stored, or a bug
             if not isinstance(exc, ProviderError):
                 logger.error("Streamed chat failed for channel %s: %r", started.key.channel.public_id, exc)
-            await asyncio.shield(_count_failure(started))
-            yield sse.event("error", error_body(ProviderError.message))
+            await asyncio.shield(_count_failure(started, endpoint))
+            yield encoder.error(ProviderError())
             return
-        yield sse.event("done", reply.to_dict())
+        yield encoder.done(reply)
     finally:
         if not ended:  # the client went away mid-stream: the pipeline settles what it received
             run.cancel()
             await asyncio.shield(asyncio.wait([run]))
 
 
-async def _count_failure(chat: pipeline.PreparedChat) -> None:
+async def _count_failure(chat: pipeline.PreparedChat, endpoint: str) -> None:
     """Count the failed chat for the owner's dashboard, with the status and error it gets without streaming.
 
     Bookkeeping after the failure: when the database is what failed, this is
@@ -94,7 +125,7 @@ async def _count_failure(chat: pipeline.PreparedChat) -> None:
     """
     try:
         await services.failed_request_record(
-            channel=chat.key.channel, endpoint="chat", status=ProviderError.status, error=ProviderError.message
+            channel=chat.key.channel, endpoint=endpoint, status=ProviderError.status, error=ProviderError.message
         )
     except Exception:
         logger.exception("Could not record a failed stream for channel %s", chat.key.channel.public_id)

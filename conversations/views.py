@@ -57,7 +57,7 @@ class ApiKeyView(LoopAPIView):
         inactive = self.refused if isinstance(self.refused, credentials.ChannelInactive) else None
         channel = verified.channel if verified else (inactive.channel if inactive else None)
         if response.status_code >= 400 and channel is not None:
-            error = response.data.get("error", "") if isinstance(response.data, dict) else ""
+            error = self.error_message(response)
             try:
                 await services.failed_request_record(channel=channel, endpoint=self.endpoint, status=response.status_code, error=error)
             except Exception:  # bookkeeping: the database may be what failed; the answer stands
@@ -68,6 +68,11 @@ class ApiKeyView(LoopAPIView):
         if origin:
             cors.grant(response, origin)  # verified from one of its channel's allowed origins
         return response
+
+    @staticmethod
+    def error_message(response) -> str:
+        """The error an answer carries, for the owner's failed requests."""
+        return response.data.get("error", "") if isinstance(response.data, dict) else ""
 
     async def preflight(self, request):
         """A CORS preflight: granted only to a publishable key's allowed origin, else 403 without CORS."""

@@ -13,6 +13,7 @@ from e2e.steps import age_password_entry, log_in
 from channels_app.models import KeyReveal
 from gateway.testing.markdown_profile import CASES, NORMALISE_JS
 
+SLOTS = 8  # the six /api/chat examples' key slots and the two OpenAI SDK examples'
 REPLY = "Streaming works: one word after another, as the model writes them."
 
 
@@ -21,12 +22,12 @@ def _open_and_reveal(page, channel, issued):
     page.get_by_role("navigation", name="Channel").get_by_role("link", name="Integrate").click()
     expect(page).to_have_url(re.compile(rf"/dashboard/channels/{channel.public_id}/integrate/$"))
     slots = page.locator("[data-key-slot]")
-    expect(slots).to_have_count(6)
-    for i in range(6):
+    expect(slots).to_have_count(SLOTS)
+    for i in range(SLOTS):
         expect(slots.nth(i)).to_have_text(issued.api_key.masked)
     page.locator("#key").get_by_role("button", name="Reveal").click()
     expect(page.locator("#key [data-key-text]")).to_have_text(issued.plaintext)
-    for i in range(6):
+    for i in range(SLOTS):
         expect(slots.nth(i)).to_have_text(issued.plaintext)
 
 

@@ -14,7 +14,8 @@ API_MIDDLEWARE = [
 
 
 def is_api(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+    """/api/ and the OpenAI-compatible /v1/."""
+    return path == "/api" or path.startswith("/api/") or path == "/v1" or path.startswith("/v1/")
 
 
 class Router:

@@ -379,6 +379,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "gateway.infra.openapi_hooks.strict_request_bodies",
+        "gateway.infra.openapi_hooks.required_request_bodies",
         "gateway.infra.openapi_hooks.add_response_headers",
     ],
 }

@@ -6,9 +6,10 @@ from drf_spectacular.views import SpectacularAPIView
 
 from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
 from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
+from conversations.openai_views import ChatCompletionsView, ModelsView
 from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
 from gateway.infra.api_docs import ApiDocsView
-from gateway.infra.errors import api_not_found, server_error
+from gateway.infra.errors import api_not_found, openai_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("api/widget-config", WidgetConfigView.as_view(), name="api-widget-config"),
     path("api/widget-challenge", WidgetChallengeView.as_view(), name="api-widget-challenge"),
     path("api/widget-session", WidgetSessionView.as_view(), name="api-widget-session"),
+    path("v1/chat/completions", ChatCompletionsView.as_view(), name="v1-chat-completions"),
+    path("v1/models", ModelsView.as_view(), name="v1-models"),
+    re_path(r"^v1(?:/.*)?$", openai_not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),

@@ -1,5 +1,6 @@
 -- wrk script for the gateway bench.
 --   wrk ... -s chat.lua <url> -- gateway <targets.tsv>   POST /api/chat, rotating keys and sessions
+--   wrk ... -s chat.lua <url> -- openai <targets.tsv>    POST /v1/chat/completions to the gateway (its OpenAI-compatible API)
 --   wrk ... -s chat.lua <url> -- direct                  POST /v1/chat/completions straight to the mock
 -- done() prints one line "BENCH_JSON {...}" that bench.run parses.
 
@@ -23,7 +24,19 @@ local QUESTIONS = {
 
 function init(args)
   local mode = args[1]
-  if mode == "gateway" then
+  if mode == "openai" then
+    local i = 0
+    for line in io.lines(args[2]) do
+      local key, session = line:match("^(%S+)\t(%S+)$")
+      if key then
+        i = i + 1
+        local body = '{"messages": [{"role": "user", "content": "' .. QUESTIONS[(i % #QUESTIONS) + 1] .. ' (#' .. i ..
+          ')"}], "user": "' .. session .. '"}'
+        table.insert(requests, wrk.format("POST", "/v1/chat/completions",
+          {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body))
+      end
+    end
+  elseif mode == "gateway" then
     local i = 0
     for line in io.lines(args[2]) do
       local key, session = line:match("^(%S+)\t(%S+)$")

@@ -72,7 +72,7 @@ class PublishableKeyRequired(ApiError):
 
 
 class SecretKeyRequired(ApiError):
-    """Erasing a session is the owner's backend's to do, never a browser's (DELETE /api/history)."""
+    """A publishable key where only a backend may act: erasing a session (DELETE /api/history), the OpenAI-compatible API."""
 
     status = 403
     message = "This endpoint takes a secret key"
@@ -83,6 +83,13 @@ class NoReplyToRate(ApiError):
 
     status = 404
     message = "This session has no reply to give feedback on"
+
+
+class ModelNotFound(ApiError):
+    """The OpenAI-compatible API asked for a model its channel may not use (GET /v1/models lists those it may)."""
+
+    status = 404
+    message = "The model does not exist or this channel may not use it"
 
 
 class ProofOfWorkRequired(ApiError):
@@ -187,6 +194,57 @@ def api_exception_handler(exc, context):
         return error_response(exc.status_code, _first_validation_message(exc.detail))
     logger.exception("Unhandled error in API view %s", context.get("view").__class__.__name__)
     return error_response(500, "Internal server error")
+
+
+# The OpenAI-compatible API (/v1/): the same errors, statuses and messages, in OpenAI's shape
+# {"error": {"message", "type", "code", "param"}}, whose status codes the OpenAI SDKs map to their exception classes.
+_OPENAI_TYPES = {
+    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "invalid_request_error",
+    405: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error", 429: "rate_limit_error",
+}
+_OPENAI_CODES = {
+    "MissingApiKey": "missing_api_key", "InvalidApiKey": "invalid_api_key", "SiteInactive": "channel_inactive",
+    "ChannelInactive": "channel_inactive", "SecretKeyRequired": "secret_key_required", "ModelNotFound": "model_not_found",
+    "CreditsExhausted": "insufficient_quota", "RateLimited": "rate_limit_exceeded",
+    "DailyLimitExceeded": "daily_limit_exceeded", "ServiceUnavailable": "service_unavailable",
+    "ProviderError": "provider_error", "PayloadTooLarge": "request_too_large",
+}
+
+
+# The shape above as an OpenAPI schema (conversations/openapi.py).
+OPENAI_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"},
+        "code": {"type": "string", "nullable": True}, "param": {"type": "string", "nullable": True},
+    }, "required": ["message", "type", "code", "param"]}},
+    "required": ["error"],
+}
+
+
+def openai_error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict:
+    """An error in OpenAI's shape: the same message and status as the API's own."""
+    kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
+
+
+def openai_error_bytes(status: int, message: str, *, code: str | None = None) -> bytes:
+    """OpenAI's error shape as JSON bytes, for /v1/ answers sent straight on ASGI (gateway/infra/body_limit.py)."""
+    return json.dumps(openai_error_body(status, message, code=code)).encode()
+
+
+def openai_exception_handler(exc, context):
+    """The /v1/ views' exception handler: api_exception_handler's answer, in OpenAI's shape."""
+    response = api_exception_handler(exc, context)
+    code = _OPENAI_CODES.get(type(exc).__name__)
+    param = getattr(exc, "param", None)
+    response.data = openai_error_body(response.status_code, response.data["error"], code=code, param=param)
+    return response
+
+
+def openai_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under /v1/ that no route claims, in OpenAI's shape."""
+    return JsonResponse(openai_error_body(404, "Not found"), status=404)
 
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:

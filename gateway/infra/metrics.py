@@ -85,6 +85,10 @@ def endpoint_of(path: str) -> str:
         return "chat"
     if path in ("/api/history", "/api/history/"):
         return "history"
+    if path == "/v1/chat/completions":
+        return "v1_chat"
+    if path == "/v1" or path.startswith("/v1/"):
+        return "api_other"
     if path == "/metrics":
         return "metrics"
     if path == "/api" or path.startswith("/api/"):

@@ -52,7 +52,7 @@ class RequestMetricsMiddleware:
         overhead = max(0.0, total - timing.upstream_seconds)
         metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
         metrics.LATENCY.labels(endpoint).observe(total)
-        if endpoint in ("chat", "history", "api_other"):
+        if endpoint in ("chat", "v1_chat", "history", "api_other"):
             metrics.OVERHEAD.labels(endpoint).observe(overhead)
             response[OVERHEAD_HEADER] = f"{overhead * 1000:.2f}"
         return response

@@ -14,6 +14,16 @@ def strict_request_bodies(result, generator, request, public):
     return result
 
 
+def required_request_bodies(result, generator, request, public):
+    """A body with required fields is itself required (raw request schemas, like /v1/'s, do not say so)."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            body = operation.get("requestBody")
+            if body and any(media.get("schema", {}).get("required") for media in body.get("content", {}).values()):
+                body["required"] = True
+    return result
+
+
 def add_response_headers(result, generator, request, public):
     """Document Retry-After on every 429."""
     for path in result.get("paths", {}).values():
