@@ -7,14 +7,13 @@ from `Authorization: Bearer`, the body and answers in conversations/openai_api.p
 errors in OpenAI's shape (gateway/infra/errors.py openai_exception_handler).
 """
 
-from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from channels_app.authentication import BearerKeyAuthentication
-from conversations import admission, idempotency, openai_api, pipeline, streaming
+from conversations import admission, openai_api, pipeline, streaming
 from conversations.openapi import v1_chat_schema, v1_models_schema
 from conversations.serializers import SESSION_ID_MAX
-from conversations.views import REPLAYED, ApiKeyView, event_stream
+from conversations.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
 from gateway.infra.errors import InvalidInput, openai_exception_handler
 
 SESSION_HEADER = "X-Session-Id"
@@ -37,15 +36,12 @@ class ChatCompletionsView(OpenAIView):
 
     @v1_chat_schema
     async def post(self, request):
-        if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
-            raise UnsupportedMediaType(None)
+        refuse_untyped_body(request)
         session = request.headers.get(SESSION_HEADER)
         if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
             raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
         asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session)
-        once = request.headers.get("Idempotency-Key")
-        if once is not None and not idempotency.is_valid_key(once):
-            raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        once = idempotency_key_of(request)
         started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
         if asked.stream:

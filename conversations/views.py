@@ -87,17 +87,14 @@ class ChatView(ApiKeyView):
 
     @chat_schema
     async def post(self, request):
-        if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
-            raise UnsupportedMediaType(None)
+        refuse_untyped_body(request)
         if not isinstance(request.data, dict):  # DRF reports a JSON null as "No data provided"
             raise InvalidInput("Request body must be a JSON object")
         data = ChatInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         stream = fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", "")
-        once = request.headers.get("Idempotency-Key")
-        if once is not None and not idempotency.is_valid_key(once):
-            raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        once = idempotency_key_of(request)
         started = await pipeline.start(request.auth, pipeline.ChatRequest(**fields), idempotency_key=once)
         replayed = isinstance(started, pipeline.ChatReply)
         if stream:
@@ -148,6 +145,20 @@ class WidgetSessionView(ApiKeyView):
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def refuse_untyped_body(request) -> None:
+    """A chat body sent without a Content-Type is a 415, for every chat endpoint (/api/chat, /v1/chat/completions)."""
+    if not request.content_type and request.META.get("CONTENT_LENGTH", "0") not in ("", "0"):
+        raise UnsupportedMediaType(None)
+
+
+def idempotency_key_of(request) -> str | None:
+    """The request's Idempotency-Key header, checked (conversations/idempotency.py); None when it sent none."""
+    once = request.headers.get("Idempotency-Key")
+    if once is not None and not idempotency.is_valid_key(once):
+        raise InvalidInput("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    return once
 
 
 def event_stream(events, *, replayed: bool = False) -> StreamingHttpResponse:

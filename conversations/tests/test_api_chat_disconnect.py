@@ -6,15 +6,7 @@ import httpx
 
 from conversations import limits
 from conversations.models import Message
-
-
-def _wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from gateway.testing.waiting import wait_until
 
 
 def test_a_client_that_leaves_before_the_reply_is_charged_nothing(gateway_server, api, llm, channel, key):
@@ -24,14 +16,14 @@ def test_a_client_that_leaves_before_the_reply_is_charged_nothing(gateway_server
             impatient.post("/api/chat", json={"message": "Hi", "session_id": "gone"}, headers={"X-API-Key": key})
         except httpx.ReadTimeout:
             pass
-    assert _wait_until(lambda: len(llm.requests) == 1)
+    assert wait_until(lambda: len(llm.requests) == 1)
 
     def settled():
         channel.refresh_from_db()
         return channel.credits == 100 and limits.daily_used(channel) == 0
 
     # The gateway cancels the provider call and gives back what it held.
-    assert _wait_until(settled)
+    assert wait_until(settled)
     time.sleep(1.5)  # past the provider's latency: nothing arrives late
     assert settled()
     assert not Message.objects.exists()

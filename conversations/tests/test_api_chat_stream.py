@@ -1,6 +1,5 @@
 """POST /api/chat with streaming, through real HTTP, against a streaming OpenAI-compatible server on loopback."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -8,6 +7,7 @@ import httpx
 from conversations import limits
 from conversations.models import Message
 from gateway.testing.api import chat_stream, history, parse_sse
+from gateway.testing.waiting import wait_until
 
 AI_ERROR = {"error": "AI service error. Please try again."}
 
@@ -94,13 +94,6 @@ def test_heartbeats_keep_an_idle_stream_alive(api, llm, key, settings):
     assert events[-1][0] == "done"
 
 
-def _wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_a_client_leaving_before_any_token_cancels_upstream_and_is_charged_nothing(gateway_server, api, llm, channel, key):
     llm.latency = 3
     with httpx.Client(base_url=gateway_server.url, timeout=0.5) as impatient:
@@ -113,7 +106,7 @@ def test_a_client_leaving_before_any_token_cancels_upstream_and_is_charged_nothi
         channel.refresh_from_db()
         return channel.credits == 100 and limits.daily_used(channel) == 0
 
-    assert _wait_until(settled)
+    assert wait_until(settled)
     assert not Message.objects.exists()
 
 
@@ -128,8 +121,8 @@ def test_a_client_leaving_mid_stream_cancels_upstream_and_keeps_what_it_received
                     received.append(line)
                 if len(received) == 2:
                     break  # hang up after two tokens
-    assert _wait_until(lambda: llm.cancelled == 1)  # the provider call was cancelled
-    assert _wait_until(lambda: Message.objects.filter(role="assistant").exists())
+    assert wait_until(lambda: llm.cancelled == 1)  # the provider call was cancelled
+    assert wait_until(lambda: Message.objects.filter(role="assistant").exists())
     partial = Message.objects.get(role="assistant").content
     assert partial.startswith("Echo: w1")
     assert len(partial) < len("Echo: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10")

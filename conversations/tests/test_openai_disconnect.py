@@ -6,15 +6,7 @@ import openai
 
 from conversations import limits
 from conversations.models import Message
-
-
-def _wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from gateway.testing.waiting import wait_until
 
 
 def test_a_client_that_leaves_before_the_reply_is_charged_nothing(gateway_server, api, llm, channel, key):
@@ -24,13 +16,13 @@ def test_a_client_that_leaves_before_the_reply_is_charged_nothing(gateway_server
             impatient.chat.completions.create(model=channel.model, messages=[{"role": "user", "content": "Hi"}], user="gone")
         except openai.APITimeoutError:
             pass
-    assert _wait_until(lambda: len(llm.requests) == 1)
+    assert wait_until(lambda: len(llm.requests) == 1)
 
     def settled():
         channel.refresh_from_db()
         return channel.credits == 100 and limits.daily_used(channel) == 0
 
-    assert _wait_until(settled)
+    assert wait_until(settled)
     time.sleep(1.5)  # past the provider's latency: nothing arrives late
     assert settled() and not Message.objects.exists()
 
@@ -48,9 +40,9 @@ def test_a_stream_cut_off_mid_way_stores_and_charges_what_the_client_received(ga
             if received.count(" ") >= 1:
                 break
         stream.close()
-    assert _wait_until(lambda: Message.objects.filter(role="assistant").exists())
+    assert wait_until(lambda: Message.objects.filter(role="assistant").exists())
     stored = Message.objects.get(role="assistant").content
     assert stored.startswith("one two") and stored != llm.reply
     channel.refresh_from_db()
     assert channel.credits == 99
-    assert _wait_until(lambda: llm.cancelled == 1)  # the provider call was cancelled too
+    assert wait_until(lambda: llm.cancelled == 1)  # the provider call was cancelled too

@@ -5,24 +5,17 @@ The gateway gives the key back: the cut-off exchange stays stored and charged
 again and gets a complete answer instead of a replay of the partial one.
 """
 
-import time
 
 import httpx
 
 from conversations.models import IdempotencyKey, Message
 from gateway.testing.api import history, parse_sse
+from gateway.testing.waiting import wait_until
 
 WORDS = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"
 FULL = f"Echo: {WORDS}"
 BODY = {"message": WORDS, "session_id": "cut"}
 ONCE = "order-cut-1"
-
-
-def _wait_until(predicate, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.05)
-    return predicate()
 
 
 def _hang_up_after_two_tokens(gateway_server, llm, key) -> None:
@@ -37,9 +30,9 @@ def _hang_up_after_two_tokens(gateway_server, llm, key) -> None:
                 tokens += line.startswith("event: token")
                 if tokens == 2:
                     break
-    assert _wait_until(lambda: llm.cancelled == 1)  # the gateway noticed and cancelled the provider call
-    assert _wait_until(lambda: Message.objects.filter(role="assistant").exists())  # the partial reply is stored
-    assert _wait_until(lambda: not IdempotencyKey.objects.filter(response__isnull=True).exists())  # no claim in flight
+    assert wait_until(lambda: llm.cancelled == 1, timeout=8.0)  # the gateway noticed and cancelled the provider call
+    assert wait_until(lambda: Message.objects.filter(role="assistant").exists(), timeout=8.0)  # the partial reply is stored
+    assert wait_until(lambda: not IdempotencyKey.objects.filter(response__isnull=True).exists(), timeout=8.0)  # no claim in flight
     llm.token_delay = 0.0
 
 
