@@ -72,6 +72,10 @@ class Message(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # True when the provider sent no usage and the tokens above were counted locally (conversations/tokens.py).
+    tokens_estimated = models.BooleanField(default=False)
+    # US dollars, from the model catalog's prices per million tokens when the reply was stored.
+    cost = models.DecimalField(max_digits=16, decimal_places=10, null=True, blank=True)
 
     class Meta:
         # Insertion order: a user message and its reply are inserted together,

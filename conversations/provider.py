@@ -36,6 +36,7 @@ class Completion:
     completion_tokens: int | None
     latency_ms: int
     finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), ...
+    tokens_estimated: bool = False  # the provider sent no usage: the tokens were counted locally
 
 
 def is_demo() -> bool:

@@ -16,6 +16,7 @@ and session expiry (conversations/threads.py), the history's length
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -49,6 +50,7 @@ class Exchange:
     # The page the message was sent from (metadata url/title): a thread shows the latest one named.
     page_url: str = ""
     page_title: str = ""
+    cost: Decimal | None = None  # US dollars, from the catalog's prices (None: the model has no price)
 
 
 class ChatStore:

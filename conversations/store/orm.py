@@ -42,6 +42,8 @@ def _store_exchange(x: Exchange) -> None:
         prompt_tokens=x.completion.prompt_tokens,
         completion_tokens=x.completion.completion_tokens,
         latency_ms=x.completion.latency_ms,
+        tokens_estimated=x.completion.tokens_estimated,
+        cost=x.cost,
     )
     with transaction.atomic():
         session = _thread_for_write(x.channel_id, x.source, x.session_id, x.received_at)

@@ -61,14 +61,16 @@ WITH latest AS (
     RETURNING id
 ){claim}
 INSERT INTO conversations_message
-    (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+    (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated, cost)
 SELECT thread.id, pair.role, pair.content, pair.created_at, pair.model, pair.prompt_tokens, pair.completion_tokens,
-       pair.latency_ms
+       pair.latency_ms, pair.tokens_estimated, pair.cost
 FROM thread, (VALUES
-    (1, 'user', %(message)s, %(received)s::timestamptz, '', NULL::integer, NULL::integer, NULL::integer),
+    (1, 'user', %(message)s, %(received)s::timestamptz, '', NULL::integer, NULL::integer, NULL::integer, false,
+     NULL::numeric),
     (2, 'assistant', %(reply)s, %(replied)s::timestamptz, %(model)s, %(prompt_tokens)s, %(completion_tokens)s,
-     %(latency_ms)s)
-) AS pair (position, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms)
+     %(latency_ms)s, %(estimated)s, %(cost)s::numeric)
+) AS pair (position, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated,
+           cost)
 ORDER BY pair.position
 """
 CLAIM = """, claim AS (
@@ -108,6 +110,8 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         "prompt_tokens": x.completion.prompt_tokens,
         "completion_tokens": x.completion.completion_tokens,
         "latency_ms": x.completion.latency_ms,
+        "estimated": x.completion.tokens_estimated,
+        "cost": x.cost,
         "page_url": x.page_url,
         "page_title": x.page_title,
     }
