@@ -8,6 +8,32 @@ from gateway.testing.fake_llm import FakeLLM
 from gateway.testing.servers import ThreadedUvicorn
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def model_catalog(request):
+    """The catalog the migrations seeded (channels_app/catalog_seed.py), for every test that uses the database.
+
+    A transactional test empties every table when it ends, the catalog's too;
+    the next test gets it back here, and no process keeps a copy read before.
+    """
+    uses = _DB_FIXTURES & set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") is None and not uses:
+        yield
+        return
+    if uses:  # (a django_db marker has opened the database already)
+        request.getfixturevalue("transactional_db" if uses - {"db"} else "db")
+    from django.apps import apps
+
+    from channels_app import catalog, catalog_seed
+
+    catalog_seed.seed(apps)
+    catalog.forget()
+    yield
+    catalog.forget()
+
+
 @pytest.fixture(scope="session")
 def gateway_server(django_db_setup):
     from gateway.asgi import application  # the production entry point, body limit included

@@ -44,12 +44,13 @@ def seed(*, channels: int, sessions: int, max_history: int, rng: random.Random) 
 
     owner = owner_get_or_create(email="bench@example.com")
     now = timezone.now()
+    models = [m.id for m in catalog.pickable()]
     targets = []
     for i in range(channels):
         channel, issued = channel_create(
             owner=owner,
             name=f"Bench site {i}",
-            model=catalog.MODELS[i % len(catalog.MODELS)].id,
+            model=models[i % len(models)],
             system_prompt=SYSTEM_PROMPT,
             credits=HUGE,
             rate_limit_per_minute=HUGE,

@@ -182,3 +182,7 @@ class CreditGrantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The model catalog's admin lives in its own file; importing it registers it.
+from channels_app import admin_catalog  # noqa: E402,F401

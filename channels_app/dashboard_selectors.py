@@ -125,3 +125,10 @@ def publishable_keys_working(channel: Channel, now: dt.datetime | None = None) -
     return list(
         channel.publishable_keys.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)).order_by("-created_at", "-id")
     )
+
+
+def open_notices(owner, limit: int = 5) -> list:
+    """The owner's notices not yet dismissed, newest first (OwnerNotice: e.g. a model retired under a channel)."""
+    from channels_app.catalog_models import OwnerNotice
+
+    return list(OwnerNotice.objects.filter(owner=owner, dismissed_at__isnull=True).order_by("-created_at")[:limit])

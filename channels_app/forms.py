@@ -14,9 +14,11 @@ class ModelPicker(forms.RadioSelect):
 
     template_name = "channels/widgets/model_picker.html"
 
+    models: list = []  # set by the form: what this owner may pick
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["catalog"] = catalog.MODELS
+        context["catalog"] = self.models
         return context
 
 
@@ -70,14 +72,15 @@ class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
         fields = [
-            "name", "model", "fallback_model", "system_prompt", "client_system_messages", "rate_limit_per_minute",
-            "daily_limit", "retention_days", "is_active",
+            "name", "model", "fallback_model", "max_reply_tokens", "system_prompt", "client_system_messages",
+            "rate_limit_per_minute", "daily_limit", "retention_days", "is_active",
         ]
         labels = {
             "name": "Channel name",
             "system_prompt": "System prompt",
             "is_active": "Active",
             "fallback_model": "Fallback model",
+            "max_reply_tokens": "Maximum reply length (tokens)",
             "client_system_messages": "Client system messages (OpenAI-compatible API)",
         }
         help_texts = {
@@ -85,6 +88,8 @@ class ChannelForm(forms.ModelForm):
             "system_prompt": "Instructions sent to the model before every conversation (at most 8,000 characters).",
             "is_active": "When off, every request with this channel's key gets 403 “Site is inactive”.",
             "fallback_model": "Tried once when the provider fails on the main model. Optional.",
+            "max_reply_tokens": "The longest reply the model may write, in tokens (about ¾ of a word each); at most "
+            "what the model allows. Longer answers stop there. Smaller is cheaper and faster.",
             "client_system_messages": "System messages a client sends to /v1/chat/completions: allowed after your "
             "system prompt, or refused with 400. /api/chat never takes them.",
         }
@@ -101,9 +106,28 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = catalog.CHOICES
-        self.fields["fallback_model"].choices = [("", "None")] + catalog.CHOICES
+        # Only active models, plus (so a saved form stays valid) a deprecated one this channel already uses.
+        chosen = (self.instance.model, self.instance.fallback_model) if self.instance.pk else ()
+        pickable = catalog.pickable(chosen)
+        choices = [(m.id, m.name if m.status == catalog.ACTIVE else f"{m.name} (retires {m.retires_on})") for m in pickable]
+        self.fields["model"] = forms.ChoiceField(
+            label="Model", choices=choices, widget=ModelPicker,
+            error_messages={"invalid_choice": "Choose one of the models in the list.", "required": "Choose a model."},
+        )
+        self.fields["model"].widget.models = pickable
+        self.fields["fallback_model"] = forms.ChoiceField(
+            label="Fallback model", choices=[("", "None")] + choices, required=False,
+            help_text=self._meta.help_texts["fallback_model"],
+            error_messages={"invalid_choice": "Choose one of the models in the list."},
+        )
+        self.fields["max_reply_tokens"].required = False  # left out (older clients of this form): kept as it is
         self.fields["client_system_messages"].required = False
+
+    def clean_max_reply_tokens(self) -> int:
+        value = self.cleaned_data.get("max_reply_tokens")
+        if value is None:
+            return self.instance.max_reply_tokens if self.instance.pk else Channel._meta.get_field("max_reply_tokens").default
+        return value
 
     def clean_client_system_messages(self) -> str:
         # A form posted without it (an older page, a script) keeps the channel's setting.
@@ -123,6 +147,10 @@ class ChannelForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        model = catalog.find(cleaned.get("model") or "")
+        longest = cleaned.get("max_reply_tokens")
+        if model is not None and longest and longest > model.max_output:
+            self.add_error("max_reply_tokens", f"{model.name} writes at most {model.max_output:,} tokens per reply.")
         per_minute, per_day = cleaned.get("rate_limit_per_minute"), cleaned.get("daily_limit")
         if per_minute and per_day and per_minute > per_day:
             self.add_error("rate_limit_per_minute", "The per-minute limit cannot be higher than the daily limit.")

@@ -162,3 +162,33 @@ def generate_publishable() -> str:
 
 def is_well_formed_publishable(raw: str) -> bool:
     return _is_well_formed(raw, PUBLISHABLE_PREFIX)
+
+
+# --- Upstream provider keys (channels_app/catalog_models.py Provider): someone else's secret, stored sealed. ---
+
+
+def _provider_aad(provider_public_id: uuid.UUID) -> bytes:
+    return b"provider:" + provider_public_id.bytes
+
+
+def encrypt_provider_key(raw: str, provider_public_id: uuid.UUID) -> bytes:
+    """AES-256-GCM under KEY_ENCRYPTION_KEY, bound to its provider (a ciphertext moved to another one fails to open)."""
+    nonce = os.urandom(NONCE_LEN)
+    sealed = AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, raw.encode("utf-8"), _provider_aad(provider_public_id))
+    return nonce + sealed
+
+
+def decrypt_provider_key(ciphertext: bytes, provider_public_id: uuid.UUID) -> str:
+    data = bytes(ciphertext)
+    for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
+        try:
+            plain = AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _provider_aad(provider_public_id))
+        except InvalidTag:
+            continue
+        return plain.decode("utf-8")
+    raise UndecryptableKey()
+
+
+def provider_key_hint(raw: str) -> str:
+    """The last four characters of an upstream key, for staff to recognise it (never more)."""
+    return raw[-4:] if len(raw) >= 12 else ""

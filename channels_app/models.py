@@ -22,9 +22,15 @@ class Channel(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_channels")
     name = models.CharField(max_length=100)
-    model = models.CharField(max_length=64, choices=catalog.CHOICES, default=catalog.DEFAULT_MODEL_ID)
+    # An AiModel's slug (channels_app/catalog_models.py): checked against the catalog by the services and forms.
+    model = models.CharField(max_length=64, default=catalog.DEFAULT_MODEL_ID)
     # Tried once when the provider fails on `model` (before any token, when streaming).
-    fallback_model = models.CharField(max_length=64, choices=catalog.CHOICES, blank=True, default="")
+    fallback_model = models.CharField(max_length=64, blank=True, default="")
+    # The longest reply asked of the model (`max_tokens`), never more than the model allows (docs/dashboard.md).
+    max_reply_tokens = models.PositiveIntegerField(
+        "maximum reply length", default=1024, validators=[MinValueValidator(16), MaxValueValidator(1_000_000)],
+        help_text="In tokens (about ¾ of a word each); at most what the model can write.",
+    )
     system_prompt = models.TextField(blank=True, max_length=8000)
 
     class ClientSystemMessages(models.TextChoices):
@@ -84,6 +90,11 @@ class Channel(models.Model):
     def clean(self):
         if self.fallback_model and self.fallback_model == self.model:
             raise ValidationError({"fallback_model": "The fallback model must differ from the channel's model."})
+        model = catalog.find(self.model)
+        if model is not None and self.max_reply_tokens and self.max_reply_tokens > model.max_output:
+            raise ValidationError(
+                {"max_reply_tokens": f"{model.name} writes at most {model.max_output:,} tokens per reply."}
+            )
         try:
             self.allowed_origins = origins.normalise_list(self.allowed_origins)
         except ValidationError as exc:
@@ -111,6 +122,7 @@ class Channel(models.Model):
     @property
     def catalog_fallback(self) -> catalog.CatalogModel | None:
         return catalog.get_model(self.fallback_model) if self.fallback_model else None
+
 
 
 class ApiKey(models.Model):
@@ -270,3 +282,7 @@ class RefusedOrigin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin} ×{self.count}"
+
+
+# The catalog's models live in their own file; importing them here registers them with this app.
+from channels_app.catalog_models import AiModel, OwnerNotice, Provider  # noqa: E402,F401

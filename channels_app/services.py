@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -62,7 +63,7 @@ def channel_create(
     *,
     owner,
     name: str,
-    model: str = catalog.DEFAULT_MODEL_ID,
+    model: str | None = None,
     fallback_model: str = "",
     system_prompt: str = "",
     client_system_messages: str = Channel.ClientSystemMessages.PREPEND,
@@ -79,7 +80,10 @@ def channel_create(
     goes to their oldest channel if it is due (accounts/starting_credits.py). At most
     MAX_CHANNELS_PER_OWNER per owner unless `ignore_cap` (operators: the CLI commands).
     """
-    catalog.get_model(model)
+    model = model or catalog.default_model_id()
+    for chosen in (model, fallback_model):
+        if chosen and not catalog.is_pickable(chosen):
+            raise ValidationError({"model": f"{chosen} is not an active model of the catalog."})
     # The owner's row lock makes "count, then insert" one step per owner, so parallel
     # creations cannot pass the cap together.
     lock_owner(owner)
@@ -158,14 +162,16 @@ WIDGET_FIELDS = (
 def channel_update(*, channel: Channel, **fields) -> Channel:
     """Change a channel's editable settings (name, model, prompt, limits, active switch, widget)."""
     editable = {
-        "name", "model", "fallback_model", "system_prompt", "client_system_messages", "rate_limit_per_minute",
-        "daily_limit", "is_active", "credit_alert_threshold", "retention_days", *WIDGET_FIELDS,
+        "name", "model", "fallback_model", "max_reply_tokens", "system_prompt", "client_system_messages",
+        "rate_limit_per_minute", "daily_limit", "is_active", "credit_alert_threshold", "retention_days", *WIDGET_FIELDS,
     }
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-    if "model" in fields:
-        catalog.get_model(fields["model"])
+    current = (channel.model, channel.fallback_model)
+    for name in ("model", "fallback_model"):
+        if fields.get(name) and not catalog.is_pickable(fields[name], current):
+            raise ValidationError({name: f"{fields[name]} is not an active model of the catalog."})
     for name, value in fields.items():
         setattr(channel, name, value)
     channel.full_clean()

@@ -2,16 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
 from accounts.selectors import confirmation_pending
-from channels_app import catalog, dashboard_selectors as selectors, integration, shown_keys
+from channels_app import catalog, catalog_services, dashboard_selectors as selectors, integration, shown_keys
 from channels_app.models import ApiKey, Channel
 from channels_app.credits import latest_decision, pending_request
 from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
@@ -26,9 +26,17 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
+    if not catalog_services.notice_dismiss(owner=request.user, notice_id=notice_id):
+        raise Http404()
+    return redirect("dashboard:channel-list")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def channel_new(request: HttpRequest) -> HttpResponse:
-    form = ChannelForm(request.POST or None, initial={"model": catalog.DEFAULT_MODEL_ID})
+    form = ChannelForm(request.POST or None, initial={"model": catalog.default_model_id()})
     if request.method == "POST" and form.is_valid():
         try:
             channel, _issued = channel_create(owner=request.user, **form.cleaned_data)

@@ -25,15 +25,18 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from django.utils import timezone
 
+from channels_app import catalog, catalog_services
 from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
 from gateway.infra.errors import CreditsExhausted, ProviderError
+from gateway.infra.metrics import usage_record
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ class Sampling:
     temperature: float | None = None
     top_p: float | None = None
     stop: tuple[str, ...] | None = None
-    max_tokens: int | None = None  # capped by the model's own output reserve (CatalogModel.output_reserve)
+    max_tokens: int | None = None  # capped by the channel's reply length and the model's (CatalogModel.reply_limit)
 
     def options(self) -> dict:
         """What the provider call passes on beside `max_tokens`."""
@@ -95,14 +98,18 @@ class PreparedChat:
     held: tuple[str, ...]  # its daily slots (limits.held_keys)
     history: list[tuple[str, str]]
     idempotency_claim: int | None = None
+    # The channel's model, then its fallback, as the catalog serves them (a retired one's replacement).
+    models: tuple[CatalogModel, ...] = ()
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
-        channel = self.key.channel
-        models = [channel.catalog_model] + ([channel.catalog_fallback] if channel.catalog_fallback is not None else [])
+        models = list(self.models)
         if self.request.model is not None:
             models = [model for model in models if model.id == self.request.model]
         return [(model, self.prompt_for(model)) for model in models]
+
+    def model(self, model_id: str) -> CatalogModel | None:
+        return next((model for model in self.models if model.id == model_id), None)
 
     def prompt_for(self, model: CatalogModel) -> list[dict]:
         if self.request.conversation is not None:
@@ -157,6 +164,7 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     admitted = await admission.admit(key, "chat", request.session_id)
     key = admitted.key
     try:
+        models = await _models_of(key)
         found = await store.backend().hold_and_history(
             channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
         )
@@ -166,7 +174,19 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     if not found.held:
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
-    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim)
+    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models)
+
+
+async def _models_of(key: VerifiedKey) -> tuple[CatalogModel, ...]:
+    """The channel's model and fallback as the catalog serves them now (a snapshot: no query while it is fresh)."""
+    served = await catalog.current(key.generation)
+    names = [key.channel.model] + ([key.channel.fallback_model] if key.channel.fallback_model else [])
+    models: list[CatalogModel] = []
+    for name in names:
+        model = served.serving(name)
+        if model is not None and model not in models:
+            models.append(model)
+    return tuple(models)
 
 
 async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) -> ChatReply:
@@ -199,15 +219,19 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
 async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Completion:
     """The reply from the channel's model, or from its fallback when that fails before any delta was forwarded."""
     attempts = chat.attempts()
+    if not attempts:
+        raise provider.ProviderFailure(f"No model in the catalog serves {chat.key.channel.model!r}")
     sampling = chat.request.sampling or Sampling()
     for number, (model, prompt) in enumerate(attempts, start=1):
-        max_tokens = min(sampling.max_tokens or model.output_reserve, model.output_reserve)
-        call = {"model": model.id, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options()}
+        max_tokens = model.reply_limit(chat.key.channel.max_reply_tokens, sampling.max_tokens)
+        call = {"model": model, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options()}
         try:
             if sink is None:
                 return await provider.complete(**call)
             return await sink.stream(provider.CompletionStream(**call))
         except provider.ProviderFailure as exc:
+            if exc.model_gone:
+                await asyncio.shield(catalog_services.model_gone(model.id, str(exc)))
             if number == len(attempts) or (sink is not None and sink.started):
                 raise
             logger.warning(
@@ -219,6 +243,8 @@ async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Com
 
 async def settle(chat: PreparedChat, completion: provider.Completion, *, answer: ChatReply | None) -> None:
     """Store the exchange, with `answer` as its Idempotency-Key's answer; on failure give everything back and raise."""
+    model = chat.model(completion.model)
+    cost = model.cost(completion.prompt_tokens, completion.completion_tokens) if model is not None else Decimal(0)
     exchange = store.Exchange(
         channel_id=chat.key.channel.pk,
         source=chat.key.source,
@@ -231,6 +257,7 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         answer=answer.to_dict() if answer is not None else None,
         page_url=chat.request.metadata.get("url") or "",
         page_title=chat.request.metadata.get("title") or "",
+        cost=cost,
     )
     try:
         await store.backend().store_exchange(exchange)
@@ -238,6 +265,7 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         logger.exception("Could not store a chat for channel %s; its credit is given back", chat.key.channel.public_id)
         await release(chat)
         raise
+    usage_record(completion.model, completion.prompt_tokens, completion.completion_tokens, cost)
 
 
 async def release(chat: PreparedChat) -> None:

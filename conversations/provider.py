@@ -8,6 +8,7 @@ pooled connection on each request), aiohttp 0.16 ms at both (docs/performance.md
 """
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 import aiohttp
 from django.conf import settings
 
-from conversations import resilience
-from conversations.prompt import estimate_tokens, is_page_context
+from channels_app.catalog import ENVIRONMENT, CatalogModel, Upstream
+from conversations import resilience, tokens
+from conversations.prompt import is_page_context
 from conversations.resilience import ProviderFailure
 from gateway.infra.metrics import upstream_record
 
@@ -31,7 +33,7 @@ DEMO_LABEL = "[Demo reply from the built-in offline provider: set LLM_API_KEY fo
 @dataclass(frozen=True)
 class Completion:
     text: str
-    model: str
+    model: str  # the catalog's id of the model that answered ("demo" for the offline demo)
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: int
@@ -40,19 +42,21 @@ class Completion:
 
 
 def is_demo() -> bool:
-    return not settings.LLM_API_KEY
+    """The environment provider (LLM_BASE_URL) has no key: its models answer from the offline demo."""
+    return ENVIRONMENT.demo
 
 
 _sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = weakref.WeakKeyDictionary()
 
 
-def _timeout() -> aiohttp.ClientTimeout:
-    # The overall deadline (LLM_TOTAL_TIMEOUT) is an asyncio.timeout around each call.
+def _timeout(upstream: Upstream) -> aiohttp.ClientTimeout:
+    # The overall deadline (the provider's total timeout) is an asyncio.timeout around each call.
+    connect, read, _ = upstream.timeouts()
     return aiohttp.ClientTimeout(
         total=None,
-        connect=settings.LLM_CONNECT_TIMEOUT,  # a pooled connection or a new one, within this
-        sock_connect=settings.LLM_CONNECT_TIMEOUT,
-        sock_read=settings.LLM_READ_TIMEOUT,  # between two reads
+        connect=connect,  # a pooled connection or a new one, within this
+        sock_connect=connect,
+        sock_read=read,  # between two reads
     )
 
 
@@ -79,26 +83,42 @@ async def close_sessions() -> None:
 _scrub = resilience.scrub
 
 
-async def _send(payload: dict, *, stream: bool, deadline: float) -> aiohttp.ClientResponse:
-    headers = {"Authorization": f"Bearer {settings.LLM_API_KEY}", "Content-Type": "application/json"}
+async def _send(model: CatalogModel, payload: dict, *, stream: bool, deadline: float) -> aiohttp.ClientResponse:
+    upstream = model.provider
+    if not upstream.enabled:
+        raise ProviderFailure(f"Provider {upstream.name} is disabled")
+    headers = {"Content-Type": "application/json"}
+    if upstream.api_key:  # a local vLLM or Ollama may want none
+        headers["Authorization"] = f"Bearer {upstream.api_key}"
     if stream:
         headers["Accept"] = "text/event-stream"
-    url = settings.LLM_BASE_URL.rstrip("/") + "/chat/completions"
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     return await resilience.send(
-        _session(), url, body=body, headers=headers, timeout=_timeout(), deadline=deadline, model=payload["model"]
+        _session(), upstream.base_url + "/chat/completions", body=body, headers=headers, timeout=_timeout(upstream),
+        deadline=deadline, breaker=resilience.breaker_for(upstream.base_url, model.upstream_model),
+        secret=upstream.api_key,
     )
 
 
-async def complete(*, model: str, messages: list[dict], max_tokens: int, options: dict | None = None) -> Completion:
+def _payload(model: CatalogModel, messages: list[dict], max_tokens: int, options: dict | None, *, stream: bool) -> dict:
+    payload = {"model": model.upstream_model, "messages": messages, "max_tokens": max_tokens, **(options or {})}
+    payload["stream"] = stream
+    if stream:
+        # OpenAI, LiteLLM and vLLM send a stream's usage only when asked (a last chunk with no choices);
+        # Groq sends x_groq.usage anyway and accepts the option.
+        payload["stream_options"] = {"include_usage": True}
+    return payload
+
+
+async def complete(*, model: CatalogModel, messages: list[dict], max_tokens: int, options: dict | None = None) -> Completion:
     """The whole reply. `options`: sampling options passed on as they are (temperature, top_p, stop)."""
-    if is_demo():
+    if model.provider.demo:
         return _demo_complete(model=model, messages=messages)
-    payload = {"model": model, "messages": messages, "max_tokens": max_tokens, **(options or {}), "stream": False}
+    payload = _payload(model, messages, max_tokens, options, stream=False)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
-            response = await _send(payload, stream=False, deadline=deadline.when())
+        async with asyncio.timeout(model.provider.timeouts()[2]) as deadline:
+            response = await _send(model, payload, stream=False, deadline=deadline.when())
             try:
                 raw = await response.read()
             finally:
@@ -108,45 +128,62 @@ async def complete(*, model: str, messages: list[dict], max_tokens: int, options
     finally:
         upstream_record(time.perf_counter() - started)
     latency_ms = int((time.perf_counter() - started) * 1000)
-    return _parse(raw, model=model, latency_ms=latency_ms)
+    return _parse(raw, model=model, messages=messages, latency_ms=latency_ms)
 
 
-def _failure(exc: Exception, what: str, model: str) -> ProviderFailure:
+def _failure(exc: Exception, what: str, model: CatalogModel) -> ProviderFailure:
     """One ProviderFailure for whatever ended a provider call, scrubbed for the log.
 
     A deadline or a broken read counts against the circuit breaker of the upstream
     and model (failures resilience.send saw itself are counted there already).
     """
+    upstream = model.provider
     if isinstance(exc, ProviderFailure):
-        return ProviderFailure(_scrub(str(exc)))
-    resilience.breaker_for(settings.LLM_BASE_URL, model).failed()
+        return exc.scrubbed(upstream.api_key)
+    resilience.breaker_for(upstream.base_url, model.upstream_model).failed()
     if isinstance(exc, aiohttp.ClientError):  # before TimeoutError: aiohttp's read timeouts are both
         return ProviderFailure(f"{resilience.describe(exc)} (reading the provider's {what})")
-    return ProviderFailure(f"No complete {what} within {settings.LLM_TOTAL_TIMEOUT}s")
+    return ProviderFailure(f"No complete {what} within {upstream.timeouts()[2]}s")
 
 
-def _parse(raw: bytes, *, model: str, latency_ms: int) -> Completion:
+def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms: int) -> Completion:
     try:
         body = json.loads(raw)
         text = body["choices"][0]["message"]["content"]
         finish_reason = body["choices"][0].get("finish_reason")
     except (ValueError, KeyError, IndexError, TypeError):
-        raise ProviderFailure(f"Malformed completion body: {_scrub(raw.decode('utf-8', 'replace'))[:300]!r}") from None
+        shown = _scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
+        raise ProviderFailure(f"Malformed completion body: {shown!r}") from None
     if not isinstance(text, str) or not text.strip():
         raise ProviderFailure("Completion has no text content")
-    usage = body.get("usage") if isinstance(body, dict) and isinstance(body.get("usage"), dict) else {}
-    return Completion(
-        text=text,
-        model=str(body.get("model") or model)[:64],
-        prompt_tokens=_count(usage.get("prompt_tokens")),
-        completion_tokens=_count(usage.get("completion_tokens")),
-        latency_ms=latency_ms,
-        finish_reason=_reason(finish_reason),
-    )
+    return _completion(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason))
+
+
+def usage_of(body) -> dict | None:
+    """The usage a provider's body or chunk reports: OpenAI's `usage` or Groq's `x_groq.usage`; None when neither."""
+    if not isinstance(body, dict):
+        return None
+    for usage in (body.get("usage"), (body.get("x_groq") or {}).get("usage") if isinstance(body.get("x_groq"), dict) else None):
+        if isinstance(usage, dict) and (_count(usage.get("prompt_tokens")) is not None or _count(usage.get("completion_tokens")) is not None):
+            return usage
+    return None
+
+
+def _completion(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
+                finish_reason: str) -> Completion:
+    """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send."""
+    usage = usage or {}
+    prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+    estimated = prompt is None or completion is None
+    if prompt is None:
+        prompt = tokens.count_messages(messages)
+    if completion is None:
+        completion = tokens.count(text)
+    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated)
 
 
 def _count(value) -> int | None:
-    return value if isinstance(value, int) and value >= 0 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _reason(value) -> str:
@@ -160,36 +197,31 @@ class CompletionStream:
     failure (status, connection, body, deadline) raises ProviderFailure.
     """
 
-    def __init__(self, *, model: str, messages: list[dict], max_tokens: int, options: dict | None = None):
+    def __init__(self, *, model: CatalogModel, messages: list[dict], max_tokens: int, options: dict | None = None):
         self.model, self.messages, self.max_tokens, self.options = model, messages, max_tokens, options or {}
-        self.usage: dict = {}
+        self.usage: dict | None = None
         self.finish_reason = "stop"
-        self.reply_model = model
         self.latency_ms = 0
+        self.demo: Completion | None = None
 
     def completion(self, text: str) -> Completion:
-        return Completion(
-            text=text,
-            model=self.reply_model[:64],
-            prompt_tokens=_count(self.usage.get("prompt_tokens")),
-            completion_tokens=_count(self.usage.get("completion_tokens")),
-            latency_ms=self.latency_ms,
-            finish_reason=self.finish_reason,
-        )
+        """The reply so far (all of it after a full iteration), with the stream's usage or an estimate."""
+        if self.demo is not None:
+            return dataclasses.replace(self.demo, text=text, completion_tokens=tokens.count(text))
+        # A stream cut off before its end has no usage yet: what was sent is counted here.
+        return _completion(text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason)
 
     async def __aiter__(self):
-        if is_demo():
-            demo = _demo_complete(model=self.model, messages=self.messages)
-            self.reply_model = demo.model
-            self.usage = {"prompt_tokens": demo.prompt_tokens, "completion_tokens": demo.completion_tokens}
-            for i, word in enumerate(demo.text.split(" ")):
+        if self.model.provider.demo:
+            self.demo = _demo_complete(model=self.model, messages=self.messages)
+            for i, word in enumerate(self.demo.text.split(" ")):
                 if i:
                     await asyncio.sleep(DEMO_TOKEN_DELAY)  # so a streaming demo visibly streams
                 yield word if i == 0 else " " + word
             return
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(settings.LLM_TOTAL_TIMEOUT) as deadline:
+            async with asyncio.timeout(self.model.provider.timeouts()[2]) as deadline:
                 async for delta in self._upstream(deadline.when()):
                     yield delta
         except (TimeoutError, aiohttp.ClientError, ProviderFailure) as exc:
@@ -199,8 +231,8 @@ class CompletionStream:
             self.latency_ms = int((time.perf_counter() - started) * 1000)
 
     async def _upstream(self, deadline: float):
-        payload = {"model": self.model, "messages": self.messages, "max_tokens": self.max_tokens, **self.options, "stream": True}
-        response = await _send(payload, stream=True, deadline=deadline)
+        payload = _payload(self.model, self.messages, self.max_tokens, self.options, stream=True)
+        response = await _send(self.model, payload, stream=True, deadline=deadline)
         try:
             async for raw_line in response.content:
                 line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
@@ -225,25 +257,22 @@ class CompletionStream:
             if choices and choices[0].get("finish_reason"):
                 self.finish_reason = _reason(choices[0]["finish_reason"])
         except (ValueError, AttributeError, IndexError, TypeError):
-            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data)[:300]!r}") from None
+            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data, self.model.provider.api_key)[:300]!r}") from None
         if not isinstance(text, str):
             raise ProviderFailure("Stream chunk content is not text")
-        usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")
-        if isinstance(usage, dict):
+        usage = usage_of(chunk)  # the last chunk's (OpenAI: a chunk with no choices; Groq: x_groq.usage)
+        if usage is not None:
             self.usage = usage
-        if chunk.get("model"):
-            self.reply_model = str(chunk["model"])
         return text
 
 
-def _demo_complete(*, model: str, messages: list[dict]) -> Completion:
+def _demo_complete(*, model: CatalogModel, messages: list[dict]) -> Completion:
     question = messages[-1]["content"]
     earlier = sum(1 for m in messages[:-1] if m["role"] == "user" and not is_page_context(m))
     text = (
         f"{DEMO_LABEL}\n\n"
         f"You said: \u201c{question[:200]}\u201d\n\n"
         f"This conversation has {earlier} earlier message{'s' if earlier != 1 else ''} from you "
-        f"in its context, and the channel's model is `{model}`."
+        f"in its context, and the channel's model is `{model.id}`."
     )
-    prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
-    return Completion(text, "demo", prompt_tokens, estimate_tokens(text), 0)
+    return Completion(text, "demo", tokens.count_messages(messages), tokens.count(text), 0, tokens_estimated=True)

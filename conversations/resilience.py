@@ -25,7 +25,31 @@ from django.conf import settings
 
 
 class ProviderFailure(Exception):
-    """The provider gave no usable reply. The message is for logs: never the upstream key."""
+    """The provider gave no usable reply. The message is for logs: never the upstream key.
+
+    `model_gone`: the provider said the model does not exist (any more): Groq's 400
+    `model_decommissioned`, OpenAI's 404 `model_not_found`, LiteLLM's "Invalid model
+    name". Retrying cannot help; staff must look at the catalog (pipeline.complete).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, model_gone: bool = False):
+        super().__init__(message)
+        self.status, self.model_gone = status, model_gone
+
+    def scrubbed(self, secret: str = "") -> "ProviderFailure":
+        return ProviderFailure(scrub(str(self), secret), status=self.status, model_gone=self.model_gone)
+
+
+# What providers answer for a model they do not serve (tests: the recorded traffic in gateway/testing/provider_traffic).
+MODEL_GONE_CODES = ("model_decommissioned", "model_not_found")
+MODEL_GONE_PHRASES = ("has been decommissioned", "does not exist", "invalid model name", "model not found")
+
+
+def says_model_gone(status: int, body: bytes) -> bool:
+    if status not in (400, 404):
+        return False
+    text = body.decode("utf-8", "replace").lower()
+    return any(code in text for code in MODEL_GONE_CODES) or any(phrase in text for phrase in MODEL_GONE_PHRASES)
 
 
 # Nothing reached the provider: refused, unreachable, or no connection within LLM_CONNECT_TIMEOUT
@@ -46,10 +70,12 @@ def describe(exc: BaseException) -> str:
     return f"{kind}: {scrub(str(exc))}" if str(exc) else kind
 
 
-def scrub(text: str) -> str:
-    """Take the upstream key out of text bound for a log line (providers may echo it back)."""
-    key = settings.LLM_API_KEY
-    return text.replace(key, "[upstream key]") if key else text
+def scrub(text: str, secret: str = "") -> str:
+    """Take the upstream keys (the environment's and `secret`) out of text bound for a log line (providers may echo them)."""
+    for key in (settings.LLM_API_KEY, secret):
+        if key:
+            text = text.replace(key, "[upstream key]")
+    return text
 
 
 def is_retryable_status(status: int) -> bool:
@@ -144,18 +170,21 @@ async def send(
     headers: dict,
     timeout: aiohttp.ClientTimeout,
     deadline: float,
-    model: str,
+    breaker: "Breaker",
+    secret: str = "",
 ) -> aiohttp.ClientResponse:
-    """POST `body` (a request for `model`) to `url` with retries; the caller reads the response's body and releases it.
+    """POST `body` to `url` with retries, behind `breaker`; the caller reads the response's body and releases it.
 
     Returns a 2xx response or raises ProviderFailure. `deadline` is on the
     event loop's clock; no retry is started that could not finish before it.
+    `secret` (the upstream key) is scrubbed from whatever is logged.
     """
-    breaker = breaker_for(settings.LLM_BASE_URL, model)
     if not breaker.allow():
-        raise ProviderFailure(f"Circuit open for {settings.LLM_BASE_URL} model {model}: failing fast")
+        raise ProviderFailure(f"Circuit open for {url}: failing fast")
     try:
-        return await _send_with_retries(session, url, body=body, headers=headers, timeout=timeout, deadline=deadline, breaker=breaker)
+        return await _send_with_retries(
+            session, url, body=body, headers=headers, timeout=timeout, deadline=deadline, breaker=breaker, secret=secret
+        )
     except asyncio.CancelledError:
         # The client left (or the overall deadline struck: provider.py counts that): a cancelled
         # call proves nothing about the upstream, but a probe must free its slot, or the breaker
@@ -173,6 +202,7 @@ async def _send_with_retries(
     timeout: aiohttp.ClientTimeout,
     deadline: float,
     breaker: Breaker,
+    secret: str,
 ) -> aiohttp.ClientResponse:
     loop = asyncio.get_running_loop()
     attempt = 0
@@ -196,14 +226,19 @@ async def _send_with_retries(
                 body_start = b""
             finally:
                 response.release()
-            cause = f"HTTP {response.status}: {scrub(body_start.decode('utf-8', 'replace'))[:300]}"
+            cause = f"HTTP {response.status}: {scrub(body_start.decode('utf-8', 'replace'), secret)[:300]}"
             if not is_retryable_status(response.status):
                 # A refused request (see the module's docstring), never an upstream fault.
                 breaker.refused()
-                raise ProviderFailure(cause)
+                raise ProviderFailure(
+                    cause, status=response.status, model_gone=says_model_gone(response.status, body_start)
+                )
         delay = backoff(attempt, response)
         attempt += 1
         if attempt > settings.LLM_MAX_RETRIES or loop.time() + delay >= deadline:
             breaker.failed()
-            raise ProviderFailure(f"{cause} (after {attempt} attempt{'s' if attempt > 1 else ''})")
+            raise ProviderFailure(
+                f"{cause} (after {attempt} attempt{'s' if attempt > 1 else ''})",
+                status=response.status if response is not None else None,
+            )
         await asyncio.sleep(delay)

@@ -29,12 +29,21 @@ def _announce_provider() -> None:
 
     log = logging.getLogger("gateway")
     if is_demo():
-        log.warning("LLM_API_KEY is empty: replies come from the built-in OFFLINE DEMO provider, not a real model.")
+        log.warning(
+            "LLM_API_KEY is empty: models of the environment provider answer from the built-in OFFLINE DEMO, "
+            "not a real model (providers configured in the admin are called as usual)."
+        )
     else:
-        log.info("AI provider: %s", settings.LLM_BASE_URL)
+        log.info("AI provider from the environment: %s", settings.LLM_BASE_URL)
 
 
 _announce_provider()
+
+# The tokenizer for replies that come without usage (conversations/tokens.py): read now, not on the event loop
+# of the first such chat (about 0.4 s).
+from conversations import tokens  # noqa: E402
+
+tokens.encoding()
 
 # Visitors' data older than each channel's retention is deleted on a timer in every server process
 # (a stand-in for a task queue; RETENTION_PURGE_INTERVAL_SECONDS=0 turns it off).

@@ -233,6 +233,9 @@ CHAT_STORE = {
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
 # invalidated at once on any change; this is only a backstop age. 0 turns it off.
 KEY_CACHE_SECONDS = env.int("KEY_CACHE_SECONDS", default=60)
+# The longest a process serves chats from its copy of the model catalog (channels_app/catalog.py);
+# changes made through the application reach every process at once, whatever this says.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 
 # Cache and every limit counter: in-process by default, Redis (shared by all
 # processes) when REDIS_URL is set.

@@ -13,6 +13,7 @@ AI_ERROR = {"error": "AI service error. Please try again."}
 @pytest.fixture
 def with_fallback(channel):
     channel.model, channel.fallback_model = "llama-3.3-70b-versatile", "gemma2-9b-it"
+    channel.max_reply_tokens = 4000
     channel.save()
     return channel
 
@@ -24,7 +25,8 @@ def test_the_fallback_answers_when_the_model_fails(api, llm, with_fallback, key,
     assert (r.status_code, r.json()["reply"]) == (200, "Echo: Anyone there?")
     first, second = (req["json"] for req in llm.requests)
     assert (first["model"], second["model"]) == ("llama-3.3-70b-versatile", "gemma2-9b-it")
-    assert second["max_tokens"] == 2048  # the fallback's own output reserve
+    # The channel's reply length for the model; for the fallback, bounded by its own output reserve.
+    assert (first["max_tokens"], second["max_tokens"]) == (4000, 2048)
     assert Message.objects.get(role="assistant").model == "gemma2-9b-it"
     with_fallback.refresh_from_db()
     assert with_fallback.credits == 99

@@ -131,7 +131,7 @@ def test_sampling_options_pass_through_and_max_tokens_is_capped(sdk, llm, channe
     )
     sent = llm.requests[-1]["json"]
     assert (sent["temperature"], sent["top_p"], sent["stop"]) == (0.2, 0.9, ["END"])
-    assert sent["max_tokens"] == channel.catalog_model.output_reserve
+    assert sent["max_tokens"] == min(channel.max_reply_tokens, channel.catalog_model.output_reserve)
     sdk.chat.completions.create(model=channel.model, messages=HELLO, max_completion_tokens=50)
     assert llm.requests[-1]["json"]["max_tokens"] == 50
     sdk.chat.completions.create(model=channel.model, messages=HELLO)

@@ -51,6 +51,9 @@ OVERHEAD = Histogram(
 UPSTREAM_LATENCY = Histogram(
     "gateway_upstream_duration_seconds", "Duration of each call to the AI provider.", buckets=_SLOW_BUCKETS
 )
+# Labelled by the catalog's model id: a short list staff control (channels_app/catalog_models.py AiModel), never input.
+TOKENS = Counter("gateway_tokens_total", "Tokens of stored replies, by model and kind (prompt, completion).", ["model", "kind"])
+COST = Counter("gateway_cost_usd_total", "Cost of stored replies in US dollars, from the catalog's prices, by model.", ["model"])
 IN_FLIGHT = Gauge(
     "gateway_requests_in_flight", "Requests being handled right now.", ["endpoint"], multiprocess_mode="livesum"
 )
@@ -77,6 +80,13 @@ def upstream_record(seconds: float) -> None:
     if timing is not None:
         timing.upstream_seconds += seconds
     UPSTREAM_LATENCY.observe(seconds)
+
+
+def usage_record(model: str, prompt_tokens: int | None, completion_tokens: int | None, cost) -> None:
+    """Count one stored reply's tokens and cost (conversations/pipeline.py settle)."""
+    TOKENS.labels(model, "prompt").inc(prompt_tokens or 0)
+    TOKENS.labels(model, "completion").inc(completion_tokens or 0)
+    COST.labels(model).inc(float(cost or 0))
 
 
 def endpoint_of(path: str) -> str:

@@ -109,9 +109,14 @@ class FakeLLM:
                 await send({"type": "http.response.body", "body": b""})
                 return
             final = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"),
-                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                     "usage": {"prompt_tokens": 11, "completion_tokens": len(tokens), "total_tokens": 11 + len(tokens)}}
-            await send({"type": "http.response.body", "body": f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode()})
+                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            tail = f"data: {json.dumps(final)}\n\n"
+            if (payload.get("stream_options") or {}).get("include_usage"):
+                # As OpenAI: only when asked, in one more chunk with no choices.
+                usage = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"), "choices": [],
+                         "usage": {"prompt_tokens": 11, "completion_tokens": len(tokens), "total_tokens": 11 + len(tokens)}}
+                tail += f"data: {json.dumps(usage)}\n\n"
+            await send({"type": "http.response.body", "body": (tail + "data: [DONE]\n\n").encode()})
         finally:
             gone.cancel()
 

@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--owner", required=True, help="owner's email; the user is created if missing")
         parser.add_argument("--name", required=True)
-        parser.add_argument("--model", default=catalog.DEFAULT_MODEL_ID, help="a model id from the catalog")
+        parser.add_argument("--model", default=None, help="an active model id from the catalog (default: the first)")
         parser.add_argument("--fallback-model", default="", help="a model id tried when the main model fails")
         parser.add_argument("--credits", type=_non_negative_int, default=None)
         parser.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per minute")
@@ -44,8 +44,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         for option in ("model", "fallback_model"):
-            if opts[option] and opts[option] not in catalog.BY_ID:
-                raise CommandError(f"Unknown model {opts[option]!r}. Choose one of: {', '.join(catalog.BY_ID)}")
+            if opts[option] and not catalog.is_pickable(opts[option]):
+                active = ", ".join(m.id for m in catalog.pickable())
+                raise CommandError(f"Unknown model {opts[option]!r}. Choose one of: {active}")
         try:
             validate_email(opts["owner"])
         except ValidationError:

@@ -1,0 +1,155 @@
+"""Staff admin for the model catalog: providers (their key write-only) and models (retire, attention).
+
+A provider's key is typed into a password field and sealed at once; the
+admin shows only its last four characters and when it was set. Leaving the
+field empty keeps the key; "remove key" deletes it. Rotating is typing a new one.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.html import format_html
+
+from channels_app import catalog_services
+from channels_app.catalog_models import AiModel, OwnerNotice, Provider
+
+
+class ProviderForm(forms.ModelForm):
+    new_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Sealed at once and never shown again. Empty: keep the current key. Type a new one to rotate it.",
+    )
+    remove_key = forms.BooleanField(label="Remove the key", required=False)
+
+    class Meta:
+        model = Provider
+        fields = ("name", "from_environment", "base_url", "connect_timeout", "read_timeout", "total_timeout", "enabled")
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
+    list_display = ("name", "source", "key", "enabled", "model_count", "updated_at")
+    list_filter = ("enabled", "from_environment")
+    search_fields = ("name",)
+    readonly_fields = ("key", "key_set_at", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "from_environment", "base_url", "enabled")}),
+        ("Key", {"fields": ("key", "key_set_at", "new_key", "remove_key")}),
+        ("Timeouts (seconds; empty: the LLM_* settings)", {"fields": ("connect_timeout", "read_timeout", "total_timeout")}),
+        (None, {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(model_total=Count("models"))
+
+    @admin.display(description="URL")
+    def source(self, obj: Provider) -> str:
+        return "LLM_BASE_URL (environment)" if obj.from_environment else obj.base_url
+
+    @admin.display(description="Key")
+    def key(self, obj: Provider) -> str:
+        if obj.from_environment:
+            return "LLM_API_KEY (environment)"
+        return f"••••••••{obj.key_hint}" if obj.key_ciphertext else "none"
+
+    @admin.display(description="Models", ordering="model_total")
+    def model_count(self, obj) -> int:
+        return obj.model_total
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("remove_key"):
+            obj.set_key("")
+        elif form.cleaned_data.get("new_key"):
+            obj.set_key(form.cleaned_data["new_key"])
+        super().save_model(request, obj, form, change)
+
+
+class AttentionFilter(admin.SimpleListFilter):
+    title = "attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Provider says it is gone")]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(attention="") if self.value() == "yes" else queryset
+
+
+@admin.register(AiModel)
+class AiModelAdmin(admin.ModelAdmin):
+    list_display = (
+        "slug", "name", "provider", "served_as", "status", "retires_on", "replacement", "prices", "channel_count",
+        "flag",
+    )
+    list_filter = ("status", AttentionFilter, "provider")
+    search_fields = ("slug", "name", "upstream_id")
+    list_select_related = ("provider", "replacement")
+    readonly_fields = ("attention", "attention_at", "created_at", "updated_at")
+    actions = ["retire", "clear_attention"]
+    fieldsets = (
+        (None, {"fields": ("slug", "name", "provider", "upstream_id", "position")}),
+        ("Limits and prices", {"fields": ("context_window", "max_output", "input_price", "output_price")}),
+        ("Shown to owners", {"fields": ("speed", "best_for")}),
+        ("Lifecycle", {"fields": ("status", "retires_on", "replacement", "attention", "attention_at")}),
+        (None, {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        from channels_app.models import Channel
+
+        slugs = [m.slug for m in changelist.result_list]
+        counts = {}
+        for row in Channel.objects.filter(Q(model__in=slugs) | Q(fallback_model__in=slugs)).values("model", "fallback_model"):
+            for slug in {row["model"], row["fallback_model"]}:
+                counts[slug] = counts.get(slug, 0) + 1
+        for model in changelist.result_list:
+            model.channel_total = counts.get(model.slug, 0)
+        return changelist
+
+    @admin.display(description="Provider's id")
+    def served_as(self, obj: AiModel) -> str:
+        return obj.upstream_id or "—"
+
+    @admin.display(description="$ / 1M in / out")
+    def prices(self, obj: AiModel) -> str:
+        return f"{obj.input_price:.2f} / {obj.output_price:.2f}"
+
+    @admin.display(description="Channels")
+    def channel_count(self, obj) -> int:
+        return getattr(obj, "channel_total", 0)
+
+    @admin.display(description="Attention")
+    def flag(self, obj: AiModel) -> str:
+        if not obj.attention:
+            return ""
+        return format_html('<span title="{}">⚠ provider says gone</span>', obj.attention[:300])
+
+    @admin.action(description="Retire: move their channels to the replacement and tell the owners", permissions=["change"])
+    def retire(self, request, queryset):
+        for model in queryset.select_related("replacement"):
+            try:
+                moved = catalog_services.model_retire(model=model)
+            except catalog_services.CannotRetire as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(
+                request, f"{model.slug} retired; {len(moved)} channel(s) moved to {model.replacement.slug}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Clear the attention flag", permissions=["change"])
+    def clear_attention(self, request, queryset):
+        queryset.update(attention="", attention_at=None)
+
+
+@admin.register(OwnerNotice)
+class OwnerNoticeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "owner", "channel", "text", "dismissed_at")
+    list_select_related = ("owner", "channel")
+    raw_id_fields = ("owner", "channel")
+    search_fields = ("owner__email", "=channel__public_id")
+    readonly_fields = ("created_at",)
