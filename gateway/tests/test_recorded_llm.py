@@ -54,8 +54,9 @@ def test_it_parses_and_names_a_public_source(name):
     assert 200 <= recorded.status < 600 and recorded.reason
     assert recorded.header("content-type")
     assert recorded.body
+    assert any(line.startswith("Source") for line in recorded.source), "no Source line"
     assert any("https://" in line for line in recorded.source), "no public source URL"
-    assert any(line.lower().startswith(("edits", "  ")) or "edit" in line.lower() for line in recorded.source)
+    assert any(line.startswith("Edits:") for line in recorded.source), "say what was edited, or 'none'"
     assert len(recorded.body) < 8_000, "keep fixtures small"
 
 
