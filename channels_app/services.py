@@ -65,6 +65,7 @@ def channel_create(
     name: str,
     model: str | None = None,
     fallback_model: str = "",
+    max_reply_tokens: int | None = None,
     system_prompt: str = "",
     client_system_messages: str = Channel.ClientSystemMessages.PREPEND,
     credits: int | None = None,
@@ -102,6 +103,8 @@ def channel_create(
     )
     if retention_days is not None:
         channel.retention_days = retention_days
+    if max_reply_tokens is not None:
+        channel.max_reply_tokens = max_reply_tokens
     channel.credits = credits if credits is not None else 0
     channel.full_clean()
     channel.save()

@@ -62,11 +62,14 @@ def test_it_exits_non_zero_from_the_shell(tmp_path):
     import subprocess
     import sys
 
+    env = {**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    # Migrated first: the catalog the model is checked against lives in the database.
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], check=True, capture_output=True, env=env)
     result = subprocess.run(
         [sys.executable, "manage.py", "create_channel", "--owner", "a@example.com", "--name", "X", "--model", "nope"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        env=env,
     )
     assert result.returncode != 0
     assert "Unknown model 'nope'" in result.stderr

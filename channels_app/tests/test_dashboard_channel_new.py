@@ -21,7 +21,10 @@ def test_it_requires_login(web):
 def test_it_shows_the_catalog_as_the_contract_does(owner_web):
     r = owner_web.get("/dashboard/channels/new/")
     assert r.status_code == 200
-    for model in catalog.MODELS:
+    models = catalog.pickable()  # the catalog in the database: the five seeded models, all active
+    assert len(models) == 5
+    for model in models:
+        assert f"${model.input_price:.2f} / ${model.output_price:.2f}" in r.text
         assert model.name in r.text and model.id in r.text and model.speed in r.text and model.best_for in r.text
     for cell in ("<td>128K</td>", "<td>8K</td>", "<td>32K</td>", "<td>4K</td>"):
         assert cell in r.text

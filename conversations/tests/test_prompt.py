@@ -6,7 +6,7 @@ from conversations.prompt import PAGE_CONTEXT_HEADER, build_messages, estimate_t
 TINY = CatalogModel("tiny", "Tiny", context_window=400, max_output=100, speed="", best_for="")
 
 
-def test_it_puts_the_system_prompt_first_and_the_page_context_before_the_message():
+def test_it_puts_the_system_prompt_first_and_the_page_context_before_the_message(db):
     messages = build_messages(
         model=get_model("gemma2-9b-it"),
         system_prompt="Be brief.",
@@ -52,7 +52,7 @@ def test_it_drops_the_oldest_history_first_to_fit():
     assert messages[0]["role"] == "user"  # never opens with an orphaned answer
 
 
-def test_output_reserve_leaves_room_for_the_prompt_on_every_model():
+def test_output_reserve_leaves_room_for_the_prompt_on_every_model(db):
     for model_id, reserve in [("llama-3.3-70b-versatile", 8192), ("mixtral-8x7b-32768", 8192), ("gemma2-9b-it", 2048)]:
         model = get_model(model_id)
         assert model.output_reserve == reserve
