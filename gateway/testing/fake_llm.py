@@ -26,6 +26,7 @@ class FakeLLM:
         self.fail_first = 0  # answer the first N requests with `status` (and Retry-After), then normally
         self.retry_after: str | None = None
         self.failing_models: set[str] = set()  # answered with `status` whatever the mode
+        self.echo_key = False  # error bodies repeat the Authorization header (some providers echo the key)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -73,7 +74,8 @@ class FakeLLM:
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
             raise ConnectionResetError("fake upstream drops the connection")
         if self.mode == "status":
-            return await _respond(send, self.status, {"error": {"message": "upstream says no"}})
+            said = f"upstream says no to {headers.get('authorization', '')}" if self.echo_key else "upstream says no"
+            return await _respond(send, self.status, {"error": {"message": said}})
         if self.mode == "malformed":
             return await _respond_raw(send, 200, b"this is not json", b"text/plain")
         if self.mode == "no_choices":
