@@ -15,6 +15,10 @@ from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 
 
 class ProviderForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Base URL", required=False, max_length=300, assume_scheme="https",
+        help_text=Provider._meta.get_field("base_url").help_text,
+    )
     new_key = forms.CharField(
         label="API key",
         required=False,

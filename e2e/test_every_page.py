@@ -102,3 +102,22 @@ def test_the_demo_mode_banner_fits_and_passes_axe(page, owner, settings):
     log_in(page)
     expect(page.locator("[data-demo-banner]")).to_contain_text("no AI model is connected")
     assert_page_ok(page)
+
+
+def test_a_model_retirement_notice_fits_passes_axe_and_dismisses(page, owner, llm):
+    from channels_app.catalog_models import OwnerNotice
+
+    channel, _ = make_channel(owner, name="Mug shop", credits=50)
+    OwnerNotice.objects.create(
+        owner=owner, channel=channel,
+        text="Llama 3.1 70B (llama-3.1-70b-versatile) was retired by its provider. Your channel \u201cMug shop\u201d now "
+        "uses Llama 3.3 70B (llama-3.3-70b-versatile) as its model; you can pick another model in its settings.",
+    )
+    log_in(page)
+    for viewport in (DESKTOP, MOBILE):
+        page.set_viewport_size(viewport)
+        page.goto("/dashboard/")
+        expect(page.locator("[data-owner-notice]")).to_contain_text("was retired")
+        assert_page_ok(page)
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("[data-owner-notice]")).to_have_count(0)
