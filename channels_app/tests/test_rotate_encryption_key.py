@@ -124,3 +124,16 @@ def test_api_keys_keep_working_through_a_digest_secret_rotation(api, llm, settin
     settings.KEY_DIGEST_SECRETS_OLD = []  # step 3: drop the old secret
     assert chat(api, key).status_code == 200
 
+
+
+def test_provider_keys_are_reencrypted_too(settings, db):
+    from channels_app import catalog_services
+    from channels_app.catalog_models import Provider
+
+    provider = catalog_services.provider_create(name="OpenAI", base_url="https://api.openai.com/v1", api_key="sk-abc-0123456789")
+    old, before = settings.KEY_ENCRYPTION_KEY, bytes(provider.key_ciphertext)
+    settings.KEY_ENCRYPTION_KEY, settings.KEY_ENCRYPTION_KEYS_OLD = new_secret(), [old]
+    assert "1 provider key(s) re-encrypted." in rotate()
+    settings.KEY_ENCRYPTION_KEYS_OLD = []  # the old key is gone: it must open without it
+    stored_provider = Provider.objects.get(pk=provider.pk)
+    assert bytes(stored_provider.key_ciphertext) != before and stored_provider.api_key() == "sk-abc-0123456789"

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from channels_app import keys
-from channels_app.models import ApiKey
+from channels_app.models import ApiKey, Provider
 
 
 class _Abort(Exception):
@@ -25,11 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
 
     def handle(self, *args, **opts):
-        counts = {"keys": 0, "reencrypted": 0, "current": 0, "digests": 0}
+        counts = {"keys": 0, "reencrypted": 0, "current": 0, "digests": 0, "providers": 0}
         failures: list[str] = []
         try:
             with transaction.atomic():
                 self._rotate(counts, failures, digest=opts["digest"])
+                self._rotate_provider_keys(counts, failures)
                 if failures or opts["dry_run"]:
                     raise _Abort()
         except _Abort:
@@ -48,6 +49,23 @@ class Command(BaseCommand):
         if opts["dry_run"]:
             summary += " (dry run: nothing written)"
         self.stdout.write(summary + ".")
+        if counts["providers"]:
+            self.stdout.write(f"{counts['providers']} provider key(s) re-encrypted.")
+
+    def _rotate_provider_keys(self, counts: dict, failures: list[str]) -> None:
+        """The upstream keys staff gave providers (channels_app/catalog_models.py), sealed under the same key."""
+        for provider in Provider.objects.select_for_update().filter(key_ciphertext__isnull=False).order_by("pk"):
+            try:
+                plain = keys.decrypt_provider_key(provider.key_ciphertext, provider.public_id)
+            except keys.UndecryptableKey:
+                failures.append(f"provider {provider.name}: no configured encryption key opens its key")
+                continue
+            sealed = keys.encrypt_provider_key(plain, provider.public_id)
+            if keys.decrypt_provider_key(sealed, provider.public_id) != plain:
+                failures.append(f"provider {provider.name}: re-encryption did not verify")
+                continue
+            Provider.objects.filter(pk=provider.pk).update(key_ciphertext=sealed)
+            counts["providers"] += 1
 
     def _rotate(self, counts: dict, failures: list[str], *, digest: bool) -> None:
         # Lock the keys so a concurrent revocation or rotation waits for us, not the other way round.
