@@ -48,6 +48,9 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["channel", "-started_at", "-id"], name="session_channel_recent_id"),
             models.Index(fields=["channel", "source", "-started_at", "-id"], name="session_channel_source_recent"),
+            # The admin's date filters and the state filter (conversations/admin.py), across channels.
+            models.Index(fields=["started_at"], name="session_started"),
+            models.Index(fields=["expires_at"], name="session_expires"),
         ]
 
     def __str__(self) -> str:
@@ -89,6 +92,12 @@ class Message(models.Model):
         # Insertion order: a user message and its reply are inserted together,
         # so each exchange stays adjacent even when exchanges overlap.
         ordering = ["id"]
+        # The admin's date and model filters (conversations/admin.py) and rebuild_usage's day ranges;
+        # the model index is partial (replies only: user messages have none), so it costs user rows nothing.
+        indexes = [
+            models.Index(fields=["created_at"], name="message_created"),
+            models.Index(fields=["model", "id"], name="message_model", condition=models.Q(role="assistant")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
@@ -118,7 +127,10 @@ class FailedRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["channel", "created_at"], name="failedrequest_channel_time")]
+        indexes = [
+            models.Index(fields=["channel", "created_at"], name="failedrequest_channel_time"),
+            models.Index(fields=["created_at"], name="failedrequest_time"),  # the admin's date filter, all channels
+        ]
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.status}"

@@ -20,6 +20,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from channels_app.models import Channel
@@ -148,3 +150,21 @@ def _summarize(days: list[DayUsage], latencies: Counter) -> UsageSummary:
         median_latency_ms=quantile(latencies, 0.5),
         p95_latency_ms=quantile(latencies, 0.95),
     )
+
+
+ADMIN_COST_DAYS = 30
+
+
+def _total_cost(rows, since: dt.date, group: str) -> Coalesce:
+    total = rows.filter(day__gte=since).order_by().values(group).annotate(total=Sum("cost")).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=20, decimal_places=10)), Decimal(0))
+
+
+def channel_cost_since(since: dt.date) -> Coalesce:
+    """A channel's cost in US dollars since UTC day `since`, from the roll-ups: an annotation for Channel querysets."""
+    return _total_cost(UsageDay.objects.filter(channel=OuterRef("pk")), since, "channel")
+
+
+def owner_cost_since(since: dt.date) -> Coalesce:
+    """The cost of all the channel's owner's channels since `since`: an annotation for Channel querysets."""
+    return _total_cost(UsageDay.objects.filter(channel__owner=OuterRef("owner")), since, "channel__owner")

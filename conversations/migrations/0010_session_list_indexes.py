@@ -17,8 +17,11 @@ UPDATE conversations_session SET first_message = coalesce((
 
 TRIGRAM_INDEXES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS session_id_trgm ON conversations_session USING gin (session_id gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS session_first_message_trgm ON conversations_session USING gin (first_message gin_trgm_ops)",
+    # On the expressions Django's `icontains` compares on PostgreSQL: UPPER(column::text) LIKE UPPER(%s).
+    "CREATE INDEX IF NOT EXISTS session_id_trgm ON conversations_session"
+    " USING gin ((upper(session_id::text)) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS session_first_message_trgm ON conversations_session"
+    " USING gin ((upper(first_message::text)) gin_trgm_ops)",
 ]
 
 
