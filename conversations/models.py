@@ -22,7 +22,8 @@ class Session(models.Model):
         API = "api", "API (secret key)"
         WIDGET = "widget", "Widget (publishable key)"
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions")
+    # No index of its own: the (channel, started_at, id) index below serves every lookup by channel.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     # Rows from before namespaces existed are "api": they cannot be told apart.
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
     session_id = models.CharField(max_length=255)
@@ -216,7 +217,8 @@ class UsageDay(models.Model):
     messages and failed requests for a date range.
     """
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_days")
+    # No index of its own: the unique (channel, day) serves every lookup by channel.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_days", db_index=False)
     day = models.DateField()
     answered = models.PositiveIntegerField(default=0)
     limited = models.PositiveIntegerField(default=0)  # 429
@@ -238,7 +240,7 @@ class UsageLatency(models.Model):
     """How many of a channel's answered chats of one UTC day took a latency within one bucket
     (conversations/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_latencies")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_latencies", db_index=False)
     day = models.DateField()
     bucket = models.PositiveSmallIntegerField()
     count = models.PositiveIntegerField(default=0)

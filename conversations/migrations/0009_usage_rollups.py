@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('completion_tokens', models.BigIntegerField(default=0)),
                 ('cost', models.DecimalField(decimal_places=10, default=0, max_digits=20)),
                 ('last_at', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usage_days', to='channels_app.channel')),
+                ('channel', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='usage_days', to='channels_app.channel')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('channel', 'day'), name='usageday_channel_day')],
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('day', models.DateField()),
                 ('bucket', models.PositiveSmallIntegerField()),
                 ('count', models.PositiveIntegerField(default=0)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usage_latencies', to='channels_app.channel')),
+                ('channel', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='usage_latencies', to='channels_app.channel')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('channel', 'day', 'bucket'), name='usagelatency_channel_day_bucket')],

@@ -5,6 +5,7 @@ is fine at its sizes. Creating the extension needs a role allowed to (the databa
 for trusted extensions; otherwise run `CREATE EXTENSION pg_trgm` once as a superuser before migrating).
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -61,6 +62,11 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='session',
             index=models.Index(fields=['channel', 'source', '-started_at', '-id'], name='session_channel_source_recent'),
+        ),
+        migrations.AlterField(
+            model_name='session',
+            name='channel',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='channels_app.channel'),
         ),
         migrations.RunSQL(FIRST_MESSAGE_BACKFILL, migrations.RunSQL.noop, elidable=True),
         migrations.RunPython(trigram_indexes, drop_trigram_indexes, elidable=True),
