@@ -4,7 +4,9 @@ These tables grow to millions of rows, so every list answers in bounded work (is
 docs/performance.md): no full COUNT (show_full_result_count off, CappedCountPaginator), newest first
 by primary key, sorting only on indexed columns (sortable_by), filters whose choices are fixed lists
 (never a SELECT DISTINCT over the table) on indexed columns, search only on session_id (a trigram
-index on PostgreSQL), and per-row subqueries instead of aggregates over the whole list.
+index on PostgreSQL), per-row subqueries instead of aggregates over the whole list, and no date_hierarchy
+(its drill-down is a SELECT DISTINCT date_trunc over the whole table: 0.8 s at a million messages); the
+date list filters (ranges on an indexed column) take its place.
 """
 
 from django.contrib import admin
@@ -34,6 +36,8 @@ class LargeTableAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     ordering = ("-pk",)
+    # Rendering the rows is what is left of a page's time (about 2 ms a row here, its queries ~10 ms).
+    list_per_page = 50
 
 
 class MessageInline(admin.TabularInline):
@@ -103,7 +107,6 @@ class SessionAdmin(LargeTableAdmin):
     list_display = ("session_id", "source", "thread", "channel", "model", "started_at", "expires_at", "expired", "messages_count")
     list_filter = (ExpiredFilter, "source", "channel", "channel__model", "started_at")
     search_fields = ("session_id",)
-    date_hierarchy = "started_at"
     list_select_related = ("channel",)
     sortable_by = ("started_at", "expires_at")
     inlines = [MessageInline]
@@ -129,7 +132,6 @@ class MessageAdmin(LargeTableAdmin):
     list_display = ("created_at", "role", "short_content", "session", "channel", "model", "tokens", "latency_ms")
     list_filter = ("session__channel", ModelFilter, "role", "created_at")
     search_fields = ("session__session_id",)
-    date_hierarchy = "created_at"
     list_select_related = ("session__channel",)
     sortable_by = ("created_at",)
 
@@ -152,7 +154,6 @@ class MessageAdmin(LargeTableAdmin):
 class FailedRequestAdmin(LargeTableAdmin):
     list_display = ("created_at", "channel", "endpoint", "status", "error")
     list_filter = (StatusFilter, "channel", "created_at")
-    date_hierarchy = "created_at"
     list_select_related = ("channel",)
     sortable_by = ("created_at",)
 

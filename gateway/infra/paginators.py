@@ -17,6 +17,6 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         try:
-            return self.object_list.order_by()[: self.CAP].count()
+            return self.object_list.order_by().values("pk")[: self.CAP].count()
         except AttributeError:  # not a QuerySet
             return min(len(self.object_list), self.CAP)
