@@ -52,6 +52,7 @@ class Session(models.Model):
             # The admin's date filters and the state filter (conversations/admin.py), across channels.
             models.Index(fields=["started_at"], name="session_started"),
             models.Index(fields=["expires_at"], name="session_expires"),
+            models.Index(fields=["session_id"], name="session_id_exact"),  # the admin's search, across channels
         ]
 
     def __str__(self) -> str:

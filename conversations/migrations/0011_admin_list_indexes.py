@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
+            model_name='session',
+            index=models.Index(fields=['session_id'], name='session_id_exact'),
+        ),
+        migrations.AddIndex(
             model_name='failedrequest',
             index=models.Index(fields=['created_at'], name='failedrequest_time'),
         ),
