@@ -67,6 +67,12 @@ bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+## Server time of every dashboard and admin page on one channel of N messages (seeded in its own PostgreSQL
+## database, bench_pages): prints a table, writes bench/results/pages-*.json. BENCH_PAGES_ARGS="--messages 2000000".
+.PHONY: bench-pages
+bench-pages: install
+	$(PY) -m bench.pages $(BENCH_PAGES_ARGS)
+
 ## A few-second run of the same harness for CI: fails if the harness breaks, asserts nothing about speed.
 .PHONY: bench-smoke
 bench-smoke: install

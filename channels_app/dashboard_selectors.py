@@ -4,12 +4,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
-from conversations.models import Message
+from conversations.models import UsageDay
 
 
 def get_channel_for_user(request: HttpRequest, public_id) -> Channel:
@@ -50,17 +51,15 @@ def _utc_midnight(now: dt.datetime) -> dt.datetime:
 
 
 def _annotated(channels: QuerySet, now: dt.datetime) -> QuerySet:
-    """Today's answered chats (the ones the daily limit counts) and the latest activity, in one query."""
-    answered = Message.objects.filter(session__channel=OuterRef("pk"), role=Message.Role.ASSISTANT)
+    """Today's answered chats (the ones the daily limit counts) and the latest activity, in one query.
+
+    Both come from the usage roll-up (conversations/rollups.py), one indexed row per channel and day,
+    never from the messages: the cards cost the same whatever the history.
+    """
+    usage = UsageDay.objects.filter(channel=OuterRef("pk"))
     return channels.prefetch_related(_active_keys()).annotate(
-        today_requests=Count(
-            "sessions__messages",
-            filter=Q(
-                sessions__messages__role=Message.Role.ASSISTANT,
-                sessions__messages__created_at__gte=_utc_midnight(now),
-            ),
-        ),
-        last_message_at=Subquery(answered.order_by("-id").values("created_at")[:1]),
+        today_requests=Coalesce(Subquery(usage.filter(day=_utc_midnight(now).date()).values("answered")[:1]), 0),
+        last_message_at=Subquery(usage.filter(last_at__isnull=False).order_by("-day").values("last_at")[:1]),
         last_key_use_at=Subquery(
             ApiKey.objects.filter(channel=OuterRef("pk"), last_used_at__isnull=False)
             .order_by("-last_used_at")

@@ -53,18 +53,25 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
         "channel": channel, "search": search, "dates": dates, "now": timezone.now(), "tab": "conversations",
         "audit_events": transcripts.recent_audit_events(channel=channel),
     }
+    source = request.GET.get("source", "")
+    source = source if source in Session.Source.values else ""
+    context["source"] = source
     if "\x00" in search:
         context.update(search="", search_error=NUL_IN_SEARCH)
         return render(request, "conversations/sessions.html", context, status=400)
-    page = transcripts.sessions_page(channel=channel, search=search, page=request.GET.get("page"), **bounds)
+    page = transcripts.sessions_page(
+        channel=channel, search=search, source=source or None, before=request.GET.get("before"), **bounds
+    )
     rows = [
         (s, links.transcript_url(channel_public_id=channel.public_id, thread=s.thread, session_id=s.session_id, source=s.source))
         for s in page.object_list
     ]
-    query = {k: v for k, v in {"q": search, "since": bounds["since"], "until": bounds["until"]}.items() if v}
+    query = {
+        k: v for k, v in {"q": search, "source": source, "since": bounds["since"], "until": bounds["until"]}.items() if v
+    }
     context.update(
         page=page, rows=rows, filtered=bool(query), query=urlencode(query),
-        export_query=urlencode({k: v for k, v in query.items() if k != "q"}),
+        export_query=urlencode({k: v for k, v in query.items() if k not in ("q", "source")}),
     )
     return render(request, "conversations/sessions.html", context)
 

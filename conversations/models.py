@@ -22,7 +22,8 @@ class Session(models.Model):
         API = "api", "API (secret key)"
         WIDGET = "widget", "Widget (publishable key)"
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions")
+    # No index of its own: the (channel, started_at, id) index below serves every lookup by channel.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     # Rows from before namespaces existed are "api": they cannot be told apart.
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
     session_id = models.CharField(max_length=255)
@@ -34,13 +35,25 @@ class Session(models.Model):
     # The page the thread's latest message named (metadata url/title), written by the chat store (conversations/store).
     page_url = models.CharField(max_length=2048, blank=True, default="", db_default="")
     page_title = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # The thread's first user message, written once by the chat store when it starts the thread, so the
+    # owner's list searches it through an index (pg_trgm on PostgreSQL) instead of joining the messages.
+    first_message = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
             # Concurrent first messages race on this and all but one re-read the winner.
             models.UniqueConstraint(fields=["channel", "source", "session_id", "thread"], name="session_thread_unique"),
         ]
-        indexes = [models.Index(fields=["channel", "-started_at"], name="session_channel_recent")]
+        # The owner's list pages by keyset on (started_at, id), newest first, optionally in one namespace.
+        # On PostgreSQL, migration 0010 adds trigram indexes for its search (session_id, first_message).
+        indexes = [
+            models.Index(fields=["channel", "-started_at", "-id"], name="session_channel_recent_id"),
+            models.Index(fields=["channel", "source", "-started_at", "-id"], name="session_channel_source_recent"),
+            # The admin's date filters and the state filter (conversations/admin.py), across channels.
+            models.Index(fields=["started_at"], name="session_started"),
+            models.Index(fields=["expires_at"], name="session_expires"),
+            models.Index(fields=["session_id"], name="session_id_exact"),  # the admin's search, across channels
+        ]
 
     def __str__(self) -> str:
         return f"{self.session_id} #{self.thread}" if self.source == self.Source.API else f"{self.session_id} #{self.thread} (widget)"
@@ -81,6 +94,12 @@ class Message(models.Model):
         # Insertion order: a user message and its reply are inserted together,
         # so each exchange stays adjacent even when exchanges overlap.
         ordering = ["id"]
+        # The admin's date and model filters (conversations/admin.py) and rebuild_usage's day ranges;
+        # the model index is partial (replies only: user messages have none), so it costs user rows nothing.
+        indexes = [
+            models.Index(fields=["created_at"], name="message_created"),
+            models.Index(fields=["model", "id"], name="message_model", condition=models.Q(role="assistant")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
@@ -110,7 +129,10 @@ class FailedRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["channel", "created_at"], name="failedrequest_channel_time")]
+        indexes = [
+            models.Index(fields=["channel", "created_at"], name="failedrequest_channel_time"),
+            models.Index(fields=["created_at"], name="failedrequest_time"),  # the admin's date filter, all channels
+        ]
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.status}"
@@ -186,3 +208,48 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} via {self.via}"
+
+
+class UsageDay(models.Model):
+    """A channel's usage on one UTC day, kept as chats and failures are recorded (conversations/rollups.py).
+
+    The dashboard's usage page, cards and the admin's cost read these rows, never the messages:
+    their cost does not grow with the history. `manage.py rebuild_usage` recomputes them from
+    messages and failed requests for a date range.
+    """
+
+    # No index of its own: the unique (channel, day) serves every lookup by channel.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_days", db_index=False)
+    day = models.DateField()
+    answered = models.PositiveIntegerField(default=0)
+    limited = models.PositiveIntegerField(default=0)  # 429
+    refused = models.PositiveIntegerField(default=0)  # other 4xx
+    errors = models.PositiveIntegerField(default=0)  # 5xx
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=20, decimal_places=10, default=0)  # US dollars, priced replies only
+    last_at = models.DateTimeField(null=True, blank=True)  # the day's latest answered chat
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "day"], name="usageday_channel_day")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.day}"
+
+
+class UsageLatency(models.Model):
+    """How many of a channel's answered chats of one UTC day took a latency within one bucket
+    (conversations/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_latencies", db_index=False)
+    day = models.DateField()
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "day", "bucket"], name="usagelatency_channel_day_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.day} #{self.bucket}"

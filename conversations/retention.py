@@ -6,6 +6,11 @@ rows and refused origins follow the same age; Idempotency-Key answers go once th
 can no longer be replayed. Run by `manage.py purge_expired_data` (cron) and, in the
 server, by `start_periodic_purge` every RETENTION_PURGE_INTERVAL_SECONDS.
 Each purge that deleted anything leaves one audit event per channel, with counts only.
+
+Deletes go in batches of PURGE_BATCH rows, each its own transaction (issue 19): a purge of millions of rows
+is many short transactions, never one long one; if it stops half-way the next round deletes the rest,
+and the audit event records what this round deleted. The usage roll-ups are not touched: usage and cost
+stay counted after the conversations are gone.
 """
 
 import logging
@@ -14,45 +19,60 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels_app.models import Channel, RefusedOrigin
 from conversations.idempotency import TTL as IDEMPOTENCY_TTL
-from conversations.models import AuditEvent, FailedRequest, IdempotencyKey, Message, Session
+from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
 
 logger = logging.getLogger(__name__)
 
 
-def channel_purge(*, channel: Channel, now: datetime) -> dict[str, int]:
-    """Delete what `channel` keeps beyond its retention; returns the counts (and audits them when non-zero)."""
+# Rows deleted per transaction: each batch is bounded work (its own short transaction and locks), so purging a
+# busy channel's day of millions of messages never holds one transaction open for minutes (docs/operations.md).
+PURGE_BATCH = 1000
+
+
+def channel_purge(*, channel: Channel, now: datetime, batch: int | None = None) -> dict[str, int]:
+    """Delete what `channel` keeps beyond its retention, in batches; returns the counts (and audits them when non-zero).
+
+    A thread is old when it started before the cutoff and has no message since: found through the
+    (channel, started_at) index, newest messages checked per thread (NOT EXISTS), never aggregated.
+    """
+    batch = batch or PURGE_BATCH
     cutoff = now - timedelta(days=channel.retention_days)
-    with transaction.atomic():
-        old = (
-            Session.objects.filter(channel=channel, started_at__lt=cutoff)
-            .annotate(last=Coalesce(Max("messages__created_at"), "started_at"))
-            .filter(last__lt=cutoff)
-            .values_list("id", flat=True)
+    recent = Message.objects.filter(session=OuterRef("pk"), created_at__gte=cutoff)
+    old_threads = Session.objects.filter(channel=channel, started_at__lt=cutoff).exclude(Exists(recent))
+    counts = {"threads": 0, "messages": 0}
+    while ids := list(old_threads.order_by("started_at").values_list("id", flat=True)[:batch]):
+        with transaction.atomic():
+            counts["messages"] += Message.objects.filter(session_id__in=ids).count()
+            counts["threads"] += len(ids)
+            # Feedback, then messages, then threads: each a plain DELETE … WHERE … IN (ids).
+            Feedback.objects.filter(message__session_id__in=ids).delete()
+            Message.objects.filter(session_id__in=ids).delete()
+            Session.objects.filter(id__in=ids).delete()
+    counts["failed_requests"] = _delete_in_batches(FailedRequest.objects.filter(channel=channel, created_at__lt=cutoff), batch)
+    counts["refused_origins"] = _delete_in_batches(RefusedOrigin.objects.filter(channel=channel, last_seen__lt=cutoff), batch)
+    # Past its TTL an answer is never replayed again (retention is at least one day, longer than that).
+    counts["idempotency_answers"] = _delete_in_batches(
+        IdempotencyKey.objects.filter(channel=channel, created_at__lt=now - IDEMPOTENCY_TTL), batch
+    )
+    if any(counts.values()):
+        AuditEvent.objects.create(
+            channel=channel, action=AuditEvent.Action.RETENTION_PURGE, via=AuditEvent.Via.SCHEDULE,
+            counts=counts, created_at=now,
         )
-        old_ids = list(old)
-        counts = {
-            "threads": len(old_ids),
-            "messages": Message.objects.filter(session_id__in=old_ids).count(),
-        }
-        Session.objects.filter(id__in=old_ids).delete()
-        counts["failed_requests"] = FailedRequest.objects.filter(channel=channel, created_at__lt=cutoff).delete()[0]
-        counts["refused_origins"] = RefusedOrigin.objects.filter(channel=channel, last_seen__lt=cutoff).delete()[0]
-        # Past its TTL an answer is never replayed again (retention is at least one day, longer than that).
-        counts["idempotency_answers"] = IdempotencyKey.objects.filter(
-            channel=channel, created_at__lt=now - IDEMPOTENCY_TTL
-        ).delete()[0]
-        if any(counts.values()):
-            AuditEvent.objects.create(
-                channel=channel, action=AuditEvent.Action.RETENTION_PURGE, via=AuditEvent.Via.SCHEDULE,
-                counts=counts, created_at=now,
-            )
     return counts
+
+
+def _delete_in_batches(rows, batch: int) -> int:
+    deleted = 0
+    while ids := list(rows.values_list("id", flat=True)[:batch]):
+        with transaction.atomic():
+            deleted += rows.model.objects.filter(id__in=ids).delete()[0]
+    return deleted
 
 
 def purge_all(*, now: datetime | None = None) -> dict[str, int]:

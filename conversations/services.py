@@ -1,11 +1,12 @@
 """The API's other services (the chat itself is conversations/pipeline.py): history, the widget's endpoints,
 and the record of refused requests. Each takes the key verified at the edge (channels_app/credentials.py)."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
-from conversations import admission, proof_of_work, selectors, widget_sessions
+from conversations import admission, proof_of_work, rollups, selectors, widget_sessions
 from conversations.models import FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
 from gateway.infra.errors import InvalidInput, PublishableKeyRequired
@@ -54,5 +55,9 @@ async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
 
 @db_phase
 def failed_request_record(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
-    """Count a refused or failed request for its channel's owner (the dashboard's failed requests)."""
-    FailedRequest.objects.create(channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX])
+    """Count a refused or failed request for its channel's owner (the dashboard's failed requests and usage roll-up)."""
+    with transaction.atomic():
+        failed = FailedRequest.objects.create(
+            channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX]
+        )
+        rollups.add_failure(channel_id=channel.pk, at=failed.created_at, status=status)

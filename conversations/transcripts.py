@@ -1,9 +1,10 @@
 """Reads of sessions and transcripts for the owner dashboard, scoped to one channel."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,20 +20,28 @@ PREVIEW_CHARS = 120
 
 
 def sessions_for_channel(
-    *, channel: Channel, search: str = "", since: dt.date | None = None, until: dt.date | None = None
+    *, channel: Channel, search: str = "", since: dt.date | None = None, until: dt.date | None = None,
+    source: str | None = None,
 ) -> QuerySet:
     """The channel's threads, newest first, with message counts and the first message's start (`preview`).
 
-    `search` matches session_id; `since` and `until` (UTC days, both included) bound when a thread started.
+    `search` matches session_id or the thread's first message; `since` and `until` (UTC days, both
+    included) bound when a thread started; `source` keeps one namespace. Each filter is served by an
+    index (models.Session.Meta, migration 0010); the counts are per-row subqueries, so a page of
+    SESSIONS_PER_PAGE threads costs that many index lookups whatever the channel holds.
     """
     found = Session.objects.filter(channel=channel)
     if search:
-        found = found.filter(session_id__icontains=search)
+        found = found.filter(Q(session_id__icontains=search) | Q(first_message__icontains=search))
+    if source:
+        found = found.filter(source=source)
     found = found.filter(**started_between(since, until))
-    first_message = Message.objects.filter(session=OuterRef("pk"), role=Message.Role.USER).order_by("id")
+    messages = Message.objects.filter(session=OuterRef("pk"))
+    first_message = messages.filter(role=Message.Role.USER).order_by("id")
+    count = messages.order_by().values("session").annotate(n=Count("id")).values("n")
     return found.annotate(
-        message_count=Count("messages"),
-        last_message_at=Max("messages__created_at"),
+        message_count=Coalesce(Subquery(count, output_field=IntegerField()), 0),
+        last_message_at=Subquery(messages.order_by("-id").values("created_at")[:1]),
         preview=Subquery(first_message.values("content")[:1]),
     ).order_by("-started_at", "-id")
 
@@ -47,12 +56,48 @@ def started_between(since: dt.date | None, until: dt.date | None, *, through: st
     return bounds
 
 
+@dataclass(frozen=True)
+class SessionsPage:
+    """One page of the list: threads older than a cursor (keyset), never counted or skipped with OFFSET."""
+
+    object_list: list[Session]
+    older: str | None  # the cursor of the next (older) page, None on the last
+    newest: bool  # the first page (no cursor)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.older is not None or not self.newest
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def cursor_of(session: Session) -> str:
+    """A page cursor: the thread's start in microseconds since the epoch and its id."""
+    return f"{(session.started_at - _EPOCH) // dt.timedelta(microseconds=1)}_{session.pk}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
+    try:
+        micros, pk = (int(part) for part in (cursor or "").split("_"))
+        return _EPOCH + dt.timedelta(microseconds=micros), pk
+    except (ValueError, OverflowError):
+        return None  # no cursor, or a bad one: the first page
+
+
 def sessions_page(
     *, channel: Channel, search: str = "", since: dt.date | None = None, until: dt.date | None = None,
-    page: str | int | None = 1,
-) -> Page:
-    found = sessions_for_channel(channel=channel, search=search, since=since, until=until)
-    return Paginator(found, SESSIONS_PER_PAGE).get_page(page)
+    source: str | None = None, before: str | None = None,
+) -> SessionsPage:
+    """The SESSIONS_PER_PAGE newest threads started before the cursor `before` (keyset on started_at, id)."""
+    found = sessions_for_channel(channel=channel, search=search, since=since, until=until, source=source)
+    after = _parse_cursor(before)
+    if after:
+        # started_at <= t bounds the index scan; the tie on t is broken by id.
+        found = found.filter(started_at__lte=after[0]).exclude(started_at=after[0], id__gte=after[1])
+    rows = list(found[: SESSIONS_PER_PAGE + 1])
+    older = cursor_of(rows[SESSIONS_PER_PAGE - 1]) if len(rows) > SESSIONS_PER_PAGE else None
+    return SessionsPage(object_list=rows[:SESSIONS_PER_PAGE], older=older, newest=after is None)
 
 
 def get_thread_for_channel(*, channel: Channel, source: str, session_id: str, thread: int) -> Session:

@@ -1,28 +1,32 @@
-"""A channel's usage per UTC day, from stored data, for the dashboard's charts.
+"""A channel's usage per UTC day and per month, from the roll-ups (conversations/rollups.py), for the dashboard.
 
-- Answered chats: assistant Messages (one per successful /api/chat).
-- Failed requests: FailedRequest rows, every API request of the channel that got
-  an error status, split into limits (429), refused (other 4xx: inactive, no
-  credits, bad input) and provider errors (5xx). A stream that ended with
-  `event: error` writes its own row (500); one its client cut off after part of
-  the reply is an answered chat (its part is stored).
+Read from UsageDay and UsageLatency rows (one per channel and day, one per
+latency bucket), never from messages: a page's cost does not grow with the history.
+
+- Answered chats: replies stored by the chat store (one per successful /api/chat).
+- Failed requests: every API request of the channel that got an error status,
+  split into limits (429), refused (other 4xx: inactive, no credits, bad input)
+  and provider errors (5xx). A stream that ended with `event: error` counts as
+  a 5xx; one its client cut off after part of the reply is an answered chat.
 - Requests: answered chats + failed requests (a successful /api/history call is
   not stored, so it is not counted).
-- Tokens: prompt + completion tokens of the answered chats.
-- Latency: the median upstream latency of the day's answered chats.
+- Tokens: prompt + completion tokens of the answered chats; cost: their price in
+  US dollars (replies of a model without a price count nothing).
+- Latency: the median and 95th percentile upstream latency, read from buckets.
 """
 
 import datetime as dt
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from channels_app.models import Channel
-from conversations.models import FailedRequest, Message
+from conversations.models import UsageDay, UsageLatency
+from conversations.rollups import quantile
 
 DAYS = 30
 
@@ -36,7 +40,9 @@ class DayUsage:
     errors: int = 0  # 5xx
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost: Decimal = Decimal(0)
     median_latency_ms: int | None = None
+    p95_latency_ms: int | None = None
 
     @property
     def failed(self) -> int:
@@ -58,7 +64,9 @@ class UsageSummary:
     failed: int
     limited: int
     tokens: int
+    cost: Decimal
     median_latency_ms: int | None
+    p95_latency_ms: int | None = None
 
     @property
     def success_pct(self) -> int | None:
@@ -66,69 +74,97 @@ class UsageSummary:
 
 
 @dataclass(frozen=True)
+class MonthUsage:
+    month: dt.date  # its first day
+    requests: int
+    answered: int
+    tokens: int
+    cost: Decimal
+
+
+@dataclass(frozen=True)
 class Usage:
     days: list[DayUsage]  # oldest first, today last
     summary: UsageSummary
+    months: list[MonthUsage] = field(default_factory=list)  # newest first
 
 
-def _bucket(status: int) -> str:
-    if status == 429:
-        return "limited"
-    return "errors" if status >= 500 else "refused"
+MONTHS = 12  # the per-month table: this calendar month (UTC) and the 11 before it
 
 
 def channel_usage(*, channel: Channel, days: int = DAYS, now: dt.datetime | None = None) -> Usage:
-    """One DayUsage per UTC day of the last `days` days (today included), and their totals."""
+    """One DayUsage per UTC day of the last `days` days (today included), their totals, and the last MONTHS months."""
     now = now or timezone.now()
     today = now.astimezone(dt.timezone.utc).date()
     first = today - dt.timedelta(days=days - 1)
-    since = dt.datetime.combine(first, dt.time.min, tzinfo=dt.timezone.utc)
     by_day = {first + dt.timedelta(days=i): DayUsage(day=first + dt.timedelta(days=i)) for i in range(days)}
+    first_month = _months_before(today.replace(day=1), MONTHS - 1)
+    months: dict[dt.date, DayUsage] = {}
+    for row in UsageDay.objects.filter(channel=channel, day__gte=min(first, first_month), day__lte=today):
+        values = {
+            "answered": row.answered, "limited": row.limited, "refused": row.refused, "errors": row.errors,
+            "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cost": row.cost,
+        }
+        if row.day in by_day:
+            for name, value in values.items():
+                setattr(by_day[row.day], name, value)
+        if row.day >= first_month:
+            month = months.setdefault(row.day.replace(day=1), DayUsage(day=row.day.replace(day=1)))
+            for name, value in values.items():
+                setattr(month, name, getattr(month, name) + value)
 
-    replies = Message.objects.filter(
-        session__channel=channel, role=Message.Role.ASSISTANT, created_at__gte=since, created_at__lte=now
-    )
-    for row in (
-        replies.annotate(day=TruncDate("created_at", tzinfo=dt.timezone.utc))
-        .values("day")
-        .annotate(n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
+    per_day: dict[dt.date, Counter] = defaultdict(Counter)
+    overall: Counter = Counter()
+    for day, bucket, count in UsageLatency.objects.filter(channel=channel, day__gte=first, day__lte=today).values_list(
+        "day", "bucket", "count"
     ):
-        usage = by_day.get(row["day"])
-        if usage:
-            usage.answered = row["n"]
-            usage.prompt_tokens = row["prompt"] or 0
-            usage.completion_tokens = row["completion"] or 0
-
-    # Medians are computed here rather than in SQL, so SQLite and PostgreSQL agree.
-    latencies: dict[dt.date, list[int]] = defaultdict(list)
-    all_latencies: list[int] = []
-    for created_at, latency in replies.filter(latency_ms__isnull=False).values_list("created_at", "latency_ms"):
-        latencies[created_at.astimezone(dt.timezone.utc).date()].append(latency)
-        all_latencies.append(latency)
-    for day, values in latencies.items():
-        if day in by_day:
-            by_day[day].median_latency_ms = round(statistics.median(values))
-
-    failures = FailedRequest.objects.filter(channel=channel, created_at__gte=since, created_at__lte=now)
-    for row in (
-        failures.annotate(day=TruncDate("created_at", tzinfo=dt.timezone.utc))
-        .values("day", "status")
-        .annotate(n=Count("id"))
-    ):
-        usage = by_day.get(row["day"])
-        if usage:
-            name = _bucket(row["status"])
-            setattr(usage, name, getattr(usage, name) + row["n"])
+        per_day[day][bucket] += count
+        overall[bucket] += count
+    for day, counts in per_day.items():
+        by_day[day].median_latency_ms = quantile(counts, 0.5)
+        by_day[day].p95_latency_ms = quantile(counts, 0.95)
     ordered = [by_day[d] for d in sorted(by_day)]
-    return Usage(days=ordered, summary=_summarize(ordered, all_latencies))
+    return Usage(
+        days=ordered,
+        summary=_summarize(ordered, overall),
+        months=[
+            MonthUsage(month=m.day, requests=m.requests, answered=m.answered, tokens=m.tokens, cost=m.cost)
+            for m in sorted(months.values(), key=lambda m: m.day, reverse=True)
+        ],
+    )
 
 
-def _summarize(days: list[DayUsage], latencies_ms: list[int]) -> UsageSummary:
+def _months_before(month: dt.date, n: int) -> dt.date:
+    year, index = divmod(month.year * 12 + month.month - 1 - n, 12)
+    return dt.date(year, index + 1, 1)
+
+
+def _summarize(days: list[DayUsage], latencies: Counter) -> UsageSummary:
     return UsageSummary(
         requests=sum(d.requests for d in days),
         answered=sum(d.answered for d in days),
         failed=sum(d.failed for d in days),
         limited=sum(d.limited for d in days),
         tokens=sum(d.tokens for d in days),
-        median_latency_ms=round(statistics.median(latencies_ms)) if latencies_ms else None,
+        cost=sum((d.cost for d in days), Decimal(0)),
+        median_latency_ms=quantile(latencies, 0.5),
+        p95_latency_ms=quantile(latencies, 0.95),
     )
+
+
+ADMIN_COST_DAYS = 30
+
+
+def _total_cost(rows, since: dt.date, group: str) -> Coalesce:
+    total = rows.filter(day__gte=since).order_by().values(group).annotate(total=Sum("cost")).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=20, decimal_places=10)), Decimal(0))
+
+
+def channel_cost_since(since: dt.date) -> Coalesce:
+    """A channel's cost in US dollars since UTC day `since`, from the roll-ups: an annotation for Channel querysets."""
+    return _total_cost(UsageDay.objects.filter(channel=OuterRef("pk")), since, "channel")
+
+
+def owner_cost_since(since: dt.date) -> Coalesce:
+    """The cost of all the channel's owner's channels since `since`: an annotation for Channel querysets."""
+    return _total_cost(UsageDay.objects.filter(channel__owner=OuterRef("owner")), since, "channel__owner")

@@ -23,6 +23,7 @@ from conversations.models import FailedRequest, Message, Session
 from e2e.checks import DESKTOP, MOBILE, assert_page_ok
 from e2e.steps import HOST_PAGE, HostSite
 from gateway.testing.api import chat
+from gateway.testing.rollups import rebuild_all_usage
 from gateway.testing.servers import ThreadedUvicorn
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -69,6 +70,7 @@ def _history(channel, days=30):
         for status in rng.choices([429, 429, 403, 500], k=rng.randint(0, 3)):
             failure = FailedRequest.objects.create(channel=channel, endpoint="chat", status=status, error="x")
             FailedRequest.objects.filter(pk=failure.pk).update(created_at=day)
+    rebuild_all_usage()  # the usage page reads the roll-ups; these rows bypassed the chat store
 
 
 def _shot(page, name, *, check=True):

@@ -49,3 +49,13 @@ def when(value, seconds: bool = False):
         '<time datetime="{}" data-local="{}" title="{} UTC">{} UTC</time>',
         utc.isoformat(), "seconds" if seconds else "minutes", utc.strftime("%Y-%m-%d %H:%M:%S"), shown,
     )
+
+
+@register.filter
+def usd(value) -> str:
+    """US dollars as owners read them: $1,234.56; a non-zero amount under a cent keeps four decimals ($0.0042)."""
+    if value is None:
+        return "–"
+    if 0 < abs(value) < 0.01:
+        return f"${value:.4f}"
+    return f"${value:,.2f}"

@@ -76,3 +76,28 @@ def test_it_rotates_keys_without_showing_the_new_plaintext(staff_web, api, chann
 
 def test_it_has_no_add_form_for_keys(staff_web):
     assert staff_web.get("/admin/channels_app/apikey/add/").status_code == 403
+
+
+def test_it_shows_each_channels_and_owners_cost_of_the_last_30_days_from_the_roll_up(
+    staff_web, owner, channel, other_channel_and_key
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from conftest import make_channel
+    from conversations.models import UsageDay
+
+    today = timezone.now().date()
+    second, _ = make_channel(owner, name="Second site")
+    UsageDay.objects.create(channel=channel, day=today, answered=3, cost=Decimal("1.25"))
+    UsageDay.objects.create(channel=channel, day=today - timedelta(days=29), answered=1, cost=Decimal("2"))
+    UsageDay.objects.create(channel=channel, day=today - timedelta(days=30), answered=1, cost=Decimal("100"))  # too old
+    UsageDay.objects.create(channel=second, day=today, answered=1, cost=Decimal("0.5"))
+    UsageDay.objects.create(channel=other_channel_and_key[0], day=today, answered=1, cost=Decimal("7"))
+    page = staff_web.get("/admin/channels_app/channel/").text
+    rows = {name: page.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Test site", "Second site", "Other site")}
+    assert "$3.25" in rows["Test site"] and "$3.75" in rows["Test site"]  # the channel's, then its owner's
+    assert "$0.50" in rows["Second site"] and "$3.75" in rows["Second site"]
+    assert "$7.00" in rows["Other site"] and "$3.75" not in rows["Other site"]

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from channels_app.services import credit_hold, credit_release
-from conversations import idempotency, selectors, threads
+from conversations import idempotency, rollups, selectors, threads
 from conversations.models import Message, Session
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra.db import in_db_phase
@@ -46,18 +46,22 @@ def _store_exchange(x: Exchange) -> None:
         cost=x.cost,
     )
     with transaction.atomic():
-        session = _thread_for_write(x.channel_id, x.source, x.session_id, x.received_at)
+        session = _thread_for_write(x.channel_id, x.source, x.session_id, x.received_at, x.message)
         if (x.page_url or x.page_title) and (session.page_url, session.page_title) != (x.page_url, x.page_title):
             Session.objects.filter(pk=session.pk).update(page_url=x.page_url, page_title=x.page_title)
         reply.session = session
         Message.objects.bulk_create(
             [Message(session=session, role=Message.Role.USER, content=x.message, created_at=x.received_at), reply]
         )
+        rollups.add_answered(
+            channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
+            completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
+        )
         if x.idempotency_claim is not None:
             idempotency.complete(x.idempotency_claim, x.answer)
 
 
-def _thread_for_write(channel_id: int, source: str, session_id: str, now: datetime) -> Session:
+def _thread_for_write(channel_id: int, source: str, session_id: str, now: datetime, message: str) -> Session:
     """The session's current thread, locked, or a new one when there is none or the latest expired."""
     rows = Session.objects.select_for_update().filter(channel_id=channel_id, source=source, session_id=session_id)
     latest = rows.order_by("-thread").first()
@@ -73,6 +77,7 @@ def _thread_for_write(channel_id: int, source: str, session_id: str, now: dateti
                 thread=thread,
                 started_at=now,
                 expires_at=threads.expires_at_for(now),
+                first_message=message,
             )
     except IntegrityError:  # a concurrent first message created this thread first
         return rows.get(thread=thread)

@@ -11,14 +11,15 @@ then stored or given back, never lost.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
   session store their exchanges one after the other; insert the message and its
-  reply in one INSERT; and store the Idempotency-Key's answer in the same statement.
+  reply in one INSERT; add the chat to the channel's usage roll-up of the day (conversations/rollups.py);
+  and store the Idempotency-Key's answer in the same statement.
 """
 
 import json
 from datetime import datetime
 
 from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL
-from conversations import selectors, threads
+from conversations import rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
@@ -52,13 +53,17 @@ WITH latest AS (
     SELECT CASE WHEN latest.expires_at > %(received)s THEN latest.thread ELSE coalesce(latest.thread, 0) + 1 END AS thread
     FROM (SELECT 1) AS one LEFT JOIN latest ON true
 ), thread AS (
-    INSERT INTO conversations_session (channel_id, source, session_id, thread, started_at, expires_at, page_url, page_title)
-    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s, %(page_url)s, %(page_title)s
+    INSERT INTO conversations_session
+        (channel_id, source, session_id, thread, started_at, expires_at, page_url, page_title, first_message)
+    SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s, %(page_url)s, %(page_title)s,
+           %(message)s
     FROM target
     ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread,
         page_url = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_url)s ELSE conversations_session.page_url END,
         page_title = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_title)s ELSE conversations_session.page_title END
     RETURNING id
+), usage AS ({usage}
+), latency AS ({latency}
 ){claim}
 INSERT INTO conversations_message
     (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated, cost)
@@ -119,4 +124,8 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
     if x.idempotency_claim is not None:
         claim = CLAIM
         params.update(claim=x.idempotency_claim, answer=json.dumps(x.answer))
-    return STORE_EXCHANGE.format(claim=claim), params
+    params.update(rollups.answered_params(
+        channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
+        completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
+    ))
+    return STORE_EXCHANGE.format(claim=claim, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT), params

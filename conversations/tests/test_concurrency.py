@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from conversations import limits
-from conversations.models import Message, Session
+from conversations.models import Message, Session, UsageDay
 from gateway.testing.api import chat
 from gateway.testing.limits import wait_for_fresh_minute
 
@@ -25,6 +25,8 @@ def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel
     assert Message.objects.count() == 10
     assert len(llm.requests) == 5  # refused chats never reach the provider
     assert limits.daily_used(channel) == 5
+    usage = UsageDay.objects.get(channel=channel)  # issue 19: the roll-up counts every one, exactly
+    assert (usage.answered, usage.refused, usage.limited, usage.errors) == (5, 15, 0, 0)
 
 
 def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm, channel, key):
@@ -37,6 +39,8 @@ def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm,
     assert all(r.json() == {"error": "Rate limit exceeded"} for r in responses if r.status_code == 429)
     channel.refresh_from_db()
     assert channel.credits == 95
+    usage = UsageDay.objects.get(channel=channel)
+    assert (usage.answered, usage.limited, usage.refused) == (5, 15, 0)
 
 
 def test_10_parallel_chats_on_one_new_session_store_all_20_messages(api, llm, channel, key):

@@ -1,5 +1,7 @@
 """/admin/ for sessions, messages and failed requests: filters, read-only transcripts."""
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -52,3 +54,32 @@ def test_it_lists_failed_requests(staff_web, channel):
 
 def test_it_is_for_staff_only(owner_web, thread):
     assert owner_web.get("/admin/conversations/message/").status_code == 302
+
+
+# Issue 19: the lists of tables that grow without bound never count them whole.
+
+
+def test_large_lists_count_at_most_a_capped_number_of_rows(thread, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gateway.infra.paginators import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert CappedCountPaginator(Message.objects.order_by("-pk"), 100).count == 1
+    assert "LIMIT 1" in queries[0]["sql"] and "ORDER BY" not in queries[0]["sql"]
+    assert CappedCountPaginator([1, 2, 3], 2).count == 1
+
+
+def test_filtered_lists_offer_no_full_count_and_sort_only_on_indexed_columns(staff_web, thread, channel):
+    page = staff_web.get("/admin/conversations/message/", params={"session__channel__id__exact": channel.pk}).text
+    assert "Answer." in page and " total)" not in page
+    assert re.findall(r'class="sortable column-(\w+)', page.split('id="result_list"')[1].split("</thead>")[0]) == [
+        "created_at"
+    ]
+    sessions = staff_web.get("/admin/conversations/session/", params={"source__exact": "api"}).text
+    assert "admin-s" in sessions and " total)" not in sessions
+    head = sessions.split('id="result_list"')[1].split("</thead>")[0]
+    sortable = re.findall(r'class="sortable column-(\w+)', head)
+    assert sortable == ["started_at", "expires_at"]

@@ -1,5 +1,6 @@
 """/dashboard/channels/<id>/conversations/: sessions newest first, search, pages, expired marks."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -53,15 +54,43 @@ def test_it_says_when_a_search_finds_nothing(owner_web, channel):
     assert "No session matches" in owner_web.get(_url(channel), params={"q": "nothing"}).text
 
 
-def test_it_paginates(owner_web, channel):
+def test_it_paginates_by_keyset_without_page_numbers(owner_web, channel):
+    """Issue 19: "Older →" carries a cursor (no OFFSET, no COUNT), so the list costs the same on any page."""
     for i in range(SESSIONS_PER_PAGE + 3):
         _session(channel, f"sess-{i:03d}", started_minutes_ago=i)
     first = owner_web.get(_url(channel)).text
-    second = owner_web.get(_url(channel), params={"page": "2"}).text
-    assert "sess-000" in first and f"sess-{SESSIONS_PER_PAGE + 2:03d}" not in first
-    assert f"sess-{SESSIONS_PER_PAGE + 2:03d}" in second and "sess-000" not in second
-    assert "Page 2 of 2" in second
-    assert "Page 2 of 2" in owner_web.get(_url(channel), params={"page": "99"}).text
+    older = re.search(r'href="\?before=([0-9_]+)" data-older', first)
+    assert older and "data-newest" not in first
+    second = owner_web.get(_url(channel), params={"before": older.group(1)}).text
+    assert "sess-000" in first and f"sess-{SESSIONS_PER_PAGE - 1:03d}" in first
+    assert f"sess-{SESSIONS_PER_PAGE:03d}" not in first
+    assert f"sess-{SESSIONS_PER_PAGE:03d}" in second and f"sess-{SESSIONS_PER_PAGE + 2:03d}" in second
+    assert f"sess-{SESSIONS_PER_PAGE - 1:03d}" not in second and "sess-000" not in second
+    assert "data-newest" in second and "data-older" not in second
+    assert "sess-000" in owner_web.get(_url(channel), params={"before": "junk"}).text  # a bad cursor: the first page
+
+
+def test_threads_started_at_the_same_instant_are_each_listed_once_across_pages(owner_web, channel):
+    at = timezone.now()
+    for i in range(SESSIONS_PER_PAGE + 2):
+        Session.objects.create(channel=channel, session_id=f"tie-{i:03d}", started_at=at, expires_at=at)
+    first = owner_web.get(_url(channel)).text
+    second = owner_web.get(_url(channel), params={"before": re.search(r"before=([0-9_]+)", first).group(1)}).text
+    seen = re.findall(r">(tie-\d+)</a>", first) + re.findall(r">(tie-\d+)</a>", second)
+    assert sorted(seen) == [f"tie-{i:03d}" for i in range(SESSIONS_PER_PAGE + 2)]
+
+
+def test_it_searches_the_first_message_and_filters_by_source(owner_web, channel):
+    at = timezone.now()
+    Session.objects.create(channel=channel, session_id="a", started_at=at, expires_at=at, first_message="Where is my parcel?")
+    Session.objects.create(channel=channel, session_id="b", started_at=at, expires_at=at, first_message="Opening hours")
+    Session.objects.create(channel=channel, session_id="w", source="widget", started_at=at, expires_at=at,
+                           first_message="Parcel lost")
+    page = owner_web.get(_url(channel), params={"q": "PARCEL"}).text
+    visitor = re.compile(r">Visitor [0-9a-f]{4}</a>")
+    assert ">a</a>" in page and ">b</a>" not in page and visitor.search(page)
+    page = owner_web.get(_url(channel), params={"q": "parcel", "source": "api"}).text
+    assert ">a</a>" in page and not visitor.search(page)
 
 
 def test_it_shows_an_empty_state(owner_web, channel):

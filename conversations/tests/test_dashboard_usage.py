@@ -8,6 +8,7 @@ from django.utils import timezone
 from conversations.models import FailedRequest, Message, Session
 from conversations.usage import channel_usage
 from gateway.testing.api import chat
+from gateway.testing.rollups import rebuild_all_usage
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -26,11 +27,13 @@ def _reply(channel, when, latency, tokens=(10, 5)):
         completion_tokens=tokens[1],
         latency_ms=latency,
     )
+    rebuild_all_usage()  # stored straight through the ORM, not the chat store
 
 
 def _failure(channel, when, status):
     failure = FailedRequest.objects.create(channel=channel, endpoint="chat", status=status, error="x")
     FailedRequest.objects.filter(pk=failure.pk).update(created_at=when)
+    rebuild_all_usage()
 
 
 def test_it_counts_each_utc_day_of_the_last_30(channel):

@@ -103,3 +103,33 @@ def test_the_in_process_runner_purges_on_its_interval(api, llm, channel, key):
 def test_the_runner_is_off_with_a_zero_interval(settings):
     settings.RETENTION_PURGE_INTERVAL_SECONDS = 0
     assert retention.start_periodic_purge() is None
+
+
+def test_a_purge_goes_in_bounded_batches_and_leaves_the_usage_counted(channel):
+    """Issue 19: each batch is its own short transaction of at most PURGE_BATCH threads; usage stays counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conversations.models import UsageDay
+    from gateway.testing.rollups import rebuild_all_usage
+
+    channel.retention_days = 30
+    channel.save()
+    long_ago = timezone.now() - timedelta(days=31)
+    for i in range(5):
+        s = Session.objects.create(channel=channel, session_id=f"old{i}", started_at=long_ago, expires_at=long_ago)
+        Message.objects.create(session=s, role="user", content="q", created_at=long_ago)
+        Message.objects.create(session=s, role="assistant", content="a", created_at=long_ago)
+    for i in range(3):
+        FailedRequest.objects.filter(pk=FailedRequest.objects.create(
+            channel=channel, endpoint="chat", status=429, error="x").pk).update(created_at=long_ago)
+    rebuild_all_usage()
+    with CaptureQueriesContext(connection) as queries:
+        counts = retention.channel_purge(channel=channel, now=timezone.now(), batch=2)
+    assert (counts["threads"], counts["messages"], counts["failed_requests"]) == (5, 10, 3)
+    deletes = [q["sql"] for q in queries if q["sql"].startswith('DELETE FROM "conversations_session"')]
+    assert len(deletes) == 3  # threads in batches of 2, 2 and 1
+    failures = [q["sql"] for q in queries if q["sql"].startswith('DELETE FROM "conversations_failedrequest"')]
+    assert len(failures) == 2
+    assert not Session.objects.filter(channel=channel).exists()
+    assert UsageDay.objects.get(channel=channel, day=long_ago.date()).answered == 5

@@ -6,12 +6,13 @@ exercise the chosen implementation through HTTP; these pin each one directly.
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from conversations import selectors
-from conversations.models import IdempotencyKey, Message, Session
+from conversations import rollups, selectors
+from conversations.models import IdempotencyKey, Message, Session, UsageDay, UsageLatency
 from conversations.provider import Completion
 from conversations.store import Exchange, Held
 from gateway.testing.implementations import STORES, run
@@ -149,3 +150,68 @@ def test_a_thread_shows_the_page_its_latest_message_named(store, channel):
     run(store.store_exchange(exchange(channel, "s", "q3", "a3", page_url="https://shop.example/b", page_title="B")))
     session.refresh_from_db()
     assert (session.page_url, session.page_title) == ("https://shop.example/b", "B")
+
+
+# Issue 19: the usage roll-up is written by the same statement (PostgreSQL) or transaction (ORM) as the exchange.
+
+
+def test_an_exchange_adds_itself_to_its_days_usage_roll_up(store, channel):
+    replied = timezone.now()
+    for latency, cost in ((120, Decimal("0.0015")), (480, None)):
+        run(store.store_exchange(Exchange(
+            channel_id=channel.pk, source="api", session_id="s", message="Hi", received_at=replied,
+            completion=reply("Hello", prompt_tokens=7, completion_tokens=3, latency_ms=latency), replied_at=replied,
+            cost=cost,
+        )))
+    day = UsageDay.objects.get(channel=channel)
+    assert (day.day, day.answered, day.limited, day.refused, day.errors) == (replied.date(), 2, 0, 0, 0)
+    assert (day.prompt_tokens, day.completion_tokens, day.cost, day.last_at) == (14, 6, Decimal("0.0015"), replied)
+    buckets = dict(UsageLatency.objects.filter(channel=channel).values_list("bucket", "count"))
+    assert buckets == {rollups.bucket_of(120): 1, rollups.bucket_of(480): 1}
+
+
+def test_a_reply_without_latency_or_usage_counts_as_answered_only(store, channel):
+    run(store.store_exchange(Exchange(
+        channel_id=channel.pk, source="api", session_id="s", message="q", received_at=timezone.now(),
+        completion=Completion("a", "m", None, None, None), replied_at=timezone.now(),
+    )))
+    day = UsageDay.objects.get(channel=channel)
+    assert (day.answered, day.prompt_tokens, day.completion_tokens, day.cost) == (1, 0, 0, Decimal(0))
+    assert not UsageLatency.objects.filter(channel=channel).exists()
+
+
+def test_parallel_exchanges_are_all_counted_in_the_roll_up(store, channel):
+    def one(i):
+        run(store.store_exchange(exchange(channel, f"s{i % 3}", f"q{i}", f"a{i}", cost=Decimal("0.01"))))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(one, range(24)))
+    day = UsageDay.objects.get(channel=channel)
+    assert (day.answered, day.cost) == (24, Decimal("0.24"))
+    assert sum(UsageLatency.objects.filter(channel=channel).values_list("count", flat=True)) == 24
+
+
+def test_the_rebuilt_roll_up_equals_the_one_kept_as_chats_were_stored(store, channel):
+    yesterday = timezone.now() - timedelta(days=1)
+    run(store.store_exchange(Exchange(
+        channel_id=channel.pk, source="api", session_id="old", message="q", received_at=yesterday,
+        completion=reply("a", 5, 6, latency_ms=2200), replied_at=yesterday, cost=Decimal("0.5"),
+    )))
+    for i in range(3):
+        run(store.store_exchange(Exchange(
+            channel_id=channel.pk, source="api", session_id="s", message="q", received_at=timezone.now(),
+            completion=reply("a", 1, 2, latency_ms=30 * i), replied_at=timezone.now(), cost=Decimal("0.25"),
+        )))
+
+    def snapshot():
+        return (
+            sorted(UsageDay.objects.filter(channel=channel).values_list(
+                "day", "answered", "prompt_tokens", "completion_tokens", "cost", "last_at")),
+            sorted(UsageLatency.objects.filter(channel=channel).values_list("day", "bucket", "count")),
+        )
+
+    kept = snapshot()
+    assert len(kept[0]) == 2
+    UsageDay.objects.all().update(answered=999)
+    rollups.rebuild(since=yesterday.date(), until=timezone.now().date(), channel_ids=[channel.pk])
+    assert snapshot() == kept
