@@ -199,6 +199,85 @@ async def drive(targets_file: Path, chats: int, rounds: int) -> dict:
             "layers": layers}
 
 
+async def drive_under_callgrind(targets_file: Path, chats: int, handshake: Path) -> None:
+    """The child under `valgrind --tool=callgrind --instr-atstart=no`: after the warm-up, `chats` chats of each
+    app, between files the parent waits for while it turns instrumentation on and off (callgrind_control)."""
+    import django
+
+    django.setup()
+    from bench import floor
+    from gateway.asgi import application
+
+    targets = [tuple(line.split("\t")) for line in targets_file.read_text().splitlines() if line]
+    await floor.floor.start()
+    chat_bodies = bodies(targets)
+    await run_chats(application, chat_bodies, 2 * len(targets))
+    await run_chats(floor.app, chat_bodies, len(targets))
+
+    def wait_for(name: str) -> None:
+        while not (handshake / name).exists():
+            time.sleep(0.02)
+
+    for name, app in (("gateway", application), ("floor", floor.app)):
+        (handshake / f"{name}.ready").write_text(str(os.getpid()))
+        wait_for(f"{name}.go")
+        await run_chats(app, chat_bodies, chats)
+        (handshake / f"{name}.done").touch()
+        wait_for(f"{name}.next")
+    await floor.floor.stop()
+
+
+def instructions_per_chat(targets: Path, env: dict, chats: int, workdir: Path) -> dict:
+    """Instructions (callgrind's Ir, deterministic: no noise from a shared machine) per chat, gateway and floor."""
+    handshake = workdir / "callgrind"
+    handshake.mkdir()
+    python = os.path.realpath(PY)  # valgrind must run the interpreter itself, not a wrapper script
+    child = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={handshake}/out.%p",
+         python, "-m", "bench.profile_layers", "--drive", str(targets), "--chats", str(chats),
+         "--callgrind-handshake", str(handshake)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "callgrind.log", "wb"),
+    )
+
+    def wait_for(name: str, timeout: float = 900) -> None:
+        deadline = time.monotonic() + timeout
+        while not (handshake / name).exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"callgrind child gone or stuck before {name}; see {workdir / 'callgrind.log'}")
+            time.sleep(0.1)
+
+    def control(*args: str) -> None:
+        subprocess.run(["callgrind_control", *args, str(child.pid)], check=True, capture_output=True)
+
+    result = {}
+    for name in ("gateway", "floor"):
+        wait_for(f"{name}.ready")
+        control("--zero")
+        control("--instr=on")
+        (handshake / f"{name}.go").touch()
+        wait_for(f"{name}.done")
+        control("--instr=off")
+        before = set(handshake.glob("out.*"))
+        control("--dump")
+        dumped = procs_wait_new_file(handshake, before)
+        totals = next(int(line.split()[1]) for line in dumped.read_text().splitlines() if line.startswith(("totals:", "summary:")))
+        result[name] = round(totals / chats)
+        (handshake / f"{name}.next").touch()
+    child.wait(120)
+    return result
+
+
+def procs_wait_new_file(directory: Path, before: set, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = set(directory.glob("out.*")) - before
+        if new:
+            time.sleep(0.5)  # let callgrind finish writing it
+            return max(new, key=lambda p: p.stat().st_mtime)
+        time.sleep(0.1)
+    raise SystemExit("callgrind wrote no dump")
+
+
 def report(result: dict) -> str:
     cpu = result["cpu_us_per_chat"]
     best = {name: min(values) for name, values in cpu.items()}
@@ -235,8 +314,16 @@ def main(argv=None) -> int:
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"))
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     p.add_argument("--json", type=Path)
+    p.add_argument("--callgrind", type=int, default=0, metavar="CHATS",
+                   help="instead: instructions per chat under callgrind (noise-free), CHATS of each app")
     p.add_argument("--drive", type=Path, help=argparse.SUPPRESS)  # the child process: targets file
+    p.add_argument("--callgrind-handshake", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.drive and args.callgrind_handshake:
+        import uvloop
+
+        uvloop.run(drive_under_callgrind(args.drive, args.chats, args.callgrind_handshake))
+        return 0
     if args.drive:
         import uvloop
 
@@ -260,6 +347,13 @@ def main(argv=None) -> int:
         targets.write_text("".join(f"{t['key']}\t{t['session_id']}\n" for t in json.loads(seeded.read_text())["targets"]))
         mock = running.start([PY, "-m", "bench.mock_upstream", "--port", str(mock_port)], env=env, log=workdir / "mock.log")
         procs.wait_until(lambda: procs.http("POST", f"{mock_url}/_bench/latency?ms=0")[0] == 200, what="mock", proc=mock)
+        if args.callgrind:
+            ir = instructions_per_chat(targets, env, args.callgrind, workdir)
+            print(f"instructions per chat (callgrind Ir, {args.callgrind} chats each): gateway {ir['gateway']:,}, "
+                  f"floor {ir['floor']:,}, ratio {ir['gateway'] / ir['floor']:.2f}")
+            if args.json:
+                args.json.write_text(json.dumps({"instructions_per_chat": ir, "chats": args.callgrind}, indent=2))
+            return 0
         child = subprocess.run(
             [PY, "-m", "bench.profile_layers", "--drive", str(targets), "--chats", str(args.chats),
              "--rounds", str(args.rounds)], cwd=ROOT, env=env, capture_output=True, text=True,
