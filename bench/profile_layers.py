@@ -231,7 +231,7 @@ def instructions_per_chat(targets: Path, env: dict, chats: int, workdir: Path) -
     """Instructions (callgrind's Ir, deterministic: no noise from a shared machine) per chat, gateway and floor."""
     handshake = workdir / "callgrind"
     handshake.mkdir()
-    python = os.path.realpath(PY)  # valgrind must run the interpreter itself, not a wrapper script
+    python = PY  # the venv's interpreter (a symlink to the binary, not a wrapper script, which valgrind would not follow)
     child = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={handshake}/out.%p",
          python, "-m", "bench.profile_layers", "--drive", str(targets), "--chats", str(chats),
@@ -260,7 +260,7 @@ def instructions_per_chat(targets: Path, env: dict, chats: int, workdir: Path) -
         before = set(handshake.glob("out.*"))
         control("--dump")
         dumped = procs_wait_new_file(handshake, before)
-        totals = next(int(line.split()[1]) for line in dumped.read_text().splitlines() if line.startswith(("totals:", "summary:")))
+        totals = next(int(line.split()[1]) for line in dumped.read_text().splitlines() if line.startswith("totals:"))
         result[name] = round(totals / chats)
         (handshake / f"{name}.next").touch()
     child.wait(120)
