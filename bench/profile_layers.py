@@ -48,8 +48,9 @@ RULES = [
     ("bench driver (not counted)", ("bench/profile_layers",)),
     ("Django: URL resolution", ("django/urls/",)),
     ("Django: ASGI handler (request, send, close)", ("django/core/handlers/", "gateway/overrides/api_handler")),
-    ("Django: HttpRequest/HttpResponse, signals", ("django/http/", "django/utils/datastructures", "django/dispatch",
-                                                   "django/core/signals", "django/utils/functional", "multipartparser")),
+    ("Django: HttpRequest/HttpResponse, signals, lazy objects (settings)", (
+        "django/http/", "django/utils/datastructures", "django/dispatch", "django/core/signals", "django/utils/functional",
+        "multipartparser")),
     ("validation (DRF serializers, fields)", ("rest_framework/serializers", "rest_framework/fields", "rest_framework/validators",
                                               "django/core/validators", "light_serializer", "conversations/serializers",
                                               "rest_framework/utils/", "django/utils/translation", "django/utils/regex")),
