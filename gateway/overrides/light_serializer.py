@@ -19,7 +19,7 @@ validation went from 143–167 to 104–125 µs (`python -m bench.micro`).
 Guarded by gateway/tests/test_overrides.py::test_framework_code_the_overrides_copy_is_unchanged
 (the fingerprints below), ::test_drf_still_deep_copies_declared_fields_for_each_serializer, and
 conversations/tests/test_api_chat_validation.py::test_one_requests_validation_leaves_nothing_behind_for_the_next,
-and ::test_shallow_copy_is_copy_copy_for_every_api_field.
+and gateway/tests/test_overrides.py::test_shallow_copy_is_copy_copy_for_every_api_field.
 """
 
 from rest_framework import serializers
