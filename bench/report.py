@@ -70,6 +70,8 @@ def summarize(results: dict, args) -> dict:
         "memory": results.get("memory", {}),
         "gateway_cpu_ms_per_request": {k: v.get("gateway_cpu_ms_per_request") for k, v in gw_phases.items()},
     }
+    if f"floor_c{small}" in phases:
+        summary["floor"] = floor_summary(phases, summary, small, wide, args.slow_connections)
     # /v1/chat/completions (the OpenAI-compatible API): the same chat, beside /api/chat's figures.
     summary["openai"] = {f"c{c}": _pair(phases, c, via="openai") for c in (small, wide) if f"openai_c{c}" in phases}
     if not args.smoke:
@@ -81,6 +83,73 @@ def summarize(results: dict, args) -> dict:
             "1000 in flight, 2 s upstream: p99 overhead < 100 ms": s["overhead_p99_ms"] < TARGETS["slow_p99_overhead_ms"],
         }
     return summary
+
+
+FLOOR_TARGETS = {"rps_ratio_c64": 0.75, "overhead_p50_c1_extra_ms": 0.7, "slow_pace": 0.90}
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a is not None and b else None
+
+
+def floor_summary(phases: dict, summary: dict, small: int, wide: int, slow_connections: int) -> dict:
+    """The gateway beside the floor (bench/floor.py, the same chat's work with no framework), as ratios."""
+    direct = {c: phases[f"direct_c{c}"]["latency_us"] for c in (small, wide)}
+    fl = {c: phases[f"floor_c{c}"] for c in (small, wide)}
+    gw = {c: phases[f"gateway_c{c}"] for c in (small, wide)}
+
+    def over(phase, c, q):
+        return _ms(phase["latency_us"][q] - direct[c][q])
+
+    slow_direct = phases[f"direct_slow_c{slow_connections}"]
+    slow_floor, slow_gw = phases[f"floor_slow_c{slow_connections}"], phases[f"gateway_slow_c{slow_connections}"]
+    pace = {"floor": _ratio(slow_floor["ok"], slow_direct["requests"]), "gateway": _ratio(slow_gw["ok"], slow_direct["requests"])}
+    rows = {
+        "overhead_p50_c1_ms": (over(fl[small], small, "p50"), over(gw[small], small, "p50")),
+        "overhead_p99_c1_ms": (over(fl[small], small, "p99"), over(gw[small], small, "p99")),
+        "server_overhead_p50_c1_ms": (fl[small]["server_overhead_ms"]["p50"], gw[small]["server_overhead_ms"]["p50"]),
+        f"rps_c{wide}": (round(fl[wide]["rps"], 1), round(gw[wide]["rps"], 1)),
+        "cpu_ms_per_chat_c1": (fl[small]["gateway_cpu_ms_per_request"], gw[small]["gateway_cpu_ms_per_request"]),
+        f"cpu_ms_per_chat_c{wide}": (fl[wide]["gateway_cpu_ms_per_request"], gw[wide]["gateway_cpu_ms_per_request"]),
+        f"slow_c{slow_connections}_pace": (pace["floor"], pace["gateway"]),
+        f"slow_c{slow_connections}_success_rate": (slow_floor["success_rate"], slow_gw["success_rate"]),
+    }
+    out = {name: {"floor": f, "gateway": g, "ratio": _ratio(g, f)} for name, (f, g) in rows.items()}
+    f_over, g_over = rows["overhead_p50_c1_ms"]
+    out["targets"] = {
+        f"req/s at c={wide} >= 75% of the floor's": (_ratio(*reversed(rows[f"rps_c{wide}"])) or 0) >= FLOOR_TARGETS["rps_ratio_c64"],
+        "overhead p50 at c=1 <= the floor's + 0.7 ms": g_over <= f_over + FLOOR_TARGETS["overhead_p50_c1_extra_ms"],
+        f"{slow_connections} in flight: zero errors and >= 90% of the upstream's pace": (
+            slow_gw["success_rate"] == 1.0 and (pace["gateway"] or 0) >= FLOOR_TARGETS["slow_pace"]),
+    }
+    return out
+
+
+def floor_table(floor: dict) -> list[str]:
+    lines = [
+        "",
+        f"| {'gateway beside the floor (bench/floor.py)':<48} | {'floor':>12} | {'gateway':>12} | {'gateway/floor':>13} |",
+        f"|{'-' * 50}|{'-' * 14}|{'-' * 14}|{'-' * 15}|",
+    ]
+    names = {
+        "overhead_p50_c1_ms": "overhead p50, c=1 (ms)",
+        "overhead_p99_c1_ms": "overhead p99, c=1 (ms)",
+        "server_overhead_p50_c1_ms": "X-Gateway-Overhead-Ms p50, c=1",
+        "cpu_ms_per_chat_c1": "server CPU per chat, c=1 (ms)",
+    }
+    for key, value in floor.items():
+        if key == "targets":
+            continue
+        name = names.get(key) or key.replace("rps_c", "req/s, c=").replace("cpu_ms_per_chat_c", "server CPU per chat (ms), c=")
+        if key.startswith("slow_"):
+            conns, what = key[len("slow_c"):].split("_", 1)
+            name = f"{conns} in flight: {'answered / mock alone' if what == 'pace' else 'success rate'}"
+        ratio = value["ratio"]
+        lines.append(f"| {name:<48} | {_f(value['floor']):>12} | {_f(value['gateway']):>12} | "
+                     f"{('-' if ratio is None else f'{ratio:.2f}x'):>13} |")
+    for name, met in floor["targets"].items():
+        lines.append(f"floor target {name}: {'met' if met else 'MISSED'}")
+    return lines
 
 
 def _f(x) -> str:
@@ -131,6 +200,8 @@ def table(summary: dict, results: dict) -> str:
     mem = summary["memory"]
     row("peak RSS, MiB (mock process; gateway, all)", mem.get("mock_peak_rss_mib"),
         mem.get("gateway_peak_rss_mib_sum_of_processes"), None, None)
+    if "floor" in summary:
+        lines += floor_table(summary["floor"])
     lines.append("")
     lines.append("sweep (connections: req/s, success): " + ", ".join(
         f"{c}: {v['rps']} ({v['success_rate']:.2%})" for c, v in t["sweep"].items()))

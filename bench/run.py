@@ -162,7 +162,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     token = secrets.token_urlsafe(24)
     mock_port, gw_port = procs.free_port(), procs.free_port()
+    floor_port = procs.free_port()
     mock_url, gw_url = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{gw_port}"
+    floor_url = f"http://127.0.0.1:{floor_port}"
     env = procs.bench_env(
         database_url=args.database_url, redis_url=args.redis_url, mock_url=mock_url, workdir=workdir,
         pool_max=args.pool_max, llm_max_connections=args.llm_max_connections, metrics_token=token,
@@ -216,14 +218,34 @@ def main(argv=None) -> int:
         )
         workers = procs.workers_of(gateway.pid) or [gateway.pid]
         print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock.pid}", flush=True)
+        # The floor (bench/floor.py): the same chat's work with no framework, on the same uvicorn, same flags.
+        floor = running.start(
+            [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "bench.floor:app", "--lifespan", "on", "--host", "127.0.0.1",
+             "--port", str(floor_port), "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
+             "--backlog", "4096", "--loop", args.loop, "--http", args.http],
+            env=env, log=workdir / "floor.log",
+        )
+        procs.wait_until(
+            lambda: len(procs.workers_of(floor.pid)) >= (args.workers if args.workers > 1 else 0)
+            and all(procs.http("GET", f"{floor_url}/api/chat")[0] == 401 for _ in range(4 * args.workers)),
+            what="floor", proc=floor, timeout=60,
+        )
+        floor_workers = procs.workers_of(floor.pid) or [floor.pid]
+        print(f"bench: floor pid {floor.pid}, workers {floor_workers}", flush=True)
 
         def run(name: str, target: str, connections: int, seconds: float, timeout: float = 10) -> dict:
-            url, extra = (gw_url, [target, str(targets)]) if target in ("gateway", "openai") else (mock_url, ["direct"])
-            cpu_before = procs.cpu_seconds(workers)
+            if target == "floor":  # the floor answers the gateway's /api/chat requests
+                url, extra, pids = floor_url, ["gateway", str(targets)], floor_workers
+            elif target in ("gateway", "openai"):
+                url, extra, pids = gw_url, [target, str(targets)], workers
+            else:
+                url, extra, pids = mock_url, ["direct"], []
+            cpu_before = procs.cpu_seconds(pids)
             r = procs.wrk(url, connections=connections, seconds=seconds, timeout=timeout, args=extra, log=log)
-            # CPU the gateway's workers spent per answered request: steadier than req/s on a shared machine.
+            # CPU the server's workers (the gateway's, or the floor's) spent per answered request: steadier
+            # than req/s on a shared machine.
             r["gateway_cpu_ms_per_request"] = round(
-                (procs.cpu_seconds(workers) - cpu_before) * 1000 / max(1, r["requests"]), 3
+                (procs.cpu_seconds(pids) - cpu_before) * 1000 / max(1, r["requests"]), 3
             ) if target != "direct" else None
             results["phases"][name] = r
             cpu = f"  gateway CPU {r['gateway_cpu_ms_per_request']:.2f} ms/req" if target != "direct" else ""
@@ -233,8 +255,11 @@ def main(argv=None) -> int:
 
         procs.wrk(gw_url, connections=8, seconds=1 if args.smoke else 3, timeout=10,
                   args=["gateway", str(targets)], log=log)  # warm-up: pools, caches, the provider client
+        procs.wrk(floor_url, connections=8, seconds=1 if args.smoke else 3, timeout=10,
+                  args=["gateway", str(targets)], log=log)  # the floor's warm-up
         for c in (1, 64 if not args.smoke else 8):
             run(f"direct_c{c}", "direct", c, args.seconds)
+            run(f"floor_c{c}", "floor", c, args.seconds)
             spies = profile_workers(workers, args.seconds, f"c{c}", RESULTS, args.profile_gil) if args.profile and c > 1 else []
             run(f"gateway_c{c}", "gateway", c, args.seconds)
             for spy in spies:
@@ -247,6 +272,8 @@ def main(argv=None) -> int:
         procs.http("POST", f"{mock_url}/_bench/latency?ms={args.slow_latency_ms:g}")
         slow_timeout = args.slow_latency_ms / 1000 + 30
         run(f"direct_slow_c{args.slow_connections}", "direct", args.slow_connections, args.slow_seconds, slow_timeout)
+        run(f"floor_slow_c{args.slow_connections}", "floor", args.slow_connections, args.slow_seconds, slow_timeout)
+        time.sleep(args.slow_latency_ms / 1000 + 1)  # the floor's chats still upstream finish before the gateway's turn
         sampler = Sampler(gateway.pid, f"{gw_url}/metrics", token)
         sampler.start()
         spies = profile_workers(workers, args.slow_seconds, "slow", RESULTS, args.profile_gil) if args.profile else []

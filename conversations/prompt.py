@@ -37,8 +37,11 @@ def page_context(metadata: dict) -> str | None:
     if not page:
         return None
     data = json.dumps(page, ensure_ascii=False)  # non-ASCII titles stay readable for the model
-    # json.dumps of the lone character gives its escape, as a surrogate pair beyond U+FFFF.
-    data = "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in _ESCAPED_CATEGORIES else c for c in data)
+    # json.dumps of the lone character gives its escape, as a surrogate pair beyond U+FFFF. Every escaped
+    # category is non-printable to str.isprintable (categories C* and Z* but the space), so printable text,
+    # nearly every page, skips the per-character loop.
+    if not data.isprintable():
+        data = "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in _ESCAPED_CATEGORIES else c for c in data)
     return f"{PAGE_CONTEXT_HEADER}\n{data}"
 
 

@@ -17,7 +17,8 @@ from gateway.infra.db import phase_gate
 
 # KEYS[1] is the guard; counter j is KEYS[j+1] with its TTL in ARGV[4j-2], its limit in ARGV[4j-1],
 # its share_percent in ARGV[4j] and whether it is held in ARGV[4j+1]. The rules are Counters.take's.
-_COUNT_ALL = """
+# Public because the bench's no-framework floor (bench/floor.py) sends this very script.
+COUNT_ALL = """
 if ARGV[1] ~= '' and redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
 for j = 1, #KEYS - 1 do
   redis.call('set', KEYS[j + 1], 0, 'EX', ARGV[4 * j - 2], 'NX')
@@ -64,7 +65,7 @@ class RedisCounters(Counters):
             args += [int(counter.ttl), int(counter.limit), int(counter.share_percent), 1 if counter.held else 0]
         async with phase_gate():
             client = adb.redis_client()
-            return int(await adb.to_the_end(_script(client, _COUNT_ALL)(keys=keys, args=args)))
+            return int(await adb.to_the_end(_script(client, COUNT_ALL)(keys=keys, args=args)))
 
     async def _decrement(self, key: str) -> None:
         async with phase_gate():

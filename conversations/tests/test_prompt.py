@@ -57,3 +57,20 @@ def test_output_reserve_leaves_room_for_the_prompt_on_every_model(db):
         model = get_model(model_id)
         assert model.output_reserve == reserve
         assert model.prompt_budget >= 3 * reserve
+
+
+def test_every_character_page_context_escapes_is_one_isprintable_refuses():
+    # page_context and OneLine skip their per-character loops for printable text: that is exact only if
+    # no escaped (or refused) character is printable to Python. Checked over all of Unicode.
+    import sys
+    import unicodedata
+
+    from conversations import prompt
+
+    printable_yet_escaped = [
+        hex(code) for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and unicodedata.category(chr(code)) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+    ]
+    assert printable_yet_escaped == []
+    # And the loop still runs when it must: a line separator in a title is escaped.
+    assert "\\u2028" in prompt.page_context({"title": "a\u2028b"})

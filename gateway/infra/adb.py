@@ -15,6 +15,7 @@ own round trip.
 """
 
 import asyncio
+import select
 import weakref
 
 from django.conf import settings
@@ -45,12 +46,38 @@ async def _pool():
                 min_size=1,
                 max_size=settings.DB_PHASE_CONCURRENCY,
                 timeout=settings.DATABASE_POOL_TIMEOUT,
-                check=AsyncConnectionPool.check_connection,  # a restarted server's dead connections are replaced
+                check=check_idle_connection,  # a restarted server's dead connections are replaced
                 open=False,
             )
             await pool.open()
             _pools[loop] = pool
     return pool
+
+
+async def check_idle_connection(conn) -> None:
+    """Raise if a pooled connection the pool is about to lend is dead: the pool then replaces it.
+
+    psycopg_pool's `check_connection` proves it with a round trip (an empty
+    query) before every checkout: two extra round trips per chat. Here the
+    round trip is made only when something arrived on the idle connection's
+    socket: nothing should, unless the server closed it (a restart, a
+    terminated backend: PostgreSQL sends its FATAL message, then closes) or
+    sent an asynchronous notice. A live, silent connection is lent at once.
+    gateway/tests/test_postgres_reconnect.py holds the recovery to it;
+    docs/performance.md has the measurement.
+    """
+    from psycopg import pq
+    from psycopg_pool import AsyncConnectionPool
+
+    pgconn = conn.pgconn
+    if pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        try:
+            readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        except (OSError, ValueError):
+            readable = True
+        if not readable:
+            return
+    await AsyncConnectionPool.check_connection(conn)
 
 
 async def to_the_end(coro):

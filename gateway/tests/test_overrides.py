@@ -319,3 +319,24 @@ def test_django_still_builds_a_redis_client_per_cache_object_and_ours_shares_one
     ours = SharedClientsRedisCache(location, params)._cache
     assert ours is SharedClientsRedisCache(location, params)._cache
     assert ours.get_client() is ours.get_client()
+
+
+def test_shallow_copy_is_copy_copy_for_every_api_field():
+    # LightSerializer copies fields with shallow_copy, a shortcut of copy.copy: it must build the same object.
+    import copy
+
+    import conversations.openai_api  # noqa: F401  (its serializers too)
+    import conversations.serializers  # noqa: F401
+    from gateway.overrides.light_serializer import shallow_copy
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    fields = [field for cls in subclasses(LightSerializer) for field in cls._declared_fields.values()]
+    assert len(fields) >= 6
+    for field in fields:
+        ours, theirs = shallow_copy(field), copy.copy(field)
+        assert type(ours) is type(theirs) is type(field)
+        assert vars(ours) == vars(theirs) and ours is not field
