@@ -401,6 +401,8 @@ JOB_RUNNER = {
 CELERY_BROKER_URL = _value("CELERY_BROKER_URL") or REDIS_URL
 if JOBS == "celery" and not CELERY_BROKER_URL:
     raise ImproperlyConfigured("JOBS=celery needs CELERY_BROKER_URL or REDIS_URL.")
+# The Redis list the jobs wait in (separate deployments on one Redis database need their own).
+CELERY_QUEUE = env.str("CELERY_QUEUE", default="ai-gateway-jobs")
 # A job not acknowledged this many seconds after a worker took it is handed to another (Redis transport).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 JOB_MODULES = ["alerts.jobs"]

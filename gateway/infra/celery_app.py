@@ -22,6 +22,7 @@ app = Celery("gateway")
 app.conf.update(
     broker_url=settings.CELERY_BROKER_URL,
     broker_connection_retry_on_startup=True,
+    task_default_queue=settings.CELERY_QUEUE,
     task_acks_late=True,
     task_reject_on_worker_lost=True,  # a worker that dies mid-job puts it back, not drops it
     worker_prefetch_multiplier=1,  # with late acks, one job held per worker process, not four
