@@ -89,7 +89,7 @@ class Nginx:
         """Write the site file from the deploy template, with `upstreams` ("127.0.0.1:8001", "… down")."""
         site = (DEPLOY / "nginx" / "ai-gateway.conf").read_text()
         for name, value in {
-            "UPSTREAM_SERVERS": "\n".join(f"    server {u};" for u in upstreams),
+            "UPSTREAM_SERVERS": "\n".join(f"    server {u} max_fails=1 fail_timeout=2s;" for u in upstreams),
             "HTTPS_PORT": str(self.https_port), "HTTP_PORT": str(self.http_port), "SERVER_NAME": "localhost",
             "TLS_CERT": str(self.cert), "TLS_KEY": str(self.key),
         }.items():

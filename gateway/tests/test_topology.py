@@ -8,6 +8,7 @@ Needs DATABASE_URL on PostgreSQL, REDIS_URL and /usr/sbin/nginx: on the SQLite-o
 
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from alerts import signing
-from gateway.testing.api import UPSTREAM_KEY
+from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import PostgresDatabase, create_channels, free_port, gateway_env, manage
 from gateway.testing.smtp import SmtpSink
 from gateway.testing.topology import Nginx, UnitGateway, UnitProcess, env_template, nginx_available, self_signed_certificate
@@ -32,12 +33,18 @@ pytestmark = [
 ]
 
 OWNER = "topology-owner@example.com"
+FAIL_TIMEOUT = 2  # the upstream servers' fail_timeout in deploy/nginx/ai-gateway.conf
 
 # In the cluster's database: the owner's webhook (its secret printed, as the dashboard shows it once).
+# and a publishable key working from WIDGET_ORIGIN.
 _SETUP = """
 from alerts.services import webhook_set
 from channels_app.models import Channel
-print(webhook_set(channel=Channel.objects.get(public_id="%s"), url="%s"))
+from channels_app.services import channel_set_allowed_origins, publishable_key_issue
+channel = Channel.objects.get(public_id="%s")
+channel_set_allowed_origins(channel=channel, allowed_origins=["%s"])
+print(publishable_key_issue(channel=channel).key)
+print(webhook_set(channel=channel, url="%s"))
 """
 _OLD_THREAD = """
 from datetime import timedelta
@@ -90,7 +97,8 @@ def topology(tmp_path_factory, fake_llm_server):
         # Credits at the alert threshold from the start: the first threshold check alerts (once).
         [channel] = create_channels(env, {"owner": OWNER, "credits": 10_000, "rate_limit_per_minute": 100_000,
                                             "daily_limit": 1_000_000})
-        secret = manage(env, "shell", "-c", _SETUP % (channel["public_id"], receiver.url)).strip().splitlines()[-1]
+        publishable, secret = manage(
+            env, "shell", "-c", _SETUP % (channel["public_id"], WIDGET_ORIGIN, receiver.url)).strip().splitlines()[-2:]
         gateways = [UnitGateway(env, log_path=tmp / f"gateway-{i}.log", port=free_port(), state_dir=state).launch()
                     for i in range(2)]
         started += gateways
@@ -104,7 +112,7 @@ def topology(tmp_path_factory, fake_llm_server):
         with httpx.Client(base_url=nginx.url, verify=str(cert), timeout=30) as client:
             yield type("Topology", (), dict(
                 client=client, nginx=nginx, gateways=gateways, worker=worker, beat=beat, database=database,
-                channel=channel, secret=secret, smtp=smtp, receiver=receiver, env=env, tmp=tmp, cert=cert,
+                channel=channel, secret=secret, publishable=publishable, smtp=smtp, receiver=receiver, env=env, tmp=tmp, cert=cert,
                 llm=fake_llm_server.app,
             ))
     finally:
@@ -161,6 +169,38 @@ def test_the_client_address_reaches_the_login_throttle_and_cannot_be_spoofed(top
     assert statuses[-1] == 429, statuses  # locked out after AXES_FAILURE_LIMIT, whatever the header said
     addresses = topology.database.query("SELECT DISTINCT host(ip_address) FROM axes_accessattempt")
     assert addresses == [("127.0.0.1",)]  # the address nginx saw, not 203.0.113.x
+
+
+def test_the_client_address_reaches_the_visitor_limits_and_cannot_be_spoofed(topology):
+    """New widget sessions are limited per client address (10 a minute): a visitor who makes up a new
+    X-Forwarded-For for each is still one address, the one nginx saw."""
+    statuses = []
+    for i in range(12):
+        spoof = {"Origin": WIDGET_ORIGIN, "X-Forwarded-For": f"198.51.100.{i}"}
+        statuses.append(topology.client.post("/api/widget-session", params={"key": topology.publishable},
+                                             headers=spoof).status_code)
+    assert statuses == [200] * 10 + [429, 429], statuses
+
+
+def test_graceful_shutdown_finishes_a_stream_in_flight(topology, llm):
+    """SIGTERM to every gateway while a stream is half-way: it still ends with its `done` event."""
+    llm.reply = "slow words for a stream that outlives the signal"
+    llm.token_delay = 0.3
+    body = {"message": "slow", "session_id": "graceful", "stream": True}
+    events = []
+    with topology.client.stream("POST", "/api/chat", json=body, headers={"X-API-Key": topology.channel["key"]}) as r:
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+                if len(events) == 2:
+                    for gateway in topology.gateways:
+                        gateway.process.send_signal(signal.SIGTERM)
+    assert events[-1] == "done" and events.count("token") == 9, events
+    for gateway in topology.gateways:
+        gateway.process.wait(20)
+        gateway.launch()
+    for gateway in topology.gateways:
+        gateway.wait_ready()
 
 
 def test_x_forwarded_proto_makes_django_see_https(topology):
@@ -237,12 +277,11 @@ def test_a_rolling_restart_under_load_loses_no_request_and_stores_no_chat_twice(
     threads = [threading.Thread(target=load, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
-    time.sleep(1)
-    upstreams = [f"127.0.0.1:{g.port}" for g in topology.gateways]
+    time.sleep(FAIL_TIMEOUT + 1)  # whatever an earlier test restarted is back in nginx's rotation
     for i, gateway in enumerate(topology.gateways):  # one at a time, as docs/operations.md says
         gateway.stop()  # SIGTERM: finishes its in-flight chats and streams, then exits
         gateway.launch().wait_ready()
-        time.sleep(1)
+        time.sleep(FAIL_TIMEOUT + 1)  # nginx tries it again: only then is the next one restarted
     stop.set()
     for t in threads:
         t.join(60)
