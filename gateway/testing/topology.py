@@ -75,8 +75,9 @@ def self_signed_certificate(directory: Path, host: str = "localhost") -> tuple[P
 class Nginx:
     """Debian's nginx with deploy/nginx/ai-gateway.conf as its one site, in a private prefix (no root paths)."""
 
-    def __init__(self, directory: Path, *, https_port: int, http_port: int, cert: Path, key: Path):
+    def __init__(self, directory: Path, *, https_port: int, http_port: int, cert: Path, key: Path, workers: str = "1"):
         self.dir = directory
+        self.workers = workers
         self.https_port, self.http_port = https_port, http_port
         self.cert, self.key = cert, key
         self.process: subprocess.Popen | None = None
@@ -98,7 +99,7 @@ class Nginx:
         (self.dir / "site.conf").write_text(site)
         tmp = self.dir / "tmp"
         (self.dir / "nginx.conf").write_text(f"""
-worker_processes 1;
+worker_processes {self.workers};
 pid {self.dir}/nginx.pid;
 error_log {self.dir}/logs/error.log warn;
 {"user root;" if os.geteuid() == 0 else ""}
