@@ -1,7 +1,6 @@
 """Alerts: events queued for e-mail and webhook, thresholds claimed once per crossing, deliveries, dead jobs."""
 
 import json
-import logging
 import time
 
 import httpx
@@ -16,8 +15,6 @@ from alerts.models import AlertSettings, AlertState, Event, FailedJob, WebhookDe
 from channels_app import keys
 from channels_app.models import Channel
 from gateway.infra import jobs
-
-logger = logging.getLogger(__name__)
 
 DESCRIPTIONS = {
     AlertState.Kind.CREDITS_LOW: "credits are running low",

@@ -73,6 +73,7 @@ def cluster_env(tmp: Path, *, database_url: str, llm_url: str, smtp_port: int, h
             # Test-only speed-ups: thresholds checked every second, retries after a fraction of one.
             ALERT_CHECK_INTERVAL_SECONDS="1", RETENTION_PURGE_INTERVAL_SECONDS="2",
             JOB_RETRY_BACKOFF_BASE="0.2", JOB_RETRY_BACKOFF_CAP="1", WEBHOOK_TIMEOUT_SECONDS="1",
+            WEBHOOK_MAX_RETRIES="2",
             LOG_LEVEL="WARNING",
         ),
     })
@@ -244,6 +245,24 @@ def test_alerts_and_webhooks_run_on_celery_once_per_crossing(topology):
         "SELECT status, attempts, response_code FROM alerts_webhookdelivery") == [("delivered", 2, 204)], timeout=10)
     time.sleep(3)  # three more checks by beat
     assert len(topology.smtp.to(OWNER)) == 1 and len(topology.receiver.received) == 2
+
+
+_EMIT = """
+from channels_app import events
+from channels_app.models import Channel
+events.emit(Channel.objects.get(public_id="%s"), "model.retired", {"model": "old-model"})
+"""
+
+
+def test_a_webhook_that_keeps_failing_ends_dead_on_celery(topology):
+    topology.receiver.reset(then="fail")
+    manage(topology.env, "shell", "-c", _EMIT % topology.channel["public_id"])
+    assert wait_until(lambda: topology.database.query(
+        "SELECT d.status, d.attempts, d.response_code FROM alerts_webhookdelivery d JOIN alerts_event e "
+        "ON e.id = d.event_id WHERE e.type = 'model.retired'") == [("dead", 3, 500)], timeout=20)
+    assert topology.database.query("SELECT name, attempts FROM alerts_failedjob") == [("alerts.webhook", 3)]
+    assert len(topology.receiver.received) == 3
+    assert any("retired" in m["Subject"] for m in topology.smtp.to(OWNER))  # the e-mail went out regardless
 
 
 def test_beat_schedules_the_retention_purge_on_the_worker(topology):
