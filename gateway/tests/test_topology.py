@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -57,7 +57,7 @@ Session.objects.create(channel=Channel.objects.get(public_id="%s"), session_id="
 """
 
 
-def cluster_env(tmp: Path, *, database_url: str, llm_url: str, smtp_port: int, https_port: int) -> dict:
+def cluster_env(*, database_url: str, llm_url: str, smtp_port: int, https_port: int) -> dict:
     """The deploy/env.example settings, with this test's secrets, services and ports filled in."""
     template = {k: v for k, v in env_template().items() if "change-me" not in v}
     tag = f"topo{os.getpid()}"
@@ -90,12 +90,12 @@ def topology(tmp_path_factory, fake_llm_server):
     cert, key = self_signed_certificate(tmp)
     nginx = Nginx(tmp / "nginx", https_port=free_port(), http_port=free_port(), cert=cert, key=key)
     database = PostgresDatabase.beside(connection.settings_dict, f"gw_topology_{os.getpid()}")
-    env = cluster_env(tmp, database_url=database.url, llm_url=fake_llm_server.url, smtp_port=smtp.port,
+    env = cluster_env(database_url=database.url, llm_url=fake_llm_server.url, smtp_port=smtp.port,
                       https_port=nginx.https_port)
     started = []
     try:
         database.create(env)
-        # Credits at the alert threshold from the start: the first threshold check alerts (once).
+        # Limits out of the way of the load test; credits well above the alert threshold until a test lowers them.
         [channel] = create_channels(env, {"owner": OWNER, "credits": 10_000, "rate_limit_per_minute": 100_000,
                                             "daily_limit": 1_000_000})
         publishable, secret = manage(
@@ -111,11 +111,11 @@ def topology(tmp_path_factory, fake_llm_server):
         beat = UnitProcess("ai-gateway-beat.service", env, log_path=tmp / "beat.log", state_dir=state).start()
         started += [worker, beat]
         with httpx.Client(base_url=nginx.url, verify=str(cert), timeout=30) as client:
-            yield type("Topology", (), dict(
+            yield SimpleNamespace(
                 client=client, nginx=nginx, gateways=gateways, worker=worker, beat=beat, database=database,
-                channel=channel, secret=secret, publishable=publishable, smtp=smtp, receiver=receiver, env=env, tmp=tmp, cert=cert,
-                llm=fake_llm_server.app,
-            ))
+                channel=channel, secret=secret, publishable=publishable, smtp=smtp, receiver=receiver, env=env,
+                cert=cert, llm=fake_llm_server.app,
+            )
     finally:
         for process in reversed(started):
             process.stop()
@@ -125,7 +125,8 @@ def topology(tmp_path_factory, fake_llm_server):
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for key_ in [*client.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*"), env["CELERY_QUEUE"]]:
+        queue = env["CELERY_QUEUE"]
+        for key_ in [*client.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*"), queue, f"_kombu.binding.{queue}"]:
             client.delete(key_)
 
 

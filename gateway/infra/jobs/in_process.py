@@ -6,6 +6,7 @@ several processes doing so is harmless (deleting what is already gone deletes
 nothing, a crossed threshold is claimed once with a conditional UPDATE).
 """
 
+import atexit
 import heapq
 import itertools
 import logging
@@ -28,6 +29,9 @@ class InProcessRunner(jobs.JobRunner):
         self.stopping = False
         self.scheduled = False
         self.busy = 0
+        # A short-lived process (a management command that revoked a key, say) finishes the jobs it
+        # queued before it exits; retries still waiting are dropped (their rows stay, e.g. a pending delivery).
+        atexit.register(self.drain)
 
     def enqueue(self, name: str, kwargs: dict) -> None:
         self.push(time.monotonic(), name, kwargs, 0, None)
@@ -56,6 +60,12 @@ class InProcessRunner(jobs.JobRunner):
         """Nothing due now and nothing running (tests wait for this)."""
         with self.wakeup:
             return not self.busy and not any(due <= time.monotonic() for due, *_ in self.queue)
+
+    def drain(self, timeout: float = 10) -> None:
+        """Wait (up to `timeout`) until nothing is due or running."""
+        deadline = time.monotonic() + timeout
+        while self.thread is not None and self.thread.is_alive() and not self.idle() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def stop(self, timeout: float = 10) -> None:
         """Drop what is queued and stop the thread (tests; a process that exits needs nothing)."""
