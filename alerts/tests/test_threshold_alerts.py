@@ -109,3 +109,20 @@ def test_nothing_is_sent_when_the_emitting_transaction_rolls_back(runner, mailbo
         pass
     assert not wait_until(lambda: mailbox.to("owner@example.com"), timeout=0.5)
     assert not Event.objects.exists()
+
+
+def test_a_short_lived_process_sends_what_it_queued_before_it_exits(mailbox, channel):
+    """`manage.py` on the in-process runner: the job thread is a daemon, so the process waits for it at exit."""
+    from django.db import connection
+
+    from gateway.testing.processes import PostgresDatabase, gateway_env, manage
+
+    db = connection.settings_dict
+    url = (f"sqlite:///{db['NAME']}" if connection.vendor == "sqlite"
+           else PostgresDatabase.beside(db, db["NAME"]).url)
+    env = gateway_env(DATABASE_URL=url, JOBS="in-process", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                      EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(mailbox.port))
+    manage(env, "shell", "-c", "from channels_app import events; from channels_app.models import Channel; "
+                               f"events.emit(Channel.objects.get(pk={channel.pk}), 'channel.deactivated', {{}})")
+    [mail] = mailbox.to("owner@example.com")  # already there: the command returned after sending it
+    assert "deactivated" in mail["Subject"]
