@@ -61,6 +61,14 @@ openapi: install .env
 screenshots: install-dev
 	SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider e2e/test_screenshots.py
 
+## The production topology (gateway/tests/test_topology.py): nginx with TLS, two gateway processes, a Celery
+## worker and beat, all from deploy/, on PostgreSQL + Redis (DATABASE_URL / REDIS_URL must be set; apt-get install nginx).
+.PHONY: topology-test
+topology-test: install-dev
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx; }
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "set DATABASE_URL (PostgreSQL) and REDIS_URL" >&2; exit 2; }
+	$(VENV)/bin/pytest -q -p no:cacheprovider gateway/tests/test_topology.py
+
 ## Load-test the production setup (uvicorn, one worker per core, PostgreSQL + Redis) against a local
 ## mock upstream; prints a table and writes bench/results/*.json. Extra options: BENCH_ARGS="--help".
 bench: install

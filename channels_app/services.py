@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.starting_credits import lock_owner, starting_credits_grant
-from channels_app import catalog, key_cache, keys, origins
+from channels_app import catalog, events, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
 
 
@@ -36,6 +36,7 @@ def api_key_revoke(*, api_key: ApiKey, at=None) -> None:
     """Stop the key working at `at` (now by default; a later time is a grace period)."""
     api_key.revoked_at = at or timezone.now()
     api_key.save(update_fields=["revoked_at"])
+    events.emit(api_key.channel, "key.revoked", {"key": keys.mask(api_key.hint), "stops_at": api_key.revoked_at.isoformat()})
 
 
 def owner_get_or_create(*, email: str):
@@ -175,10 +176,13 @@ def channel_update(*, channel: Channel, **fields) -> Channel:
     for name in ("model", "fallback_model"):
         if fields.get(name) and not catalog.is_pickable(fields[name], current):
             raise ValidationError({name: f"{fields[name]} is not an active model of the catalog."})
+    deactivated = channel.is_active and fields.get("is_active") is False
     for name, value in fields.items():
         setattr(channel, name, value)
     channel.full_clean()
     channel.save(update_fields=[*fields, "updated_at"])
+    if deactivated:
+        events.emit(channel, "channel.deactivated", {})
     return channel
 
 
@@ -200,6 +204,7 @@ def api_key_rotate(*, channel: Channel, grace: timedelta, revealed_to=None, ip_a
         KeyReveal.objects.create(
             api_key=issued.api_key, user=revealed_to, action=KeyReveal.Action.ROTATE, ip_address=ip_address[:64]
         )
+    events.emit(channel, "key.rotated", {"new_key": keys.mask(issued.api_key.hint), "old_keys_stop_at": ends.isoformat()})
     return issued
 
 

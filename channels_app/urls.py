@@ -32,4 +32,5 @@ urlpatterns = [
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),
+    path("channels/<uuid:public_id>/", include("alerts.urls")),
 ]

@@ -3,8 +3,9 @@
 A thread is old once its last message (or its start, if it has none) is older
 than the channel's retention; its messages and feedback go with it. Failed-request
 rows and refused origins follow the same age; Idempotency-Key answers go once they
-can no longer be replayed. Run by `manage.py purge_expired_data` (cron) and, in the
-server, by `start_periodic_purge` every RETENTION_PURGE_INTERVAL_SECONDS.
+can no longer be replayed. Run by `manage.py purge_expired_data` (cron) and as the
+background job "retention.purge" (alerts/jobs.py) every RETENTION_PURGE_INTERVAL_SECONDS:
+Celery beat schedules it, or the in-process job runner (gateway/infra/jobs).
 Each purge that deleted anything leaves one audit event per channel, with counts only.
 
 Deletes go in batches of PURGE_BATCH rows, each its own transaction (issue 19): a purge of millions of rows
@@ -13,21 +14,15 @@ and the audit event records what this round deleted. The usage roll-ups are not 
 stay counted after the conversations are gone.
 """
 
-import logging
-import threading
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels_app.models import Channel, RefusedOrigin
 from conversations.idempotency import TTL as IDEMPOTENCY_TTL
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
-
-logger = logging.getLogger(__name__)
-
 
 # Rows deleted per transaction: each batch is bounded work (its own short transaction and locks), so purging a
 # busy channel's day of millions of messages never holds one transaction open for minutes (docs/operations.md).
@@ -83,45 +78,3 @@ def purge_all(*, now: datetime | None = None) -> dict[str, int]:
         for name, n in channel_purge(channel=channel, now=now).items():
             totals[name] = totals.get(name, 0) + n
     return totals
-
-
-_runner: threading.Thread | None = None
-_stop = threading.Event()
-_runner_lock = threading.Lock()
-
-
-def start_periodic_purge(interval: float | None = None) -> threading.Thread | None:
-    """Run purge_all every `interval` seconds (RETENTION_PURGE_INTERVAL_SECONDS) on a daemon thread; once per process.
-
-    A stand-in for a task queue: with several workers each purges, which is
-    harmless (deletes of what is already gone delete nothing).
-    """
-    global _runner
-    interval = settings.RETENTION_PURGE_INTERVAL_SECONDS if interval is None else interval
-    if interval <= 0:
-        return None
-    with _runner_lock:
-        if _runner is None or not _runner.is_alive():
-            _stop.clear()
-            _runner = threading.Thread(target=_run_forever, args=(interval,), name="retention-purge", daemon=True)
-            _runner.start()
-        return _runner
-
-
-def stop_periodic_purge(timeout: float = 10) -> None:
-    """Stop the runner (tests; a process that exits needs nothing: the thread is a daemon)."""
-    _stop.set()
-    if _runner is not None:
-        _runner.join(timeout)
-
-
-def _run_forever(interval: float) -> None:
-    while not _stop.wait(interval):
-        try:
-            totals = purge_all()
-            if any(totals.values()):
-                logger.info("Retention purge deleted %s", totals)
-        except Exception:  # the next round tries again
-            logger.exception("Retention purge failed")
-        finally:
-            connection.close()  # hand this thread's connection back (PostgreSQL's pool) between rounds

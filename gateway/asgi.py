@@ -45,8 +45,8 @@ from conversations import tokens  # noqa: E402
 
 tokens.encoding()
 
-# Visitors' data older than each channel's retention is deleted on a timer in every server process
-# (a stand-in for a task queue; RETENTION_PURGE_INTERVAL_SECONDS=0 turns it off).
-from conversations.retention import start_periodic_purge  # noqa: E402
+# Periodic jobs (the retention purge, the alert thresholds): on the in-process job runner each server
+# process runs them on its own thread; with JOBS=celery this does nothing and Celery beat schedules them.
+from gateway.infra import jobs  # noqa: E402
 
-start_periodic_purge()
+jobs.backend().start_schedule()

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "channels_app",
     "conversations",
     "accounts",
+    "alerts",
     "axes",
 ]
 
@@ -392,6 +393,31 @@ SESSION_TTL_HOURS = env.int("SESSION_TTL_HOURS", default=24)
 # How often each server process runs the retention purge (conversations/retention.py); 0 turns it off
 # (then run `manage.py purge_expired_data` from cron).
 RETENTION_PURGE_INTERVAL_SECONDS = env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=3600)
+# Background jobs (gateway/infra/jobs): alerts, webhook deliveries, the retention purge. JOBS=celery sends
+# them to Celery over Redis (CELERY_BROKER_URL, by default REDIS_URL; run a worker and one beat: deploy/);
+# the default runs them on a thread of each server process. Chosen once, at start-up.
+JOBS = env.str("JOBS", default="in-process")
+JOB_RUNNER = {
+    "in-process": "gateway.infra.jobs.in_process.InProcessRunner",
+    "celery": "gateway.infra.jobs.celery_runner.CeleryRunner",
+}[JOBS]
+CELERY_BROKER_URL = _value("CELERY_BROKER_URL") or REDIS_URL
+if JOBS == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("JOBS=celery needs CELERY_BROKER_URL or REDIS_URL.")
+# The Redis list the jobs wait in (separate deployments on one Redis database need their own).
+CELERY_QUEUE = env.str("CELERY_QUEUE", default="ai-gateway-jobs")
+# A job not acknowledged this many seconds after a worker took it is handed to another (Redis transport).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+JOB_MODULES = ["alerts.jobs"]
+JOB_DEAD_LETTER = "alerts.services.job_dead"
+JOB_RETRY_BACKOFF_BASE = env.float("JOB_RETRY_BACKOFF_BASE", default=30.0)
+JOB_RETRY_BACKOFF_CAP = env.float("JOB_RETRY_BACKOFF_CAP", default=3600.0)
+# Alerts (alerts/): thresholds are checked this often; a webhook gets this long to answer.
+ALERT_CHECK_INTERVAL_SECONDS = env.int("ALERT_CHECK_INTERVAL_SECONDS", default=60)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+# Webhook URLs must be public http(s) addresses unless this is on (tests, a private network).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="https://api.groq.com/openai/v1")
 LLM_API_KEY = _value("LLM_API_KEY")
 LLM_CONNECT_TIMEOUT = env.float("LLM_CONNECT_TIMEOUT", default=5.0)

@@ -18,8 +18,9 @@ _DEFAULTS = {
     # Static files straight from static/ (no collectstatic before tests).
     "STATIC_COLLECTED": "False",
     "CACHE_KEY_PREFIX": f"gwtest{os.getpid()}",
-    # The purge runs when a test calls it, not on a timer in the test server.
+    # The purge and the alert thresholds run when a test calls them, not on a timer in the test server.
     "RETENTION_PURGE_INTERVAL_SECONDS": "0",
+    "ALERT_CHECK_INTERVAL_SECONDS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)

@@ -85,24 +85,31 @@ def test_a_purge_with_nothing_to_delete_leaves_no_audit_event(channel):
     assert not AuditEvent.objects.exists()
 
 
-def test_the_in_process_runner_purges_on_its_interval(api, llm, channel, key):
+def test_the_in_process_runner_purges_on_its_interval(api, llm, channel, key, settings):
+    from gateway.infra.jobs.in_process import InProcessRunner
+
     chat(api, key, "old", session_id="old")
     age("old", channel.retention_days + 1)
-    runner = retention.start_periodic_purge(interval=0.2)
+    settings.RETENTION_PURGE_INTERVAL_SECONDS = 0.2
+    settings.ALERT_CHECK_INTERVAL_SECONDS = 0
+    runner = InProcessRunner()
+    runner.start_schedule()
     try:
-        assert runner is not None and runner.daemon
+        assert runner.thread is not None and runner.thread.daemon
         deadline = time.monotonic() + 10
         while Session.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not Session.objects.exists()
     finally:
-        retention.stop_periodic_purge()
-    assert not runner.is_alive()
+        runner.stop()
+    assert not runner.thread.is_alive()
 
 
 def test_the_runner_is_off_with_a_zero_interval(settings):
+    from gateway.infra import jobs
+
     settings.RETENTION_PURGE_INTERVAL_SECONDS = 0
-    assert retention.start_periodic_purge() is None
+    assert "retention.purge" not in [spec.name for spec, _ in jobs.periodic()]
 
 
 def test_a_purge_goes_in_bounded_batches_and_leaves_the_usage_counted(channel):

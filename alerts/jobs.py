@@ -1,0 +1,30 @@
+"""The background jobs (gateway/infra/jobs), each a thin call into its service."""
+
+from alerts import services, thresholds
+from gateway.infra.jobs import job
+
+
+@job("alerts.email")
+def send_event_email(*, event_id: int) -> None:
+    services.event_send_email(event_id=event_id)
+
+
+def _give_up(*, delivery_id: int) -> None:
+    services.webhook_give_up(delivery_id=delivery_id)
+
+
+@job("alerts.webhook", max_retries="WEBHOOK_MAX_RETRIES", on_dead=_give_up)
+def deliver_webhook(*, delivery_id: int) -> None:
+    services.webhook_deliver(delivery_id=delivery_id)
+
+
+@job("alerts.check_thresholds", every="ALERT_CHECK_INTERVAL_SECONDS")
+def check_thresholds() -> None:
+    thresholds.check_all()
+
+
+@job("retention.purge", every="RETENTION_PURGE_INTERVAL_SECONDS")
+def purge_expired_data() -> None:
+    from conversations.retention import purge_all
+
+    purge_all()
