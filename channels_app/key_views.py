@@ -7,7 +7,6 @@ carry plaintext are never cached.
 
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from channels_app import dashboard_selectors as selectors, shown_keys
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
 from gateway.infra.errors import error_json
+from teams.policy import requires
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -49,7 +49,7 @@ def _ask_for_password(request: HttpRequest, channel, *, label: str) -> HttpRespo
 
 
 @never_cache
-@login_required
+@requires("key.reveal")
 @require_POST
 def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -70,7 +70,7 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@requires("key.rotate")
 @require_POST
 def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -93,7 +93,7 @@ def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@requires("key.reveal")
 def key_shown(request: HttpRequest, public_id, key_id) -> HttpResponse:
     """The GET after a reveal or a rotation: the key in full once, masked (with Reveal) on a reload."""
     channel = selectors.get_channel_for_user(request, public_id)
@@ -110,7 +110,7 @@ def key_shown(request: HttpRequest, public_id, key_id) -> HttpResponse:
     return render(request, "channels/key_shown.html", context)
 
 
-@login_required
+@requires("key.revoke")
 @require_POST
 def key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)

@@ -6,7 +6,6 @@ full, with no password re-entry and no reveal record.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from channels_app.services import (
     publishable_key_revoke,
     publishable_key_rotate,
 )
+from teams.policy import requires
 
 WIDGET_SCRIPT_PATH = "/static/widget.js"
 
@@ -64,14 +64,14 @@ def _back(channel: Channel, anchor: str = "") -> HttpResponse:
     return response
 
 
-@login_required
+@requires("widget.view")
 @require_GET
 def widget_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     return _render_page(request, channel)
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_origins(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -91,7 +91,7 @@ def widget_origins(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "origins")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_settings(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -106,7 +106,7 @@ def widget_settings(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "appearance")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_create(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -119,7 +119,7 @@ def widget_key_create(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "key")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -142,7 +142,7 @@ def widget_key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "key")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "channels_app",
     "conversations",
     "accounts",
+    "teams",
     "axes",
 ]
 
