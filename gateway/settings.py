@@ -175,6 +175,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.signup",
                 "channels_app.context_processors.gateway_state",
+                "teams.context_processors.organisation",
             ],
         },
     },
@@ -296,6 +297,8 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/h")
 CONFIRMATION_RESEND_RATE = env.str("CONFIRMATION_RESEND_RATE", default="3/h")
 EMAIL_CONFIRMATION_MAX_AGE_HOURS = env.int("EMAIL_CONFIRMATION_MAX_AGE_HOURS", default=72)
+# Days an organisation invitation (teams/invitations.py) stays valid; resending starts the days again.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 MAX_CHANNELS_PER_OWNER = env.int("MAX_CHANNELS_PER_OWNER", default=20)
 
 # Failed logins are throttled per (username, client address) by django-axes.

@@ -59,8 +59,8 @@ class Allowed:
 def requires(action: str):
     """Decorate a dashboard view: sign-in required, then the policy decides on the channel or the organisation.
 
-    With a `public_id` URL argument the target is that channel (request.channel); without, the
-    organisation the user is working in (request.organisation, teams/current.py).
+    With a `public_id` URL argument the target is that channel (request.channel), with an `org_id` that
+    organisation; with neither, the organisation the user is working in (request.organisation, teams/current.py).
     """
     if action not in roles.ACTIONS:
         raise ImproperlyConfigured(f"unknown policy action {action!r}")
@@ -80,6 +80,12 @@ def requires(action: str):
                 decide(request, action, channel)
                 request.channel = channel
                 request.organisation = channel.organisation
+            elif "org_id" in kwargs:
+                org = Organisation.objects.filter(public_id=kwargs["org_id"]).first()
+                if org is None:
+                    raise Http404()
+                decide(request, action, org)
+                request.organisation = org
             else:
                 request.organisation = current_organisation(request)
                 decide(request, action, request.organisation)

@@ -22,6 +22,7 @@ EVERYONE = frozenset({O, A, D, N})
 ACTIONS: dict[str, frozenset[str]] = {
     # The organisation
     "org.view": EVERYONE,  # its channel list, its switcher
+    "org.create": EVERYONE,  # a new organisation, of which the user is the owner
     "org.usage": frozenset({O, A, N}),
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
