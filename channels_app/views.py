@@ -15,6 +15,7 @@ from channels_app.models import ApiKey, Channel
 from channels_app.credits import latest_decision, pending_request
 from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
+from teams import audit
 from teams.policy import requires
 
 
@@ -32,6 +33,8 @@ def channel_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             channel, _issued = channel_create(owner=request.user, organisation=request.organisation, **form.cleaned_data)
+            request.channel = channel
+            audit.record_channel(request, "channel.create")
         except ChannelCapReached as exc:
             form.add_error(None, str(exc))
             return render(request, "channels/form.html", {"form": form, "creating": True})
@@ -67,6 +70,7 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:
             channel_update(channel=channel, **changed)
+            audit.record_channel(request, "channel.settings", changes=audit.form_changes(form))
         messages.success(request, "Channel settings saved." if changed else "Nothing changed.")
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
     channel.refresh_from_db()  # the form's validation wrote its input onto the instance

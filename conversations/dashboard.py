@@ -15,6 +15,7 @@ from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, erasure, export, feedback, links, transcripts, usage
 from conversations.models import AuditEvent, Session
 from conversations.rendering import render_markdown
+from teams import audit
 from teams.policy import requires
 
 MAX_SEARCH_LENGTH = 255
@@ -100,6 +101,8 @@ def session_erase(request: HttpRequest, public_id) -> HttpResponse:
         channel=channel, session_id=session_id, source=source, via=AuditEvent.Via.DASHBOARD, actor=request.user
     )
     threads = counts["threads"]
+    # Counts only: what was erased stays erased, in this log too.
+    audit.record_channel(request, "conversations.erase", changes={"threads": [threads, 0], "messages": [counts["messages"], 0]})
     messages.success(
         request,
         f"Session erased: {threads} thread{'s' if threads != 1 else ''} and {counts['messages']} message"

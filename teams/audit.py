@@ -69,3 +69,18 @@ def purge(*, now: dt.datetime | None = None) -> int:
         cutoff = now - dt.timedelta(days=org.audit_retention_days)
         deleted += AuditEntry.objects.filter(organisation=org, created_at__lt=cutoff).delete()[0]
     return deleted
+
+
+def record_channel(request, action: str, *, changes: dict | None = None, detail: str = "") -> AuditEntry:
+    """Write one entry for a change the signed-in member made to the channel their request's policy decided on."""
+    channel = request.channel
+    target = f"channel {channel.name}" + (f": {detail}" if detail else "")
+    return record(
+        organisation=channel.organisation, actor=request.user, action=action, request=request, target=target,
+        channel=channel, changes=changes,
+    )
+
+
+def form_changes(form) -> dict:
+    """A bound form's changed fields as {"field": [before, after]}, before taken from the form's initial values."""
+    return diff({n: form.initial.get(n) for n in form.changed_data}, {n: form.cleaned_data[n] for n in form.changed_data})
