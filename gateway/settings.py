@@ -306,8 +306,14 @@ MAX_CHANNELS_PER_OWNER = env.int("MAX_CHANNELS_PER_OWNER", default=20)
 # is read from X-Forwarded-For as the proxies saw it.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Refuses a password sign-in where the person's organisation requires single sign-on (teams/backends.py).
+    "teams.backends.SsoRequiredBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Single sign-on (teams/sso.py): mozilla-django-oidc reverses this URL name for the redirect URI;
+# requests to the identity provider give up after SSO_TIMEOUT_SECONDS.
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=10.0)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
