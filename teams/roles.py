@@ -36,6 +36,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "channel.edit": frozenset({O, A}),
     "channel.integrate": frozenset({O, A, D}),
     "channel.credits": frozenset({O}),
+    "channel.delete": frozenset({O}),
     # Secret keys
     "key.view": frozenset({O, A, D}),  # masked keys and who revealed them
     "key.reveal": frozenset({O, A, D}),

@@ -48,3 +48,18 @@ def test_new_organisation_makes_its_creator_owner(owner_web, owner, channel):
     assert r.status_code == 302
     assert Membership.objects.get(organisation__name="Side project").user == owner
     assert owner_web.get("/dashboard/").text.count("Create your first channel") == 1
+
+
+def test_an_owner_deletes_a_channel_and_its_key_stops_working_at_once(owner_web, channel_and_key, api):
+    from channels_app.models import Channel
+    from gateway.testing.api import chat
+    from teams.models import AuditEntry
+
+    channel, issued = channel_and_key
+    url = f"/dashboard/channels/{channel.public_id}/delete/"
+    assert owner_web.submit(url, {"confirm_name": "wrong"}).status_code == 302
+    assert Channel.objects.filter(pk=channel.pk).exists()
+    assert owner_web.submit(url, {"confirm_name": channel.name}).status_code == 302
+    assert not Channel.objects.filter(pk=channel.pk).exists()
+    assert chat(api, issued.plaintext, "Hi").status_code == 401
+    assert AuditEntry.objects.get(action="channel.delete").channel_public_id == channel.public_id

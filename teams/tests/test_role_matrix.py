@@ -31,6 +31,7 @@ EXPECTED = {
     "dashboard:widget-key-rotate": {OWNER, ADMIN},
     "dashboard:widget-key-revoke": {OWNER, ADMIN},
     "dashboard:credit-request": {OWNER},
+    "dashboard:channel-delete": {OWNER},
     "dashboard:key-rotate": KEY_HOLDERS,
     "dashboard:key-shown": KEY_HOLDERS,
     "dashboard:key-reveal": KEY_HOLDERS,
@@ -58,7 +59,7 @@ EXPECTED = {
 
 # Requests that change things run last, leaving the organisation last of all.
 LAST = ["dashboard:key-revoke", "dashboard:widget-key-revoke", "dashboard:session-erase", "teams:invitation-revoke",
-        "teams:member-remove", "teams:leave"]
+        "teams:member-remove", "dashboard:channel-delete", "teams:leave"]
 
 
 def dashboard_urls() -> dict:
@@ -105,6 +106,7 @@ def _post_data(name: str, world) -> dict:
         "dashboard:key-rotate": {"grace": "1h"},
         "dashboard:session-erase": {"session_id": world.session.session_id, "source": world.session.source},
         "dashboard:credit-request": {"amount": "100"},
+        "dashboard:channel-delete": {"confirm_name": world.channel.name},
         "teams:member-role": {"role": world.colleague.role},
         "teams:invite": {"email": "someone.new@example.com", "role": "analyst"},
         "teams:org-new": {"name": "Another team"},
