@@ -31,7 +31,7 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "widget_pow_required", "model", "created_at")
     search_fields = ("name", "owner__email", "owner__username", "=public_id")
     readonly_fields = ("public_id", "credits", "created_at", "updated_at")
-    raw_id_fields = ("owner",)
+    raw_id_fields = ("owner", "organisation")
     date_hierarchy = "created_at"
     inlines = [ApiKeyInline]
     actions = ["top_up_credits"]

@@ -109,3 +109,24 @@ def test_entries_older_than_the_organisations_retention_are_purged(owner, channe
     recent = audit.record(organisation=org, actor=owner, action="key.rotate")
     assert purge_all()["audit_entries"] == 1
     assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_staff_read_the_teams_admin_pages_without_secrets(staff_web, owner, channel):
+    from teams.invitations import invitation_create
+    from teams.models import Invitation, Organisation
+
+    org = channel.organisation
+    sso_save_secret = "admin-must-not-show-this"
+    from teams.sso_services import sso_save
+
+    sso_save(organisation=org, actor=owner, client_secret=sso_save_secret, issuer="https://login.example.com/",
+             client_id="gw", allowed_domains=["example.com"], default_role="analyst", sso_required=False)
+    invitation_create(organisation=org, email="x@example.com", role="analyst", actor=owner, link_for=str)
+    audit.record(organisation=org, actor=owner, action="key.reveal")
+    invitation = Invitation.objects.get()
+    for url in ("/admin/teams/organisation/", f"/admin/teams/organisation/{Organisation.objects.get(pk=org.pk).pk}/change/",
+                "/admin/teams/invitation/", f"/admin/teams/invitation/{invitation.pk}/change/", "/admin/teams/ssoconfig/",
+                f"/admin/teams/ssoconfig/{org.sso.pk}/change/", "/admin/teams/auditentry/"):
+        r = staff_web.get(url)
+        assert r.status_code == 200, url
+        assert sso_save_secret not in r.text and invitation.token_digest not in r.text
