@@ -39,7 +39,7 @@ class ChannelAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     search_fields = ("name", "owner__email", "owner__username", "=public_id")
     readonly_fields = ("public_id", "credits", "created_at", "updated_at")
-    raw_id_fields = ("owner",)
+    raw_id_fields = ("owner", "organisation")
     date_hierarchy = "created_at"
     inlines = [ApiKeyInline]
     actions = ["top_up_credits"]

@@ -1,7 +1,6 @@
 """Owner dashboard: asking staff for more credits (granted in admin, channels_app/credits.py)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -10,9 +9,11 @@ from django.views.decorators.http import require_POST
 from channels_app import dashboard_selectors as selectors
 from channels_app.credits import CreditRequestPending, credit_request_create
 from channels_app.forms import CreditRequestForm
+from teams import audit
+from teams.policy import requires
 
 
-@login_required
+@requires("channel.credits")
 @require_POST
 def credit_request(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -24,6 +25,7 @@ def credit_request(request: HttpRequest, public_id) -> HttpResponse:
     else:
         try:
             credit_request_create(channel=channel, user=request.user, **form.cleaned_data)
+            audit.record_channel(request, "credits.request", changes={"amount": [None, form.cleaned_data["amount"]]})
         except CreditRequestPending:
             messages.info(request, "A request for this channel is already waiting for staff.")
         else:

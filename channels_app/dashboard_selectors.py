@@ -1,4 +1,4 @@
-"""Reads for the owner dashboard, always scoped to the signed-in owner."""
+"""Reads for the dashboard, scoped by the one policy (teams/policy.py) to what the signed-in member may see."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -10,14 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
-from conversations.models import UsageDay
+from conversations.models import Message, UsageDay
+from teams import policy
 
 
 def get_channel_for_user(request: HttpRequest, public_id) -> Channel:
-    """The signed-in owner's channel with this public id; 404 for anyone else's."""
-    if not request.user.is_authenticated:
-        raise Http404()
-    return get_object_or_404(Channel, public_id=public_id, owner=request.user)
+    """The channel the view's policy decision (`@teams.policy.requires`) allowed; 404 for one outside the user's organisations."""
+    return policy.decided_channel(request, public_id)
 
 
 def get_key_for_channel(channel: Channel, public_id) -> ApiKey:
@@ -79,9 +78,9 @@ def _card(channel: Channel, now: dt.datetime) -> ChannelCard:
     )
 
 
-def channel_cards_for_owner(owner, now: dt.datetime | None = None) -> list[ChannelCard]:
+def channel_cards_for_organisation(organisation, now: dt.datetime | None = None) -> list[ChannelCard]:
     now = now or timezone.now()
-    channels = _annotated(Channel.objects.filter(owner=owner).order_by("-created_at", "-id"), now)
+    channels = _annotated(Channel.objects.filter(organisation=organisation).order_by("-created_at", "-id"), now)
     return [_card(c, now) for c in channels]
 
 

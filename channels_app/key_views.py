@@ -7,7 +7,6 @@ carry plaintext are never cached.
 
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,8 @@ from channels_app import dashboard_selectors as selectors, shown_keys
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
 from gateway.infra.errors import error_json
+from teams import audit
+from teams.policy import requires
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -49,7 +50,7 @@ def _ask_for_password(request: HttpRequest, channel, *, label: str) -> HttpRespo
 
 
 @never_cache
-@login_required
+@requires("key.reveal")
 @require_POST
 def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -61,6 +62,7 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     if not reauth.is_recent(request):
         return _ask_for_password(request, channel, label="Reveal key")
     plaintext = api_key_reveal(api_key=api_key, user=request.user, ip_address=get_client_ip_address(request) or "")
+    audit.record_channel(request, "key.reveal", detail=api_key.masked)
     if _wants_json(request):
         return JsonResponse({"key": plaintext, "masked": api_key.masked})
     shown_keys.remember(request, api_key)
@@ -70,7 +72,7 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@requires("key.rotate")
 @require_POST
 def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -89,11 +91,15 @@ def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
         ip_address=get_client_ip_address(request) or "",
     )
     shown_keys.remember(request, issued.api_key, rotated=True, old_key=old_key)
+    audit.record_channel(
+        request, "key.rotate", changes={"key": [old_key.masked if old_key else None, issued.api_key.masked],
+                                        "grace": [None, form.cleaned_data["grace"]]},
+    )
     return redirect("dashboard:key-shown", public_id=channel.public_id, key_id=issued.api_key.public_id)
 
 
 @never_cache
-@login_required
+@requires("key.reveal")
 def key_shown(request: HttpRequest, public_id, key_id) -> HttpResponse:
     """The GET after a reveal or a rotation: the key in full once, masked (with Reveal) on a reload."""
     channel = selectors.get_channel_for_user(request, public_id)
@@ -110,13 +116,14 @@ def key_shown(request: HttpRequest, public_id, key_id) -> HttpResponse:
     return render(request, "channels/key_shown.html", context)
 
 
-@login_required
+@requires("key.revoke")
 @require_POST
 def key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     api_key = selectors.get_key_for_channel(channel, key_id)
     if api_key.is_usable():
         api_key_revoke(api_key=api_key)
+        audit.record_channel(request, "key.revoke", detail=api_key.masked)
         messages.success(request, f"Key {api_key.masked} is revoked: requests with it now get 401.")
     else:
         messages.info(request, f"Key {api_key.masked} was already revoked.")

@@ -20,7 +20,10 @@ class Channel(models.Model):
     """One site or app of an owner: its model, prompt, limits and credits."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Who made it (the per-owner cap and starting credits count by it); who may use it is the organisation's
+    # business (teams/policy.py).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_channels")
+    organisation = models.ForeignKey("teams.Organisation", on_delete=models.PROTECT, related_name="channels")
     name = models.CharField(max_length=100)
     # An AiModel's slug (channels_app/catalog_models.py): checked against the catalog by the services and forms.
     model = models.CharField(max_length=64, default=catalog.DEFAULT_MODEL_ID)

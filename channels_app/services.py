@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.starting_credits import lock_owner, starting_credits_grant
 from channels_app import catalog, events, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
+from teams.services import personal_organisation
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def channel_create(
     *,
     owner,
     name: str,
+    organisation=None,
     model: str | None = None,
     fallback_model: str = "",
     max_reply_tokens: int | None = None,
@@ -93,6 +95,8 @@ def channel_create(
         raise ChannelCapReached(settings.MAX_CHANNELS_PER_OWNER)
     channel = Channel(
         owner=owner,
+        # Without one named, the owner's personal organisation (teams/services.py) holds it.
+        organisation=organisation or personal_organisation(owner),
         name=name,
         model=model,
         fallback_model=fallback_model,

@@ -5,7 +5,7 @@ Each app routes its own pages: a channel's conversations and usage are conversat
 
 from django.urls import include, path
 
-from channels_app import credit_views, key_views, views, widget_views
+from channels_app import credit_views, delete_views, key_views, views, widget_views
 
 app_name = "dashboard"
 
@@ -26,6 +26,7 @@ urlpatterns = [
         widget_views.widget_key_revoke,
         name="widget-key-revoke",
     ),
+    path("channels/<uuid:public_id>/delete/", delete_views.channel_delete, name="channel-delete"),
     path("channels/<uuid:public_id>/credits/request/", credit_views.credit_request, name="credit-request"),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/", key_views.key_shown, name="key-shown"),

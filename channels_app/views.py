@@ -1,7 +1,6 @@
 """Owner dashboard: the channels page, creating, viewing and editing a channel, its integration page."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,30 +15,35 @@ from channels_app.models import ApiKey, Channel
 from channels_app.credits import latest_decision, pending_request
 from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
+from teams import audit
+from teams.policy import requires
 
 
-@login_required
+@requires("org.view")
 def channel_list(request: HttpRequest) -> HttpResponse:
-    cards = selectors.channel_cards_for_owner(request.user)
+    cards = selectors.channel_cards_for_organisation(request.organisation)
     context = {"cards": cards, "confirmation_pending": confirmation_pending(request.user)}
     return render(request, "channels/list.html", context)
 
 
-@login_required
+@requires("org.view")
 @require_POST
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
+    # A notice is its user's own (whatever organisation they work in): the service finds only theirs.
     if not catalog_services.notice_dismiss(owner=request.user, notice_id=notice_id):
         raise Http404()
     return redirect("dashboard:channel-list")
 
 
-@login_required
+@requires("channel.create")
 @require_http_methods(["GET", "POST"])
 def channel_new(request: HttpRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None, initial={"model": catalog.default_model_id()})
     if request.method == "POST" and form.is_valid():
         try:
-            channel, _issued = channel_create(owner=request.user, **form.cleaned_data)
+            channel, _issued = channel_create(owner=request.user, organisation=request.organisation, **form.cleaned_data)
+            request.channel = channel
+            audit.record_channel(request, "channel.create")
         except ChannelCapReached as exc:
             form.add_error(None, str(exc))
             return render(request, "channels/form.html", {"form": form, "creating": True})
@@ -48,7 +52,7 @@ def channel_new(request: HttpRequest) -> HttpResponse:
     return render(request, "channels/form.html", {"form": form, "creating": True})
 
 
-@login_required
+@requires("channel.view")
 def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     context = {
@@ -66,7 +70,7 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "channels/detail.html", context)
 
 
-@login_required
+@requires("channel.edit")
 @require_http_methods(["GET", "POST"])
 def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -75,6 +79,7 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:
             channel_update(channel=channel, **changed)
+            audit.record_channel(request, "channel.settings", changes=audit.form_changes(form))
         messages.success(request, "Channel settings saved." if changed else "Nothing changed.")
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
     channel.refresh_from_db()  # the form's validation wrote its input onto the instance
@@ -82,7 +87,7 @@ def channel_edit(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@requires("channel.integrate")
 def channel_integrate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     api_key = selectors.card_key(channel)

@@ -6,7 +6,6 @@ full, with no password re-entry and no reveal record.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,8 @@ from channels_app.services import (
     publishable_key_revoke,
     publishable_key_rotate,
 )
+from teams import audit
+from teams.policy import requires
 
 WIDGET_SCRIPT_PATH = "/static/widget.js"
 
@@ -64,18 +65,19 @@ def _back(channel: Channel, anchor: str = "") -> HttpResponse:
     return response
 
 
-@login_required
+@requires("widget.view")
 @require_GET
 def widget_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     return _render_page(request, channel)
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_origins(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     form = AllowedOriginsForm(request.POST)
+    before = list(channel.allowed_origins)
     if form.is_valid():
         try:
             channel_set_allowed_origins(channel=channel, allowed_origins=form.cleaned_data["allowed_origins"])
@@ -83,6 +85,8 @@ def widget_origins(request: HttpRequest, public_id) -> HttpResponse:
             form.add_error("allowed_origins", exc)
     if not form.is_valid():
         return _render_page(request, channel, origins_form=form)
+    if before != channel.allowed_origins:
+        audit.record_channel(request, "widget.origins", changes=audit.diff({"allowed_origins": before}, {"allowed_origins": channel.allowed_origins}))
     count = len(channel.allowed_origins)
     if count:
         messages.success(request, f"Allowed origins saved: the widget works on {count} site{'s' if count > 1 else ''}.")
@@ -91,7 +95,7 @@ def widget_origins(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "origins")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_settings(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -102,24 +106,26 @@ def widget_settings(request: HttpRequest, public_id) -> HttpResponse:
     changed = {name: form.cleaned_data[name] for name in form.changed_data}
     if changed:
         channel_update(channel=channel, **changed)
+        audit.record_channel(request, "widget.settings", changes=audit.form_changes(form))
     messages.success(request, "Widget settings saved." if changed else "Nothing changed.")
     return _back(channel, "appearance")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_create(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     try:
-        publishable_key_issue(channel=channel)
+        issued = publishable_key_issue(channel=channel)
     except PublishableKeyExists:
         messages.info(request, "This channel already has a publishable key: rotate it to get a new one.")
     else:
+        audit.record_channel(request, "widget.key.create", detail=issued.key)
         messages.success(request, "Publishable key created. Put the snippet below into your pages.")
     return _back(channel, "key")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
@@ -130,6 +136,7 @@ def widget_key_rotate(request: HttpRequest, public_id) -> HttpResponse:
         return _back(channel, "key")
     had_key = publishable_key_current(channel=channel) is not None
     publishable_key_rotate(channel=channel, grace=form.grace_period)
+    audit.record_channel(request, "widget.key.rotate", changes={"grace": [None, form.cleaned_data["grace"]]})
     if not had_key:
         messages.success(request, "Publishable key created. Put the snippet below into your pages.")
     elif form.grace_period:
@@ -142,13 +149,14 @@ def widget_key_rotate(request: HttpRequest, public_id) -> HttpResponse:
     return _back(channel, "key")
 
 
-@login_required
+@requires("widget.edit")
 @require_POST
 def widget_key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     publishable = selectors.get_publishable_key_for_channel(channel, key_id)
     if publishable.is_usable():
         publishable_key_revoke(publishable_key=publishable)
+        audit.record_channel(request, "widget.key.revoke", detail=publishable.key)
         messages.success(request, "Publishable key revoked: widgets embedding it stop working at once.")
     else:
         messages.info(request, "That publishable key was already revoked.")

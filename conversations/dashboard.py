@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,8 @@ from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, erasure, export, feedback, links, transcripts, usage
 from conversations.models import AuditEvent, Session
 from conversations.rendering import render_markdown
+from teams import audit
+from teams.policy import requires
 
 MAX_SEARCH_LENGTH = 255
 # PostgreSQL text cannot hold NUL, so a search containing one would be a database error (a 500);
@@ -44,7 +45,7 @@ def _filters(request: HttpRequest) -> tuple[DateRangeForm, dict]:
     return dates, bounds
 
 
-@login_required
+@requires("conversations.view")
 def session_list(request: HttpRequest, public_id) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
@@ -76,7 +77,7 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "conversations/sessions.html", context)
 
 
-@login_required
+@requires("conversations.export")
 def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpResponse:
     """The channel's conversations (optionally those started between two days) as CSV or JSON Lines, streamed.
 
@@ -95,7 +96,7 @@ def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpRe
     return response
 
 
-@login_required
+@requires("conversations.erase")
 @require_POST
 def session_erase(request: HttpRequest, public_id) -> HttpResponse:
     """Erase every thread of one session (one namespace) and every copy of its text; back to the list."""
@@ -107,6 +108,8 @@ def session_erase(request: HttpRequest, public_id) -> HttpResponse:
         channel=channel, session_id=session_id, source=source, via=AuditEvent.Via.DASHBOARD, actor=request.user
     )
     threads = counts["threads"]
+    # Counts only: what was erased stays erased, in this log too.
+    audit.record_channel(request, "conversations.erase", changes={"threads": [threads, 0], "messages": [counts["messages"], 0]})
     messages.success(
         request,
         f"Session erased: {threads} thread{'s' if threads != 1 else ''} and {counts['messages']} message"
@@ -115,7 +118,7 @@ def session_erase(request: HttpRequest, public_id) -> HttpResponse:
     return redirect("dashboard:session-list", public_id=channel.public_id)
 
 
-@login_required
+@requires("conversations.view")
 def transcript(request: HttpRequest, public_id, thread: int, session_id: str | None = None) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     if session_id is None:  # the `?session_id=` form (conversations/links.py)
@@ -148,7 +151,7 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
 RANGES = ("7", "30", "90")  # the usage page's date-range picker, in days
 
 
-@login_required
+@requires("usage.view")
 def usage_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = get_channel_for_user(request, public_id)
     days = int(request.GET["days"]) if request.GET.get("days") in RANGES else usage.DAYS

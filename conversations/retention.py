@@ -23,6 +23,7 @@ from django.utils import timezone
 from channels_app.models import Channel, RefusedOrigin
 from conversations.idempotency import TTL as IDEMPOTENCY_TTL
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
+from teams import audit
 
 # Rows deleted per transaction: each batch is bounded work (its own short transaction and locks), so purging a
 # busy channel's day of millions of messages never holds one transaction open for minutes (docs/operations.md).
@@ -77,4 +78,6 @@ def purge_all(*, now: datetime | None = None) -> dict[str, int]:
     for channel in Channel.objects.only("id", "public_id", "retention_days").iterator():
         for name, n in channel_purge(channel=channel, now=now).items():
             totals[name] = totals.get(name, 0) + n
+    # Organisations' audit logs have their own retention (teams/audit.py), purged on the same schedule.
+    totals["audit_entries"] = audit.purge(now=now)
     return totals

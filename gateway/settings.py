@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "conversations",
     "accounts",
     "alerts",
+    "teams",
     "axes",
 ]
 
@@ -175,6 +176,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.signup",
                 "channels_app.context_processors.gateway_state",
+                "teams.context_processors.organisation",
             ],
         },
     },
@@ -299,6 +301,8 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/h")
 CONFIRMATION_RESEND_RATE = env.str("CONFIRMATION_RESEND_RATE", default="3/h")
 EMAIL_CONFIRMATION_MAX_AGE_HOURS = env.int("EMAIL_CONFIRMATION_MAX_AGE_HOURS", default=72)
+# Days an organisation invitation (teams/invitations.py) stays valid; resending starts the days again.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 MAX_CHANNELS_PER_OWNER = env.int("MAX_CHANNELS_PER_OWNER", default=20)
 
 # Failed logins are throttled per (username, client address) by django-axes.
@@ -306,8 +310,14 @@ MAX_CHANNELS_PER_OWNER = env.int("MAX_CHANNELS_PER_OWNER", default=20)
 # is read from X-Forwarded-For as the proxies saw it.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Refuses a password sign-in where the person's organisation requires single sign-on (teams/backends.py).
+    "teams.backends.SsoRequiredBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Single sign-on (teams/sso.py): mozilla-django-oidc reverses this URL name for the redirect URI;
+# requests to the identity provider give up after SSO_TIMEOUT_SECONDS.
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=10.0)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -12,6 +12,8 @@ from gateway.infra.api_docs import ApiDocsView
 from gateway.infra.errors import api_not_found, openai_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
+from teams import sso_views
+from teams.accept_views import accept as invitation_accept
 
 urlpatterns = [
     path("api/chat", ChatView.as_view(), name="api-chat"),
@@ -32,7 +34,11 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("dashboard/org/", include("teams.urls")),
     path("dashboard/", include("channels_app.urls")),
+    path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
+    path("sso/<uuid:org_id>/login/", sso_views.sso_start, name="sso-start"),
+    path("sso/callback/", sso_views.sso_callback, name="sso-callback"),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
 

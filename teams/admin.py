@@ -1,0 +1,61 @@
+"""Staff admin for organisations: read mostly. Staff act as operators here, outside the members' policy;
+no token digest or SSO ciphertext is shown."""
+
+from django.contrib import admin
+
+from teams.models import AuditEntry, Invitation, Membership, Organisation, SsoConfig
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("user",)
+    extra = 0
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "personal_for", "audit_retention_days", "created_at")
+    search_fields = ("name", "=public_id", "memberships__user__email")
+    readonly_fields = ("public_id", "created_at")
+    raw_id_fields = ("personal_for",)
+    inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "organisation", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
+    search_fields = ("email", "organisation__name")
+    fields = ("organisation", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # invitations are mailed from the members page, which makes the token
+
+
+@admin.register(SsoConfig)
+class SsoConfigAdmin(admin.ModelAdmin):
+    list_display = ("organisation", "issuer", "client_id", "sso_required", "updated_at")
+    fields = ("organisation", "issuer", "client_id", "allowed_domains", "default_role", "sso_required", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # owners set it, with the secret, on the organisation's SSO page
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organisation", "actor_email", "action", "target", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("actor_email", "organisation__name", "target")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the log's retention deletes; people do not

@@ -1,0 +1,41 @@
+"""/dashboard/org/<id>/usage/: the organisation's channels summed; limits and credits stay per channel (issue 17 point 6)."""
+
+import re
+
+from conftest import make_channel
+from gateway.testing.api import chat
+from teams import services
+
+
+def _total(html: str, name: str) -> str:
+    return re.search(rf'data-total="{name}">([^<]*)<', html).group(1)
+
+
+def test_it_sums_answered_chats_and_credits_over_the_organisations_channels_only(api, llm, owner, owner_web, outsider):
+    first, first_key = make_channel(owner, name="Shop", credits=10)
+    second, second_key = make_channel(owner, name="Blog", credits=5)
+    other, other_key = make_channel(outsider, name="Elsewhere", credits=10)
+    for key, n in ((first_key, 2), (second_key, 1), (other_key, 3)):
+        for i in range(n):
+            assert chat(api, key.plaintext, "Hi", session_id=f"s{i}").status_code == 200
+    org = first.organisation
+    assert second.organisation == org and other.organisation != org
+
+    page = owner_web.get(f"/dashboard/org/{org.public_id}/usage/")
+    assert page.status_code == 200
+    assert _total(page.text, "answered") == "3"
+    assert _total(page.text, "credits") == str(10 - 2 + 5 - 1)  # each channel spent its own credits
+    assert "Shop" in page.text and "Blog" in page.text and "Elsewhere" not in page.text
+
+
+def test_an_analyst_sees_it_and_a_developer_does_not(owner, channel, gateway_server):
+    from accounts.testing import WebClient
+    from teams.tests.worlds import make_user
+
+    org = channel.organisation
+    for role, status in (("analyst", 200), ("developer", 403)):
+        user = make_user(f"{role}@example.com")
+        services.membership_add(organisation=org, user=user, role=role, actor=owner)
+        with WebClient(base_url=gateway_server.url) as web:
+            web.force_login(user)
+            assert web.get(f"/dashboard/org/{org.public_id}/usage/").status_code == status

@@ -1,0 +1,113 @@
+"""Single sign-on (issue 17 point 4) against a real OpenID provider on loopback (django-oauth-toolkit,
+gateway/testing/oidc_provider.py): a new user logs in; a wrong audience, an expired token and a
+disallowed domain are refused; the client secret is stored encrypted; "SSO required" stops passwords."""
+
+from urllib.parse import urljoin
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from accounts.testing import WebClient
+from gateway.testing.oidc_provider import CLIENT_ID, CLIENT_SECRET, PASSWORD, OidcProvider
+from teams import sso_secret
+from teams.models import AuditEntry, Membership, SsoConfig
+from teams.sso_services import sso_save
+
+USERS = ["ana@acme.example", "expired@acme.example", "wrongaud@acme.example", "mallory@evil.example"]
+
+
+@pytest.fixture(scope="module")
+def provider(gateway_server):
+    provider = OidcProvider(redirect_uri=f"{gateway_server.url}/sso/callback/", users=USERS).start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def org(provider, owner, channel):
+    org = channel.organisation
+    sso_save(
+        organisation=org, actor=owner, client_secret=CLIENT_SECRET, issuer=provider.issuer, client_id=CLIENT_ID,
+        allowed_domains=["acme.example"], default_role="analyst", sso_required=False,
+    )
+    return org
+
+
+@pytest.fixture
+def browser(gateway_server):
+    with WebClient(base_url=gateway_server.url) as client:
+        yield client
+
+
+def sso_login(browser, org, email: str):
+    """The whole code flow, as a browser follows it: gateway → provider sign-in → provider → gateway callback."""
+    r = browser.get(f"/sso/{org.public_id}/login/")
+    assert r.status_code == 302, r.text
+    authorize = r.headers["location"]
+    r = browser.get(authorize)  # not signed in at the provider yet
+    assert r.status_code == 302
+    login_url = urljoin(authorize, r.headers["location"])
+    r = browser.post(login_url, data={"username": email, "password": PASSWORD})
+    assert r.status_code == 302
+    r = browser.get(urljoin(login_url, r.headers["location"]))  # authorize again, now signed in
+    assert r.status_code == 302 and "/sso/callback/?" in r.headers["location"], r.text
+    return browser.get(r.headers["location"])
+
+
+def test_a_new_user_logs_in_becomes_a_member_with_the_default_role_and_sees_the_organisation(org, browser, channel):
+    r = sso_login(browser, org, "ana@acme.example")
+    assert r.status_code == 302 and r.headers["location"] == "/dashboard/"
+    user = get_user_model().objects.get(email="ana@acme.example")
+    assert not user.has_usable_password()
+    assert Membership.objects.get(organisation=org, user=user).role == "analyst"
+    assert channel.name in browser.get("/dashboard/").text
+    assert AuditEntry.objects.filter(organisation=org, action="member.add", changes__via=[None, "sso"]).exists()
+    # The second time, the same account.
+    browser.cookies.clear()
+    assert sso_login(browser, org, "ana@acme.example").status_code == 302
+    assert get_user_model().objects.filter(email="ana@acme.example").count() == 1
+
+
+@pytest.mark.parametrize(
+    "email, reason",
+    [
+        ("wrongaud@acme.example", "issued for another application"),
+        ("expired@acme.example", "token has expired"),
+        ("mallory@evil.example", "domain may not sign in"),
+    ],
+)
+def test_it_refuses_a_wrong_audience_an_expired_token_and_a_disallowed_domain(org, browser, email, reason):
+    r = sso_login(browser, org, email)
+    assert r.status_code == 403 and reason in r.text
+    assert not get_user_model().objects.filter(email=email).exists()
+    assert browser.get("/dashboard/").status_code == 302  # not logged in
+
+
+def test_a_callback_without_a_started_login_is_refused(org, browser):
+    r = browser.get("/sso/callback/?code=x&state=y")
+    assert r.status_code == 403 and "No sign-in was started" in r.text
+
+
+def test_the_client_secret_is_stored_encrypted_and_never_shown(org, owner_web):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM teams_ssoconfig")
+        assert CLIENT_SECRET not in repr(cursor.fetchall())
+    config = SsoConfig.objects.get(organisation=org)
+    assert sso_secret.decrypt(config.client_secret_ciphertext, org.public_id) == CLIENT_SECRET
+    page = owner_web.get(f"/dashboard/org/{org.public_id}/sso/")
+    assert page.status_code == 200 and CLIENT_SECRET not in page.text and "data-secret-stored" in page.text
+
+
+def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a_password(org, owner, web):
+    from teams.services import membership_add
+
+    member = get_user_model().objects.create_user("bo@acme.example", "bo@acme.example", "pw-bo-123456!")
+    membership_add(organisation=org, user=member, role="developer", actor=owner)
+    assert web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"}).status_code == 302
+    web.cookies.clear()
+    SsoConfig.objects.filter(organisation=org).update(sso_required=True)
+    r = web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"})
+    assert r.status_code == 200  # the form again, not a session
+    assert web.get("/dashboard/").status_code == 302
