@@ -53,9 +53,26 @@ def gateway_server(django_db_setup):
 
 @pytest.fixture(scope="session")
 def fake_llm_server():
-    app = FakeLLM()
-    server = ThreadedUvicorn(app).start()
-    server.app = app
+    server = ThreadedUvicorn(FakeLLM()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def second_llm_server():
+    """Another OpenAI-compatible server on loopback: a second provider staff configure."""
+    server = ThreadedUvicorn(FakeLLM()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def recorded_llm_server():
+    """Real providers' recorded answers, replayed byte for byte (gateway/testing/provider_traffic)."""
+    from gateway.testing.recorded_llm import RecordedLLM
+
+    # No date/server headers of its own: the replayed headers are the recorded ones.
+    server = ThreadedUvicorn(RecordedLLM(), server_header=False, date_header=False).start()
     yield server
     server.stop()
 

@@ -156,7 +156,7 @@ def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms:
         raise ProviderFailure(f"Malformed completion body: {shown!r}") from None
     if not isinstance(text, str) or not text.strip():
         raise ProviderFailure("Completion has no text content")
-    return _completion(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason))
+    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason))
 
 
 def usage_of(body) -> dict | None:
@@ -169,7 +169,7 @@ def usage_of(body) -> dict | None:
     return None
 
 
-def _completion(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
+def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
                 finish_reason: str) -> Completion:
     """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send."""
     usage = usage or {}
@@ -209,7 +209,7 @@ class CompletionStream:
         if self.demo is not None:
             return dataclasses.replace(self.demo, text=text, completion_tokens=tokens.count(text))
         # A stream cut off before its end has no usage yet: what was sent is counted here.
-        return _completion(text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason)
+        return completion_with_usage(text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason)
 
     async def __aiter__(self):
         if self.model.provider.demo:

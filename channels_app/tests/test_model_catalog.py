@@ -16,26 +16,15 @@ from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 from channels_app.models import Channel
 from conversations.models import Message
 from gateway.testing.api import chat
-from gateway.testing.fake_llm import FakeLLM
-from gateway.testing.servers import ThreadedUvicorn
 
 SECOND_KEY = "sk-second-provider-key-abcdefghij0123"
 ROTATED_KEY = "sk-rotated-provider-key-klmnopqrst4567"
 
 
-@pytest.fixture(scope="module")
-def second_server():
-    app = FakeLLM()
-    server = ThreadedUvicorn(app).start()
-    server.app = app
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def second(second_server):
-    second_server.app.reset()
-    return second_server
+def second(second_llm_server):
+    second_llm_server.app.reset()
+    return second_llm_server
 
 
 def _add_provider_in_admin(staff_web, url: str) -> Provider:

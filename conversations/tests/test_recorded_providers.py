@@ -15,27 +15,17 @@ from channels_app.catalog_models import AiModel
 from conversations import tokens
 from conversations.models import Message
 from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream
-from gateway.testing.recorded_llm import RecordedLLM
-from gateway.testing.servers import ThreadedUvicorn
 
 AI_ERROR = "AI service error. Please try again."
 GROQ_JSON = '```json { "sentiment": "positive"}```'
 OLA_LONG = 'Hi! In Portuguese, you say "Olá!"'
 
 
-@pytest.fixture(scope="module")
-def recorded_server():
-    app = RecordedLLM()
-    server = ThreadedUvicorn(app, server_header=False, date_header=False).start()
-    server.app = app
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def upstream(recorded_server, settings):
+def upstream(recorded_llm_server, settings):
     from conversations.resilience import reset_breakers
 
+    recorded_server = recorded_llm_server
     recorded_server.app.reset()
     reset_breakers()
     settings.LLM_BASE_URL = f"{recorded_server.url}/v1"

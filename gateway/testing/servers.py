@@ -11,6 +11,7 @@ class ThreadedUvicorn:
     """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a daemon thread."""
 
     def __init__(self, app, **config):
+        self.app = app  # tests switch a fake upstream's behaviour through it
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))

@@ -10,8 +10,7 @@ import re
 import httpx
 import pytest
 
-from gateway.testing.recorded_llm import TRAFFIC_DIR, RecordedLLM, fixtures, load
-from gateway.testing.servers import ThreadedUvicorn
+from gateway.testing.recorded_llm import TRAFFIC_DIR, fixtures, load
 
 # The cases issue 14 asks for; more may be added, none of these may go.
 REQUIRED = {
@@ -23,20 +22,11 @@ KEY_LIKE = re.compile(rb"(?<![A-Za-z0-9])(sk-[A-Za-z0-9_-]{8,}|gsk_[A-Za-z0-9]{8
 ALL = fixtures()
 
 
-@pytest.fixture(scope="module")
-def upstream():
-    app = RecordedLLM()
-    server = ThreadedUvicorn(app, server_header=False, date_header=False).start()
-    server.app = app
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def replay(upstream):
-    upstream.app.reset()
-    yield upstream
-    upstream.app.reset()
+def replay(recorded_llm_server):
+    recorded_llm_server.app.reset()
+    yield recorded_llm_server
+    recorded_llm_server.app.reset()
 
 
 def post(server, body=None, **kwargs):
