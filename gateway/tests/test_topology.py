@@ -9,6 +9,7 @@ Needs DATABASE_URL on PostgreSQL, REDIS_URL and /usr/sbin/nginx: on the SQLite-o
 import json
 import os
 import signal
+import ssl
 import threading
 import time
 from types import SimpleNamespace
@@ -110,7 +111,7 @@ def topology(tmp_path_factory, fake_llm_server):
         worker = UnitProcess("ai-gateway-worker.service", env, log_path=tmp / "worker.log", state_dir=state).start()
         beat = UnitProcess("ai-gateway-beat.service", env, log_path=tmp / "beat.log", state_dir=state).start()
         started += [worker, beat]
-        with httpx.Client(base_url=nginx.url, verify=str(cert), timeout=30) as client:
+        with httpx.Client(base_url=nginx.url, verify=ssl.create_default_context(cafile=str(cert)), timeout=30) as client:
             yield SimpleNamespace(
                 client=client, nginx=nginx, gateways=gateways, worker=worker, beat=beat, database=database,
                 channel=channel, secret=secret, publishable=publishable, smtp=smtp, receiver=receiver, env=env,
@@ -153,8 +154,9 @@ def test_sse_streams_arrive_token_by_token_through_nginx(topology, llm):
                 arrivals.append(time.monotonic())
     assert len(arrivals) == 6
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    # Buffered, they would arrive together at the end; passed through, a token each quarter second.
-    assert min(gaps) > 0.1, gaps
+    # Buffered, they would arrive together at the end; passed through, about a token each quarter second
+    # (a loaded machine may delay one and deliver it with the next: most gaps, not all, must show).
+    assert arrivals[-1] - arrivals[0] > 0.75 and sum(gap > 0.1 for gap in gaps) >= 3, gaps
 
 
 def test_the_client_address_reaches_the_login_throttle_and_cannot_be_spoofed(topology):
@@ -281,7 +283,7 @@ def test_a_rolling_restart_under_load_loses_no_request_and_stores_no_chat_twice(
     stop = threading.Event()
 
     def load(worker: int) -> None:
-        with httpx.Client(base_url=topology.nginx.url, verify=str(topology.cert), timeout=30) as client:
+        with httpx.Client(base_url=topology.nginx.url, verify=ssl.create_default_context(cafile=str(topology.cert)), timeout=30) as client:
             n = 0
             while not stop.is_set():
                 message = f"rolling-{worker}-{n}"
