@@ -1,9 +1,10 @@
-"""Deleting a channel: the organisation owner's decision (issue 17), with everything it holds."""
+"""Deleting a channel from its overview page: the organisation owner's decision (issue 17), with everything it holds."""
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from channels_app import dashboard_selectors as selectors
@@ -19,7 +20,7 @@ def channel_delete(request: HttpRequest, public_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     if request.POST.get("confirm_name", "") != channel.name:
         messages.error(request, "Type the channel's name to delete it.")
-        return redirect("dashboard:channel-edit", public_id=channel.public_id)
+        return redirect(reverse("dashboard:channel-detail", kwargs={"public_id": channel.public_id}) + "#delete")
     with transaction.atomic():
         audit.record_channel(request, "channel.delete", changes={"credits": [channel.credits, None]})
         channel.delete()
