@@ -1,7 +1,6 @@
 """Owner dashboard: a channel's alert thresholds, webhook (secret shown once, rotatable) and delivery log."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -9,9 +8,10 @@ from django.views.decorators.http import require_POST
 from alerts import selectors, services
 from alerts.forms import AlertSettingsForm
 from channels_app import dashboard_selectors
+from teams.policy import requires
 
 
-@login_required
+@requires("alerts.manage")
 def alerts_page(request: HttpRequest, public_id) -> HttpResponse:
     channel = dashboard_selectors.get_channel_for_user(request, public_id)
     prefs = services.settings_for(channel)
@@ -27,7 +27,7 @@ def alerts_page(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "alerts/alerts.html", page_context(channel, form, new_secret))
 
 
-@login_required
+@requires("alerts.manage")
 @require_POST
 def webhook_secret_rotate(request: HttpRequest, public_id) -> HttpResponse:
     channel = dashboard_selectors.get_channel_for_user(request, public_id)

@@ -2,7 +2,7 @@
 the catalog had before it moved into the database, with Groq's published prices (US dollars per million tokens,
 input / output, from https://groq.com/pricing as of their listing).
 
-Used by the data migration (channels_app/migrations/0009_model_catalog.py) with its historical models, and by the
+Used by the data migration (channels_app/migrations/0012_model_catalog.py) with its historical models, and by the
 test suite to restore it after a test empties the tables. Groq has since retired four of these ids: staff mark them
 deprecated or retired with a replacement in the admin; a provider answering "decommissioned" flags them meanwhile.
 """

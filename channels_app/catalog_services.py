@@ -7,13 +7,12 @@ models` call these; nothing else writes the catalog tables.
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.mail import mail_admins, send_mail
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_app import key_cache
+from channels_app import events, key_cache
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 from channels_app.models import Channel
 from gateway.infra.db import in_db_phase
@@ -75,6 +74,7 @@ def model_retire(*, model: AiModel, replacement: AiModel | None = None) -> list[
             channel,
             f"{model.name} ({model.slug}) was retired by its provider. Your channel \u201c{channel.name}\u201d now uses "
             f"{replacement.name} ({replacement.slug}) as its {role}; you can pick another model in its settings.",
+            {"model": model.slug, "replacement": replacement.slug, "as": role},
         )
     key_cache.invalidate()
     logger.info("Model %s retired; %s channel(s) moved to %s", model.slug, len(moved), replacement.slug)
@@ -90,18 +90,18 @@ def models_retire_due(*, today: date | None = None) -> dict[str, int]:
     return done
 
 
-def _tell_owner(channel: Channel, text: str) -> None:
-    OwnerNotice.objects.create(owner_id=channel.owner_id, channel=channel, text=text)
-    owner = channel.owner
-    if owner.email:
-        transaction.on_commit(lambda: _mail(owner.email, text))
+def _tell_owner(channel: Channel, text: str, data: dict) -> None:
+    """A dashboard notice for each person who runs the channel (its creator, its organisation's owners and admins),
+    and the "model.retired" event: e-mail and, when set, the signed webhook (channels_app/events.py)."""
+    from teams.models import Membership
+    from teams.roles import Role
 
-
-def _mail(address: str, text: str) -> None:
-    try:
-        send_mail("Your channel's AI model changed", text + "\n", settings.DEFAULT_FROM_EMAIL, [address])
-    except Exception:  # the notice on the dashboard stays; a mail server down must not undo a retirement
-        logger.exception("Could not e-mail a model notice")
+    people = set(
+        Membership.objects.filter(organisation_id=channel.organisation_id, role__in=(Role.OWNER, Role.ADMIN))
+        .values_list("user_id", flat=True)
+    ) | {channel.owner_id}
+    OwnerNotice.objects.bulk_create([OwnerNotice(owner_id=user_id, channel=channel, text=text) for user_id in people])
+    events.emit(channel, "model.retired", data)
 
 
 def notice_dismiss(*, owner, notice_id: int) -> bool:

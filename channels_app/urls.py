@@ -11,7 +11,6 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.channel_list, name="channel-list"),
-    path("notices/<int:notice_id>/dismiss/", views.notice_dismiss, name="notice-dismiss"),
     path("channels/new/", views.channel_new, name="channel-new"),
     path("channels/<uuid:public_id>/", views.channel_detail, name="channel-detail"),
     path("channels/<uuid:public_id>/edit/", views.channel_edit, name="channel-edit"),

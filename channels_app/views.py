@@ -1,6 +1,7 @@
 """Owner dashboard: the channels page, creating, viewing and editing a channel, its integration page."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     return render(request, "channels/list.html", context)
 
 
-@requires("org.view")
+@login_required
 @require_POST
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
     # A notice is its user's own (whatever organisation they work in): the service finds only theirs.

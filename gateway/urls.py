@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 
 from drf_spectacular.views import SpectacularAPIView
 
+from channels_app import views as channel_views
 from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
 from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
 from conversations.openai_views import ChatCompletionsView, ModelsView
@@ -37,6 +38,9 @@ urlpatterns = [
     path("dashboard/org/", include("teams.urls")),
     path("dashboard/", include("channels_app.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
+    # A user's own notices (a model retired under a channel), whatever organisation they work in: not an
+    # organisation's page, so outside /dashboard/ and its policy (the service finds only the user's own).
+    path("notices/<int:notice_id>/dismiss/", channel_views.notice_dismiss, name="notice-dismiss"),
     path("sso/<uuid:org_id>/login/", sso_views.sso_start, name="sso-start"),
     path("sso/callback/", sso_views.sso_callback, name="sso-callback"),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

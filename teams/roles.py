@@ -50,6 +50,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "conversations.export": frozenset({O, A, N}),
     "conversations.erase": frozenset({O, A}),
     "usage.view": frozenset({O, A, N}),
+    # Alerts: thresholds, the webhook and its signing secret (shown once), the delivery log
+    "alerts.manage": frozenset({O, A}),
 }
 
 

@@ -125,9 +125,9 @@ def test_retiring_a_model_moves_its_channels_and_tells_each_owner(
     assert "retired" in mail.get_content() and channel.name in mail.get_content()
     # Dismissed by its owner only: another owner gets 404 and the notice stays.
     notice = OwnerNotice.objects.get()
-    assert outsider_web.submit(f"/dashboard/notices/{notice.pk}/dismiss/").status_code == 404
+    assert outsider_web.submit(f"/notices/{notice.pk}/dismiss/").status_code == 404
     assert OwnerNotice.objects.get().dismissed_at is None
-    assert owner_web.submit(f"/dashboard/notices/{notice.pk}/dismiss/").status_code == 302
+    assert owner_web.submit(f"/notices/{notice.pk}/dismiss/").status_code == 302
     assert "was retired" not in owner_web.get("/dashboard/").text
 
 

@@ -42,6 +42,8 @@ EXPECTED = {
     "dashboard:transcript-by-query": READERS,
     "dashboard:transcript": READERS,
     "dashboard:usage": READERS,
+    "dashboard:alerts": {OWNER, ADMIN},
+    "dashboard:webhook-secret-rotate": {OWNER, ADMIN},
     "teams:org-new": ALL,
     "teams:org-switch": ALL,
     "teams:members": ALL,

@@ -18,7 +18,7 @@ def seed_catalog(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels_app', '0008_client_system_messages'),
+        ('channels_app', '0011_channel_organisation_required'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
