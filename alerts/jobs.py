@@ -28,3 +28,11 @@ def purge_expired_data() -> None:
     from conversations.retention import purge_all
 
     purge_all()
+
+
+@job("models.retire_due", every="MODEL_RETIREMENT_INTERVAL_SECONDS")
+def retire_due_models() -> None:
+    """Deprecated models whose day has come are retired, their channels moved (docs/providers.md)."""
+    from channels_app.catalog_services import models_retire_due
+
+    models_retire_due()

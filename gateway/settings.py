@@ -419,6 +419,9 @@ CELERY_QUEUE = env.str("CELERY_QUEUE", default="ai-gateway-jobs")
 # A job not acknowledged this many seconds after a worker took it is handed to another (Redis transport).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 JOB_MODULES = ["alerts.jobs"]
+# How often deprecated models whose retirement day has come are retired (channels moved, owners told); 0: never
+# (then run `manage.py models retire-due` from cron). docs/providers.md.
+MODEL_RETIREMENT_INTERVAL_SECONDS = env.int("MODEL_RETIREMENT_INTERVAL_SECONDS", default=3600)
 JOB_DEAD_LETTER = "alerts.services.job_dead"
 JOB_RETRY_BACKOFF_BASE = env.float("JOB_RETRY_BACKOFF_BASE", default=30.0)
 JOB_RETRY_BACKOFF_CAP = env.float("JOB_RETRY_BACKOFF_CAP", default=3600.0)

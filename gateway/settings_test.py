@@ -21,6 +21,7 @@ _DEFAULTS = {
     # The purge and the alert thresholds run when a test calls them, not on a timer in the test server.
     "RETENTION_PURGE_INTERVAL_SECONDS": "0",
     "ALERT_CHECK_INTERVAL_SECONDS": "0",
+    "MODEL_RETIREMENT_INTERVAL_SECONDS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)
