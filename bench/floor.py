@@ -29,6 +29,7 @@ import hmac
 import json
 import os
 import time
+from decimal import Decimal
 from datetime import datetime, timezone
 
 import django
@@ -42,7 +43,7 @@ import redis.asyncio  # noqa: E402
 from django.conf import settings  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from channels_app.catalog import BY_ID  # noqa: E402
+from channels_app.catalog_models import AiModel  # noqa: E402
 from channels_app.models import ApiKey, Channel  # noqa: E402
 from conversations.counters.redis_lua import COUNT_ALL  # noqa: E402
 from conversations.prompt import page_context  # noqa: E402
@@ -52,10 +53,17 @@ from conversations.store import Exchange  # noqa: E402
 from conversations.store.postgresql import HOLD_AND_HISTORY, store_statement  # noqa: E402
 
 KEYS_SQL = f"""
-SELECT k.digest, c.id, c.public_id, c.model, c.system_prompt, c.rate_limit_per_minute, c.daily_limit
+SELECT k.digest, c.id, c.public_id, c.model, c.system_prompt, c.rate_limit_per_minute, c.daily_limit, c.max_reply_tokens
 FROM {ApiKey._meta.db_table} k JOIN {Channel._meta.db_table} c ON c.id = k.channel_id
 WHERE k.revoked_at IS NULL AND c.is_active
 """
+# The model catalog, read once (the gateway keeps it as a per-process snapshot too): id → (provider's id, the
+# most a reply may ask for, input and output price per million tokens).
+MODELS_SQL = f"""
+SELECT slug, coalesce(nullif(upstream_id, ''), slug), least(max_output, context_window / 4), input_price, output_price
+FROM {AiModel._meta.db_table}
+"""
+MILLION = Decimal(1_000_000)
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -69,7 +77,9 @@ class Floor:
         url = os.environ["DATABASE_URL"]
         async with await psycopg.AsyncConnection.connect(url) as conn:
             rows = await (await conn.execute(KEYS_SQL)).fetchall()
+            models = await (await conn.execute(MODELS_SQL)).fetchall()
         self.channels = {row[0]: row[1:] for row in rows}
+        self.models = {row[0]: row[1:] for row in models}
         self.pool = AsyncConnectionPool(url, min_size=2, max_size=settings.DB_PHASE_CONCURRENCY,
                                         kwargs={"autocommit": True}, open=False)
         await self.pool.open()
@@ -96,7 +106,7 @@ class Floor:
         channel = self.channels.get(hmac.new(self.secret, key, hashlib.sha256).hexdigest())
         if channel is None:
             return 401, b'{"error": "Invalid API key"}', 0.0
-        channel_id, public_id, model_id, system_prompt, per_minute, per_day = channel
+        channel_id, public_id, model_id, system_prompt, per_minute, per_day, reply_tokens = channel
         now = time.time()
         minute, day = int(now // 60), int(now // 86400)
         over = await self.count_all(
@@ -113,7 +123,7 @@ class Floor:
             rows = await (await conn.execute(HOLD_AND_HISTORY, params)).fetchall()
         if rows[0][0] != 1:
             return 402, b'{"error": "Out of credits"}', 0.0
-        model = BY_ID[model_id]
+        upstream_model, reserve, input_price, output_price = self.models[model_id]
         messages = [{"role": "system", "content": system_prompt}]
         messages += [{"role": role, "content": content} for _, role, content in reversed(rows) if role is not None]
         context = page_context(metadata)
@@ -122,7 +132,7 @@ class Floor:
         messages.append({"role": "user", "content": message})
         upstream_started = time.monotonic()
         async with self.http.post(self.upstream, headers=self.upstream_headers, json={
-            "model": model.id, "messages": messages, "max_tokens": model.output_reserve, "stream": False,
+            "model": upstream_model, "messages": messages, "max_tokens": min(reply_tokens, reserve), "stream": False,
         }) as response:
             if response.status != 200:
                 return 502, b'{"error": "Provider error"}', 0.0
@@ -130,7 +140,7 @@ class Floor:
         upstream = time.monotonic() - upstream_started
         usage = answer.get("usage") or {}
         completion = Completion(
-            text=answer["choices"][0]["message"]["content"], model=answer.get("model") or model.id,
+            text=answer["choices"][0]["message"]["content"], model=model_id,
             prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
             latency_ms=int(upstream * 1000),
         )
@@ -138,6 +148,8 @@ class Floor:
             channel_id=channel_id, source="api", session_id=session_id, message=message, received_at=received,
             completion=completion, replied_at=datetime.now(timezone.utc),
             page_url=metadata.get("url") or "", page_title=metadata.get("title") or "",
+            cost=((completion.prompt_tokens or 0) * input_price + (completion.completion_tokens or 0) * output_price)
+            / MILLION,
         )
         async with self.pool.connection() as conn:
             await conn.execute(*store_statement(exchange))
