@@ -78,7 +78,7 @@ class ModelFilter(admin.SimpleListFilter):
     parameter_name = "model"
 
     def lookups(self, request, model_admin):
-        return catalog.CHOICES
+        return [(m.id, m.name) for m in catalog.snapshot().models.values()]  # retired ones too: old replies name them
 
     def queryset(self, request, queryset):
         # Only replies have a model: saying so lets the database use the partial index (role = assistant).
