@@ -164,7 +164,25 @@ def is_well_formed_publishable(raw: str) -> bool:
     return _is_well_formed(raw, PUBLISHABLE_PREFIX)
 
 
-# --- Upstream provider keys (channels_app/catalog_models.py Provider): someone else's secret, stored sealed. ---
+# --- Other secrets stored sealed (provider keys, SSO client secrets): one AES-256-GCM seal, bound to its row. ---
+
+
+def seal(secret: str, context: bytes) -> bytes:
+    """AES-256-GCM under KEY_ENCRYPTION_KEY with `context` (e.g. b"provider:" + its public id) as associated data,
+    so a ciphertext copied to another row does not open."""
+    nonce = os.urandom(NONCE_LEN)
+    return nonce + AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, secret.encode("utf-8"), context)
+
+
+def unseal(ciphertext: bytes, context: bytes) -> str:
+    """The plaintext, opened with the current encryption key or, during a rotation, a retired one."""
+    data = bytes(ciphertext)
+    for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
+        try:
+            return AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], context).decode("utf-8")
+        except InvalidTag:
+            continue
+    raise UndecryptableKey()
 
 
 def _provider_aad(provider_public_id: uuid.UUID) -> bytes:
@@ -172,21 +190,12 @@ def _provider_aad(provider_public_id: uuid.UUID) -> bytes:
 
 
 def encrypt_provider_key(raw: str, provider_public_id: uuid.UUID) -> bytes:
-    """AES-256-GCM under KEY_ENCRYPTION_KEY, bound to its provider (a ciphertext moved to another one fails to open)."""
-    nonce = os.urandom(NONCE_LEN)
-    sealed = AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, raw.encode("utf-8"), _provider_aad(provider_public_id))
-    return nonce + sealed
+    """An upstream provider's key (channels_app/catalog_models.py Provider), sealed to its provider."""
+    return seal(raw, _provider_aad(provider_public_id))
 
 
 def decrypt_provider_key(ciphertext: bytes, provider_public_id: uuid.UUID) -> str:
-    data = bytes(ciphertext)
-    for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
-        try:
-            plain = AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _provider_aad(provider_public_id))
-        except InvalidTag:
-            continue
-        return plain.decode("utf-8")
-    raise UndecryptableKey()
+    return unseal(ciphertext, _provider_aad(provider_public_id))
 
 
 def provider_key_hint(raw: str) -> str:
