@@ -10,6 +10,16 @@ import json
 import time
 
 
+async def read_body(receive) -> bytes:
+    """An ASGI request's whole body (the fake upstreams read it before answering)."""
+    body = b""
+    while True:
+        event = await receive()
+        body += event.get("body", b"")
+        if not event.get("more_body"):
+            return body
+
+
 class FakeLLM:
     def __init__(self, latency: float = 0.0):
         self.default_latency = latency
@@ -31,12 +41,7 @@ class FakeLLM:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             payload = json.loads(body or b"{}")

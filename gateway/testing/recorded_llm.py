@@ -22,6 +22,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.testing.fake_llm import read_body
+
 TRAFFIC_DIR = Path(__file__).resolve().parent / "provider_traffic"
 SUFFIX = ".http"
 
@@ -128,12 +130,7 @@ class RecordedLLM:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
+        body = await read_body(receive)
         try:
             payload = json.loads(body or b"null")
         except ValueError:
