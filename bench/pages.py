@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 OWNER, STAFF, CHANNEL = "pages-owner@example.com", "pages-staff@example.com", "Busy site"
+# `--half`: a second channel of another owner with half the messages, measured the same way in the same database,
+# so one run shows what doubling a channel's data does to each page.
+HALF_OWNER, HALF_CHANNEL = "pages-half@example.com", "Half site"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,7 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                             "postgres://postgres@127.0.0.1:5432/bench_pages"))
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     p.add_argument("--repeat", type=int, default=9)
+    p.add_argument("--half", action="store_true",
+                   help="also seed and measure a channel of half the messages (of another owner): the doubling ratio")
     p.add_argument("--reuse", action="store_true", help="keep the database and its data (no seeding)")
+    p.add_argument("--seed-only", action="store_true", help="seed, then stop (measure later with --reuse)")
     p.add_argument("--purge-day", action="store_true", help="then time the retention purge of the oldest day")
     p.add_argument("--label", default="")
     return p.parse_args(argv)
@@ -73,6 +79,10 @@ def seed(args) -> None:
     channel, _ = channel_create(owner=owner, name=CHANNEL, system_prompt="x", credits=10**9, ignore_cap=True)
     began = time.monotonic()
     call_command("seed_demo_data", "--channel", str(channel.public_id), "--sessions", str(args.messages // 4))
+    if args.half:
+        half_owner = owner_get_or_create(email=HALF_OWNER)
+        half, _ = channel_create(owner=half_owner, name=HALF_CHANNEL, system_prompt="x", credits=10**9, ignore_cap=True)
+        call_command("seed_demo_data", "--channel", str(half.public_id), "--sessions", str(args.messages // 8))
     if args.other_messages:
         other_owner = owner_get_or_create(email="pages-others@example.com")
         per_channel = 1_000_000
@@ -94,9 +104,7 @@ def pages(client, channel) -> list[tuple[str, str]]:
     listing = client.get(f"{base}/conversations/").content.decode()
     older = re.search(r"before=([0-9_]+)", listing).group(1)
     transcript = re.search(r'href="(/dashboard/channels/[^"]+/conversations/\d+/[^"]+)"', listing).group(1)
-    from conversations.models import Session
-
-    middle = Session.objects.filter(channel=channel).order_by("started_at")[1000]
+    middle = middle_session(channel)
     day = middle.started_at.date()
     return [
         ("cards `/dashboard/`", "/dashboard/"),
@@ -115,9 +123,7 @@ def pages(client, channel) -> list[tuple[str, str]]:
 
 
 def admin_pages(channel) -> list[tuple[str, str]]:
-    from conversations.models import Session
-
-    middle = Session.objects.filter(channel=channel).order_by("started_at")[1000]
+    middle = middle_session(channel)
     return [
         ("admin: messages", "/admin/conversations/message/"),
         ("admin: messages of the channel", f"/admin/conversations/message/?session__channel__id__exact={channel.pk}"),
@@ -129,6 +135,13 @@ def admin_pages(channel) -> list[tuple[str, str]]:
         ("admin: a session", f"/admin/conversations/session/{middle.pk}/change/"),
         ("admin: channels (cost)", "/admin/channels_app/channel/"),
     ]
+
+
+def middle_session(channel):
+    """A session some way into the channel's history (the 1,001st, or the last of a smaller channel)."""
+    from conversations.models import Session
+
+    return list(Session.objects.filter(channel=channel).order_by("started_at")[:1001])[-1]
 
 
 def signed_in(client, user):
@@ -178,6 +191,15 @@ def purge_oldest_day(channel) -> dict:
     return {"counts": counts, "seconds": round(seconds, 2)}
 
 
+def measure(channel, staff, repeat: int) -> list[dict]:
+    from django.test import Client
+
+    owner_client, staff_client = signed_in(Client(), channel.owner), signed_in(Client(), staff)
+    print(f"channel {channel.name} ({channel.public_id}):")
+    rows = time_pages(owner_client, pages(owner_client, channel), repeat)
+    return rows + time_pages(staff_client, admin_pages(channel), repeat)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     if not args.reuse:
@@ -187,30 +209,38 @@ def main(argv=None) -> None:
     setup_django(args)
     if not args.reuse:
         seed(args)
+    if args.seed_only:
+        return
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from channels_app.models import Channel
     from conversations.models import Message
 
     channel = Channel.objects.get(name=CHANNEL, owner__email=OWNER)
+    half = Channel.objects.filter(name=HALF_CHANNEL, owner__email=HALF_OWNER).first() if args.half else None
     total = Message.objects.count()
-    print(f"channel {channel.public_id}: measuring with {total:,} messages in the database")
+    print(f"measuring with {total:,} messages in the database")
     staff, _ = get_user_model().objects.get_or_create(
         username=STAFF, defaults={"email": STAFF, "is_staff": True, "is_superuser": True})
-    owner_client, staff_client = signed_in(Client(), channel.owner), signed_in(Client(), staff)
-    rows = time_pages(owner_client, pages(owner_client, channel), args.repeat)
-    rows += time_pages(staff_client, admin_pages(channel), args.repeat)
+    rows = measure(channel, staff, args.repeat)
+    half_rows = measure(half, staff, args.repeat) if half is not None else []
     result = {"messages_in_channel": args.messages, "messages_in_database": total, "repeat": args.repeat,
-              "label": args.label, "pages": rows, "at": datetime.now(timezone.utc).isoformat()}
+              "label": args.label, "pages": rows, "half_pages": half_rows,
+              "at": datetime.now(timezone.utc).isoformat()}
     if args.purge_day:
         result["purge_oldest_day"] = purge_oldest_day(channel)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"pages-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2))
-    print(f"\n| page | p50 ms | max ms |\n|---|---|---|")
-    for r in rows:
-        print(f"| {r['page']} | {r['p50_ms']} | {r['max_ms']} |")
+    if half_rows:
+        print("\n| page | half: p50 (max) ms | whole: p50 (max) ms | whole / half |\n|---|---|---|---|")
+        for h, r in zip(half_rows, rows):
+            print(f"| {r['page']} | {h['p50_ms']} ({h['max_ms']}) | {r['p50_ms']} ({r['max_ms']}) | "
+                  f"{r['p50_ms'] / h['p50_ms']:.2f} |")
+    else:
+        print("\n| page | p50 ms | max ms |\n|---|---|---|")
+        for r in rows:
+            print(f"| {r['page']} | {r['p50_ms']} | {r['max_ms']} |")
     print(f"\nwrote {out}")
 
 
