@@ -194,6 +194,8 @@ async def drive(targets_file: Path, chats: int, rounds: int) -> dict:
             key, body = next(chat_bodies)
             await one_chat(app, key, body)
         profiler.disable()
+        if os.environ.get("PROFILE_PSTATS_DIR"):  # --pstats: the raw profile too, for pstats' callers/callees
+            profiler.dump_stats(Path(os.environ["PROFILE_PSTATS_DIR"]) / f"{name}.pstats")
         layers[name] = layer_split(pstats.Stats(profiler), chats)
     await floor.floor.stop()
     return {"cpu_us_per_chat": {k: [round(v * 1e6, 1) for v in vs] for k, vs in cpu.items()}, "chats": chats,
@@ -323,6 +325,7 @@ def main(argv=None) -> int:
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"))
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     p.add_argument("--json", type=Path)
+    p.add_argument("--pstats", type=Path, metavar="DIR", help="also write each app's raw cProfile (DIR/gateway.pstats)")
     p.add_argument("--callgrind", type=int, default=0, metavar="CHATS",
                    help="instead: instructions per chat under callgrind (noise-free), CHATS of each app")
     p.add_argument("--drive", type=Path, help=argparse.SUPPRESS)  # the child process: targets file
@@ -363,6 +366,9 @@ def main(argv=None) -> int:
             if args.json:
                 args.json.write_text(json.dumps({"instructions_per_chat": ir, "chats": args.callgrind}, indent=2))
             return 0
+        if args.pstats:
+            args.pstats.mkdir(parents=True, exist_ok=True)
+            env = {**env, "PROFILE_PSTATS_DIR": str(args.pstats.resolve())}
         child = subprocess.run(
             [PY, "-m", "bench.profile_layers", "--drive", str(targets), "--chats", str(args.chats),
              "--rounds", str(args.rounds)], cwd=ROOT, env=env, capture_output=True, text=True,

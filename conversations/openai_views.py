@@ -15,6 +15,7 @@ from conversations.openapi import v1_chat_schema, v1_models_schema
 from conversations.serializers import SESSION_ID_MAX
 from conversations.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
 from gateway.infra.errors import InvalidInput, openai_exception_handler
+from gateway.infra.json_answer import json_answer
 
 SESSION_HEADER = "X-Session-Id"
 
@@ -51,7 +52,7 @@ class ChatCompletionsView(OpenAIView):
                 response[name] = value
             return response
         reply = await pipeline.finish(started)
-        return Response(openai_api.completion_body(reply, model=asked.model), headers=headers)
+        return json_answer(openai_api.completion_body(reply, model=asked.model), headers=headers)
 
 
 class ModelsView(OpenAIView):

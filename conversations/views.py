@@ -13,6 +13,7 @@ from conversations.openapi import chat_schema, history_schema, widget_config_sch
 from conversations.serializers import ChatInput, HistoryInput
 from gateway.infra import cors
 from gateway.infra.errors import InvalidInput, OriginNotAllowed
+from gateway.infra.json_answer import json_answer
 from gateway.overrides.api_view import LoopAPIView
 
 logger = logging.getLogger(__name__)
@@ -90,9 +91,7 @@ class ChatView(ApiKeyView):
         refuse_untyped_body(request)
         if not isinstance(request.data, dict):  # DRF reports a JSON null as "No data provided"
             raise InvalidInput("Request body must be a JSON object")
-        data = ChatInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = ChatInput.validated(request.data)
         stream = fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", "")
         once = idempotency_key_of(request)
         started = await pipeline.start(request.auth, pipeline.ChatRequest(**fields), idempotency_key=once)
@@ -100,7 +99,7 @@ class ChatView(ApiKeyView):
         if stream:
             return event_stream(streaming.events(started), replayed=replayed)
         reply = await pipeline.finish(started)
-        return Response(reply.to_dict(), headers=REPLAYED if replayed else None)
+        return json_answer(reply.to_dict(), headers=REPLAYED if replayed else None)
 
 
 class HistoryView(ApiKeyView):
@@ -111,7 +110,7 @@ class HistoryView(ApiKeyView):
         data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         messages = await services.history_get(key=request.auth, **data.validated_data)
-        return Response({"messages": messages})
+        return json_answer({"messages": messages})
 
 
 class WidgetConfigView(ApiKeyView):

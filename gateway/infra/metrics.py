@@ -84,6 +84,15 @@ def upstream_record(seconds: float) -> None:
 
 
 @functools.lru_cache(maxsize=1024)
+def series(metric, *labels: str):
+    """`metric.labels(*labels)`, kept: labels come from small fixed sets (endpoints, status codes, model ids).
+
+    The lookup (a lock, the labels checked and joined) costs more than the increment it is for; the request
+    middleware makes five per request (issue 18, docs/performance.md)."""
+    return metric.labels(*labels)
+
+
+@functools.lru_cache(maxsize=1024)
 def _usage_series(model: str) -> tuple:
     # Looking a labelled series up costs more than incrementing it: usage_record took 44 µs per chat with
     # three lookups, 17 µs with the series kept (pricing included; timeit on a busy machine, docs/providers.md).

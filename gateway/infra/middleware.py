@@ -29,7 +29,7 @@ class RequestMetricsMiddleware:
         try:
             response = self.get_response(request)
         finally:
-            metrics.IN_FLIGHT.labels(endpoint).dec()
+            metrics.series(metrics.IN_FLIGHT, endpoint).dec()
         return self._finish(response, endpoint, timing, started)
 
     async def _acall(self, request):
@@ -37,22 +37,22 @@ class RequestMetricsMiddleware:
         try:
             response = await self.get_response(request)
         finally:
-            metrics.IN_FLIGHT.labels(endpoint).dec()
+            metrics.series(metrics.IN_FLIGHT, endpoint).dec()
         return self._finish(response, endpoint, timing, started)
 
     @staticmethod
     def _start(request):
         endpoint = metrics.endpoint_of(request.path)
-        metrics.IN_FLIGHT.labels(endpoint).inc()
+        metrics.series(metrics.IN_FLIGHT, endpoint).inc()
         return endpoint, metrics.timing_start(), time.perf_counter()
 
     @staticmethod
     def _finish(response, endpoint, timing, started):
         total = time.perf_counter() - started
         overhead = max(0.0, total - timing.upstream_seconds)
-        metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
-        metrics.LATENCY.labels(endpoint).observe(total)
+        metrics.series(metrics.REQUESTS, endpoint, str(response.status_code)).inc()
+        metrics.series(metrics.LATENCY, endpoint).observe(total)
         if endpoint in ("chat", "v1_chat", "history", "api_other"):
-            metrics.OVERHEAD.labels(endpoint).observe(overhead)
+            metrics.series(metrics.OVERHEAD, endpoint).observe(overhead)
             response[OVERHEAD_HEADER] = f"{overhead * 1000:.2f}"
         return response
