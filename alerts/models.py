@@ -18,7 +18,7 @@ class AlertSettings(models.Model):
     error_rate_pct = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(100)])
     email_enabled = models.BooleanField(default=True)
     webhook_url = models.URLField(max_length=500, blank=True)
-    # The signing secret, encrypted like API keys (channels_app/keys.py); shown to the owner once, when made.
+    # The signing secret, sealed in its own context (alerts/webhook_secret.py); shown to the owner once, when made.
     webhook_secret_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
     webhook_secret_hint = models.CharField(max_length=8, blank=True, editable=False)
 

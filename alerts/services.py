@@ -10,9 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from alerts import signing
+from alerts import signing, webhook_secret
 from alerts.models import AlertSettings, AlertState, Event, FailedJob, WebhookDelivery
-from channels_app import keys
 from channels_app.models import Channel
 from gateway.infra import jobs
 
@@ -85,7 +84,7 @@ def webhook_deliver(*, delivery_id: int) -> None:
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return  # delivered (or given up) already: a retried job does nothing
     channel = delivery.event.channel
-    secret = keys.decrypt(channel.alert_settings.webhook_secret_ciphertext, channel.public_id)
+    secret = webhook_secret.decrypt(channel.alert_settings.webhook_secret_ciphertext, channel.public_id)
     body = payload(delivery.event)
     timestamp = int(time.time())
     headers = {
@@ -136,7 +135,7 @@ def webhook_secret_rotate(*, channel: Channel) -> str:
     """A new signing secret (the old one stops at once); the plaintext, to show once and never again."""
     secret = signing.generate_secret()
     prefs = settings_for(channel)
-    prefs.webhook_secret_ciphertext = keys.encrypt(secret, channel.public_id)
+    prefs.webhook_secret_ciphertext = webhook_secret.encrypt(secret, channel.public_id)
     prefs.webhook_secret_hint = secret[-4:]
     prefs.save(update_fields=["webhook_secret_ciphertext", "webhook_secret_hint"])
     return secret

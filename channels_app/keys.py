@@ -164,7 +164,8 @@ def is_well_formed_publishable(raw: str) -> bool:
     return _is_well_formed(raw, PUBLISHABLE_PREFIX)
 
 
-# --- Other secrets stored sealed (provider keys, SSO client secrets): one AES-256-GCM seal, bound to its row. ---
+# --- Other secrets stored sealed (provider keys, SSO client secrets, webhook signing secrets): one AES-256-GCM
+# seal, bound to its row by a context of its own, so no sealed secret opens in another kind's column. ---
 
 
 def seal(secret: str, context: bytes) -> bytes:
@@ -174,15 +175,34 @@ def seal(secret: str, context: bytes) -> bytes:
     return nonce + AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, secret.encode("utf-8"), context)
 
 
+def _open_sealed(key: bytes, data: bytes, context: bytes) -> str | None:
+    try:
+        return AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], context).decode("utf-8")
+    except InvalidTag:
+        return None
+
+
 def unseal(ciphertext: bytes, context: bytes) -> str:
     """The plaintext, opened with the current encryption key or, during a rotation, a retired one."""
     data = bytes(ciphertext)
     for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
-        try:
-            return AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], context).decode("utf-8")
-        except InvalidTag:
-            continue
+        plain = _open_sealed(key, data, context)
+        if plain is not None:
+            return plain
     raise UndecryptableKey()
+
+
+def reseal(ciphertext: bytes, context: bytes) -> bytes:
+    """The same secret sealed afresh under the current encryption key (for `rotate_encryption_key`).
+
+    Raises UndecryptableKey when no configured key opens `ciphertext`, and checks that the new ciphertext
+    opens with the current key to the same plaintext, so a rotation never stores something unreadable.
+    """
+    plain = unseal(ciphertext, context)
+    sealed = seal(plain, context)
+    if _open_sealed(settings.KEY_ENCRYPTION_KEY, sealed, context) != plain:
+        raise UndecryptableKey()
+    return sealed
 
 
 def _provider_aad(provider_public_id: uuid.UUID) -> bytes:
@@ -196,6 +216,10 @@ def encrypt_provider_key(raw: str, provider_public_id: uuid.UUID) -> bytes:
 
 def decrypt_provider_key(ciphertext: bytes, provider_public_id: uuid.UUID) -> str:
     return unseal(ciphertext, _provider_aad(provider_public_id))
+
+
+def reseal_provider_key(ciphertext: bytes, provider_public_id: uuid.UUID) -> bytes:
+    return reseal(ciphertext, _provider_aad(provider_public_id))
 
 
 def provider_key_hint(raw: str) -> str:

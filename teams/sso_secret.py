@@ -20,3 +20,8 @@ def decrypt(ciphertext: bytes, org_public_id: uuid.UUID) -> str:
         return keys.unseal(ciphertext, _aad(org_public_id))
     except keys.UndecryptableKey:
         raise ValueError("the SSO client secret does not open with any configured key") from None
+
+
+def reseal(ciphertext: bytes, org_public_id: uuid.UUID) -> bytes:
+    """Sealed afresh under the current encryption key (rotate_encryption_key); raises keys.UndecryptableKey."""
+    return keys.reseal(ciphertext, _aad(org_public_id))

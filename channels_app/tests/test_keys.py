@@ -68,3 +68,23 @@ def test_the_mask_shows_only_checksum_characters():
     masked = keys.mask(keys.hint(raw))
     assert masked.startswith("amgai_") and masked.endswith(raw[-4:])
     assert raw[len(keys.PREFIX) : -keys.CHECKSUM_LEN] not in masked
+
+
+def test_a_sealed_secret_opens_only_in_its_own_context():
+    sealed = keys.seal("whsec_abc", b"webhook-secret:" + uuid.UUID(int=1).bytes)
+    assert keys.unseal(sealed, b"webhook-secret:" + uuid.UUID(int=1).bytes) == "whsec_abc"
+    for other in (b"channel:" + uuid.UUID(int=1).bytes, b"webhook-secret:" + uuid.UUID(int=2).bytes):
+        with pytest.raises(keys.UndecryptableKey):
+            keys.unseal(sealed, other)
+
+
+def test_reseal_moves_a_secret_from_a_retired_key_to_the_current_one(settings):
+    old = keys.seal("sk-upstream", b"ctx")
+    settings.KEY_ENCRYPTION_KEY, settings.KEY_ENCRYPTION_KEYS_OLD = b"n" * 32, [settings.KEY_ENCRYPTION_KEY]
+    new = keys.reseal(old, b"ctx")
+    settings.KEY_ENCRYPTION_KEYS_OLD = []
+    assert keys.unseal(new, b"ctx") == "sk-upstream"
+    with pytest.raises(keys.UndecryptableKey):
+        keys.unseal(old, b"ctx")
+    with pytest.raises(keys.UndecryptableKey):  # nothing configured opens it: nothing to re-seal
+        keys.reseal(old, b"ctx")

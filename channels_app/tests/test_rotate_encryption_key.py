@@ -6,10 +6,16 @@ import secrets
 import pytest
 from django.core.management import CommandError, call_command
 
+from alerts import webhook_secret
+from alerts.models import AlertSettings
+from alerts.services import webhook_set
 from channels_app import keys
 from channels_app.models import ApiKey
 from conftest import make_channel
 from gateway.testing.api import chat
+from teams import sso_secret
+from teams.models import SsoConfig
+from teams.sso_services import sso_save
 
 
 def new_secret() -> bytes:
@@ -137,3 +143,43 @@ def test_provider_keys_are_reencrypted_too(settings, db):
     settings.KEY_ENCRYPTION_KEYS_OLD = []  # the old key is gone: it must open without it
     stored_provider = Provider.objects.get(pk=provider.pk)
     assert bytes(stored_provider.key_ciphertext) != before and stored_provider.api_key() == "sk-abc-0123456789"
+
+
+def _webhook_and_sso(channel, owner) -> str:
+    """A webhook signing secret and an SSO client secret on the channel's organisation; returns the webhook's."""
+    sso_save(organisation=channel.organisation, actor=owner, client_secret="sso-client-secret-123",
+             issuer="https://idp.example.com/", client_id="gateway")
+    return webhook_set(channel=channel, url="https://hooks.example.com/x")
+
+
+def test_webhook_and_sso_secrets_are_reencrypted_too(settings, channel, owner):
+    secret = _webhook_and_sso(channel, owner)
+    settings.KEY_ENCRYPTION_KEY, settings.KEY_ENCRYPTION_KEYS_OLD = new_secret(), [settings.KEY_ENCRYPTION_KEY]
+    out = rotate()
+    assert "1 webhook secret(s) re-encrypted.\n1 SSO client secret(s) re-encrypted." in out
+    assert secret not in out and "sso-client-secret-123" not in out
+    settings.KEY_ENCRYPTION_KEYS_OLD = []  # the old key is gone: both must open without it
+    prefs = AlertSettings.objects.get(channel=channel)
+    assert webhook_secret.decrypt(prefs.webhook_secret_ciphertext, channel.public_id) == secret
+    config = SsoConfig.objects.get(organisation=channel.organisation)
+    assert sso_secret.decrypt(config.client_secret_ciphertext, channel.organisation.public_id) == "sso-client-secret-123"
+
+
+def test_a_secret_that_cannot_be_opened_leaves_every_key_and_secret_as_it_was(settings, channel, owner):
+    _webhook_and_sso(channel, owner)
+    SsoConfig.objects.update(client_secret_ciphertext=keys.seal("x", b"sealed-under-a-lost-key"))
+    org = channel.organisation.public_id
+
+    def everything():
+        return ([bytes(k.ciphertext) for k in ApiKey.objects.order_by("pk")],
+                bytes(AlertSettings.objects.get().webhook_secret_ciphertext),
+                bytes(SsoConfig.objects.get().client_secret_ciphertext))
+
+    before = everything()
+    settings.KEY_ENCRYPTION_KEY, settings.KEY_ENCRYPTION_KEYS_OLD = new_secret(), [settings.KEY_ENCRYPTION_KEY]
+    with pytest.raises(CommandError, match=(
+        f"0 of 1 keys and 1 other secret\\(s\\) could not be rotated; nothing was changed.\n"
+        f"SSO client secret of organisation {org}: no configured encryption key opens it"
+    )):
+        rotate()
+    assert everything() == before

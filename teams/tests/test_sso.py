@@ -2,10 +2,13 @@
 gateway/testing/oidc_provider.py): a new user logs in; a wrong audience, an expired token and a
 disallowed domain are refused; the client secret is stored encrypted; "SSO required" stops passwords."""
 
+import io
+import secrets
 from urllib.parse import urljoin
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from accounts.testing import WebClient
 from gateway.testing.oidc_provider import CLIENT_ID, CLIENT_SECRET, PASSWORD, OidcProvider
@@ -111,3 +114,18 @@ def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a
     r = web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"})
     assert r.status_code == 200  # the form again, not a session
     assert web.get("/dashboard/").status_code == 302
+
+
+def test_after_a_key_rotation_the_client_secret_opens_and_sso_works_with_the_new_key_alone(org, browser, settings):
+    before = bytes(SsoConfig.objects.get(organisation=org).client_secret_ciphertext)
+    settings.KEY_ENCRYPTION_KEY, settings.KEY_ENCRYPTION_KEYS_OLD = secrets.token_bytes(32), [settings.KEY_ENCRYPTION_KEY]
+    out = io.StringIO()
+    call_command("rotate_encryption_key", stdout=out)
+    assert "1 SSO client secret(s) re-encrypted." in out.getvalue() and CLIENT_SECRET not in out.getvalue()
+
+    settings.KEY_ENCRYPTION_KEYS_OLD = []  # the old key is gone
+    config = SsoConfig.objects.get(organisation=org)
+    assert bytes(config.client_secret_ciphertext) != before
+    assert sso_secret.decrypt(config.client_secret_ciphertext, org.public_id) == CLIENT_SECRET
+    r = sso_login(browser, org, "ana@acme.example")  # the provider checks the secret at its token endpoint
+    assert r.status_code == 302 and r.headers["location"] == "/dashboard/"

@@ -1,8 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from alerts import webhook_secret
+from alerts.models import AlertSettings
 from channels_app import keys
 from channels_app.models import ApiKey, Provider
+from teams import sso_secret
+from teams.models import SsoConfig
 
 
 class _Abort(Exception):
@@ -11,9 +15,10 @@ class _Abort(Exception):
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored API key under the current KEY_ENCRYPTION_KEY (reading old ones with "
-        "KEY_ENCRYPTION_KEY_OLD); with --digest, also recompute every lookup digest under the current "
-        "KEY_DIGEST_SECRET. All or nothing, in one transaction; safe to run again."
+        "Re-encrypt every stored API key, provider key, webhook signing secret and SSO client secret under the "
+        "current KEY_ENCRYPTION_KEY (reading old ones with KEY_ENCRYPTION_KEY_OLD); with --digest, also recompute "
+        "every lookup digest under the current KEY_DIGEST_SECRET. All or nothing, in one transaction; safe to run "
+        "again."
     )
 
     def add_arguments(self, parser):
@@ -25,20 +30,22 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
 
     def handle(self, *args, **opts):
-        counts = {"keys": 0, "reencrypted": 0, "current": 0, "digests": 0, "providers": 0}
+        counts = {"keys": 0, "reencrypted": 0, "current": 0, "digests": 0, "providers": 0, "webhooks": 0, "sso": 0}
         failures: list[str] = []
+        other_failures: list[str] = []
         try:
             with transaction.atomic():
                 self._rotate(counts, failures, digest=opts["digest"])
-                self._rotate_provider_keys(counts, failures)
-                if failures or opts["dry_run"]:
+                self._reseal_secrets(counts, other_failures)
+                if failures or other_failures or opts["dry_run"]:
                     raise _Abort()
         except _Abort:
             pass
-        if failures:
+        if failures or other_failures:
+            others = f" and {len(other_failures)} other secret(s)" if other_failures else ""
             raise CommandError(
-                f"{len(failures)} of {counts['keys']} keys could not be rotated; nothing was changed.\n"
-                + "\n".join(failures)
+                f"{len(failures)} of {counts['keys']} keys{others} could not be rotated; nothing was changed.\n"
+                + "\n".join(failures + other_failures)
             )
         summary = (
             f"{counts['keys']} keys: {counts['reencrypted']} re-encrypted, "
@@ -49,23 +56,40 @@ class Command(BaseCommand):
         if opts["dry_run"]:
             summary += " (dry run: nothing written)"
         self.stdout.write(summary + ".")
-        if counts["providers"]:
-            self.stdout.write(f"{counts['providers']} provider key(s) re-encrypted.")
+        for count, what in [("providers", "provider key(s)"), ("webhooks", "webhook secret(s)"), ("sso", "SSO client secret(s)")]:
+            if counts[count]:
+                self.stdout.write(f"{counts[count]} {what} re-encrypted.")
 
-    def _rotate_provider_keys(self, counts: dict, failures: list[str]) -> None:
-        """The upstream keys staff gave providers (channels_app/catalog_models.py), sealed under the same key."""
-        for provider in Provider.objects.select_for_update().filter(key_ciphertext__isnull=False).order_by("pk"):
+    def _reseal_secrets(self, counts: dict, failures: list[str]) -> None:
+        """The other secrets sealed under KEY_ENCRYPTION_KEY (keys.seal), each re-sealed by its own module."""
+        self._reseal(
+            counts, failures, "providers", Provider.objects.filter(key_ciphertext__isnull=False),
+            field="key_ciphertext", bound_to=lambda p: p.public_id, reseal=keys.reseal_provider_key,
+            name=lambda p: f"provider {p.name}",
+        )
+        self._reseal(
+            counts, failures, "webhooks",
+            AlertSettings.objects.filter(webhook_secret_ciphertext__isnull=False).select_related("channel"),
+            field="webhook_secret_ciphertext", bound_to=lambda s: s.channel.public_id, reseal=webhook_secret.reseal,
+            name=lambda s: f"webhook secret of channel {s.channel.public_id}",
+        )
+        self._reseal(
+            counts, failures, "sso", SsoConfig.objects.select_related("organisation"),
+            field="client_secret_ciphertext", bound_to=lambda c: c.organisation.public_id, reseal=sso_secret.reseal,
+            name=lambda c: f"SSO client secret of organisation {c.organisation.public_id}",
+        )
+
+    @staticmethod
+    def _reseal(counts, failures, count: str, rows, *, field, bound_to, reseal, name) -> None:
+        # Locked like the API keys, so a concurrent save waits for the rotation instead of being overwritten.
+        for row in rows.select_for_update(of=("self",)).order_by("pk"):
             try:
-                plain = keys.decrypt_provider_key(provider.key_ciphertext, provider.public_id)
+                sealed = reseal(getattr(row, field), bound_to(row))
             except keys.UndecryptableKey:
-                failures.append(f"provider {provider.name}: no configured encryption key opens its key")
+                failures.append(f"{name(row)}: no configured encryption key opens it")
                 continue
-            sealed = keys.encrypt_provider_key(plain, provider.public_id)
-            if keys.decrypt_provider_key(sealed, provider.public_id) != plain:
-                failures.append(f"provider {provider.name}: re-encryption did not verify")
-                continue
-            Provider.objects.filter(pk=provider.pk).update(key_ciphertext=sealed)
-            counts["providers"] += 1
+            type(row).objects.filter(pk=row.pk).update(**{field: sealed})
+            counts[count] += 1
 
     def _rotate(self, counts: dict, failures: list[str], *, digest: bool) -> None:
         # Lock the keys so a concurrent revocation or rotation waits for us, not the other way round.
