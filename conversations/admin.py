@@ -50,6 +50,16 @@ class LargeTableAdmin(ReadOnlyAdmin):
     list_max_show_all = 0
     show_facets = admin.ShowFacets.NEVER
 
+    # The list filtered to one channel (its query parameter) is ordered as the channel's index walks it: a
+    # primary-key walk would pass every newer row of the other channels first, unbounded for a quiet channel.
+    channel_filter = ""
+    channel_ordering: tuple[str, ...] = ()
+
+    def get_ordering(self, request):
+        if self.channel_filter and self.channel_filter in request.GET:
+            return self.channel_ordering
+        return super().get_ordering(request)
+
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         """A capped count for the whole table (one index, cheap); no count at all once filtered or searched."""
         if not set(request.GET) - _NOT_FILTERS:
@@ -127,6 +137,7 @@ def _message_count() -> Coalesce:
 class SessionAdmin(LargeTableAdmin):
     list_display = ("session_id", "source", "thread", "channel", "model", "started_at", "expires_at", "expired", "messages_count")
     list_filter = (ExpiredFilter, "source", "channel", "channel__model", "started_at")
+    channel_filter, channel_ordering = "channel__id__exact", ("-started_at", "-pk")  # session_channel_recent_id
     search_fields = ("session_id__exact",)  # a pasted id, through its index; the owner's list searches substrings
     list_select_related = ("channel",)
     sortable_by = ("started_at", "expires_at")
@@ -159,6 +170,11 @@ class SessionAdmin(LargeTableAdmin):
 class MessageAdmin(LargeTableAdmin):
     list_display = ("created_at", "role", "short_content", "session", "channel", "model", "tokens", "latency_ms")
     list_filter = ("session__channel", ModelFilter, "role", "created_at")
+    # A channel's messages thread by thread, newest thread first: its sessions through session_channel_recent_id,
+    # each one's messages through their session index (no channel column on messages: 50 M rows). Newest message
+    # first across threads would need every message of the channel sorted.
+    channel_filter = "session__channel__id__exact"
+    channel_ordering = ("-session__started_at", "-session__id", "-pk")
     search_fields = ("session__session_id__exact",)
     list_select_related = ("session__channel",)
     sortable_by = ("created_at",)
@@ -182,6 +198,7 @@ class MessageAdmin(LargeTableAdmin):
 class FailedRequestAdmin(LargeTableAdmin):
     list_display = ("created_at", "channel", "endpoint", "status", "error")
     list_filter = (StatusFilter, "channel", "created_at")
+    channel_filter, channel_ordering = "channel__id__exact", ("-created_at", "-pk")  # failedrequest_channel_time
     list_select_related = ("channel",)
     sortable_by = ("created_at",)
 

@@ -108,6 +108,22 @@ def test_a_filtered_list_is_paged_without_a_count(staff_web, channel, other_chan
     assert "113 messages" in whole and "more follow" not in whole  # unfiltered: the capped count, as before
 
 
+def test_a_channels_messages_are_listed_thread_by_thread_newest_thread_first(staff_web, channel, other_channel_and_key):
+    """Issue 19: through the channel's sessions index, so a channel whose newest rows lie far back costs a page."""
+    now = timezone.now()
+    older = Session.objects.create(channel=channel, session_id="older", started_at=now - timezone.timedelta(hours=2),
+                                   expires_at=now)
+    newer = Session.objects.create(channel=channel, session_id="newer", started_at=now - timezone.timedelta(hours=1),
+                                   expires_at=now)
+    for session, content in [(older, "o1"), (newer, "n1"), (older, "o2"), (newer, "n2")]:
+        Message.objects.create(session=session, role="user", content=content, created_at=now)
+    _messages(other_channel_and_key[0], 3, "theirs")
+    page = staff_web.get("/admin/conversations/message/", params={"session__channel__id__exact": channel.pk}).text
+    assert re.findall(r'field-short_content">(\w+)<', page) == ["n2", "n1", "o2", "o1"]
+    sessions = staff_web.get("/admin/conversations/session/", params={"channel__id__exact": channel.pk}).text
+    assert re.findall(r">(newer|older|theirs-s)<", sessions) == ["newer", "older"]
+
+
 def test_a_search_is_paged_without_a_count(staff_web, channel):
     now = timezone.now()
     Session.objects.bulk_create(

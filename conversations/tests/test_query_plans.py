@@ -100,6 +100,10 @@ def test_the_admin_messages_of_a_channel_are_found_through_indexes(seeded, other
     for channel in (seeded, other_channel_and_key[0]):  # a small and a large part of the table
         found = _admin_list(Message, session__channel__id__exact=str(channel.pk))
         text = plan(found[:51])  # NextPagePaginator: a page and one row, no count
+        # The channel's threads newest first through an index on their start (the channel's own, or the table's
+        # when the channel is most of it), each one's messages by its session: a page of threads, sorted within.
+        assert "session_channel_recent_id" in text or "session_started" in text, text
+        assert "conversations_message_session_id" in text and "Presorted Key: conversations_session.started_at" in text, text
         assert_no_seq_scan(text)
         assert {m.session.channel_id for m in found[:51]} == {channel.pk}
 
