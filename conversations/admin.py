@@ -1,7 +1,8 @@
 """Staff admin for conversations: read-only sessions, transcripts, messages and failed requests.
 
 These tables grow to millions of rows, so every list answers in bounded work (issue 19,
-docs/performance.md): no full COUNT (show_full_result_count off, CappedCountPaginator), newest first
+docs/performance.md): no full COUNT (show_full_result_count off; a capped count unfiltered, none at all
+filtered: gateway/infra/paginators.py), newest first
 by primary key, sorting only on indexed columns (sortable_by), filters whose choices are fixed lists
 (never a SELECT DISTINCT over the table) on indexed columns, search only by an exact session_id (its
 index), per-row subqueries instead of aggregates over the whole list, and no date_hierarchy
@@ -10,6 +11,9 @@ date list filters (ranges on an indexed column) take its place.
 """
 
 from django.contrib import admin
+from django.contrib.admin.views.main import (
+    ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR, TO_FIELD_VAR,
+)
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -17,7 +21,10 @@ from django.utils import timezone
 from channels_app import catalog
 from conversations import threads
 from conversations.models import AuditEvent, FailedRequest, Feedback, Message, Session
-from gateway.infra.paginators import CappedCountPaginator
+from gateway.infra.paginators import CappedCountPaginator, NextPagePaginator
+
+# Query parameters of a change list that do not narrow it (Django's own); any other one is a filter or a search.
+_NOT_FILTERS = {ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR, TO_FIELD_VAR}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,6 +45,30 @@ class LargeTableAdmin(ReadOnlyAdmin):
     ordering = ("-pk",)
     # Rendering the rows is what is left of a page's time (about 2 ms a row here, its queries ~10 ms).
     list_per_page = 50
+    # "Show all" would read every row of a filtered list, whose size NextPagePaginator does not know; facets
+    # count every filter choice over the whole list.
+    list_max_show_all = 0
+    show_facets = admin.ShowFacets.NEVER
+
+    # The list filtered to one channel (its query parameter) is ordered as the channel's index walks it: a
+    # primary-key walk would pass every newer row of the other channels first, unbounded for a quiet channel.
+    channel_filter = ""
+    channel_ordering: tuple[str, ...] = ()
+
+    def get_ordering(self, request):
+        if self.channel_filter and self.channel_filter in request.GET:
+            return self.channel_ordering
+        return super().get_ordering(request)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """A capped count for the whole table (one index, cheap); no count at all once filtered or searched."""
+        if not set(request.GET) - _NOT_FILTERS:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        try:
+            number = int(request.GET.get(PAGE_VAR, 1))  # as the ChangeList reads it
+        except ValueError:
+            number = 1
+        return NextPagePaginator(queryset, per_page, orphans, allow_empty_first_page, number=number)
 
 
 class MessageInline(admin.TabularInline):
@@ -106,6 +137,7 @@ def _message_count() -> Coalesce:
 class SessionAdmin(LargeTableAdmin):
     list_display = ("session_id", "source", "thread", "channel", "model", "started_at", "expires_at", "expired", "messages_count")
     list_filter = (ExpiredFilter, "source", "channel", "channel__model", "started_at")
+    channel_filter, channel_ordering = "channel__id__exact", ("-started_at", "-pk")  # session_channel_recent_id
     search_fields = ("session_id__exact",)  # a pasted id, through its index; the owner's list searches substrings
     list_select_related = ("channel",)
     sortable_by = ("started_at", "expires_at")
@@ -113,6 +145,13 @@ class SessionAdmin(LargeTableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_messages=_message_count())
+
+    def get_ordering(self, request):
+        # Live threads newest first by expiry walk session_expires_recent and stop at a page, wherever the
+        # primary keys of live threads lie (a primary-key walk would filter past every expired one first).
+        if request.GET.get(ExpiredFilter.parameter_name) == "live":
+            return ("-expires_at", "-pk")
+        return super().get_ordering(request)
 
     @admin.display(description="messages")
     def messages_count(self, obj) -> int:
@@ -131,6 +170,11 @@ class SessionAdmin(LargeTableAdmin):
 class MessageAdmin(LargeTableAdmin):
     list_display = ("created_at", "role", "short_content", "session", "channel", "model", "tokens", "latency_ms")
     list_filter = ("session__channel", ModelFilter, "role", "created_at")
+    # A channel's messages thread by thread, newest thread first: its sessions through session_channel_recent_id,
+    # each one's messages through their session index (no channel column on messages: 50 M rows). Newest message
+    # first across threads would need every message of the channel sorted.
+    channel_filter = "session__channel__id__exact"
+    channel_ordering = ("-session__started_at", "-session__id", "-pk")
     search_fields = ("session__session_id__exact",)
     list_select_related = ("session__channel",)
     sortable_by = ("created_at",)
@@ -154,6 +198,7 @@ class MessageAdmin(LargeTableAdmin):
 class FailedRequestAdmin(LargeTableAdmin):
     list_display = ("created_at", "channel", "endpoint", "status", "error")
     list_filter = (StatusFilter, "channel", "created_at")
+    channel_filter, channel_ordering = "channel__id__exact", ("-created_at", "-pk")  # failedrequest_channel_time
     list_select_related = ("channel",)
     sortable_by = ("created_at",)
 

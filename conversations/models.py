@@ -2,8 +2,18 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Left, Upper
 
 from channels_app.models import Channel
+
+# How much of a thread's first message its exact-search index holds (case-folded): enough to tell messages apart,
+# short enough for a btree entry whatever the message's length. transcripts.sessions_for_channel reads it.
+FIRST_MESSAGE_HEAD = 100
+
+
+def first_message_head(expression) -> Upper:
+    """The indexed, case-folded start of a first message (or of a search for one): the same SQL as the index."""
+    return Upper(Left(expression, FIRST_MESSAGE_HEAD))
 
 
 class Session(models.Model):
@@ -49,10 +59,16 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["channel", "-started_at", "-id"], name="session_channel_recent_id"),
             models.Index(fields=["channel", "source", "-started_at", "-id"], name="session_channel_source_recent"),
-            # The admin's date filters and the state filter (conversations/admin.py), across channels.
+            # The admin's date filters (conversations/admin.py), across channels.
             models.Index(fields=["started_at"], name="session_started"),
-            models.Index(fields=["expires_at"], name="session_expires"),
             models.Index(fields=["session_id"], name="session_id_exact"),  # the admin's search, across channels
+            # The owner's search for an exact session_id or first message, walked in the list's keyset order, so
+            # a page of matches costs a page of index entries however many threads match (issue 19).
+            models.Index(fields=["channel", "session_id", "-started_at", "-id"], name="session_channel_id_recent"),
+            models.Index(models.F("channel"), first_message_head("first_message"), models.F("started_at").desc(),
+                         models.F("id").desc(), name="session_first_message_exact"),
+            # The admin's live sessions, newest first (conversations/admin.py orders that list by expiry).
+            models.Index(fields=["-expires_at", "-id"], name="session_expires_recent"),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel
 from conversations import threads
-from conversations.models import AuditEvent, Message, Session
+from conversations.models import AuditEvent, Message, Session, first_message_head
 
 SESSIONS_PER_PAGE = 25
 
@@ -25,17 +25,17 @@ def sessions_for_channel(
 ) -> QuerySet:
     """The channel's threads, newest first, with message counts and the first message's start (`preview`).
 
-    `search` matches session_id or the thread's first message; `since` and `until` (UTC days, both
+    `search` finds threads by session_id or first message (`matching`); `since` and `until` (UTC days, both
     included) bound when a thread started; `source` keeps one namespace. Each filter is served by an
-    index (models.Session.Meta, migration 0010); the counts are per-row subqueries, so a page of
+    index (models.Session.Meta, migrations 0010 and 0012); the counts are per-row subqueries, so a page of
     SESSIONS_PER_PAGE threads costs that many index lookups whatever the channel holds.
     """
     found = Session.objects.filter(channel=channel)
-    if search:
-        found = found.filter(Q(session_id__icontains=search) | Q(first_message__icontains=search))
     if source:
         found = found.filter(source=source)
     found = found.filter(**started_between(since, until))
+    if search:
+        found = matching(found, search)
     messages = Message.objects.filter(session=OuterRef("pk"))
     first_message = messages.filter(role=Message.Role.USER).order_by("id")
     count = messages.order_by().values("session").annotate(n=Count("id")).values("n")
@@ -44,6 +44,25 @@ def sessions_for_channel(
         last_message_at=Subquery(messages.order_by("-id").values("created_at")[:1]),
         preview=Subquery(first_message.values("content")[:1]),
     ).order_by("-started_at", "-id")
+
+
+def matching(found: QuerySet, search: str) -> QuerySet:
+    """The threads of `found` whose session_id or first message is `search`, or else contains it.
+
+    An exact match comes first because it is what a pasted id or message is, and it is an index walk in the
+    list's order (session_channel_id_recent, session_first_message_exact): a page costs a page of entries
+    however large the channel. Only when nothing matches exactly does the search look for substrings, through
+    the trigram indexes on PostgreSQL, whose cost grows with how many threads share the search's trigrams
+    (docs/performance.md). So `seed-1` shows that session alone even when `seed-10` exists; `seed-` shows both.
+    """
+    by_id = found.filter(session_id=search)
+    if by_id.exists():
+        return by_id
+    by_message = found.alias(head=first_message_head("first_message")).filter(
+        head=first_message_head(Value(search)), first_message__iexact=search)
+    if by_message.exists():
+        return by_message
+    return found.filter(Q(session_id__icontains=search) | Q(first_message__icontains=search))
 
 
 def started_between(since: dt.date | None, until: dt.date | None, *, through: str = "") -> dict:

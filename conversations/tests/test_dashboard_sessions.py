@@ -93,6 +93,53 @@ def test_it_searches_the_first_message_and_filters_by_source(owner_web, channel)
     assert ">a</a>" in page and not visitor.search(page)
 
 
+def _thread(channel, session_id, first_message, *, minutes_ago=0):
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    return Session.objects.create(channel=channel, session_id=session_id, started_at=at, expires_at=at,
+                                  first_message=first_message)
+
+
+def _listed(page) -> list[str]:
+    return re.findall(r'data-label="Visitor"><a href="[^"]+">([^<]+)</a>', page)
+
+
+def test_an_exact_session_id_shows_its_threads_and_a_part_of_one_still_finds_it(owner_web, channel):
+    """Issue 19: a pasted id is an index lookup; only when no id or first message equals the search are substrings searched."""
+    _thread(channel, "seed-1", "Where is my parcel?")
+    Session.objects.create(channel=channel, session_id="seed-1", thread=2, started_at=timezone.now(),
+                           expires_at=timezone.now())
+    _thread(channel, "seed-10", "Opening hours", minutes_ago=1)
+    _thread(channel, "other", "Hello", minutes_ago=2)
+    exact = owner_web.get(_url(channel), params={"q": "seed-1"}).text
+    assert _listed(exact) == ["seed-1", "seed-1"] and "#2" in exact
+    assert _listed(owner_web.get(_url(channel), params={"q": "ED-1"}).text) == ["seed-1", "seed-1", "seed-10"]
+    assert "No session matches" in owner_web.get(_url(channel), params={"q": "seed-2"}).text
+
+
+def test_an_exact_first_message_shows_its_threads_and_a_part_of_one_still_finds_it(owner_web, channel):
+    long_question = ("Where is my parcel? " + "I ordered it a while ago and it has not arrived yet. " * 4).strip()
+    _thread(channel, "asked", long_question)
+    _thread(channel, "same-start", long_question + " Also, can I change the address?", minutes_ago=1)
+    _thread(channel, "short", "Where is my parcel?", minutes_ago=2)
+    _thread(channel, "other", "Opening hours", minutes_ago=3)
+    assert len(long_question) > 150  # longer than the indexed head: the whole message must still equal the search
+    assert _listed(owner_web.get(_url(channel), params={"q": long_question.upper()}).text) == ["asked"]
+    assert _listed(owner_web.get(_url(channel), params={"q": "where is my parcel?"}).text) == ["short"]
+    assert _listed(owner_web.get(_url(channel), params={"q": "my parcel"}).text) == ["asked", "same-start", "short"]
+    assert _listed(owner_web.get(_url(channel), params={"q": "arrived yet. Also"}).text) == ["same-start"]
+
+
+def test_an_exact_match_in_another_channel_or_namespace_is_not_one(owner_web, channel, other_channel_and_key):
+    _thread(other_channel_and_key[0], "shared", "Hello")
+    Session.objects.create(channel=channel, source="widget", session_id="shared", started_at=timezone.now(),
+                           expires_at=timezone.now(), first_message="Hello")
+    _thread(channel, "shared-2", "Hello there", minutes_ago=1)
+    page = owner_web.get(_url(channel), params={"q": "shared", "source": "api"}).text
+    assert _listed(page) == ["shared-2"]
+    page = owner_web.get(_url(channel), params={"q": "hello", "source": "api"}).text
+    assert _listed(page) == ["shared-2"]
+
+
 def test_it_shows_an_empty_state(owner_web, channel):
     assert "No conversations yet" in owner_web.get(_url(channel)).text
 

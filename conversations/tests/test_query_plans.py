@@ -72,6 +72,53 @@ def test_search_uses_the_trigram_indexes(seeded, other_channel_and_key, field, i
     assert transcripts.sessions_page(channel=busy, search=term).object_list == [one]
 
 
+@pytest.mark.parametrize(("field", "index"), [("session_id", "session_channel_id_recent"),
+                                               ("first_message", "session_first_message_exact")])
+def test_an_exact_search_walks_its_index_in_the_lists_order(seeded, other_channel_and_key, field, index):
+    """A pasted id or first message reads a page of index entries in keyset order: no trigram bitmap, no sort."""
+    busy = other_channel_and_key[0]
+    one = Session.objects.filter(channel=busy).order_by("id")[12345]
+    found = transcripts.sessions_for_channel(channel=busy, search=getattr(one, field))
+    text = plan(found[: transcripts.SESSIONS_PER_PAGE + 1])
+    assert index in text and "trgm" not in text and "Sort" not in text.split("SubPlan")[0], text
+    assert_no_seq_scan(text)
+    assert transcripts.sessions_page(channel=busy, search=getattr(one, field)).object_list == [one]
+
+
+def _admin_list(model, **params):
+    """The query of an admin change list, as Django's ChangeList builds it for these parameters."""
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/", params)
+    request.user = get_user_model()(username="plans", is_staff=True, is_superuser=True, is_active=True)
+    return admin.site.get_model_admin(model).get_changelist_instance(request).queryset
+
+
+def test_the_admin_messages_of_a_channel_are_found_through_indexes(seeded, other_channel_and_key):
+    for channel in (seeded, other_channel_and_key[0]):  # a small and a large part of the table
+        found = _admin_list(Message, session__channel__id__exact=str(channel.pk))
+        text = plan(found[:51])  # NextPagePaginator: a page and one row, no count
+        # The channel's threads newest first through an index on their start (the channel's own, or the table's
+        # when the channel is most of it), each one's messages by its session: a page of threads, sorted within.
+        assert "session_channel_recent_id" in text or "session_started" in text, text
+        assert "conversations_message_session_id" in text and "Presorted Key: conversations_session.started_at" in text, text
+        assert_no_seq_scan(text)
+        assert {m.session.channel_id for m in found[:51]} == {channel.pk}
+
+
+def test_the_admin_live_sessions_walk_the_expiry_index(seeded):
+    found = _admin_list(Session, state="live")
+    text = plan(found[:51])
+    assert "session_expires_recent" in text and "Sort" not in text.split("SubPlan")[0], text
+    assert_no_seq_scan(text)
+    now = timezone.now()
+    rows = list(found[:51])
+    assert rows and all(s.expires_at > now for s in rows)
+    assert [s.expires_at for s in rows] == sorted((s.expires_at for s in rows), reverse=True)
+
+
 def test_the_usage_page_and_cards_read_the_roll_up_index(seeded):
     today = timezone.now().date()
     text = plan(UsageDay.objects.filter(channel=seeded, day__gte=today - dt.timedelta(days=30), day__lte=today))
