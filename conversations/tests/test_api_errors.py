@@ -1,5 +1,7 @@
 """The one error shape for everything that is not a chat: paths, methods, content types, bodies."""
 
+import threading
+
 import pytest
 
 from conversations.models import Message
@@ -10,6 +12,23 @@ def test_it_answers_unknown_api_paths_with_json_404(api):
     for path in ["/api/", "/api/nope", "/api/chat/extra", "/api"]:
         r = api.get(path)
         assert (r.status_code, r.json()) == (404, {"error": "Not found"}), path
+
+
+def test_unknown_api_paths_start_no_thread(api, monkeypatch):
+    # The cheapest requests anyone can send stay cheap: with a sync catch-all view Django's ASGI handler
+    # started a thread for each (≈ 0.7 ms of CPU per request; docs/performance.md, issue 18).
+    started = []
+    original = threading.Thread.start
+
+    def counting(thread):
+        started.append(thread.name)
+        return original(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting)
+    for path in ("/api/nope", "/v1/nope", "/api"):
+        for _ in range(3):
+            assert api.get(path).status_code == 404
+    assert started == []
 
 
 # DELETE /api/history is erasure since issue 15 (conversations/api_extensions.py): PUT stands in as history's other wrong method.
