@@ -169,6 +169,46 @@ async def run_chats(app, chats, n: int) -> float:
     return (time.process_time() - started) / n
 
 
+async def time_steps(app, chats, n: int) -> dict:
+    """Wall-clock µs per chat of the gateway's round trips (--steps): each step wrapped for the run, then restored."""
+    from channels_app import credentials
+    from conversations import admission, pipeline, provider, store
+
+    backend = type(store.backend())
+    spent: dict[str, float] = {}
+    originals = []
+
+    def wrap(owner, attribute: str, title: str) -> None:
+        original = getattr(owner, attribute)
+        originals.append((owner, attribute, original))
+
+        async def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                spent[title] = spent.get(title, 0.0) + time.perf_counter() - began
+
+        setattr(owner, attribute, timed)
+
+    wrap(credentials, "resolve", "key: credentials.resolve")
+    wrap(admission, "admit", "limits: admission.admit (Redis)")
+    wrap(backend, "hold_and_history", "store: hold_and_history (PostgreSQL)")
+    wrap(provider, "complete", "provider: complete (the mock)")
+    wrap(backend, "store_exchange", "store: store_exchange (PostgreSQL)")
+    wrap(pipeline, "finish", "pipeline.finish (provider + store)")
+    try:
+        began = time.perf_counter()
+        for _ in range(n):
+            key, body = next(chats)
+            await one_chat(app, key, body)
+        total = time.perf_counter() - began
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+    return {"whole chat": round(total / n * 1e6, 1), **{k: round(v / n * 1e6, 1) for k, v in spent.items()}}
+
+
 WALL: list[float] = []  # run_chats' wall-clock seconds per chat, in call order
 
 
@@ -192,6 +232,7 @@ async def drive(targets_file: Path, chats: int, rounds: int) -> dict:
         for name in order:
             cpu[name].append(await run_chats(application if name == "gateway" else floor.app, chat_bodies, chats))
             wall[name].append(WALL[-1])
+    steps = await time_steps(application, chat_bodies, chats) if os.environ.get("PROFILE_STEPS") else None
     layers = {}
     for name, app in (("gateway", application), ("floor", floor.app)):
         profiler = cProfile.Profile(time.thread_time_ns, 1e-9)
@@ -205,7 +246,7 @@ async def drive(targets_file: Path, chats: int, rounds: int) -> dict:
         layers[name] = layer_split(pstats.Stats(profiler), chats)
     await floor.floor.stop()
     return {"cpu_us_per_chat": {k: [round(v * 1e6, 1) for v in vs] for k, vs in cpu.items()}, "chats": chats,
-            "wall_us_per_chat": {k: [round(v * 1e6, 1) for v in vs] for k, vs in wall.items()},
+            "wall_us_per_chat": {k: [round(v * 1e6, 1) for v in vs] for k, vs in wall.items()}, "steps": steps,
             "layers": layers}
 
 
@@ -307,6 +348,7 @@ def report(result: dict) -> str:
         *([f"Wall clock per chat (best): gateway {min(result['wall_us_per_chat']['gateway']):.0f} µs, floor "
            f"{min(result['wall_us_per_chat']['floor']):.0f} µs (CPU plus the waits for PostgreSQL, Redis and the mock)"]
           if "wall_us_per_chat" in result else []),
+        *([f"  gateway step by step (wall µs per chat): {result['steps']}"] if result.get("steps") else []),
         "By layer: cProfile own time (thread CPU clock), each app's layers scaled to its unprofiled best.",
         "",
         "| layer | gateway µs | floor µs | difference µs |",
@@ -335,6 +377,7 @@ def main(argv=None) -> int:
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"))
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     p.add_argument("--json", type=Path)
+    p.add_argument("--steps", action="store_true", help="also the wall clock of the gateway's round trips, step by step")
     p.add_argument("--pstats", type=Path, metavar="DIR", help="also write each app's raw cProfile (DIR/gateway.pstats)")
     p.add_argument("--callgrind", type=int, default=0, metavar="CHATS",
                    help="instead: instructions per chat under callgrind (noise-free), CHATS of each app")
@@ -376,6 +419,8 @@ def main(argv=None) -> int:
             if args.json:
                 args.json.write_text(json.dumps({"instructions_per_chat": ir, "chats": args.callgrind}, indent=2))
             return 0
+        if args.steps:
+            env = {**env, "PROFILE_STEPS": "1"}
         if args.pstats:
             args.pstats.mkdir(parents=True, exist_ok=True)
             env = {**env, "PROFILE_PSTATS_DIR": str(args.pstats.resolve())}

@@ -197,14 +197,10 @@ def _plain_text(value, max_length: int, *, blank: bool) -> bool:
     return blank or not (value == "" or value.isspace())
 
 
-def _limit(serializer: type[serializers.Serializer], name: str) -> int:
-    return serializer._declared_fields[name].max_length  # the fields' own limits: one home for each
-
-
-_CHAT_FIELDS = frozenset(ChatInput._declared_fields)
-_METADATA_FIELDS = frozenset(MetadataInput._declared_fields)
-_MESSAGE_MAX, _SESSION_ID_MAX = _limit(ChatInput, "message"), _limit(ChatInput, "session_id")
-_URL_MAX, _TITLE_MAX = _limit(MetadataInput, "url"), _limit(MetadataInput, "title")
+_CHAT, _METADATA = ChatInput().fields, MetadataInput().fields  # the serializers' own fields: one home for each limit
+_CHAT_FIELDS, _METADATA_FIELDS = frozenset(_CHAT), frozenset(_METADATA)
+_MESSAGE_MAX, _SESSION_ID_MAX = _CHAT["message"].max_length, _CHAT["session_id"].max_length
+_URL_MAX, _TITLE_MAX = _METADATA["url"].max_length, _METADATA["title"].max_length
 
 
 def plainly_valid_chat(data) -> dict | None:
