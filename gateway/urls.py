@@ -2,14 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from drf_spectacular.views import SpectacularAPIView
-
 from channels_app import views as channel_views
 from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
 from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
 from conversations.openai_views import ChatCompletionsView, ModelsView
 from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
-from gateway.infra.api_docs import ApiDocsView
+from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, openai_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
@@ -28,7 +26,7 @@ urlpatterns = [
     path("v1/chat/completions", ChatCompletionsView.as_view(), name="v1-chat-completions"),
     path("v1/models", ModelsView.as_view(), name="v1-models"),
     re_path(r"^v1(?:/.*)?$", openai_not_found),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),
     path("healthz", healthz, name="healthz"),
