@@ -116,6 +116,10 @@ def pages(client, channel) -> list[tuple[str, str]]:
         ("search by session id", f"{base}/conversations/?q={middle.session_id}"),
         ("search by first message", f"{base}/conversations/?q={middle.first_message.replace(' ', '+')}"),
         ("search, a common word", f"{base}/conversations/?q=refund"),
+        # Substrings, as an owner types them: no exact match, so the trigram indexes answer.
+        ("search, part of a session id", f"{base}/conversations/?q={middle.session_id[-7:]}"),
+        ("search, part of a first message",
+         f"{base}/conversations/?q={middle.first_message.split(' about')[0].split(' ')[-1]}+about+my"),
         ("transcript", transcript),
         ("usage (30 days)", f"{base}/usage/"),
         ("usage (90 days)", f"{base}/usage/?days=90"),
