@@ -31,6 +31,32 @@ def test_unknown_api_paths_start_no_thread(api, monkeypatch):
     assert started == []
 
 
+def test_refusals_are_logged_on_the_event_loop(api, key):
+    # Django logs every answer of 400 or more through a thread; the API's handler logs them where it runs
+    # (gateway/overrides/api_handler.py): refusals are what an attacker sends by the thousand.
+    import logging
+
+    threads = []
+
+    class Seen(logging.Handler):
+        def emit(self, record):
+            threads.append((record.getMessage(), record.threadName))
+
+    seen = Seen()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(seen)
+    try:
+        assert api.get("/api/nope").status_code == 404
+        assert api.post("/api/chat", json={"message": "hi", "session_id": "s"}, headers={"X-API-Key": "nope"}).status_code == 401
+        assert api.post("/api/chat", json={"message": ""}, headers={"X-API-Key": key}).status_code == 400
+    finally:
+        logger.removeHandler(seen)
+    messages = [m for m, _ in threads]
+    assert messages == ["Not Found: /api/nope", "Unauthorized: /api/chat", "Bad Request: /api/chat"]
+    loop_thread = {t for _, t in threads}
+    assert len(loop_thread) == 1 and not next(iter(loop_thread)).startswith(("asyncio_", "uvloop_", "ThreadPoolExecutor")), threads
+
+
 # DELETE /api/history is erasure since issue 15 (conversations/api_extensions.py): PUT stands in as history's other wrong method.
 @pytest.mark.parametrize(
     "method,path",

@@ -37,7 +37,7 @@ class SchemaView(SpectacularAPIView):
     _rendered: dict = {}  # accepted media type -> (body, headers), filled by the first request of each
 
     def get(self, request, *args, **kwargs):
-        kept = SchemaView._rendered.get(request.accepted_media_type)
+        kept = self._rendered.get(request.accepted_media_type)
         if kept is None:
             return super().get(request, *args, **kwargs)
         body, headers = kept
@@ -47,5 +47,5 @@ class SchemaView(SpectacularAPIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(response, Response) and response.status_code == 200:
             response.render()
-            SchemaView._rendered[request.accepted_media_type] = (response.content, dict(response.items()))
+            self._rendered[request.accepted_media_type] = (response.content, dict(response.items()))
         return response

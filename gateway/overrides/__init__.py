@@ -10,7 +10,7 @@ Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14 (requirem
 
 | module | replaces | measurement (docs/performance.md) |
 |---|---|---|
-| `api_handler.py` `ApiHandler` | Django's `ASGIHandler.handle` (copied, without the `request_started` and `response.close` thread hops) and the `settings.MIDDLEWARE` that `BaseHandler.load_middleware` reads (the API's own list) | own middleware: c=1 p50 21.1 → 16.8 ms (`39c58b0`); signal hops part of 13.7 → 9.3 ms (`ce2d63c`) |
+| `api_handler.py` `ApiHandler` | Django's `ASGIHandler.handle` (copied, without the `request_started` and `response.close` thread hops), `BaseHandler.get_response_async` (copied, logging refusals on the loop, not through a thread) and the `settings.MIDDLEWARE` that `BaseHandler.load_middleware` reads (the API's own list) | own middleware: c=1 p50 21.1 → 16.8 ms (`39c58b0`); signal hops part of 13.7 → 9.3 ms (`ce2d63c`) |
 | `api_view.py` `LoopAPIView` | adrf's `APIView.async_dispatch` (copied, DRF's `initial()` on the loop, not in a thread) | the auth thread was 9 % of a chat; 119.8 → 139.1 req/s (`8e4f17c`) |
 | `response_rendering.py` `rendered` | Django's rendering of template responses in `BaseHandler._get_response_async` through a new thread | `Thread.start` 12 % of samples; c=1 p50 9.3 → 8.4 ms (`c0896c5`) |
 | `light_serializer.py` `LightSerializer` | DRF's `Serializer.get_fields` (a deep copy of every field per serializer; ours a `shallow_copy` equal to `copy.copy`'s) | 10 % of samples; −0.4 ms CPU per chat, 505 req/s (`ceb0371`); with issue 18's copy, validation 143–167 → 104–125 µs |

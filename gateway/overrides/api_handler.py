@@ -12,6 +12,11 @@ What it replaces (Django 5.2.19, `django.core.handlers`):
   connection on the event loop's thread and return at once. One difference from the copy's
   original: a request whose client went away before the view answered sends no
   `request_finished` (Django sends it through a thread; nothing on /api/ listens for it).
+- `BaseHandler.get_response_async`, copied, logging an answer of 400 or more (`log_response`,
+  "Unauthorized: /api/chat") here on the event loop instead of through a thread: the API's
+  refusals (401, 403, 429, 404) are the requests an attacker sends by the thousand, and each
+  cost a thread hand-off. The API logs on the loop already (the pipeline's warnings); a log
+  line is a short write to stderr.
 - `BaseHandler.load_middleware`, which reads `settings.MIDDLEWARE`: the setting is swapped for
   the API's list during that one call, at start-up, so /api/ gets its own all-async middleware
   (gateway/routing.py `API_MIDDLEWARE`) and the web pages keep Django's full stack.
@@ -25,7 +30,9 @@ extension point does this: the signals are global (disconnecting their receivers
 the web pages' connection handling), and a handler's middleware comes only from the setting.
 
 Guarded by gateway/tests/test_overrides.py::test_framework_code_the_overrides_copy_is_unchanged
-(the fingerprints below) and ::test_the_api_handler_sends_no_signal_through_a_thread.
+(the fingerprints below), ::test_the_api_handler_sends_no_signal_through_a_thread and
+conversations/tests/test_api_errors.py::test_refusals_are_logged_on_the_event_loop. The log hop, measured
+in process (issue 18, docs/performance.md): a refused key's request XXX µs of CPU before, YYY after.
 """
 
 import asyncio
@@ -33,13 +40,15 @@ import asyncio
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.urls import set_script_prefix
+from django.urls import set_script_prefix, set_urlconf
+from django.utils.log import log_response
 
 # The framework code this module copies or relies on, by fingerprint (gateway/overrides/fingerprint.py).
 RELIES_ON = {
     "django.core.handlers.asgi.ASGIHandler.handle": "7c6356071533fad4",
     "django.core.handlers.asgi.ASGIHandler.__call__": "569fba593644398a",
     "django.core.handlers.base.BaseHandler.load_middleware": "f4d85a1850a2444f",
+    "django.core.handlers.base.BaseHandler.get_response_async": "d2952b73a6a0916a",
 }
 
 
@@ -58,6 +67,15 @@ class ApiHandler(ASGIHandler):
             super().load_middleware(is_async=is_async)
         finally:
             settings.MIDDLEWARE = web_middleware
+
+    async def get_response_async(self, request):
+        """Django's BaseHandler.get_response_async, logging an answer of 400 or more on the loop, not a thread."""
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self._middleware_chain(request)
+        response._resource_closers.append(request.close)
+        if response.status_code >= 400:
+            log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
+        return response
 
     async def handle(self, scope, receive, send):
         """Django's ASGIHandler.handle without `request_started` and `response.close` on a thread."""
