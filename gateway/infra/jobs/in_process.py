@@ -1,9 +1,14 @@
 """The embedded runner: jobs run on one daemon thread of the server process (no broker).
 
 Retries wait on the same thread's timeline, so a failing webhook never blocks a
-request. Every process runs the periodic jobs itself; they are idempotent, so
-several processes doing so is harmless (deleting what is already gone deletes
-nothing, a crossed threshold is claimed once with a conditional UPDATE).
+request. Every process schedules the periodic jobs, but each round runs in one of
+them: the first to claim the round's time slot in the shared cache (`cache.add`,
+atomic in Redis). Without a shared cache there is one process, and it runs every
+round. The jobs are idempotent anyway (deleting what is already gone deletes
+nothing, a crossed threshold is claimed once with a conditional UPDATE), so a
+claim lost with a crashed process costs one round, never a double alert; what
+the claim saves is the work: each server process ran every check, on the same
+thread-and-GIL its requests need.
 """
 
 import atexit
@@ -13,6 +18,7 @@ import logging
 import threading
 import time
 
+from django.core.cache import cache
 from django.db import connection
 
 from gateway.infra import jobs
@@ -67,6 +73,19 @@ class InProcessRunner(jobs.JobRunner):
         while self.thread is not None and self.thread.is_alive() and not self.idle() and time.monotonic() < deadline:
             time.sleep(0.05)
 
+    @staticmethod
+    def claim(name: str, every: float) -> bool:
+        """Whether this process runs this round of periodic job `name`: no other process claimed its time slot.
+
+        Slots are `every` seconds of the wall clock, the same in every process; one process's rounds are
+        `every` apart or more, so each falls in a slot of its own.
+        """
+        try:
+            return cache.add(f"jobs:round:{name}:{int(time.time() // every)}", 1, timeout=int(every) + 1)
+        except Exception:  # the cache is down: run it here, as without one
+            logger.warning("Could not claim a round of %s; running it in this process", name)
+            return True
+
     def stop(self, timeout: float = 10) -> None:
         """Drop what is queued and stop the thread (tests; a process that exits needs nothing)."""
         with self.wakeup:
@@ -87,7 +106,7 @@ class InProcessRunner(jobs.JobRunner):
                 due, _, name, kwargs, attempt, every = heapq.heappop(self.queue)
                 self.busy += 1
             try:
-                retry_in = jobs.run_attempt(name, kwargs, attempt)
+                retry_in = jobs.run_attempt(name, kwargs, attempt) if every is None or self.claim(name, every) else None
             except Exception:  # the dead letter itself failed: logged, the thread goes on
                 logger.exception("Job %s could not be recorded as dead", name)
                 retry_in = None
