@@ -225,6 +225,12 @@ DB_PHASE_CONCURRENCY = env.int(
 
 # Seconds a request waits for a pooled PostgreSQL connection before failing.
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+# The chat's statements (gateway/infra/adb.py) are prepared by PostgreSQL after this many runs on a connection
+# (psycopg's prepare_threshold; its default), so they are parsed and planned once per connection, not per chat.
+# Django turns preparing off for its own connections (for PgBouncer in transaction mode before 1.21); set
+# DATABASE_PREPARE_THRESHOLD=none behind such a pooler. Measured: docs/performance.md, issue 18.
+_prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+DATABASE_PREPARE_THRESHOLD = None if _prepare in ("", "none", "off") else int(_prepare)
 # The chat's database steps (conversations/store): on PostgreSQL one statement each, sent from the
 # event loop; elsewhere the ORM on the database phase threads. CHAT_STORE=orm keeps the ORM on
 # PostgreSQL too. Chosen once, at start-up.

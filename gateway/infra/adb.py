@@ -41,6 +41,9 @@ async def _pool():
             params = connection.get_connection_params()  # Django's, so both pools connect alike
             params.pop("cursor_factory", None)  # Django's is for sync connections
             params["autocommit"] = True  # each statement commits on its own, as Django's autocommit
+            # Django's params say never prepare (prepare_threshold None); the chat's few fixed statements are
+            # what preparing is for: PostgreSQL plans each once per connection instead of once per chat.
+            params["prepare_threshold"] = settings.DATABASE_PREPARE_THRESHOLD
             pool = AsyncConnectionPool(
                 kwargs=params,
                 min_size=1,

@@ -85,3 +85,23 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_it_is_lent
 
     first, second = run(scenario)
     assert second != first
+
+
+def test_the_chats_statements_are_prepared_on_the_loops_connections():
+    # Django never prepares (prepare_threshold None); the event-loop pool does, after psycopg's threshold, so
+    # PostgreSQL plans the chat's statements once per connection (settings.DATABASE_PREPARE_THRESHOLD).
+    from django.conf import settings
+
+    async def scenario():
+        try:
+            for _ in range(4 * (settings.DATABASE_PREPARE_THRESHOLD + 1)):  # the pool spreads them over its connections
+                assert await adb.fetchall("SELECT %(n)s::int + 1", {"n": 41}) == [(42,)]
+            seen = set()
+            for _ in range(4):  # each connection lists only its own prepared statements
+                seen |= {row[0] for row in await adb.fetchall("SELECT statement FROM pg_prepared_statements", {})}
+            return seen
+        finally:
+            await adb.close()
+
+    assert settings.DATABASE_PREPARE_THRESHOLD == 5
+    assert "SELECT $1::int + 1" in asyncio.run(scenario())
