@@ -153,3 +153,14 @@ def test_it_is_a_404_for_another_owner(outsider_web, channel):
     _session(channel, "private")
     r = outsider_web.get(_url(channel))
     assert r.status_code == 404 and "private" not in r.text
+
+
+def test_a_phrase_is_found_by_its_longest_word_then_checked_whole(owner_web, channel):
+    # The trigram indexes look the longest word up; the whole phrase is then checked (transcripts.containing).
+    _thread(channel, "a", "Question 250123 about my refund")
+    _thread(channel, "b", "Question 250123 about your refund", minutes_ago=1)  # the word, not the phrase
+    _thread(channel, "c", "About my refund for order 250123", minutes_ago=2)  # every word, in another order
+    _thread(channel, "d", "question 1250123 ABOUT MY parcel", minutes_ago=3)
+    assert _listed(owner_web.get(_url(channel), params={"q": "250123 about my"}).text) == ["a", "d"]
+    assert _listed(owner_web.get(_url(channel), params={"q": "about  my"}).text) == []  # two spaces: not in any
+    assert _listed(owner_web.get(_url(channel), params={"q": "my refund"}).text) == ["a", "c"]

@@ -137,3 +137,19 @@ def test_the_admin_model_filter_uses_its_partial_index(seeded):
     text = plan(Message.objects.filter(role="assistant", model="gemma2-9b-it").order_by("-pk")[:100])
     assert "message_model" in text
     assert_no_seq_scan(text)
+
+
+def test_a_phrase_asks_the_trigram_index_for_its_longest_word_only(seeded, other_channel_and_key):
+    # At this size the planner walks the channel's index for the OR of both fields (see above); at 50 M messages
+    # it takes the trigram indexes, with the word alone in their Index Cond (docs/performance.md: 720 → 6.6 ms).
+    # Here: what the query asks those indexes for, and that it finds the thread.
+    busy = other_channel_and_key[0]
+    one = Session.objects.filter(channel=busy).order_by("id")[12345]
+    number = one.first_message.split(" ")[1]
+    phrase = f"{number} about my"
+    found = transcripts.containing(Session.objects.filter(channel=busy), phrase)
+    sql, params = found.query.sql_with_params()
+    likes = [p for p in params if isinstance(p, str) and p.startswith("%")]
+    assert likes == [f"%{number}%", f"%{number}%"], (sql, params)  # session_id and first_message: the word only
+    assert sql.count("STRPOS") == 2 and params.count(phrase) == 2  # the whole phrase, checked on the rows found
+    assert list(found) == [one]
