@@ -164,23 +164,6 @@ def signed_in(client, user):
     return client
 
 
-def time_pages(client, named: list[tuple[str, str]], repeat: int) -> list[dict]:
-    rows = []
-    for name, url in named:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{name}: {url} answered {response.status_code}")
-        times = []
-        for _ in range(repeat):
-            began = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - began) * 1000)
-        rows.append({"page": name, "url": url, "p50_ms": round(statistics.median(times), 1),
-                     "max_ms": round(max(times), 1)})
-        print(f"  {name:<34} {rows[-1]['p50_ms']:>8.1f} ms  (max {rows[-1]['max_ms']:.1f})", flush=True)
-    return rows
-
-
 def purge_oldest_day(channel) -> dict:
     from django.utils import timezone as dj_timezone
 
@@ -196,12 +179,36 @@ def purge_oldest_day(channel) -> dict:
 
 
 def measure(channel, staff, repeat: int) -> list[dict]:
+    return measure_pairs([channel], staff, repeat)[0]
+
+
+def measure_pairs(channels: list, staff, repeat: int) -> list[list[dict]]:
+    """Each page of each channel, the channels' requests interleaved page by page (a, b, a, b, ...), so a drift
+    of the machine between two passes cannot pass for a difference between the channels."""
     from django.test import Client
 
-    owner_client, staff_client = signed_in(Client(), channel.owner), signed_in(Client(), staff)
-    print(f"channel {channel.name} ({channel.public_id}):")
-    rows = time_pages(owner_client, pages(owner_client, channel), repeat)
-    return rows + time_pages(staff_client, admin_pages(channel), repeat)
+    lists = []
+    for channel in channels:
+        owner_client, staff_client = signed_in(Client(), channel.owner), signed_in(Client(), staff)
+        lists.append([(owner_client, n, u) for n, u in pages(owner_client, channel)] +
+                     [(staff_client, n, u) for n, u in admin_pages(channel)])
+    results: list[list[dict]] = [[] for _ in channels]
+    for row in zip(*lists):
+        times: list[list[float]] = [[] for _ in channels]
+        for (client, name, url) in row:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {url} answered {response.status_code}")
+        for _ in range(repeat):
+            for i, (client, _name, url) in enumerate(row):
+                began = time.perf_counter()
+                client.get(url)
+                times[i].append((time.perf_counter() - began) * 1000)
+        for i, (_client, name, url) in enumerate(row):
+            results[i].append({"page": name, "url": url, "p50_ms": round(statistics.median(times[i]), 1),
+                               "max_ms": round(max(times[i]), 1)})
+        print("  " + "   ".join(f"{name:<34} {r[-1]['p50_ms']:>8.1f} ms" for r in results), flush=True)
+    return results
 
 
 def main(argv=None) -> None:
@@ -226,8 +233,10 @@ def main(argv=None) -> None:
     print(f"measuring with {total:,} messages in the database")
     staff, _ = get_user_model().objects.get_or_create(
         username=STAFF, defaults={"email": STAFF, "is_staff": True, "is_superuser": True})
-    rows = measure(channel, staff, args.repeat)
-    half_rows = measure(half, staff, args.repeat) if half is not None else []
+    if half is not None:
+        rows, half_rows = measure_pairs([channel, half], staff, args.repeat)
+    else:
+        rows, half_rows = measure(channel, staff, args.repeat), []
     result = {"messages_in_channel": args.messages, "messages_in_database": total, "repeat": args.repeat,
               "label": args.label, "pages": rows, "half_pages": half_rows,
               "at": datetime.now(timezone.utc).isoformat()}

@@ -164,3 +164,6 @@ def test_a_phrase_is_found_by_its_longest_word_then_checked_whole(owner_web, cha
     assert _listed(owner_web.get(_url(channel), params={"q": "250123 about my"}).text) == ["a", "d"]
     assert _listed(owner_web.get(_url(channel), params={"q": "about  my"}).text) == []  # two spaces: not in any
     assert _listed(owner_web.get(_url(channel), params={"q": "my refund"}).text) == ["a", "c"]
+    _thread(channel, "e", "Question 1000 about my warranty", minutes_ago=4)  # the number, shorter than "about"
+    assert _listed(owner_web.get(_url(channel), params={"q": "1000 about my"}).text) == ["e"]
+    assert _listed(owner_web.get(_url(channel), params={"q": "3 about my"}).text) == ["a", "d"]  # "3": too short
