@@ -8,11 +8,12 @@ application (router, body limit, the API's handler and middleware, the view), be
 are what an attacker can send by the thousand; docs/performance.md (issue 18) has the before/after.
 """
 
-import asyncio
 import json
 import logging
 import os
 import time
+
+from bench.asgi_call import asgi_call
 
 
 def scope(path: str, method: str = "GET", headers=()) -> dict:
@@ -21,32 +22,12 @@ def scope(path: str, method: str = "GET", headers=()) -> dict:
             "headers": [(b"host", b"localhost"), *headers], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
 
 
-async def call(app, request_scope: dict, body: bytes = b"") -> int:
-    done, received, status = asyncio.Event(), [False], []
-
-    async def receive():
-        if not received[0]:
-            received[0] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif not message.get("more_body"):
-            done.set()
-
-    await app(request_scope, receive, send)
-    return status[0]
-
-
 async def best_us(app, make_scope, body: bytes, n: int, rounds: int = 5) -> tuple[int, float]:
     best, status = float("inf"), 0
     for _ in range(rounds):
         started = time.process_time()
         for _ in range(n):
-            status = await call(app, make_scope(), body)
+            status = await asgi_call(app, make_scope(), body)
         best = min(best, (time.process_time() - started) / n)
     return status, best * 1e6
 

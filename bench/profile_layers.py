@@ -23,7 +23,6 @@ and the mock's CPU do not. Figures: docs/performance.md, "Layer by layer".
 """
 
 import argparse
-import asyncio
 import cProfile
 import json
 import os
@@ -36,6 +35,7 @@ import time
 from pathlib import Path
 
 from bench import procs
+from bench.asgi_call import asgi_call
 from bench.procs import PY, ROOT
 
 # Each function's own time (cProfile's tottime) goes to the layer of the file it is in: the first
@@ -128,24 +128,7 @@ def chat_scope(key: str, body: bytes) -> dict:
 
 
 async def one_chat(app, key: str, body: bytes) -> int:
-    done, received, status = asyncio.Event(), False, []
-
-    async def receive():
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif not message.get("more_body"):
-            done.set()
-
-    await app(chat_scope(key, body), receive, send)
-    return status[0]
+    return await asgi_call(app, chat_scope(key, body), body)
 
 
 def bodies(targets: list[tuple[str, str]]):
