@@ -76,7 +76,7 @@ def containing(found: QuerySet, search: str) -> QuerySet:
     words = [word for word in search.split() if len(word) >= 3]  # shorter ones have no trigram to look up
     # The rarest word is the best guess: one with a digit (an order number, an id), else the longest.
     needle = max(words, key=lambda word: (any(c.isdigit() for c in word), len(word))) if words else search
-    if needle == search or not words:
+    if needle == search:  # one word, or none long enough: the search itself
         return found.filter(Q(session_id__icontains=search) | Q(first_message__icontains=search))
     return found.alias(
         id_at=StrIndex(Upper("session_id"), Upper(Value(search))),

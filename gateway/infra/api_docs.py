@@ -9,8 +9,8 @@ Swagger UI's bundle, preset, CSS and init script all come from this origin.
 """
 
 from django.conf import settings
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from django.http import HttpResponse
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.response import Response
 
 

@@ -87,24 +87,17 @@ def upstream_record(seconds: float) -> None:
 def series(metric, *labels: str):
     """`metric.labels(*labels)`, kept: labels come from small fixed sets (endpoints, status codes, model ids).
 
-    The lookup (a lock, the labels checked and joined) costs more than the increment it is for; the request
-    middleware makes five per request (issue 18, docs/performance.md)."""
+    The lookup (a lock, the labels checked and joined) costs more than the increment it is for; a chat makes
+    eight (the request middleware's five, usage_record's three; issue 18, docs/performance.md)."""
     return metric.labels(*labels)
 
 
-@functools.lru_cache(maxsize=1024)
-def _usage_series(model: str) -> tuple:
-    # Looking a labelled series up costs more than incrementing it: usage_record took 44 µs per chat with
-    # three lookups, 17 µs with the series kept (pricing included; timeit on a busy machine, docs/providers.md).
-    return TOKENS.labels(model, "prompt"), TOKENS.labels(model, "completion"), COST.labels(model)
-
-
 def usage_record(model: str, prompt_tokens: int | None, completion_tokens: int | None, cost) -> None:
-    """Count one stored reply's tokens and cost (conversations/pipeline.py settle)."""
-    prompt, completion, spent = _usage_series(model)
-    prompt.inc(prompt_tokens or 0)
-    completion.inc(completion_tokens or 0)
-    spent.inc(float(cost or 0))
+    """Count one stored reply's tokens and cost (conversations/pipeline.py settle), on kept series (`series`:
+    with three lookups a chat this took 44 µs, 17 µs with the series kept; docs/providers.md)."""
+    series(TOKENS, model, "prompt").inc(prompt_tokens or 0)
+    series(TOKENS, model, "completion").inc(completion_tokens or 0)
+    series(COST, model).inc(float(cost or 0))
 
 
 def endpoint_of(path: str) -> str:
