@@ -65,12 +65,19 @@ def resolve(host: str, *, allow_private: bool) -> list[Address]:
     return addresses
 
 
-def check_url(url: str, *, allow_private: bool) -> Address:
-    """The checked address `url` would be fetched from; Refused for another scheme, no host, or a private address."""
+def _host(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("Enter an http or https URL.")
-    return resolve(parts.hostname, allow_private=allow_private)[0]
+    return parts.hostname
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """Refused for another scheme, no host, or (unless `allow_private`) a host that resolves to a private address.
+    A saved URL is checked again when fetched (`request`): its DNS may say something else by then."""
+    host = _host(url)
+    if not allow_private:
+        resolve(host, allow_private=False)
 
 
 def request(method: str, url: str, *, allow_private: bool, timeout: float, headers: dict | None = None,
@@ -78,7 +85,7 @@ def request(method: str, url: str, *, allow_private: bool, timeout: float, heade
     """One request to `url`, connected to the address that was checked; no redirects followed.
 
     Raises Refused, or httpx.HTTPError when the server cannot be reached."""
-    address = check_url(url, allow_private=allow_private)
+    address = resolve(_host(url), allow_private=allow_private)[0]
     parts = urlsplit(url)
     pinned = f"[{address}]" if address.version == 6 else str(address)
     if parts.port is not None:

@@ -48,11 +48,13 @@ def test_the_address_rule(address, public):
 def test_a_url_to_the_address_is_refused_unless_public(address, public):
     host = f"[{address}]" if ":" in address else address
     if public:
-        assert outbound.check_url(f"https://{host}/x", allow_private=False) == ipaddress.ip_address(address)
+        outbound.check_url(f"https://{host}/x", allow_private=False)
+        assert outbound.resolve(address, allow_private=False) == [ipaddress.ip_address(address)]
     else:
         with pytest.raises(outbound.Refused, match="must be public"):
             outbound.check_url(f"https://{host}/x", allow_private=False)
-        assert outbound.check_url(f"https://{host}/x", allow_private=True) == ipaddress.ip_address(address)
+        outbound.check_url(f"https://{host}/x", allow_private=True)
+        assert outbound.resolve(address, allow_private=True) == [ipaddress.ip_address(address)]
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "http:///nohost", "gopher://1.1.1.1/"])
