@@ -6,7 +6,7 @@
 
 Accounts are found through SsoIdentity (organisation, issuer, `sub`), never by e-mail address alone. Staff and
 superusers are never signed in by SSO. An unconfirmed sign-up holding the address (someone registered it before its
-owner's first SSO sign-in) is retired: its password stops working, its sessions end, its memberships are removed,
+owner's first SSO sign-in), and not a member of this organisation, is retired: its password stops working, its sessions end, its memberships are removed,
 and the audit log says so; then the address's owner gets a fresh account. Any other existing account with the
 address is refused: its owner signs in with their password and links SSO from the organisation's SSO page.
 """
@@ -59,8 +59,11 @@ def account_for(*, config: SsoConfig, issuer: str, subject: str, email: str, req
         return earlier.user
     User = get_user_model()
     for user in User.objects.select_for_update().filter(Q(email__iexact=email) | Q(username__iexact=email)):
-        if user.is_staff or user.is_superuser or account_selectors.owner_is_confirmed(user):
-            raise Refused(STAFF if user.is_staff or user.is_superuser else EXISTS)
+        if user.is_staff or user.is_superuser:
+            raise Refused(STAFF)
+        # A member here came in through an invitation mailed to the address: theirs, so they link it themselves.
+        if account_selectors.owner_is_confirmed(user) or Membership.objects.filter(organisation=org, user=user).exists():
+            raise Refused(EXISTS)
         _retire_squatter(user, config=config, request=request)
     user = User.objects.create_user(username=email, email=email)
     user.set_unusable_password()

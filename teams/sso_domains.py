@@ -60,8 +60,10 @@ def verified_domains(organisation: Organisation) -> set[str]:
 
 
 def domains_set(*, organisation: Organisation, domains: list[str], actor, request=None) -> None:
-    """Make the organisation's claimed domains exactly `domains` (normalised): new ones claimed unverified, dropped
+    """Make the organisation's claimed domains exactly `domains` (normalised here; ValueError for one that is not a
+    domain): new ones claimed unverified, dropped
     ones deleted, kept ones unchanged. DomainTaken, and nothing changed, if one is verified by another organisation."""
+    domains = sorted({normalise(name) for name in domains})
     with transaction.atomic():
         for name in domains:
             if verified_elsewhere(name, organisation):
