@@ -91,9 +91,12 @@ def request(method: str, url: str, *, allow_private: bool, timeout: float, heade
     if parts.port is not None:
         pinned += f":{parts.port}"
     host_header = parts.netloc.rpartition("@")[2]  # no credentials in a URL reach the Host header
+    server_name = parts.hostname
+    if not host_header.isascii():  # an internationalised name travels in its IDNA form
+        host_header, server_name = host_header.encode("idna").decode(), server_name.encode("idna").decode()
     target = urlunsplit((parts.scheme, pinned, parts.path or "/", parts.query, ""))
     # No proxy from the environment: a proxy would connect wherever its own DNS says, past the check.
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         built = client.build_request(method, target, headers={**(headers or {}), "Host": host_header},
-                                     extensions={"sni_hostname": parts.hostname}, **kwargs)
+                                     extensions={"sni_hostname": server_name}, **kwargs)
         return client.send(built)

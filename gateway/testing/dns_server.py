@@ -5,6 +5,7 @@ NXDOMAIN. The gateway's resolver is pointed at it with SSO_DNS_NAMESERVERS / SSO
 import socket
 import threading
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
