@@ -26,7 +26,7 @@ def test_the_organisation_pages_fit_and_pass_axe(page, api, llm, owner):
     services.membership_add(organisation=agency, user=owner, role="analyst", actor=colleague)
     log_in(page)
     o = f"/dashboard/org/{org.public_id}"
-    paths = ["/dashboard/", f"{o}/members/", f"{o}/audit/", f"{o}/sso/", f"{o}/usage/", "/dashboard/org/new/",
+    paths = ["/dashboard/", f"{o}/members/", f"{o}/audit/", f"{o}/sso/", f"{o}/sso/link/", f"{o}/usage/", "/dashboard/org/new/",
              f"/dashboard/org/{agency.public_id}/members/"]
     problems = _audit(page, paths)
     assert problems == [], "\n".join(problems)
