@@ -21,14 +21,16 @@ def _shown(config: SsoConfig | None) -> dict:
 
 
 @transaction.atomic
-def sso_save(*, organisation: Organisation, actor, request=None, client_secret: str = "", domains: list[str],
-             **fields) -> SsoConfig:
-    """Create or change the organisation's SSO settings and its claimed domains (new ones unverified); an empty
-    `client_secret` keeps the stored one. SsoSaveRefused, and nothing saved, for a domain verified elsewhere."""
-    try:
-        sso_domains.domains_set(organisation=organisation, domains=domains, actor=actor, request=request)
-    except sso_domains.DomainTaken as exc:
-        raise SsoSaveRefused("domains", str(exc)) from None
+def sso_save(*, organisation: Organisation, actor, request=None, client_secret: str = "",
+             domains: list[str] | None = None, **fields) -> SsoConfig:
+    """Create or change the organisation's SSO settings and (unless `domains` is None) its claimed domains, new ones
+    unverified; an empty `client_secret` keeps the stored one. SsoSaveRefused, and nothing saved, for a domain
+    verified by another organisation."""
+    if domains is not None:
+        try:
+            sso_domains.domains_set(organisation=organisation, domains=domains, actor=actor, request=request)
+        except sso_domains.DomainTaken as exc:
+            raise SsoSaveRefused("domains", str(exc)) from None
     config = SsoConfig.objects.select_for_update().filter(organisation=organisation).first()
     before = _shown(config)
     if config is None:
