@@ -73,7 +73,7 @@ def test_the_client_secret_is_stored_encrypted_and_never_shown(org, owner_web):
     assert page.status_code == 200 and CLIENT_SECRET not in page.text and "data-secret-stored" in page.text
 
 
-def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a_password(org, owner, web):
+def test_when_sso_is_required_a_member_of_a_verified_domain_cannot_log_in_with_a_password(org, owner, web):
     from teams.services import membership_add
 
     member = get_user_model().objects.create_user("bo@acme.example", "bo@acme.example", "pw-bo-123456!")
@@ -84,6 +84,12 @@ def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a
     r = web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"})
     assert r.status_code == 200  # the form again, not a session
     assert web.get("/dashboard/").status_code == 302
+
+    # A domain that is only claimed requires nothing: another organisation cannot lock people out by claiming it.
+    from teams.models import SsoDomain
+
+    SsoDomain.objects.filter(organisation=org).update(verified_at=None, verified_by="")
+    assert web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"}).status_code == 302
 
 
 def test_after_a_key_rotation_the_client_secret_opens_and_sso_works_with_the_new_key_alone(org, browser, settings):
