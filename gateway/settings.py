@@ -324,6 +324,12 @@ AUTHENTICATION_BACKENDS = [
 # requests to the identity provider give up after SSO_TIMEOUT_SECONDS.
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
 SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=10.0)
+# Issuers (and the token, userinfo and JWKS URLs their discovery documents name) must be public http(s)
+# addresses (gateway/infra/outbound.py) unless this is on (tests, a private installation).
+SSO_ALLOW_PRIVATE_ISSUERS = env.bool("SSO_ALLOW_PRIVATE_ISSUERS", default=False)
+# SSO domain verification looks TXT records up through these nameservers (empty: the system's resolver).
+SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
+SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
