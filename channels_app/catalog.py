@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 K = 1024
 MILLION = Decimal(1_000_000)
-DEFAULT_MODEL_ID = "llama-3.3-70b-versatile"  # the seed's first model (channels_app/catalog_seed.py)
+DEFAULT_MODEL_ID = "openai/gpt-oss-120b"  # catalog_seed.DEFAULT_MODEL: the seed's first live model
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
 # What a model can do, by the same names on AiModel and CatalogModel.
 CAPABILITIES = (
@@ -98,6 +98,7 @@ class CatalogModel:
     supports_json_schema: bool = False
     supports_reasoning: bool = False
     supports_vision: bool = False
+    reasoning_effort: str = "low"  # sent only when supports_reasoning
 
     @property
     def upstream_model(self) -> str:
@@ -193,6 +194,7 @@ def _frozen(row) -> CatalogModel:
         status=row.status,
         retires_on=row.retires_on,
         replacement=row.replacement.slug if row.replacement_id else None,
+        reasoning_effort=row.reasoning_effort,
         **{name: getattr(row, name) for name in CAPABILITIES},
     )
 
