@@ -87,15 +87,15 @@ def test_a_model_the_provider_says_is_gone_is_flagged_for_staff_and_the_fallback
     api, upstream, key, channel, mailbox, settings, name
 ):
     settings.ADMINS = [("Ops", "ops@example.com")]
-    channel.fallback_model = "gemma2-9b-it"
+    channel.fallback_model = "openai/gpt-oss-20b"
     channel.save()
     upstream.play(name, "groq_chat")
     r = chat(api, key, "Hi")
     assert (r.status_code, r.json()["reply"]) == (200, "Olá!")
-    assert [req["json"]["model"] for req in upstream.requests] == [channel.model, "gemma2-9b-it"]  # not retried
+    assert [req["json"]["model"] for req in upstream.requests] == [channel.model, "openai/gpt-oss-20b"]  # not retried
     flagged = AiModel.objects.get(slug=channel.model)
     assert flagged.attention and flagged.attention_at is not None
-    assert AiModel.objects.get(slug="gemma2-9b-it").attention == ""
+    assert AiModel.objects.get(slug="openai/gpt-oss-20b").attention == ""
     mail = mailbox.wait_for("ops@example.com")[0]
     assert channel.model in mail["subject"]
     # Flagged once, not on every chat: the next failure within the hour sends nothing more.
