@@ -32,6 +32,9 @@ K = 1024
 MILLION = Decimal(1_000_000)
 DEFAULT_MODEL_ID = "openai/gpt-oss-120b"  # catalog_seed.DEFAULT_MODEL: the seed's first live model
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
+# Tokens a reasoning model may think in, beside the answer's length, by effort. gpt-oss on Groq reasons a few hundred
+# tokens at low effort for a chat question and thousands at high (Groq's reasoning guide, console.groq.com/docs/reasoning).
+REASONING_ROOM = {"low": 2048, "medium": 8192, "high": 16384}
 # What a model can do, by the same names on AiModel and CatalogModel.
 CAPABILITIES = (
     "supports_streaming", "supports_tools", "supports_json_object", "supports_json_schema", "supports_reasoning",
@@ -118,9 +121,17 @@ class CatalogModel:
         return self.context_window - self.output_reserve
 
     def reply_limit(self, channel_cap: int | None, asked: int | None = None) -> int:
-        """The `max_tokens` sent: what the client asked, within the channel's cap, within the model's reserve."""
+        """The `max_tokens` sent: what the client asked, within the channel's cap, within the model's reserve.
+
+        A reasoning model's `max_tokens` covers its reasoning too, so it gets
+        REASONING_ROOM for its effort on top: the cap is for the answer, and a
+        reply is not cut to nothing while the model is still thinking.
+        """
         limit = min(channel_cap or self.output_reserve, self.output_reserve)
-        return min(asked, limit) if asked else limit
+        answer = min(asked, limit) if asked else limit
+        if self.supports_reasoning:
+            return min(answer + REASONING_ROOM.get(self.reasoning_effort, REASONING_ROOM["low"]), self.output_reserve)
+        return answer
 
     def cost(self, prompt_tokens: int | None, completion_tokens: int | None) -> Decimal:
         """US dollars for one reply at the catalog's prices."""

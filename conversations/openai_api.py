@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from channels_app.models import Channel
 from conversations import pipeline, sse
 from conversations.serializers import MESSAGE_MAX, SESSION_ID_MAX
-from gateway.infra.errors import InvalidInput, ModelNotFound, ProviderError, openai_error_body
+from gateway.infra.errors import InvalidInput, ModelNotFound, ProviderError, openai_code, openai_error_body
 
 SUPPORTED = {
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
@@ -190,7 +190,10 @@ def _usage(reply: pipeline.ChatReply) -> dict | None:
     if completion is None:  # a replayed answer: its token counts are not kept with it
         return None
     prompt, output = completion.prompt_tokens or 0, completion.completion_tokens or 0
-    return {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}
+    usage = {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}
+    if completion.reasoning_tokens is not None:  # as OpenAI reports a reasoning model's: a part of completion_tokens
+        usage["completion_tokens_details"] = {"reasoning_tokens": completion.reasoning_tokens}
+    return usage
 
 
 def _answered_by(reply: pipeline.ChatReply, asked: str) -> str:
@@ -244,7 +247,7 @@ class CompletionChunks:
         return end + sse.data("[DONE]")
 
     def error(self, error: ProviderError) -> bytes:
-        return sse.data(openai_error_body(error.status, error.message, code="provider_error"))
+        return sse.data(openai_error_body(error.status, error.message, code=openai_code(error)))
 
 
 def models_body(channel: Channel) -> dict:

@@ -1,5 +1,6 @@
 """POST /api/chat through real HTTP, against a real OpenAI-compatible server on loopback."""
 
+from channels_app.catalog import REASONING_ROOM
 from conversations.models import Message, Session
 from gateway.testing.api import chat, history
 
@@ -32,7 +33,8 @@ def test_it_sends_the_channels_model_prompt_and_max_tokens_upstream(api, llm, ke
     assert sent["headers"]["authorization"] == "Bearer sk-upstream-test-key-0123456789"
     body = sent["json"]
     assert body["model"] == "openai/gpt-oss-20b"
-    assert body["max_tokens"] == 600  # the channel's maximum reply length, not a fixed number
+    # The channel's maximum reply length, not a fixed number; a reasoning model gets room to think on top.
+    assert (body["max_tokens"], body["reasoning_effort"]) == (600 + REASONING_ROOM["low"], "low")
     system, page, user = body["messages"]
     assert system == {"role": "system", "content": "You are the shop assistant."}  # the page is never in it
     assert page["role"] == "user"

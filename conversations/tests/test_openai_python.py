@@ -4,6 +4,7 @@ The client is used as shipped, with only `base_url` and `api_key` changed (and i
 each error reaches the test once).
 """
 
+from channels_app.catalog import REASONING_ROOM
 import asyncio
 
 import openai
@@ -131,9 +132,11 @@ def test_sampling_options_pass_through_and_max_tokens_is_capped(sdk, llm, channe
     )
     sent = llm.requests[-1]["json"]
     assert (sent["temperature"], sent["top_p"], sent["stop"]) == (0.2, 0.9, ["END"])
-    assert sent["max_tokens"] == min(channel.max_reply_tokens, channel.catalog_model.output_reserve)
+    # The answer's cap, plus the reasoning model's room to think (its max_tokens covers both).
+    room = REASONING_ROOM["low"]
+    assert sent["max_tokens"] == min(channel.max_reply_tokens, channel.catalog_model.output_reserve) + room
     sdk.chat.completions.create(model=channel.model, messages=HELLO, max_completion_tokens=50)
-    assert llm.requests[-1]["json"]["max_tokens"] == 50
+    assert llm.requests[-1]["json"]["max_tokens"] == 50 + room
     sdk.chat.completions.create(model=channel.model, messages=HELLO)
     assert not {"temperature", "top_p", "stop"} & set(llm.requests[-1]["json"])
 

@@ -8,6 +8,7 @@ message and what the gateway sent upstream.
 
 from decimal import Decimal
 
+from channels_app.catalog import REASONING_ROOM
 import pytest
 
 from channels_app import catalog
@@ -119,8 +120,9 @@ def test_413_is_refused_at_once_and_flags_nothing(api, upstream, key, channel):
     assert (r.status_code, r.json()) == (500, {"error": AI_ERROR})
     assert len(upstream.requests) == 1  # a request too large stays too large: no retry
     assert AiModel.objects.get(slug=channel.model).attention == ""
-    # And what is sent is the channel's reply length, not a fixed 8192 a small tier counts against its minute.
-    assert upstream.requests[0]["json"]["max_tokens"] == channel.max_reply_tokens == 1024
+    # And what is sent is the channel's reply length (with a reasoning model's room to think), not a fixed number
+    # a small tier counts against its minute.
+    assert upstream.requests[0]["json"]["max_tokens"] == channel.max_reply_tokens + REASONING_ROOM["low"] == 3072
 
 
 def test_429_is_retried_after_its_retry_after_then_answers(api, upstream, key, channel):
