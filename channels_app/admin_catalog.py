@@ -160,7 +160,7 @@ class AiModelAdmin(admin.ModelAdmin):
         (None, {"fields": ("slug", "name", "provider", "upstream_id", "position")}),
         ("Limits and prices", {"fields": ("context_window", "max_output", "input_price", "output_price")}),
         ("Shown to owners", {"fields": ("speed", "best_for")}),
-        ("Capabilities (per the provider's documentation)", {"fields": CAPABILITIES}),
+        ("Capabilities (per the provider's documentation)", {"fields": (*CAPABILITIES, "reasoning_effort")}),
         ("Lifecycle", {"fields": ("status", "retires_on", "replacement", "attention", "attention_at")}),
         (None, {"fields": ("created_at", "updated_at")}),
     )

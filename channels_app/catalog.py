@@ -32,8 +32,9 @@ K = 1024
 MILLION = Decimal(1_000_000)
 DEFAULT_MODEL_ID = "openai/gpt-oss-120b"  # catalog_seed.DEFAULT_MODEL: the seed's first live model
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
-# Tokens a reasoning model may think in, beside the answer's length, by effort. gpt-oss on Groq reasons a few hundred
-# tokens at low effort for a chat question and thousands at high (Groq's reasoning guide, console.groq.com/docs/reasoning).
+# Tokens a reasoning model may think in, beside the answer's length, by effort. No provider publishes a figure: these
+# are this gateway's choice, generous for a chat question at each effort and far below gpt-oss's 65,536 max output;
+# only what the model uses is billed. An answer still cut to nothing is the NoAnswer error, never an empty reply.
 REASONING_ROOM = {"low": 2048, "medium": 8192, "high": 16384}
 # What a model can do, by the same names on AiModel and CatalogModel.
 CAPABILITIES = (

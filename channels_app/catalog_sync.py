@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from channels_app import catalog_services
 from channels_app.catalog_models import AiModel, Provider
+from channels_app.keys import UndecryptableKey
 from conversations.resilience import scrub
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,10 @@ class SyncResult:
 def listing(provider: Provider) -> list[dict]:
     """The provider's GET /models `data`: dicts with a string `id`. ListingError when it is not that."""
     base = (settings.LLM_BASE_URL if provider.from_environment else provider.base_url).rstrip("/")
-    key = provider.api_key()
+    try:
+        key = provider.api_key()
+    except UndecryptableKey:
+        raise ListingError("its key does not decrypt with the configured KEY_ENCRYPTION_KEY") from None
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     timeout = httpx.Timeout(
         provider.read_timeout or settings.LLM_READ_TIMEOUT, connect=provider.connect_timeout or settings.LLM_CONNECT_TIMEOUT

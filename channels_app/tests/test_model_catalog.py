@@ -48,7 +48,7 @@ def _add_model_in_admin(staff_web, provider: Provider) -> AiModel:
         "slug": "llama-3.3-70b-inhouse", "name": "Llama 3.3 70B (in-house)", "provider": str(provider.pk),
         "upstream_id": "meta-llama/Llama-3.3-70B-Instruct", "position": "5", "context_window": "131072",
         "max_output": "4096", "input_price": "0.10", "output_price": "0.30", "speed": "", "best_for": "",
-        "status": "active", "retires_on": "", "replacement": "",
+        "status": "active", "retires_on": "", "replacement": "", "reasoning_effort": "low",
     })
     assert r.status_code == 302, r.text
     return AiModel.objects.get(slug="llama-3.3-70b-inhouse")
