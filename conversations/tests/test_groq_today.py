@@ -94,3 +94,15 @@ def test_models_sync_flags_a_model_the_provider_dropped(db, groq_today):
     call_command("models", "sync", stdout=out)
     assert "NO LONGER LISTED: openai/gpt-oss-20b" in out.getvalue()
     assert AiModel.objects.get(slug="openai/gpt-oss-20b").attention
+
+
+def test_v1_clients_naming_an_old_id_reach_the_model_that_replaced_it_on_their_channel(sdk, groq_today, channel):
+    # The channel was moved to gpt-oss-120b (its default); a client written for llama-3.3-70b-versatile keeps working.
+    answer = sdk.chat.completions.create(model="llama-3.3-70b-versatile", messages=[{"role": "user", "content": "Hi"}])
+    assert (answer.model, answer.choices[0].message.content) == ("openai/gpt-oss-120b", "Echo: Hi")
+    assert groq_today.requests[-1]["json"]["model"] == "openai/gpt-oss-120b"
+    # An old id whose replacement this channel does not use stays refused, as any model it may not use.
+    with pytest.raises(openai.NotFoundError):
+        sdk.chat.completions.create(model="gemma2-9b-it", messages=[{"role": "user", "content": "Hi"}])
+    with pytest.raises(openai.NotFoundError):
+        sdk.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "Hi"}])
