@@ -4,12 +4,12 @@ The client is used as shipped, with only `base_url` and `api_key` changed (and i
 each error reaches the test once).
 """
 
-from channels_app.catalog import REASONING_ROOM
 import asyncio
 
 import openai
 import pytest
 
+from channels_app.catalog import REASONING_ROOM
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, channel_update
 from conversations.models import FailedRequest, Message

@@ -8,10 +8,10 @@ message and what the gateway sent upstream.
 
 from decimal import Decimal
 
-from channels_app.catalog import REASONING_ROOM
 import pytest
 
 from channels_app import catalog
+from channels_app.catalog import REASONING_ROOM
 from channels_app.catalog_models import AiModel
 from conversations import tokens
 from conversations.models import Message
@@ -20,6 +20,7 @@ from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream
 AI_ERROR = "AI service error. Please try again."
 GROQ_JSON = '```json { "sentiment": "positive"}```'
 OLA_LONG = 'Hi! In Portuguese, you say "Olá!"'
+GPT_OSS_HELLO = "Hello! \U0001F44B How can I help you today?"
 
 
 @pytest.fixture
@@ -56,6 +57,9 @@ CASES = [
     ("openai_stream_usage", True, "Oi!", (20, 2)),  # the last chunk, with no choices
     ("openai_stream_no_usage", True, OLA_LONG, None),
     ("stream_usage_null", True, OLA_LONG, None),  # "usage": null on every chunk and no usage chunk
+    # gpt-oss: the answer only, never its `reasoning` / `delta.reasoning`; the 88 completion tokens include the reasoning.
+    ("groq_gpt_oss_chat", False, GPT_OSS_HELLO, (72, 88)),
+    ("groq_gpt_oss_stream", True, GPT_OSS_HELLO, (72, 88)),
 ]
 
 
@@ -82,7 +86,8 @@ def test_every_recorded_format_is_stored_with_its_tokens_and_cost(api, upstream,
 
 
 @pytest.mark.parametrize(
-    "name", ["groq_400_model_decommissioned", "openai_404_model_not_found", "litellm_400_invalid_model"]
+    "name", ["groq_400_model_decommissioned", "groq_404_model_not_found", "openai_404_model_not_found",
+             "litellm_400_invalid_model"]
 )
 def test_a_model_the_provider_says_is_gone_is_flagged_for_staff_and_the_fallback_answers(
     api, upstream, key, channel, mailbox, settings, name
