@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from channels_app import catalog_services
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 from gateway.infra import jobs
 from gateway.testing.api import UPSTREAM_KEY
@@ -83,7 +84,12 @@ def test_groqs_recorded_model_list_keeps_the_catalog_and_offers_the_rest(db, rec
 
 def test_the_offline_demo_and_disabled_providers_are_not_asked(db, settings, fake_llm_server):
     settings.LLM_API_KEY = ""
-    assert "skipped (no LLM_API_KEY" in _sync()
+    fake_llm_server.app.reset()
+    catalog_services.provider_create(name="Off", base_url=f"{fake_llm_server.url}/v1", api_key="sk-off-0123456789",
+                                     enabled=False)
+    out = _sync()
+    assert "skipped (no LLM_API_KEY" in out and "Off: skipped (disabled)" in out
+    assert fake_llm_server.app.requests == []
 
 
 def test_staff_check_a_provider_in_the_admin_and_add_a_listed_model_with_one_click(staff_web, owner_web, llm, db):
