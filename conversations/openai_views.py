@@ -9,6 +9,7 @@ errors in OpenAI's shape (gateway/infra/errors.py openai_exception_handler).
 
 from rest_framework.response import Response
 
+from channels_app import catalog
 from channels_app.authentication import BearerKeyAuthentication
 from conversations import admission, openai_api, pipeline, streaming
 from conversations.openapi import v1_chat_schema, v1_models_schema
@@ -41,7 +42,8 @@ class ChatCompletionsView(OpenAIView):
         session = request.headers.get(SESSION_HEADER)
         if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
             raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
-        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session)
+        served = await catalog.current(request.auth.generation)  # in memory while fresh: no query
+        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session, served=served)
         once = idempotency_key_of(request)
         started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}

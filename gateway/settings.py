@@ -434,6 +434,8 @@ JOB_MODULES = ["alerts.jobs"]
 # How often deprecated models whose retirement day has come are retired (channels moved, owners told); 0: never
 # (then run `manage.py models retire-due` from cron). docs/providers.md.
 MODEL_RETIREMENT_INTERVAL_SECONDS = env.int("MODEL_RETIREMENT_INTERVAL_SECONDS", default=3600)
+# How often each provider's GET /models is checked against the catalog (`manage.py models sync`); 0: never.
+MODEL_SYNC_INTERVAL_SECONDS = env.int("MODEL_SYNC_INTERVAL_SECONDS", default=86400)
 JOB_DEAD_LETTER = "alerts.services.job_dead"
 JOB_RETRY_BACKOFF_BASE = env.float("JOB_RETRY_BACKOFF_BASE", default=30.0)
 JOB_RETRY_BACKOFF_CAP = env.float("JOB_RETRY_BACKOFF_CAP", default=3600.0)
