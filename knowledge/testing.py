@@ -99,3 +99,22 @@ def zip_bomb_docx(inflated_bytes: int = 20 * 1024 * 1024) -> bytes:
             for _ in range(inflated_bytes // len(chunk)):
                 member.write(chunk)
     return out.getvalue()
+
+
+class CountingRetrieval:
+    """The configured retrieval, counting its searches (KNOWLEDGE_RETRIEVAL may name it in a test)."""
+
+    calls = 0
+
+    def __init__(self):
+        from django.db import connection
+        from django.utils.module_loading import import_string
+
+        name = {"postgresql": "knowledge.retrieval.postgresql.PostgreSQLRetrieval"}.get(
+            connection.vendor, "knowledge.retrieval.sqlite.SqliteRetrieval"
+        )
+        self.inner = import_string(name)()
+
+    async def search(self, **kwargs):
+        type(self).calls += 1
+        return await self.inner.search(**kwargs)
