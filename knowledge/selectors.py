@@ -58,3 +58,8 @@ def unanswered(channel: Channel, limit: int = 50) -> list[Answer]:
 def answers_for(channel: Channel, session_id: str) -> list[Answer]:
     """The sources each reply of a session was given, oldest first (the transcript shows them)."""
     return list(Answer.objects.filter(channel=channel, session_id=session_id).order_by("asked_at", "id"))
+
+
+def sources_by_question_time(channel: Channel, session_id: str) -> dict:
+    """asked_at → the sources that reply was given, for a session's replies (the transcript matches its messages)."""
+    return {answer.asked_at: answer.sources for answer in answers_for(channel, session_id)}
