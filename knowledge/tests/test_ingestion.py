@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conftest import make_channel
+from gateway.testing.waiting import wait_until
 from knowledge.models import Chunk, Page, Source
 from knowledge.testing import docx_bytes, pdf_bytes, zip_bomb_docx
 
@@ -189,3 +190,34 @@ def test_a_redirect_is_followed_and_checked_hop_by_hop(site, channel):
     run("add-site", str(channel.public_id), f"{site.url}/old", "--path-prefix", "/", "--wait")
     assert Source.objects.get(channel=channel).status == "ready"
     assert list(Page.objects.values_list("url", flat=True)) == [f"{site.url}/new"]
+
+
+def test_the_channels_caps_refuse_more_with_a_reason_and_keep_the_rest(channel, settings):
+    settings.KNOWLEDGE_MAX_SOURCES = 3
+    settings.KNOWLEDGE_MAX_CHARS = 100
+    run("add-text", str(channel.public_id), "--title", "Small", "--wait", stdin="Forty characters of text, roughly so.")
+    with pytest.raises(CommandError, match="1 source"):
+        run("add-text", str(channel.public_id), "--title", "Big", "--wait", stdin="x" * 200)
+    run("add-text", str(channel.public_id), "--title", "Small too", "--wait", stdin="Another short text here.")
+    with pytest.raises(CommandError, match="already has 3 sources"):
+        run("add-text", str(channel.public_id), "--title", "Fourth", stdin="No room.")
+
+    by_title = {source.title: source for source in Source.objects.filter(channel=channel)}
+    assert set(by_title) == {"Small", "Big", "Small too"}
+    assert by_title["Big"].status == "failed" and "more than 100 characters" in by_title["Big"].error
+    assert by_title["Small"].status == by_title["Small too"].status == "ready"
+    assert not Chunk.objects.filter(source=by_title["Big"]).exists()
+
+
+def test_the_periodic_refresh_reads_every_source_again(site, channel):
+    from knowledge.jobs import refresh_all
+
+    site.html("/a", "A", "<h1>Alpha</h1><p>The first page says alpha things.</p>", etag='"a1"')
+    run("add-site", str(channel.public_id), f"{site.url}/a", "--wait")
+    before = Source.objects.get(channel=channel).refreshed_at
+    site.html("/a", "A", "<h1>Alpha</h1><p>The page changed: it says beta things now.</p>", etag='"a2"')
+
+    refresh_all()
+    assert wait_until(lambda: Source.objects.get(channel=channel).refreshed_at != before, 30)
+    assert wait_until(lambda: Source.objects.get(channel=channel).status == "ready", 30)
+    assert "beta things" in Chunk.objects.get(channel=channel).text
