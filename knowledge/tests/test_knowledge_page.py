@@ -122,3 +122,16 @@ def test_roles_read_and_manage_as_the_policy_says(role, can_read, can_manage, ga
         if can_read and not can_manage:
             assert "Add a website" not in page.text and "Remove" not in page.text
     assert Source.objects.count() == (1 if can_manage else 0)
+
+
+def test_staff_read_sources_in_the_admin_without_the_uploaded_file(staff_web, owner_web, channel):
+    from knowledge import services
+
+    source = services.source_add_file(channel=channel, name="notes.txt", data=b"Staff may read the extracted text.")
+    assert settled(channel)
+    listing = staff_web.get("/admin/knowledge/source/")
+    assert listing.status_code == 200 and "notes.txt" in listing.text
+    detail = staff_web.get(f"/admin/knowledge/source/{source.pk}/change/")
+    assert detail.status_code == 200 and "file_data" not in detail.text
+    assert staff_web.get("/admin/knowledge/source/add/").status_code == 403
+    assert owner_web.get("/admin/knowledge/source/").status_code == 302  # not staff: sent to log in
