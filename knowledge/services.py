@@ -131,3 +131,18 @@ def answer_record(*, channel_id: int, session_id: str, question: str, asked_at, 
 
 def unanswered_dismiss(*, channel: Channel, answer_id: int) -> None:
     Answer.objects.filter(channel=channel, pk=answer_id).update(dismissed=True)
+
+
+def answers_erase(*, channel: Channel, session_id: str) -> int:
+    """Delete the record of a session's grounded replies (its questions are the visitor's words): erasure."""
+    return Answer.objects.filter(channel=channel, session_id=session_id).delete()[0]
+
+
+def answers_purge(*, channel: Channel, before, batch: int) -> int:
+    """Delete, in batches of `batch`, the records of replies asked before `before`: the channel's retention."""
+    rows = Answer.objects.filter(channel=channel, asked_at__lt=before)
+    deleted = 0
+    while ids := list(rows.values_list("id", flat=True)[:batch]):
+        with transaction.atomic():
+            deleted += Answer.objects.filter(id__in=ids).delete()[0]
+    return deleted

@@ -3,6 +3,7 @@
 What reached the model is read from what the provider received.
 """
 
+import io
 import json
 
 import pytest
@@ -147,3 +148,31 @@ def test_a_channel_without_knowledge_never_searches(api, llm, key, channel, othe
     assert chat(api, key, "When are you open?").json()["sources"] == [{"title": "Hours", "url": ""}]
     assert CountingRetrieval.calls == 1
     assert Message.objects.filter(role="assistant").count() == 4
+
+
+def test_erasure_and_retention_take_the_questions_kept_with_the_sources(api, llm, key, channel, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from conversations.models import Session
+    from gateway.testing.tables import tables_containing
+
+    services.source_add_text(channel=channel, title="Hours", text="Open nine to five.")
+    assert ingested(channel)
+    chat(api, key, "When are you open, asks zanzibar-7781?", session_id="erase-me")
+    chat(api, key, "Open hours for quokka-5512?", session_id="old-one")
+    assert Answer.objects.count() == 2
+
+    r = api.delete("/api/history", params={"session_id": "erase-me"}, headers={"X-API-Key": key})
+    assert r.status_code == 200 and tables_containing("zanzibar-7781") == {}
+
+    channel.retention_days = 30
+    channel.save()
+    past = timezone.now() - timedelta(days=31)
+    Session.objects.filter(session_id="old-one").update(started_at=past, expires_at=past + timedelta(hours=24))
+    Message.objects.filter(session__session_id="old-one").update(created_at=past)
+    Answer.objects.filter(session_id="old-one").update(asked_at=past)
+    call_command("purge_expired_data", stdout=io.StringIO())
+    assert tables_containing("quokka-5512") == {} and not Answer.objects.exists()
