@@ -221,3 +221,19 @@ def test_the_periodic_refresh_reads_every_source_again(site, channel):
     assert wait_until(lambda: Source.objects.get(channel=channel).refreshed_at != before, 30)
     assert wait_until(lambda: Source.objects.get(channel=channel).status == "ready", 30)
     assert "beta things" in Chunk.objects.get(channel=channel).text
+
+
+def test_a_sitemap_with_an_external_entity_reads_no_local_file(site, channel):
+    site.raw("/sitemap.xml", (
+        '<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY leak SYSTEM "file:///etc/passwd">]>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{site.url}/&leak;</loc></url><url><loc>{site.url}/about</loc></url></urlset>"
+    ).encode(), "application/xml")
+    site.html("/about", "About", "<h1>About</h1><p>A small shop with a big heart and a long history.</p>")
+    site.html("/", "Home", '<h1>Home</h1><p>Welcome to the home page of the shop.</p><a href="/about">About</a>')
+    run("add-site", str(channel.public_id), f"{site.url}/", "--wait")
+    pages = list(Page.objects.filter(source__channel=channel).values_list("url", "text"))
+    assert pages and all("root:" not in url + text for url, text in pages)
+    # Resolved, the entity would have put the file's lines into a <loc> the crawler then asks the site for.
+    assert not [r["path"] for r in site.requests if "root" in r["path"]]
+    assert site.fetched("/about")
