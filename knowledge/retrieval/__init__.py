@@ -3,7 +3,7 @@
 `backend()` is the process's `Retrieval`, the class KNOWLEDGE_RETRIEVAL names
 (gateway/settings.py, from the database engine, like conversations/store):
 `sqlite.SqliteRetrieval` (FTS5, bm25) by default, `postgresql.PostgreSQLRetrieval`
-(a tsvector column, GIN, websearch_to_tsquery, ts_rank_cd) in production. Both
+(a tsvector column, GIN, websearch_to_tsquery, ts_rank) in production. Both
 take the question's words as alternatives (any may match; the ranking weighs
 how many and how rare), and put the chunks of the visitor's current page
 (`metadata.url`) first. No call site asks which one it has.
