@@ -9,4 +9,5 @@ urlpatterns = [
     path("knowledge/add/", views.knowledge_add, name="knowledge-add"),
     path("knowledge/refresh/", views.knowledge_refresh, name="knowledge-refresh"),
     path("knowledge/remove/", views.knowledge_remove, name="knowledge-remove"),
+    path("knowledge/dismiss/", views.unanswered_dismiss, name="knowledge-dismiss"),
 ]

@@ -109,3 +109,14 @@ def knowledge_remove(request: HttpRequest, public_id) -> HttpResponse:
         audit.record_channel(request, "knowledge.remove", detail=f"{source.get_kind_display()} {title}")
         messages.success(request, f"Removed “{title}”.")
     return redirect("dashboard:knowledge", public_id=channel.public_id)
+
+
+@requires("knowledge.manage")
+@require_POST
+def unanswered_dismiss(request: HttpRequest, public_id) -> HttpResponse:
+    """Take a question off the unanswered list without adding a Q&A pair (a greeting, say)."""
+    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    answer_id = request.POST.get("unanswered", "")
+    if answer_id.isdigit():
+        services.unanswered_dismiss(channel=channel, answer_id=int(answer_id))
+    return redirect("dashboard:knowledge", public_id=channel.public_id)

@@ -98,6 +98,15 @@ def test_an_unanswered_question_becomes_a_qa_pair_in_one_click(api, llm, key, ow
     assert r.status_code == 302 and settled(channel)
     assert f'data-question="{answer.pk}"' not in owner_web.get(url).text
 
+    chat(api, key, "Hello!", session_id="greeter")
+    greeting = Answer.objects.get(channel=channel, session_id="greeter")
+    assert f'data-question="{greeting.pk}"' in owner_web.get(url).text
+    other_channel = make_channel(channel.owner, name="Other", credits=1)[0]
+    r = owner_web.submit(f"/dashboard/channels/{other_channel.public_id}/knowledge/dismiss/", {"unanswered": str(greeting.pk)})
+    assert r.status_code == 302 and not Answer.objects.get(pk=greeting.pk).dismissed  # not that channel's question
+    assert owner_web.submit(url + "dismiss/", {"unanswered": str(greeting.pk)}).status_code == 302
+    assert f'data-question="{greeting.pk}"' not in owner_web.get(url).text
+
     again = chat(api, key, "Do you sell umbrellas?", session_id="rainy").json()
     assert again["sources"] == [{"title": "Do you sell umbrellas?", "url": ""}]
     transcript = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/1/rainy").text

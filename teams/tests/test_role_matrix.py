@@ -48,6 +48,7 @@ EXPECTED = {
     "dashboard:knowledge-add": {OWNER, ADMIN},
     "dashboard:knowledge-refresh": {OWNER, ADMIN},
     "dashboard:knowledge-remove": {OWNER, ADMIN},
+    "dashboard:knowledge-dismiss": {OWNER, ADMIN},
     "teams:org-new": ALL,
     "teams:org-switch": ALL,
     "teams:members": ALL,
