@@ -33,4 +33,5 @@ urlpatterns = [
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),
     path("channels/<uuid:public_id>/", include("alerts.urls")),
+    path("channels/<uuid:public_id>/", include("knowledge.urls")),
 ]

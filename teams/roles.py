@@ -53,6 +53,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "usage.view": frozenset({O, A, N}),
     # Alerts: thresholds, the webhook and its signing secret (shown once), the delivery log
     "alerts.manage": frozenset({O, A}),
+    # Knowledge (knowledge/): analysts read the sources and the unanswered questions; admins change them
+    "knowledge.view": frozenset({O, A, N}),
+    "knowledge.manage": frozenset({O, A}),
 }
 
 
