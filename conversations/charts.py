@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from conversations.usage import DayUsage
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 26
+# Room for tick labels at the larger type a phone gets (static/css/app.css, .chart .axis-label).
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 32
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 
@@ -112,8 +113,13 @@ def stacked_bars(
     unit: str = "",
     total: str = "",
     empty_label: str = "",
+    has_data: Callable[[DayUsage], bool] | None = None,
 ) -> Chart:
-    """One bar per day, its series stacked bottom-up in the order given."""
+    """One bar per day, its series stacked bottom-up in the order given.
+
+    The chart is empty when no day `has_data` (by default: no day has a non-zero value); a measured 0
+    is data, so a series whose values may be 0 says what counts.
+    """
     totals = [sum(s.value(d) or 0 for s in series) for d in days]
     ticks = axis_ticks(max(totals, default=0))
     top = ticks[-1]
@@ -134,7 +140,7 @@ def stacked_bars(
             base -= h
             rects.append(Rect(_f(x), _f(base), _f(bar_w), _f(h), s.css))
         bars.append(Bar(tooltip=f"{day.day:%a %b %-d}: " + ", ".join(parts), rects=rects))
-    y_ticks = [Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - value / top)), label=short_number(value) + unit) for value in ticks]
+    y_ticks = [Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - value / top)), label=short_number(value)) for value in ticks]
     every = 1 if len(days) <= 10 else 7 if len(days) <= 45 else 14
     x_ticks = [
         Tick(x=_f(LEFT + i * slot + slot / 2), y=str(HEIGHT - 8), label=f"{day.day:%b %-d}")
@@ -149,7 +155,7 @@ def stacked_bars(
         bars=bars,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
-        empty=not any(totals),
+        empty=not any(map(has_data, days)) if has_data else not any(totals),
         empty_label=empty_label or f"No data in the last {len(days)} days",
         days=len(days),
     )
@@ -194,10 +200,17 @@ def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
         ),
         stacked_bars(
             chart_id="latency",
-            title="Median upstream latency",
+            title="Median upstream latency (ms)",
             days=days,
             unit=" ms",
-            empty_label=f"No answered chats in the last {n} days" if any_requests else "",
+            empty_label=_latency_empty_label(days),
+            has_data=lambda d: d.median_latency_ms is not None,
             series=[Series("median", "s-latency", lambda d: d.median_latency_ms)],
         ),
     ]
+
+
+def _latency_empty_label(days: Sequence[DayUsage]) -> str:
+    if any(d.answered for d in days):
+        return "No upstream latency measured"
+    return f"No answered chats in the last {len(days)} days" if any(d.requests for d in days) else ""

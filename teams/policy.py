@@ -38,12 +38,14 @@ def can(user, action: str, target: Organisation | Channel) -> bool:
 
 def decide(request: HttpRequest, action: str, target: Organisation | Channel) -> None:
     """Raise Http404 for a non-member, PermissionDenied (403) for a member without the right; else note the role."""
-    role = role_in(request.user, organisation_of(target))
+    organisation = organisation_of(target)
+    role = role_in(request.user, organisation)
     if role is None:
         raise Http404()
+    # Known before a refusal too: the 403 page (templates/403.html) tells the member their role where.
+    request.role, request.refused_in = role, organisation
     if not roles.allows(role, action):
         raise PermissionDenied()
-    request.role = role
 
 
 class Allowed:

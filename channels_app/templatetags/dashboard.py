@@ -59,3 +59,16 @@ def usd(value) -> str:
     if 0 < abs(value) < 0.01:
         return f"${value:.4f}"
     return f"${value:,.2f}"
+
+
+@register.filter
+def latency(value) -> str:
+    """A latency read from the roll-ups' buckets: 1,500 ms; "under 25 ms" for the first bucket, whose
+    lower bound (0) would read as if the provider had answered instantly; "–" when none was measured."""
+    from conversations.rollups import LATENCY_BUCKETS_MS
+
+    if value is None:
+        return "–"
+    if value < LATENCY_BUCKETS_MS[1]:
+        return f"under {LATENCY_BUCKETS_MS[1]} ms"
+    return f"{value:,} ms"
