@@ -73,8 +73,12 @@ def read(data, *, channel: Channel, session_header: str | None) -> CompletionReq
     model = data.get("model", channel.model)
     if not isinstance(model, str):
         raise BadField("model must be a string", "model")
-    if model not in models_for(channel):
-        raise ModelNotFound()
+    allowed = models_for(channel)
+    if model not in allowed:
+        # Named, as OpenAI's own answer names the model: a client copied from another channel learns what to send.
+        raise ModelNotFound(
+            f"{ModelNotFound.message}: {model[:100]!r}. This channel may use: {', '.join(allowed)} (GET /v1/models lists them)"
+        )
     stream = _flag(data, "stream")
     include_usage = False
     if "stream_options" in data:

@@ -26,6 +26,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "org.usage": frozenset({O, A, N}),
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
+    "org.rename": frozenset({O, A}),
     "org.sso": frozenset({O}),
     "org.audit": frozenset({O, A}),
     "org.delete": frozenset({O}),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.org_new, name="org-new"),
     path("<uuid:org_id>/switch/", views.org_switch, name="org-switch"),
     path("<uuid:org_id>/members/", views.members, name="members"),
+    path("<uuid:org_id>/settings/", views.org_settings, name="settings"),
     path("<uuid:org_id>/members/<uuid:member_id>/role/", views.member_role, name="member-role"),
     path("<uuid:org_id>/members/<uuid:member_id>/remove/", views.member_remove, name="member-remove"),
     path("<uuid:org_id>/leave/", views.leave, name="leave"),

@@ -72,3 +72,11 @@ def latency(value) -> str:
     if value < LATENCY_BUCKETS_MS[1]:
         return f"under {LATENCY_BUCKETS_MS[1]} ms"
     return f"{value:,} ms"
+
+
+@register.filter
+def placed(messages, place: str = "") -> list:
+    """The flash messages meant for one place on the page (`extra_tags`); "" for the top of the page.
+
+    An error about a form far down the page is shown beside that form, where the owner is looking."""
+    return [m for m in messages or () if (m.extra_tags or "") == place]

@@ -55,6 +55,7 @@ EXPECTED = {
     "teams:invitation-revoke": {OWNER},
     "teams:audit": {OWNER, ADMIN},
     "teams:audit-export": {OWNER, ADMIN},
+    "teams:settings": {OWNER, ADMIN},
     "teams:sso": {OWNER},
     "teams:usage": READERS,
 }
