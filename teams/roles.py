@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
     "org.rename": frozenset({O, A}),
+    "org.credits": frozenset({O, A}),  # the organisation's balance, and moving credits to and from its channels
     "org.sso": frozenset({O}),
     "org.audit": frozenset({O, A}),
     "org.delete": frozenset({O}),

@@ -56,6 +56,7 @@ EXPECTED = {
     "teams:audit": {OWNER, ADMIN},
     "teams:audit-export": {OWNER, ADMIN},
     "teams:settings": {OWNER, ADMIN},
+    "teams:credits": {OWNER, ADMIN},
     "teams:sso": {OWNER},
     "teams:usage": READERS,
 }
