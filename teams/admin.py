@@ -1,11 +1,11 @@
 """Staff admin for organisations: read mostly. Staff act as operators here, outside the members' policy;
 no token digest or SSO ciphertext is shown."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from teams.credits import MOVE_MAX, organisation_credits_grant
+from teams.credits import organisation_credits_grant
+from teams.forms import GrantForm
 from teams.models import AuditEntry, Invitation, Membership, Organisation, SsoConfig
 
 
@@ -15,10 +15,6 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ("created_at",)
     raw_id_fields = ("user",)
     extra = 0
-
-
-class GrantForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, max_value=MOVE_MAX, label="Credits to add to each")
 
 
 @admin.register(Organisation)

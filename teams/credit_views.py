@@ -6,9 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from teams.credits import CreditMoveRefused, credits_move
+from teams.credits import CreditMoveRefused, credits_move, place_name
 from teams.forms import ORGANISATION, CreditMoveForm
-from teams.models import Organisation
 from teams.policy import requires
 
 
@@ -26,12 +25,9 @@ def org_credits(request: HttpRequest, org_id) -> HttpResponse:
         except CreditMoveRefused as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Moved {moved.amount:,} credits to {_name(destination)}: it has {moved.destination_after:,} now.")
+            messages.success(request, f"Moved {moved.amount:,} credits to {place_name(destination)}: it has {moved.destination_after:,} now.")
             return redirect(reverse("teams:credits", kwargs={"org_id": org.public_id}))
     org.refresh_from_db(fields=["credits"])
     context = {"org": org, "form": form, "channels": list(form.channels.values())}
     return render(request, "teams/credits.html", context, status=400 if form.errors else 200)
 
-
-def _name(place) -> str:
-    return "the organisation" if isinstance(place, Organisation) else f"“{place.name}”"

@@ -40,8 +40,11 @@ def _check_amount(amount) -> None:
         raise CreditMoveRefused(f"Give a whole number of credits from 1 to {MOVE_MAX:,}.")
 
 
-def _name(place) -> str:
-    return "the organisation" if isinstance(place, Organisation) else f"“{place.name}”"
+def place_name(place, *, first: bool = False) -> str:
+    """How a message names a place credits move between: “Shop”, or the organisation (capital `first` in a sentence)."""
+    if isinstance(place, Organisation):
+        return "The organisation" if first else "the organisation"
+    return f"“{place.name}”"
 
 
 def _debit(place, organisation: Organisation, amount: int) -> bool:
@@ -83,7 +86,7 @@ def credits_move(*, organisation: Organisation, source, destination, amount: int
         before = {_key(p): _balance(p) for p in (source, destination)}
         if not _debit(source, organisation, amount):
             have = _balance(source)
-            raise CreditMoveRefused(f"{_name(source)[0].upper()}{_name(source)[1:]} has {have:,} credits: it cannot give {amount:,}.")
+            raise CreditMoveRefused(f"{place_name(source, first=True)} has {have:,} credits: it cannot give {amount:,}.")
         if not _credit(destination, organisation, amount):
             raise CreditMoveRefused("That channel no longer exists.")  # rolled back with the debit
         after = {_key(p): _balance(p) for p in (source, destination)}

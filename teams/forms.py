@@ -1,5 +1,6 @@
 from django import forms
 
+from teams.credits import MOVE_MAX
 from teams.roles import Role
 
 
@@ -36,6 +37,12 @@ class CreditMoveForm(forms.Form):
         if data.get("source") and data.get("source") == data.get("destination"):
             raise forms.ValidationError("Choose two different places to move credits between.")
         return data
+
+
+class GrantForm(forms.Form):
+    """The admin's "Grant credits" action on organisations."""
+
+    amount = forms.IntegerField(min_value=1, max_value=MOVE_MAX, label="Credits to add to each")
 
 
 class InviteForm(forms.Form):
