@@ -63,8 +63,9 @@ def _credit(place, organisation: Organisation, amount: int) -> bool:
     return rows.update(credits=F("credits") + amount) == 1
 
 
-def _balance(place) -> int:
-    return type(place).objects.values_list("credits", flat=True).get(pk=place.pk)
+def _balance(place) -> int | None:
+    """The place's credits now; None when it is gone (a channel deleted meanwhile)."""
+    return type(place).objects.filter(pk=place.pk).values_list("credits", flat=True).first()
 
 
 def credits_move(*, organisation: Organisation, source, destination, amount: int, actor, request=None) -> Moved:
@@ -84,6 +85,8 @@ def credits_move(*, organisation: Organisation, source, destination, amount: int
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk", flat=True).get()
         before = {_key(p): _balance(p) for p in (source, destination)}
+        if None in before.values():
+            raise CreditMoveRefused("That channel no longer exists.")
         if not _debit(source, organisation, amount):
             have = _balance(source)
             raise CreditMoveRefused(f"{place_name(source, first=True)} has {have:,} credits: it cannot give {amount:,}.")

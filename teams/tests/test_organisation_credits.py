@@ -189,3 +189,17 @@ def test_staff_grant_from_the_admin(staff_web, staff, owner):
     assert (_credits(org), _credits(other)) == (250, 250)
     assert AuditEntry.objects.filter(action="credits.grant", actor=staff).count() == 2
     assert Channel.objects.get(pk=channel.pk).credits == 1
+
+
+def test_a_channel_deleted_meanwhile_is_refused_and_nothing_moves(owner):
+    from teams.credits import CreditMoveRefused, credits_move
+
+    first, _ = make_channel(owner, name="Shop", credits=10)
+    gone, _ = make_channel(owner, name="Gone", credits=10)
+    org = first.organisation
+    Channel.objects.filter(pk=gone.pk).delete()
+    for source, destination in ((gone, first), (first, gone), (org, gone)):
+        with pytest.raises(CreditMoveRefused, match="no longer exists"):
+            credits_move(organisation=org, source=source, destination=destination, amount=1, actor=owner)
+    assert (_credits(first), _credits(org)) == (10, 0)
+    assert not AuditEntry.objects.filter(action="credits.move").exists()
