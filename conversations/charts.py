@@ -14,6 +14,8 @@ WIDTH, HEIGHT = 640, 220
 # Room for tick labels at the larger type a phone gets (static/css/app.css, .chart .axis-label).
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 32
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+ZERO_BAR = 2.0  # the height of a measured 0
+LAST_LABEL_ROOM = 2 * 36  # a slot narrower than this cannot centre a "Dec 31" label at a phone's type size
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Tick:
     x: str
     y: str
     label: str
+    anchor: str = "middle"  # SVG text-anchor
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,14 @@ def stacked_bars(
         base = TOP + PLOT_H
         rects = []
         parts = []
+        measured_zero = has_data is not None and has_data(day) and not totals[i]
         for s in series:
             value = s.value(day)
             parts.append(f"{s.label} {'–' if value is None else f'{value:,}{unit}'}")
-            if not value:
+            if not value and not measured_zero:
                 continue
-            h = PLOT_H * value / top
+            # A measured 0 (a latency under the first bucket) gets a sliver, so the day does not look empty.
+            h = PLOT_H * value / top if value else ZERO_BAR
             base -= h
             rects.append(Rect(_f(x), _f(base), _f(bar_w), _f(h), s.css))
         bars.append(Bar(tooltip=f"{day.day:%a %b %-d}: " + ", ".join(parts), rects=rects))
@@ -147,6 +152,9 @@ def stacked_bars(
         for i, day in enumerate(days)
         if (len(days) - 1 - i) % every == 0
     ]
+    if x_ticks and slot < LAST_LABEL_ROOM:
+        # Today's label, centred under a narrow last bar, would run past the drawing's right edge.
+        x_ticks[-1] = Tick(x=str(WIDTH - RIGHT), y=x_ticks[-1].y, label=x_ticks[-1].label, anchor="end")
     return Chart(
         id=chart_id,
         title=title,

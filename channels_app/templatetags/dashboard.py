@@ -53,9 +53,12 @@ def when(value, seconds: bool = False):
 
 @register.filter
 def usd(value) -> str:
-    """US dollars as owners read them: $1,234.56; a non-zero amount under a cent keeps four decimals ($0.0042)."""
+    """US dollars as owners read them: $1,234.56; a non-zero amount under a cent keeps four decimals ($0.0042),
+    and one too small for those says so rather than reading "$0.0000"."""
     if value is None:
         return "–"
+    if 0 < abs(value) < 0.0001:
+        return "under $0.0001"
     if 0 < abs(value) < 0.01:
         return f"${value:.4f}"
     return f"${value:,.2f}"

@@ -1,5 +1,6 @@
 """The usage page reads latency honestly: a demo reply (no upstream) has none, a fast upstream answer reads
-"under 25 ms" rather than "0 ms", and the latency chart is never labelled "No answered chats" beside answered chats."""
+"under 25 ms" rather than "0 ms", and the latency chart is never labelled "No answered chats" beside answered chats;
+money too small for four decimals reads "under $0.0001", never "$0.0000"."""
 
 import re
 
@@ -49,6 +50,7 @@ def test_a_fast_upstream_reads_under_25_ms_and_its_chart_is_not_empty(owner_web,
     assert _kpi(page, "latency") == "under 25 ms"
     chart = _latency_chart(page)
     assert 'class="empty-label"' not in chart
+    assert chart.count('<rect class="s-latency"') == 1  # today's bar, drawn although its median reads 0
 
 
 def test_with_no_answered_chat_the_latency_chart_says_so(api, llm, owner_web, channel, key):
@@ -56,3 +58,13 @@ def test_with_no_answered_chat_the_latency_chart_says_so(api, llm, owner_web, ch
     assert chat(api, key, "Hi").status_code >= 500
     chart = _latency_chart(_usage(owner_web, channel))
     assert "No answered chats in the last 30 days" in chart
+
+
+def test_money_too_small_for_four_decimals_says_so():
+    from decimal import Decimal
+
+    from channels_app.templatetags.dashboard import usd
+
+    assert [usd(v) for v in (None, Decimal(0), Decimal("0.00003"), Decimal("0.0042"), Decimal("1234.5"))] == [
+        "–", "$0.00", "under $0.0001", "$0.0042", "$1,234.50"
+    ]
