@@ -45,3 +45,26 @@ def test_an_owner_moves_credits_to_an_empty_second_channel(page, owner):
     expect(page.get_by_role("alert")).to_contain_text("“Tea shop” has 35 credits: it cannot give 36.")
     assert_page_ok(page)
     assert Channel.objects.get(pk=second.pk).credits == 35
+
+
+def test_an_owner_lets_a_channel_spend_the_organisations_credits(page, owner, staff):
+    from channels_app.models import Channel
+    from teams.credits import organisation_credits_grant
+
+    channel, _ = make_channel(owner, name="Tea shop", credits=0)
+    organisation_credits_grant(organisation=channel.organisation, amount=40, staff=staff)
+    log_in(page)
+    page.set_viewport_size(MOBILE)
+    page.goto(f"/dashboard/org/{channel.organisation.public_id}/credits/")
+    assert_page_ok(page)
+    page.get_by_role("button", name="Spend the organisation's credits: Tea shop").click()
+    expect(page.get_by_text("“Tea shop” now spends the organisation's credits.")).to_be_visible()
+    expect(page.locator(f'tr[data-channel="{channel.public_id}"] [data-draws]')).to_have_attribute("data-draws", "on")
+    assert_page_ok(page)
+    assert Channel.objects.get(pk=channel.pk).draws_from_organisation
+    page.goto("/dashboard/")
+    card = page.locator(f'article[data-channel="{channel.public_id}"]')
+    expect(card.locator("[data-draws]")).to_have_text("(the organisation's)")
+    expect(card).to_contain_text("40")
+    expect(card.get_by_text("Out of credits")).to_have_count(0)
+    assert_page_ok(page)

@@ -4,9 +4,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from teams.credits import CreditMoveRefused, credits_move, place_name
+from teams.credits import CreditMoveRefused, channel_set_draws, credits_move, place_name
 from teams.forms import ORGANISATION, CreditMoveForm
 from teams.policy import requires
 
@@ -31,3 +31,19 @@ def org_credits(request: HttpRequest, org_id) -> HttpResponse:
     context = {"org": org, "form": form, "channels": list(form.channels.values())}
     return render(request, "teams/credits.html", context, status=400 if form.errors else 200)
 
+
+@requires("org.credits")
+@require_POST
+def credit_draw(request: HttpRequest, public_id) -> HttpResponse:
+    """Switch the channel to draw its chats' credits from its organisation's balance ("on") or from its own ("off")."""
+    channel, org = request.channel, request.organisation
+    draws = request.POST.get("draws") == "on"
+    try:
+        changed = channel_set_draws(organisation=org, channel=channel, draws=draws, actor=request.user, request=request)
+    except CreditMoveRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            messages.success(request, f"“{channel.name}” now spends "
+                             + ("the organisation's credits." if draws else "its own credits."))
+    return redirect(reverse("teams:credits", kwargs={"org_id": org.public_id}))

@@ -103,6 +103,26 @@ def credits_move(*, organisation: Organisation, source, destination, amount: int
     return Moved(amount, after[_key(source)], after[_key(destination)])
 
 
+def channel_set_draws(*, organisation: Organisation, channel: Channel, draws: bool, actor, request=None) -> bool:
+    """Let the channel's chats take their credits from the organisation's balance (or stop); audited.
+    False when it was so already. Its own credits stay where they are, to move or to use again later."""
+    with transaction.atomic():
+        rows = Channel.objects.filter(pk=channel.pk, organisation_id=organisation.pk)
+        before = rows.select_for_update().values_list("draws_from_organisation", flat=True).first()
+        if before is None:
+            raise CreditMoveRefused("That channel no longer exists.")
+        if before == draws:
+            return False
+        rows.update(draws_from_organisation=draws)
+        audit.record(
+            organisation=organisation, actor=actor, action="credits.draw", request=request,
+            target=f"channel {channel.name}", channel=channel, changes={"draws_from_organisation": [before, draws]},
+        )
+    channel.draws_from_organisation = draws
+    key_cache.invalidate()  # a cached channel would apply the widget's credit share by the old switch
+    return True
+
+
 def organisation_credits_grant(*, organisation: Organisation, amount: int, staff, request=None) -> int:
     """Staff add `amount` credits to the organisation's own balance (audited, staff as the actor); the balance after."""
     _check_amount(amount)

@@ -203,3 +203,100 @@ def test_a_channel_deleted_meanwhile_is_refused_and_nothing_moves(owner):
             credits_move(organisation=org, source=source, destination=destination, amount=1, actor=owner)
     assert (_credits(first), _credits(org)) == (10, 0)
     assert not AuditEntry.objects.filter(action="credits.move").exists()
+
+
+# --- A channel that spends the organisation's credits directly ---
+
+def _draw(web, channel, on: bool):
+    return web.submit(f"/dashboard/channels/{channel.public_id}/credits/draw/", {"draws": "on" if on else "off"})
+
+
+NO_CREDITS = {"error": "This channel has no credits left. Ask the channel owner to top up its credits."}
+
+
+def test_a_channel_drawing_from_the_organisation_spends_its_credits_and_gets_back_a_failed_chats(
+    api, llm, owner_web, owner, staff
+):
+    from teams.credits import organisation_credits_grant
+
+    channel, issued = make_channel(owner, name="Shop", credits=5)
+    org = channel.organisation
+    organisation_credits_grant(organisation=org, amount=3, staff=staff)
+    assert _draw(owner_web, channel, True).status_code == 302
+    entry = AuditEntry.objects.get(action="credits.draw")
+    assert entry.actor == owner and entry.changes == {"draws_from_organisation": [False, True]}
+    assert "the organisation&#x27;s credits" in owner_web.get(_url(org)).text or "the organisation's credits" in owner_web.get(_url(org)).text
+
+    for i in range(3):
+        assert chat(api, issued.plaintext, "Hi", session_id=f"s{i}").status_code == 200
+    assert (_credits(org), _credits(channel)) == (0, 5)
+    r = chat(api, issued.plaintext, "Hi")
+    assert (r.status_code, r.json()) == (403, NO_CREDITS)  # the contract's answer, whichever balance is empty
+    page = owner_web.get(f"/dashboard/channels/{channel.public_id}/").text
+    assert 'data-credit-banner="organisation-empty"' in page
+
+    organisation_credits_grant(organisation=org, amount=1, staff=staff)
+    llm.mode, llm.status = "status", 500
+    assert chat(api, issued.plaintext, "Hi").status_code >= 500
+    assert (_credits(org), _credits(channel)) == (1, 5)  # the failed chat's credit went back where it came from
+
+    llm.mode, llm.status = "ok", 200
+    assert _draw(owner_web, channel, False).status_code == 302
+    assert chat(api, issued.plaintext, "Hi").status_code == 200
+    assert (_credits(org), _credits(channel)) == (1, 4)
+
+
+def test_only_owners_and_admins_switch_a_channel_to_the_organisations_credits(owner, gateway_server, outsider):
+    channel, _ = make_channel(owner, name="Shop", credits=5)
+    org = channel.organisation
+    developer = make_user("developer@example.com")
+    services.membership_add(organisation=org, user=developer, role="developer", actor=owner)
+    for user, status in ((developer, 403), (outsider, 404)):
+        with WebClient(base_url=gateway_server.url) as web:
+            web.force_login(user)
+            assert _draw(web, channel, True).status_code == status
+    assert not Channel.objects.get(pk=channel.pk).draws_from_organisation
+    assert not AuditEntry.objects.filter(action="credits.draw").exists()
+
+
+def test_a_widget_chat_on_a_drawing_channel_spends_the_organisations_credits(api, llm, owner_web, channel, widget_key, staff):
+    from gateway.testing.api import widget_chat
+    from teams.credits import organisation_credits_grant
+
+    Channel.objects.filter(pk=channel.pk).update(credits=0)
+    org = channel.organisation
+    organisation_credits_grant(organisation=org, amount=2, staff=staff)
+    assert _draw(owner_web, channel, True).status_code == 302
+    assert widget_chat(api, widget_key, "Hi", session_id="v-1").status_code == 200
+    assert (_credits(org), _credits(channel)) == (1, 0)
+
+
+def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, owner, gateway_server, staff):
+    """Twelve chats at once on two channels drawing from an organisation that holds five credits: five answered."""
+    import httpx
+
+    from teams.credits import channel_set_draws, organisation_credits_grant
+
+    first, first_key = make_channel(owner, name="Shop", credits=0)
+    second, second_key = make_channel(owner, name="Blog", credits=0)
+    org = first.organisation
+    organisation_credits_grant(organisation=org, amount=5, staff=staff)
+    for channel in (first, second):
+        channel_set_draws(organisation=org, channel=channel, draws=True, actor=owner)
+    statuses, lock, start = [], threading.Lock(), threading.Barrier(12)
+
+    def chatter(i):
+        key = (first_key if i % 2 else second_key).plaintext
+        with httpx.Client(base_url=gateway_server.url, timeout=30) as client:
+            start.wait()
+            status = chat(client, key, "Hi", session_id=f"s{i}").status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=chatter, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [200] * 5 + [403] * 7
+    assert (_credits(org), _credits(first), _credits(second)) == (0, 0, 0)
