@@ -300,3 +300,21 @@ def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, ow
         t.join(timeout=60)
     assert sorted(statuses) == [200] * 5 + [403] * 7
     assert (_credits(org), _credits(first), _credits(second)) == (0, 0, 0)
+
+
+def test_the_low_credits_alert_of_a_drawing_channel_watches_the_organisations_balance(owner, staff):
+    from alerts.models import AlertState
+    from alerts.services import settings_for
+    from alerts.thresholds import measure
+    from teams.credits import channel_set_draws, organisation_credits_grant
+
+    channel, _ = make_channel(owner, name="Shop", credits=0)
+    org = channel.organisation
+    organisation_credits_grant(organisation=org, amount=500, staff=staff)
+    channel_set_draws(organisation=org, channel=channel, draws=True, actor=owner)
+    channel = Channel.objects.select_related("organisation").get(pk=channel.pk)
+    over, data = measure(channel, settings_for(channel))[AlertState.Kind.CREDITS_LOW]
+    assert (over, data["credits_left"]) == (False, 500)
+    Organisation.objects.filter(pk=org.pk).update(credits=0)
+    channel = Channel.objects.select_related("organisation").get(pk=channel.pk)
+    assert measure(channel, settings_for(channel))[AlertState.Kind.CREDITS_LOW][0] is True
