@@ -105,6 +105,7 @@ class PreparedChat:
     models: tuple[CatalogModel, ...] = ()
     # Passages of the channel's knowledge for this message (knowledge/grounding.py); None: the channel has none.
     grounding: knowledge.Grounding | None = None
+    held_from: str = "channel"  # where its credit was taken, so a release gives it back there
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -181,7 +182,8 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     if not found.held:
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
-    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models, grounding)
+    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models, grounding,
+                        found.held_from)
 
 
 async def _grounding(key: VerifiedKey, request: ChatRequest) -> knowledge.Grounding | None:
@@ -300,7 +302,7 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
 
 async def release(chat: PreparedChat) -> None:
     """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
-    await store.backend().release(channel_id=chat.key.channel.pk)
+    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
     await counters.backend().give_back(chat.held)
     if chat.idempotency_claim is not None:
         await idempotency.abandon(chat.idempotency_claim)

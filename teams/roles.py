@@ -26,6 +26,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "org.usage": frozenset({O, A, N}),
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
+    "org.rename": frozenset({O, A}),
+    "org.credits": frozenset({O, A}),  # the organisation's balance, and moving credits to and from its channels
     "org.sso": frozenset({O}),
     "org.sso.link": EVERYONE,  # link one's own account to the organisation's identity provider
     "org.audit": frozenset({O, A}),
