@@ -5,13 +5,28 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("channels_app", "0014_sync_and_reasoning_effort")]
-AFTER = [("channels_app", "0015_current_groq_catalog")]
+CHANNELS_BEFORE = ("channels_app", "0014_sync_and_reasoning_effort")
+CHANNELS_AFTER = ("channels_app", "0015_current_groq_catalog")
+
+
+def targets(executor, channels_node):
+    """channels_app at `channels_node`, the other apps the test writes to at their latest: the historical models
+    must have every column their tables have now (an organisation's credits, say)."""
+    return [channels_node] + [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] == "teams"]
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_latest_schema():
+    """The tests after this one need every migration applied again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_channels_on_retired_ids_move_to_their_replacements_and_each_manager_is_told():
     executor = MigrationExecutor(connection)
+    BEFORE = targets(executor, CHANNELS_BEFORE)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps
     AiModel = apps.get_model("channels_app", "AiModel")
@@ -38,6 +53,7 @@ def test_existing_channels_on_retired_ids_move_to_their_replacements_and_each_ma
     )
 
     executor = MigrationExecutor(connection)
+    AFTER = targets(executor, CHANNELS_AFTER)
     executor.migrate(AFTER)
     apps = executor.loader.project_state(AFTER).apps
     Channel = apps.get_model("channels_app", "Channel")
