@@ -16,6 +16,7 @@ Decisions (docs/api.md, "OpenAI-compatible API"):
   (tools, n > 1, logprobs, images, ...) is a 400, never silently dropped.
 """
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,12 +26,27 @@ from conversations import pipeline, sse
 from conversations.serializers import MESSAGE_MAX, SESSION_ID_MAX
 from gateway.infra.errors import InvalidInput, ModelNotFound, ProviderError, openai_error_body
 
+# Every field read, and what becomes of it (docs/api.md, "Fields"): those in PASSED go to the provider as they
+# are; DROPPED ones are checked and then not sent (the reason beside each); the rest are the gateway's own.
+PASSED = {"seed", "presence_penalty", "frequency_penalty"}
+DROPPED = {
+    "logit_bias", "logprobs", "top_logprobs",  # Groq answers 400 to each (console.groq.com/docs/openai); no logprobs come back
+    "verbosity",  # OpenAI's GPT-5 alone takes it
+    "service_tier",  # the catalog's prices are the provider's default tier
+    "store", "metadata",  # the gateway stores the exchange itself; nothing is left with the provider
+    "prompt_cache_key", "safety_identifier",  # OpenAI's own caching and abuse tracking
+}
 SUPPORTED = {
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
-    "stop", "user", "n",
-}
-ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+    "stop", "user", "n", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort",
+} | PASSED | DROPPED
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
+MESSAGE_FIELDS = {"role", "content", "name", "refusal", "tool_calls", "tool_call_id"}
 STOP_MAX = 4
+TOOLS_MAX = 128
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+# An image part stands in the stored message as this (the stored history is text).
+IMAGE_MARK = "[image]"
 
 
 class BadField(InvalidInput):
@@ -70,34 +86,45 @@ def read(data, *, channel: Channel, session_header: str | None) -> CompletionReq
             raise BadField(f"Unsupported field: {name}", name)
     if data.get("n", 1) != 1 or isinstance(data.get("n"), bool):
         raise BadField("n must be 1: one choice per request", "n")
-    model = data.get("model", channel.model)
-    if not isinstance(model, str):
-        raise BadField("model must be a string", "model")
-    if model not in models_for(channel):
-        raise ModelNotFound()
+    model = model_of(data, channel)
     stream = _flag(data, "stream")
     include_usage = False
     if "stream_options" in data:
         options = data["stream_options"]
         if not stream:
             raise BadField("stream_options is only allowed with stream: true", "stream_options")
-        if not isinstance(options, dict) or set(options) - {"include_usage"}:
+        if not isinstance(options, dict) or set(options) - {"include_usage", "include_obfuscation"}:
             raise BadField("stream_options takes only include_usage", "stream_options")
         include_usage = _flag(options, "include_usage", "stream_options.include_usage")
-    conversation = _conversation(data.get("messages"), channel)
-    user = data.get("user")
-    if user is not None and (not isinstance(user, str) or not user.strip() or len(user) > SESSION_ID_MAX or "\x00" in user):
-        raise BadField(f"user must be a string of 1 to {SESSION_ID_MAX} characters", "user")
-    session_id = session_header or user or new_session_id()
+    needs: dict[str, str] = {}
+    conversation, stored = _conversation(data.get("messages"), channel, needs)
     chat = pipeline.ChatRequest(
-        session_id=session_id,
-        message=conversation[-1][1],
+        session_id=session_of(data, session_header),
+        message=stored,
         metadata={},
         conversation=conversation,
         model=None if model == channel.model else model,
-        sampling=_sampling(data),
+        sampling=sampling(data, needs),
+        needs=needs or None,
     )
     return CompletionRequest(chat=chat, model=model, stream=stream, include_usage=include_usage)
+
+
+def model_of(data: dict, channel: Channel) -> str:
+    model = data.get("model", channel.model)
+    if not isinstance(model, str):
+        raise BadField("model must be a string", "model")
+    if model not in models_for(channel):
+        raise ModelNotFound()
+    return model
+
+
+def session_of(data: dict, session_header: str | None) -> str:
+    """The session the exchange is stored in: the X-Session-Id header, else `user`, else a new one."""
+    user = data.get("user")
+    if user is not None and (not isinstance(user, str) or not user.strip() or len(user) > SESSION_ID_MAX or "\x00" in user):
+        raise BadField(f"user must be a string of 1 to {SESSION_ID_MAX} characters", "user")
+    return session_header or user or new_session_id()
 
 
 def _flag(data: dict, name: str, param: str | None = None) -> bool:
@@ -107,7 +134,9 @@ def _flag(data: dict, name: str, param: str | None = None) -> bool:
     return value
 
 
-def _conversation(messages, channel: Channel) -> tuple[tuple[str, str], ...]:
+def _conversation(messages, channel: Channel, needs: dict) -> tuple[tuple[dict, ...], str]:
+    """The provider's messages, and what is stored as the user's message: the last user message, or after a
+    tool call, the tool results that end the conversation (readable)."""
     if not isinstance(messages, list) or not messages:
         raise BadField("messages must be a non-empty array", "messages")
     refuse_system = channel.client_system_messages == Channel.ClientSystemMessages.REFUSE
@@ -118,18 +147,101 @@ def _conversation(messages, channel: Channel) -> tuple[tuple[str, str], ...]:
             raise BadField(f"{where} must be an object", where)
         role = message.get("role")
         if role not in ROLES:
-            raise BadField(f"{where}.role must be system, developer, user or assistant (tools are not supported)", f"{where}.role")
-        unknown = sorted(set(message) - {"role", "content", "name"})
+            raise BadField(f"{where}.role must be system, developer, user, assistant or tool", f"{where}.role")
+        unknown = sorted(set(message) - MESSAGE_FIELDS)
         if unknown:
             raise BadField(f"Unsupported field: {where}.{unknown[0]}", f"{where}.{unknown[0]}")
         if ROLES[role] == "system" and refuse_system:
             raise BadField("This channel does not accept system messages from the client", f"{where}.role")
-        conversation.append((ROLES[role], _text(message.get("content"), f"{where}.content")))
-    if conversation[-1][0] != "user":
-        raise BadField("The last message must be from the user", f"messages[{len(messages) - 1}].role")
-    if len(conversation[-1][1]) > MESSAGE_MAX:
-        raise BadField(f"The last message must be at most {MESSAGE_MAX} characters", f"messages[{len(messages) - 1}].content")
-    return tuple(conversation)
+        conversation.append(_message(ROLES[role], message, where, needs))
+    last = len(messages) - 1
+    if conversation[-1]["role"] not in ("user", "tool"):
+        raise BadField("The last message must be from the user (or a tool's result)", f"messages[{last}].role")
+    if conversation[-1]["role"] == "tool":
+        results = []
+        for message in reversed(conversation):
+            if message["role"] != "tool":
+                break
+            results.insert(0, f"[tool result id={message['tool_call_id']}] {message['content']}")
+        return tuple(conversation), "\n".join(results)
+    stored = stored_text(conversation[-1]["content"])
+    if len(stored) > MESSAGE_MAX:
+        raise BadField(f"The last message must be at most {MESSAGE_MAX} characters", f"messages[{last}].content")
+    return tuple(conversation), stored
+
+
+def stored_text(content) -> str:
+    """A user message as the stored history keeps it: its text, an image as IMAGE_MARK."""
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] if part["type"] == "text" else IMAGE_MARK for part in content)
+
+
+def _message(role: str, message: dict, where: str, needs: dict) -> dict:
+    """One message as the provider gets it (`name` and `refusal` are not sent: Groq refuses `name`)."""
+    refusal = message.get("refusal")
+    if refusal is not None and (role != "assistant" or not isinstance(refusal, str)):
+        raise BadField(f"{where}.refusal must be null, or a string on an assistant message", f"{where}.refusal")
+    name = message.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadField(f"{where}.name must be a string", f"{where}.name")
+    if role == "assistant":
+        calls = message.get("tool_calls")
+        if calls is None or calls == []:
+            return {"role": role, "content": _text(message.get("content"), f"{where}.content")}
+        content = message.get("content")
+        out = {"role": role, "content": None if content in (None, "", []) else _text(content, f"{where}.content"),
+               "tool_calls": _tool_calls(calls, f"{where}.tool_calls")}
+        needs.setdefault("tools", f"{where}.tool_calls")
+        return out
+    if message.get("tool_calls") is not None:
+        raise BadField(f"{where}.tool_calls is only allowed on an assistant message", f"{where}.tool_calls")
+    if role == "tool":
+        call_id = message.get("tool_call_id")
+        if not isinstance(call_id, str) or not call_id:
+            raise BadField(f"{where}.tool_call_id must be the id of the tool call it answers", f"{where}.tool_call_id")
+        needs.setdefault("tools", f"{where}.tool_call_id")
+        return {"role": role, "tool_call_id": call_id, "content": _text(message.get("content"), f"{where}.content")}
+    if message.get("tool_call_id") is not None:
+        raise BadField(f"{where}.tool_call_id is only allowed on a tool message", f"{where}.tool_call_id")
+    if role == "user" and isinstance(message.get("content"), list):
+        return {"role": role, "content": _parts(message["content"], f"{where}.content", needs)}
+    return {"role": role, "content": _text(message.get("content"), f"{where}.content")}
+
+
+def _tool_calls(calls, where: str) -> list[dict]:
+    if not isinstance(calls, list) or not calls:
+        raise BadField(f"{where} must be a non-empty array", where)
+    checked = []
+    for j, call in enumerate(calls):
+        here = f"{where}[{j}]"
+        function = call.get("function") if isinstance(call, dict) else None
+        if (not isinstance(function, dict) or call.get("type", "function") != "function"
+                or not isinstance(call.get("id"), str) or not call["id"]
+                or not isinstance(function.get("name"), str) or not isinstance(function.get("arguments", ""), str)):
+            raise BadField(f'{here} must be {{"id", "type": "function", "function": {{"name", "arguments"}}}}', here)
+        checked.append({"id": call["id"], "type": "function",
+                        "function": {"name": function["name"], "arguments": function.get("arguments", "")}})
+    return checked
+
+
+def _parts(content: list, where: str, needs: dict) -> list[dict] | str:
+    """A user message's parts: text, and images (then the model must have vision); text alone is joined."""
+    parts = []
+    for j, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "image_url" and isinstance(part.get("image_url"), dict) and isinstance(part["image_url"].get("url"), str):
+            needs.setdefault("vision", f"{where}[{j}]")
+            parts.append({"type": "image_url", "image_url": part["image_url"]})
+        elif kind == "text" and isinstance(part.get("text"), str):
+            parts.append({"type": "text", "text": part["text"]})
+        else:
+            raise BadField(f"Only text and image content parts are supported ({where}[{j}])", f"{where}[{j}]")
+    if all(part["type"] == "text" for part in parts):
+        return _text(parts, where)
+    if "\x00" in stored_text(parts):
+        raise BadField(f"{where} must be text without NUL characters", where)
+    return parts
 
 
 def _text(content, where: str) -> str:
@@ -152,9 +264,10 @@ def _text(content, where: str) -> str:
     return content
 
 
-def _sampling(data: dict) -> pipeline.Sampling:
+def sampling(data: dict, needs: dict) -> pipeline.Sampling:
+    """The sampling and control fields: checked, then passed on, passed on to a capable model, or dropped."""
     limit = None
-    for name in ("max_completion_tokens", "max_tokens"):
+    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
         if name in data:
             value = data[name]
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -167,18 +280,117 @@ def _sampling(data: dict) -> pipeline.Sampling:
         not isinstance(stop, list) or not 1 <= len(stop) <= STOP_MAX or not all(isinstance(s, str) and s for s in stop)
     ):
         raise BadField(f"stop must be a string or an array of 1 to {STOP_MAX} strings", "stop")
+    passed = {}
+    if "seed" in data:
+        if not isinstance(data["seed"], int) or isinstance(data["seed"], bool):
+            raise BadField("seed must be an integer", "seed")
+        passed["seed"] = data["seed"]
+    for name in ("presence_penalty", "frequency_penalty"):
+        value = _number(data, name, 2, least=-2)
+        if value is not None:
+            passed[name] = value
+    _check_dropped(data)
+    passed |= tool_fields(data, needs)
+    passed |= response_format(data.get("response_format"), needs)
+    if_capable = {}
+    if "reasoning_effort" in data:
+        if data["reasoning_effort"] not in REASONING_EFFORTS:
+            raise BadField(f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}", "reasoning_effort")
+        if_capable["reasoning"] = {"reasoning_effort": data["reasoning_effort"]}
     return pipeline.Sampling(
         temperature=_number(data, "temperature", 2), top_p=_number(data, "top_p", 1),
-        stop=tuple(stop) if stop else None, max_tokens=limit,
+        stop=tuple(stop) if stop else None, max_tokens=limit, passed=passed, if_capable=if_capable,
     )
 
 
-def _number(data: dict, name: str, most: float) -> float | None:
+def _check_dropped(data: dict) -> None:
+    """Fields that are not sent on are still checked, so a malformed one is a 400 as at OpenAI."""
+    for name, kind, shape in (("logit_bias", dict, "an object"), ("metadata", dict, "an object"),
+                              ("logprobs", bool, "true or false"), ("store", bool, "true or false"),
+                              ("service_tier", str, "a string"), ("verbosity", str, "a string"),
+                              ("prompt_cache_key", str, "a string"), ("safety_identifier", str, "a string")):
+        if name in data and not isinstance(data[name], kind):
+            raise BadField(f"{name} must be {shape}", name)
+    top = data.get("top_logprobs")
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 20):
+        raise BadField("top_logprobs must be an integer from 0 to 20", "top_logprobs")
+
+
+def tool_fields(data: dict, needs: dict) -> dict:
+    """`tools`, `tool_choice` and `parallel_tool_calls`, checked; function tools only."""
+    tools = data.get("tools")
+    choice = data.get("tool_choice")
+    if tools is None or tools == []:
+        if choice not in (None, "none", "auto"):
+            raise BadField("tool_choice needs tools", "tool_choice")
+        return {}  # no tools: tool_choice and parallel_tool_calls mean nothing (OpenAI refuses them then)
+    if not isinstance(tools, list) or len(tools) > TOOLS_MAX:
+        raise BadField(f"tools must be an array of at most {TOOLS_MAX} function tools", "tools")
+    names = set()
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
+            raise BadField(f"Only function tools are supported (tools[{i}])", f"tools[{i}]")
+        check_function(function, f"tools[{i}].function")
+        names.add(function["name"])
+    passed = {"tools": tools}
+    if choice is not None:
+        named = choice.get("function", {}).get("name") if isinstance(choice, dict) and isinstance(choice.get("function"), dict) else None
+        if choice not in ("none", "auto", "required") and not (choice.get("type") == "function" and named in names
+                                                              if isinstance(choice, dict) else False):
+            raise BadField('tool_choice must be "none", "auto", "required" or {"type": "function", "function": '
+                           '{"name"}} naming one of the tools', "tool_choice")
+        passed["tool_choice"] = choice
+    if "parallel_tool_calls" in data:
+        passed["parallel_tool_calls"] = _flag(data, "parallel_tool_calls")
+    needs["tools"] = "tools"
+    return passed
+
+
+def check_function(function: dict, where: str) -> None:
+    name = function.get("name")
+    if not isinstance(name, str) or not FUNCTION_NAME.fullmatch(name):
+        raise BadField(f"{where}.name must be 1 to 64 letters, digits, _ or -", f"{where}.name")
+    if not isinstance(function.get("parameters", {}), dict):
+        raise BadField(f"{where}.parameters must be a JSON Schema object", f"{where}.parameters")
+    if not isinstance(function.get("description", ""), str):
+        raise BadField(f"{where}.description must be a string", f"{where}.description")
+    if not isinstance(function.get("strict", False), bool):
+        raise BadField(f"{where}.strict must be true or false", f"{where}.strict")
+
+
+FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def response_format(value, needs: dict, param: str = "response_format") -> dict:
+    """`text` (the default: not sent), `json_object` or `json_schema`, each sent only to a model that has it."""
+    if value is None:
+        return {}
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text" and set(value) == {"type"}:
+        return {}
+    if kind == "json_object" and set(value) == {"type"}:
+        needs["json_object"] = param
+        return {"response_format": value}
+    if kind == "json_schema":
+        schema = value.get("json_schema")
+        if (set(value) != {"type", "json_schema"} or not isinstance(schema, dict)
+                or not isinstance(schema.get("name"), str) or not FUNCTION_NAME.fullmatch(schema["name"])
+                or not isinstance(schema.get("schema", {}), dict) or not isinstance(schema.get("strict", False), bool)
+                or set(schema) - {"name", "schema", "strict", "description"}):
+            raise BadField(f'{param}.json_schema must be {{"name", "schema", "strict", "description"}}', param)
+        needs["json_schema"] = param
+        return {"response_format": value}
+    raise BadField(f'{param} must be {{"type": "text"}}, {{"type": "json_object"}} or {{"type": "json_schema", '
+                   '"json_schema": {...}}', param)
+
+
+def _number(data: dict, name: str, most: float, least: float = 0) -> float | None:
     value = data.get(name)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= most:
-        raise BadField(f"{name} must be a number from 0 to {most}", name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not least <= value <= most:
+        raise BadField(f"{name} must be a number from {least} to {most}", name)
     return value
 
 
@@ -197,6 +409,19 @@ def _answered_by(reply: pipeline.ChatReply, asked: str) -> str:
     return reply.completion.model if reply.completion is not None else asked
 
 
+def _message_of(reply: pipeline.ChatReply) -> dict:
+    message = {"role": "assistant", "content": reply.reply or None, "refusal": None}
+    if reply.tool_calls:
+        message["tool_calls"] = reply.tool_calls
+    return message
+
+
+def _finish_reason(reply: pipeline.ChatReply) -> str:
+    if reply.completion is not None:
+        return reply.completion.finish_reason
+    return "tool_calls" if reply.tool_calls else "stop"
+
+
 def completion_body(reply: pipeline.ChatReply, *, model: str) -> dict:
     """A `chat.completion` for the pipeline's reply."""
     body = {
@@ -206,8 +431,8 @@ def completion_body(reply: pipeline.ChatReply, *, model: str) -> dict:
         "model": _answered_by(reply, model),
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": reply.reply},
-            "finish_reason": reply.completion.finish_reason if reply.completion is not None else "stop",
+            "message": _message_of(reply),
+            "finish_reason": _finish_reason(reply),
         }],
     }
     usage = _usage(reply)
@@ -231,14 +456,25 @@ class CompletionChunks:
             chunk["usage"] = None
         return sse.data(chunk)
 
-    def token(self, delta: str) -> bytes:
-        content = {"role": "assistant", "content": delta} if self.first else {"content": delta}
+    def _delta(self, delta: dict) -> bytes:
+        if self.first:
+            delta = {"role": "assistant", **delta}
         self.first = False
-        return self._chunk([{"index": 0, "delta": content, "finish_reason": None}])
+        return self._chunk([{"index": 0, "delta": delta, "finish_reason": None}])
+
+    def token(self, delta: str) -> bytes:
+        return self._delta({"content": delta})
+
+    def tool_call(self, part: dict) -> bytes:
+        """A piece of a tool call, forwarded as the provider sent it (the id and name first, then arguments)."""
+        return self._delta({"tool_calls": [part]})
+
+    def replayed(self, reply: pipeline.ChatReply) -> bytes:
+        """A replayed answer's tool calls, whole."""
+        return b"".join(self.tool_call({"index": i, **call}) for i, call in enumerate(reply.tool_calls or ()))
 
     def done(self, reply: pipeline.ChatReply) -> bytes:
-        reason = reply.completion.finish_reason if reply.completion is not None else "stop"
-        end = self._chunk([{"index": 0, "delta": {}, "finish_reason": reason}])
+        end = self._chunk([{"index": 0, "delta": {}, "finish_reason": _finish_reason(reply)}])
         if self.include_usage:
             end += self._chunk([], usage=_usage(reply) or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
         return end + sse.data("[DONE]")

@@ -37,8 +37,25 @@ class Completion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: int
-    finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), ...
+    finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), "tool_calls", ...
     tokens_estimated: bool = False  # the provider sent no usage: the tokens were counted locally
+    # The functions the model asks the client to call, in OpenAI's shape ({"id", "type": "function",
+    # "function": {"name", "arguments"}}); empty for a plain answer.
+    tool_calls: tuple[dict, ...] = ()
+
+    @property
+    def transcript(self) -> str:
+        """What is stored as the reply: its text, then each tool call on a line of its own, readable."""
+        calls = [f"[tool call {call['function']['name']}({call['function']['arguments']}) id={call['id']}]"
+                 for call in self.tool_calls]
+        return "\n".join(([self.text] if self.text else []) + calls)
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """One piece of a streamed tool call as the provider sent it (an entry of OpenAI's `delta.tool_calls`)."""
+
+    part: dict
 
 
 def is_demo() -> bool:
@@ -149,14 +166,25 @@ def _failure(exc: Exception, what: str, model: CatalogModel) -> ProviderFailure:
 def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms: int) -> Completion:
     try:
         body = json.loads(raw)
-        text = body["choices"][0]["message"]["content"]
+        message = body["choices"][0]["message"]
+        text = message.get("content") or ""
+        calls = tuple(_tool_call(call) for call in message.get("tool_calls") or ())
         finish_reason = body["choices"][0].get("finish_reason")
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         shown = _scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
         raise ProviderFailure(f"Malformed completion body: {shown!r}") from None
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not (text.strip() or calls):
         raise ProviderFailure("Completion has no text content")
-    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason))
+    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason), calls)
+
+
+def _tool_call(call: dict) -> dict:
+    """A tool call of the provider's answer, in OpenAI's shape; anything else is a malformed body (TypeError)."""
+    function = call["function"]
+    name, arguments = function["name"], function.get("arguments") or ""
+    if not isinstance(call.get("id"), str) or not isinstance(name, str) or not isinstance(arguments, str):
+        raise TypeError("tool call fields")
+    return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 def usage_of(body) -> dict | None:
@@ -170,7 +198,7 @@ def usage_of(body) -> dict | None:
 
 
 def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
-                finish_reason: str) -> Completion:
+                finish_reason: str, tool_calls: tuple[dict, ...] = ()) -> Completion:
     """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send."""
     usage = usage or {}
     prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
@@ -178,8 +206,8 @@ def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], 
     if prompt is None:
         prompt = tokens.count_messages(messages)
     if completion is None:
-        completion = tokens.count(text)
-    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated)
+        completion = tokens.count(text) + sum(tokens.count(call["function"]["arguments"]) for call in tool_calls)
+    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated, tool_calls)
 
 
 def _count(value) -> int | None:
@@ -191,7 +219,7 @@ def _reason(value) -> str:
 
 
 class CompletionStream:
-    """The provider's reply as it is generated: iterate for text deltas.
+    """The provider's reply as it is generated: iterate for text deltas (str) and tool-call pieces (ToolCallDelta).
 
     After a full iteration, `completion()` describes the whole reply. Any
     failure (status, connection, body, deadline) raises ProviderFailure.
@@ -203,13 +231,20 @@ class CompletionStream:
         self.finish_reason = "stop"
         self.latency_ms = 0
         self.demo: Completion | None = None
+        self.calls: dict[int, dict] = {}  # the tool calls streamed so far, by their index
+
+    @property
+    def tool_calls(self) -> tuple[dict, ...]:
+        return tuple(self.calls[index] for index in sorted(self.calls))
 
     def completion(self, text: str) -> Completion:
         """The reply so far (all of it after a full iteration), with the stream's usage or an estimate."""
         if self.demo is not None:
             return dataclasses.replace(self.demo, text=text, completion_tokens=tokens.count(text))
         # A stream cut off before its end has no usage yet: what was sent is counted here.
-        return completion_with_usage(text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason)
+        return completion_with_usage(
+            text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason, self.tool_calls
+        )
 
     async def __aiter__(self):
         if self.model.provider.demo:
@@ -241,29 +276,44 @@ class CompletionStream:
                 data = line[5:].strip()
                 if data == "[DONE]":
                     return
-                delta = self._parse_chunk(data)
-                if delta:
+                for delta in self._parse_chunk(data):
                     yield delta
         finally:
             response.release()  # a body not read to its end closes the connection instead of pooling it
         raise ProviderFailure("The provider's stream ended without [DONE]")
 
-    def _parse_chunk(self, data: str) -> str:
+    def _parse_chunk(self, data: str) -> list:
+        """The chunk's text and tool-call pieces, in order; its finish reason and usage are kept."""
         try:
             chunk = json.loads(data)
             choices = chunk.get("choices") or []
             delta = (choices[0].get("delta") or {}) if choices else {}
             text = delta.get("content") or ""
+            pieces = [self._tool_piece(part) for part in delta.get("tool_calls") or ()]
             if choices and choices[0].get("finish_reason"):
                 self.finish_reason = _reason(choices[0]["finish_reason"])
-        except (ValueError, AttributeError, IndexError, TypeError):
+        except (ValueError, AttributeError, IndexError, TypeError, KeyError):
             raise ProviderFailure(f"Malformed stream chunk: {_scrub(data, self.model.provider.api_key)[:300]!r}") from None
         if not isinstance(text, str):
             raise ProviderFailure("Stream chunk content is not text")
         usage = usage_of(chunk)  # the last chunk's (OpenAI: a chunk with no choices; Groq: x_groq.usage)
         if usage is not None:
             self.usage = usage
-        return text
+        return ([text] if text else []) + pieces
+
+    def _tool_piece(self, part: dict) -> ToolCallDelta:
+        """Add a piece to its tool call: OpenAI sends the id and name first, then the arguments in fragments;
+        Groq sends each call whole in one piece. Both are forwarded as they come."""
+        index, function = part.get("index", len(self.calls)), part.get("function") or {}
+        if not isinstance(index, int) or not isinstance(function, dict):
+            raise TypeError("tool call piece")
+        call = self.calls.setdefault(index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+        if isinstance(part.get("id"), str):
+            call["id"] = part["id"]
+        for name in ("name", "arguments"):
+            if isinstance(function.get(name), str):
+                call["function"][name] += function[name]
+        return ToolCallDelta({**part, "index": index})
 
 
 def _demo_complete(*, model: CatalogModel, messages: list[dict]) -> Completion:
