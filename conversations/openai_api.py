@@ -156,7 +156,7 @@ def _conversation(messages, channel: Channel, needs: dict) -> tuple[tuple[dict, 
         conversation.append(_message(ROLES[role], message, where, needs))
     last = len(messages) - 1
     if conversation[-1]["role"] not in ("user", "tool"):
-        raise BadField("The last message must be from the user (or a tool's result)", f"messages[{last}].role")
+        raise BadField("The last message must be from the user", f"messages[{last}].role")  # or a tool's result
     if conversation[-1]["role"] == "tool":
         results = []
         for message in reversed(conversation):
@@ -267,7 +267,7 @@ def _text(content, where: str) -> str:
 def sampling(data: dict, needs: dict) -> pipeline.Sampling:
     """The sampling and control fields: checked, then passed on, passed on to a capable model, or dropped."""
     limit = None
-    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+    for name in ("max_completion_tokens", "max_tokens"):
         if name in data:
             value = data[name]
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -485,7 +485,13 @@ class CompletionChunks:
 
 def models_body(channel: Channel) -> dict:
     """GET /v1/models: the models the channel may use, in OpenAI's list shape."""
-    created = int(channel.created_at.timestamp())
-    return {"object": "list", "data": [
-        {"id": model, "object": "model", "created": created, "owned_by": "ai-gateway"} for model in models_for(channel)
-    ]}
+    return {"object": "list", "data": [_model(channel, model) for model in models_for(channel)]}
+
+
+def model_body(channel: Channel, model: str) -> dict | None:
+    """GET /v1/models/{id}: one of them, or None for any other id."""
+    return _model(channel, model) if model in models_for(channel) else None
+
+
+def _model(channel: Channel, model: str) -> dict:
+    return {"id": model, "object": "model", "created": int(channel.created_at.timestamp()), "owned_by": "ai-gateway"}

@@ -10,11 +10,11 @@ errors in OpenAI's shape (gateway/infra/errors.py openai_exception_handler).
 from rest_framework.response import Response
 
 from channels_app.authentication import BearerKeyAuthentication
-from conversations import admission, openai_api, pipeline, streaming
-from conversations.openapi import v1_chat_schema, v1_models_schema
+from conversations import admission, openai_api, pipeline, responses_api, streaming
+from conversations.openapi import v1_chat_schema, v1_model_schema, v1_models_schema, v1_responses_schema
 from conversations.serializers import SESSION_ID_MAX
 from conversations.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
-from gateway.infra.errors import InvalidInput, openai_exception_handler
+from gateway.infra.errors import InvalidInput, ModelNotFound, openai_exception_handler
 from gateway.infra.json_answer import json_answer
 
 SESSION_HEADER = "X-Session-Id"
@@ -38,21 +38,60 @@ class ChatCompletionsView(OpenAIView):
     @v1_chat_schema
     async def post(self, request):
         refuse_untyped_body(request)
-        session = request.headers.get(SESSION_HEADER)
-        if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
-            raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
-        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session)
-        once = idempotency_key_of(request)
-        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
-        headers = {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
+        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request))
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=idempotency_key_of(request))
+        headers = answer_headers(asked, started)
         if asked.stream:
             encoder = openai_api.CompletionChunks(model=asked.model, include_usage=asked.include_usage)
-            response = event_stream(streaming.events(started, encoder, endpoint=self.endpoint))
-            for name, value in headers.items():
-                response[name] = value
-            return response
+            return streamed(streaming.events(started, encoder, endpoint=self.endpoint), headers)
         reply = await pipeline.finish(started)
         return json_answer(openai_api.completion_body(reply, model=asked.model), headers=headers)
+
+
+class ResponsesView(OpenAIView):
+    """OpenAI's Responses API, rewritten into the same chat (conversations/responses_api.py)."""
+
+    endpoint = "v1-responses"
+
+    @v1_responses_schema
+    async def post(self, request):
+        refuse_untyped_body(request)
+        channel = request.auth.channel
+        asked = responses_api.read(request.data, channel=channel, session_header=session_of(request))
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=idempotency_key_of(request))
+        headers = answer_headers(asked, started)
+        shape = responses_api.ResponseShape(request.data, asked)
+        if asked.stream:
+            encoder = responses_api.ResponseEvents(shape)
+
+            async def events():
+                async for event in streaming.events(started, encoder, endpoint=self.endpoint):
+                    yield event
+                if getattr(encoder, "body", None) is not None:
+                    await responses_api.keep_items(channel.pk, encoder.body)
+
+            return streamed(events(), headers)
+        body = responses_api.response_body(await pipeline.finish(started), shape)
+        await responses_api.keep_items(channel.pk, body)
+        return json_answer(body, headers=headers)
+
+
+def session_of(request) -> str | None:
+    session = request.headers.get(SESSION_HEADER)
+    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
+        raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
+    return session
+
+
+def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:
+    return {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
+
+
+def streamed(events, headers: dict):
+    response = event_stream(events)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 class ModelsView(OpenAIView):
@@ -62,3 +101,15 @@ class ModelsView(OpenAIView):
     async def get(self, request):
         await admission.admit(request.auth, "models")  # counts nothing: checks the key is still current
         return Response(openai_api.models_body(request.auth.channel))
+
+
+class ModelView(OpenAIView):
+    endpoint = "v1-models"
+
+    @v1_model_schema
+    async def get(self, request, model: str):
+        await admission.admit(request.auth, "models")  # counts nothing: checks the key is still current
+        found = openai_api.model_body(request.auth.channel, model)
+        if found is None:
+            raise ModelNotFound()
+        return Response(found)

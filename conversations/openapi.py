@@ -252,3 +252,46 @@ v1_models_schema = extend_schema(
     summary="The models the channel may use (OpenAI-compatible)",
     responses={200: OpenApiResponse(response=V1_MODELS, description="The channel's model, then its fallback."), **V1_ERRORS},
 )
+
+v1_model_schema = extend_schema(
+    operation_id="v1_model",
+    summary="One model the channel may use (OpenAI-compatible)",
+    responses={200: OpenApiResponse(response=V1_MODELS["properties"]["data"]["items"], description="The model."),
+               **V1_ERRORS, 404: _v1_error("A model the channel may not use (`code`: `model_not_found`).")},
+)
+
+# OpenAI's Responses API: its request and answer are OpenAI's (openai/types/responses/), kept open here.
+V1_RESPONSES_REQUEST = {
+    "type": "object",
+    "required": ["input"],
+    "properties": {
+        "input": {"oneOf": [_SOME_TEXT, {"type": "array", "minItems": 1, "items": {"type": "object"}}],
+                  "description": "Text, or message, function_call, function_call_output and item_reference items."},
+        "instructions": {"type": "string"}, "model": {"type": "string"}, "stream": {"type": "boolean"},
+        "tools": {"type": "array", "items": {"type": "object"}}, "max_output_tokens": {"type": "integer", "minimum": 1},
+        "text": {"type": "object"}, "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+}
+V1_RESPONSE = {"type": "object", "properties": {
+    "id": {"type": "string"}, "object": {"type": "string", "enum": ["response"]}, "status": {"type": "string"},
+    "model": {"type": "string"}, "output": {"type": "array", "items": {"type": "object"}}, "usage": {"type": "object"},
+}, "required": ["id", "object", "status", "model", "output"]}
+
+v1_responses_schema = extend_schema(
+    operation_id="v1_responses",
+    summary="OpenAI-compatible Responses API",
+    description="OpenAI's Responses API on the same chat as /v1/chat/completions: text and message input, "
+    "`instructions`, function tools, `text.format`, `stream` with the Responses events. See docs/api.md.",
+    request={"application/json": V1_RESPONSES_REQUEST},
+    responses={
+        (200, "application/json"): OpenApiResponse(response=V1_RESPONSE, description="A response."),
+        (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="The Responses events."),
+        400: _v1_error("Invalid or unsupported input; `param` names the field."),
+        **V1_ERRORS,
+        404: _v1_error("A model the channel may not use (`code`: `model_not_found`)."),
+        409: _v1_error("The Idempotency-Key was used with a different body, or its first request is still running."),
+        415: _v1_error("The body is not sent as application/json."),
+        500: _v1_error("The AI provider failed; nothing was stored or charged."),
+    },
+)

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 from channels_app import views as channel_views
 from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
 from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
-from conversations.openai_views import ChatCompletionsView, ModelsView
+from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
 from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
 from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, openai_not_found, server_error
@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/widget-session", WidgetSessionView.as_view(), name="api-widget-session"),
     path("v1/chat/completions", ChatCompletionsView.as_view(), name="v1-chat-completions"),
     path("v1/models", ModelsView.as_view(), name="v1-models"),
+    path("v1/models/<path:model>", ModelView.as_view(), name="v1-model"),
+    path("v1/responses", ResponsesView.as_view(), name="v1-responses"),
     re_path(r"^v1(?:/.*)?$", openai_not_found),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
