@@ -54,6 +54,10 @@ class FakeLLM:
         self.echo_key = False  # error bodies repeat the Authorization header (some providers echo the key)
         self.tool_calls: list[tuple[str, str]] = []  # (name, arguments JSON) to call when the request has tools
         self.tool_style = "openai"  # how tool calls are streamed: "openai" (in fragments) or "groq" (whole)
+        self.json_reply: str | None = None  # the reply when the request asks for JSON (response_format)
+        # Scripted turns for an agent's run: each request with tools takes the next list of (name, arguments)
+        # to call, whatever its last message; once they are used up, `tool_calls` applies.
+        self.tool_turns: list[list[tuple[str, str]]] = []
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -108,6 +112,8 @@ class FakeLLM:
 
     def reply_text(self, payload: dict) -> str:
         last = payload["messages"][-1]
+        if self.json_reply is not None and (payload.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+            return self.json_reply
         if last["role"] == "tool":
             return f"Result: {last['content']}"
         content = last["content"]
@@ -117,12 +123,16 @@ class FakeLLM:
 
     def calls_for(self, payload: dict) -> list[dict]:
         """The tool calls to answer with, or [] for a text answer."""
-        if not self.tool_calls or not payload.get("tools") or payload["messages"][-1]["role"] == "tool":
+        if not payload.get("tools") or payload.get("tool_choice") == "none":
             return []
-        if payload.get("tool_choice") == "none":
+        if self.tool_turns:
+            calls = self.tool_turns.pop(0)
+        elif self.tool_calls and payload["messages"][-1]["role"] != "tool":
+            calls = self.tool_calls
+        else:
             return []
         return [{"id": f"call_{i}{time.monotonic_ns() % 10_000:04d}", "type": "function",
-                 "function": {"name": name, "arguments": arguments}} for i, (name, arguments) in enumerate(self.tool_calls)]
+                 "function": {"name": name, "arguments": arguments}} for i, (name, arguments) in enumerate(calls)]
 
     async def _stream(self, receive, send, payload: dict) -> None:
         """OpenAI-style server-sent events: one chunk per word (or the tool calls' pieces), then [DONE]."""
