@@ -96,6 +96,7 @@ def read(data, *, channel: Channel, session_header: str | None) -> CompletionReq
         if not isinstance(options, dict) or set(options) - {"include_usage", "include_obfuscation"}:
             raise BadField("stream_options takes only include_usage", "stream_options")
         include_usage = _flag(options, "include_usage", "stream_options.include_usage")
+        _flag(options, "include_obfuscation", "stream_options.include_obfuscation")  # OpenAI's padding: none here
     needs: dict[str, str] = {}
     conversation, stored = _conversation(data.get("messages"), channel, needs)
     chat = pipeline.ChatRequest(
@@ -180,8 +181,8 @@ def stored_text(content) -> str:
 def _message(role: str, message: dict, where: str, needs: dict) -> dict:
     """One message as the provider gets it (`name` and `refusal` are not sent: Groq refuses `name`)."""
     refusal = message.get("refusal")
-    if refusal is not None and (role != "assistant" or not isinstance(refusal, str)):
-        raise BadField(f"{where}.refusal must be null, or a string on an assistant message", f"{where}.refusal")
+    if refusal is not None and not isinstance(refusal, str):  # an assistant's earlier refusal: not sent on
+        raise BadField(f"{where}.refusal must be null or a string", f"{where}.refusal")
     name = message.get("name")
     if name is not None and not isinstance(name, str):
         raise BadField(f"{where}.name must be a string", f"{where}.name")
@@ -331,6 +332,8 @@ def tool_fields(data: dict, needs: dict) -> dict:
         function = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
             raise BadField(f"Only function tools are supported (tools[{i}])", f"tools[{i}]")
+        if set(tool) - {"type", "function"}:
+            raise BadField(f"Unsupported field: tools[{i}].{sorted(set(tool) - {'type', 'function'})[0]}", f"tools[{i}]")
         check_function(function, f"tools[{i}].function")
         names.add(function["name"])
     passed = {"tools": tools}
@@ -348,6 +351,9 @@ def tool_fields(data: dict, needs: dict) -> dict:
 
 
 def check_function(function: dict, where: str) -> None:
+    unknown = sorted(set(function) - {"name", "description", "parameters", "strict"})
+    if unknown:
+        raise BadField(f"Unsupported field: {where}.{unknown[0]}", f"{where}.{unknown[0]}")
     name = function.get("name")
     if not isinstance(name, str) or not FUNCTION_NAME.fullmatch(name):
         raise BadField(f"{where}.name must be 1 to 64 letters, digits, _ or -", f"{where}.name")

@@ -61,6 +61,8 @@ def read(data, *, channel: Channel, session_header: str | None) -> openai_api.Co
     options = data.get("stream_options", {})
     if not isinstance(options, dict) or set(options) - {"include_obfuscation"}:
         raise BadField("stream_options takes only include_obfuscation", "stream_options")
+    if not isinstance(options.get("include_obfuscation", False), bool):
+        raise BadField("stream_options.include_obfuscation must be true or false", "stream_options.include_obfuscation")
     body = {name: data[name] for name in SAME if name in data}
     if "max_output_tokens" in data:
         body["max_completion_tokens"] = data["max_output_tokens"]
@@ -122,6 +124,9 @@ def _messages(items, instructions, channel_id: int) -> list[dict]:
 
 
 def _message(item: dict, where: str) -> dict:
+    unknown = sorted(set(item) - {"type", "role", "content", "id", "status", "phase"})
+    if unknown:
+        raise BadField(f"Unsupported field: {where}.{unknown[0]}", f"{where}.{unknown[0]}")
     role, content = item.get("role"), item.get("content")
     if role not in ROLES:
         raise BadField(f"{where}.role must be user, assistant, system or developer", f"{where}.role")
@@ -147,6 +152,9 @@ def _tools(tools) -> list:
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict) or tool.get("type") != "function":
             raise BadField(f"Only function tools are supported (tools[{i}])", f"tools[{i}]")
+        unknown = sorted(set(tool) - {"type", "name", "description", "parameters", "strict"})
+        if unknown:
+            raise BadField(f"Unsupported field: tools[{i}].{unknown[0]}", f"tools[{i}].{unknown[0]}")
         function = {name: tool[name] for name in ("name", "description", "parameters", "strict") if tool.get(name) is not None}
         openai_api.check_function(function, f"tools[{i}]")
         out.append({"type": "function", "function": function})
