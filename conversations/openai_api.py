@@ -12,8 +12,14 @@ Decisions (docs/api.md, "OpenAI-compatible API"):
   its own (`v1-<hex>`), named in the answer's `X-Session-Id` header.
 - The client's system (and developer) messages follow the owner's system
   prompt, or, on a channel set to refuse them, get 400.
-- A field that is null is as if absent; a field the gateway does not support
-  (tools, n > 1, logprobs, images, ...) is a 400, never silently dropped.
+- A field that is null is as if absent. The fields clients send are passed on,
+  passed on only to a model with the capability, or checked and dropped, each by
+  the table in docs/api.md; any other field is a 400.
+- What the catalog says the model cannot do (tools, JSON output, images) is a 400
+  naming it (`model_not_capable`), unless the channel's fallback model can.
+- A tool-call turn is stored as text a person reads in the transcript: the
+  reply's calls as `[tool call name(arguments) id=...]`, and when the conversation
+  ends with tool results, those as the user's message `[tool result id=...] ...`.
 """
 
 import re
