@@ -112,13 +112,14 @@ def test_a_model_without_tools_refuses_them_precisely_and_nothing_is_spent(sdk, 
 
 
 def test_the_fallback_answers_when_only_it_can_use_tools(sdk, llm, channel):
-    channel.fallback_model = "gemma2-9b-it"
+    fallback = AiModel.objects.filter(status="active").exclude(slug=channel.model).order_by("position", "slug")[0]
+    channel.fallback_model = fallback.slug
     channel.save()
     able(channel.model, tools=False)
-    able("gemma2-9b-it", tools=True)
+    able(fallback.slug, tools=True)
     answer = sdk.chat.completions.create(messages=ASK, tools=WEATHER, model=channel.model)
-    assert [r["json"]["model"] for r in llm.requests] == ["gemma2-9b-it"]
-    assert answer.model == "gemma2-9b-it"
+    assert [r["json"]["model"] for r in llm.requests] == [fallback.upstream_id or fallback.slug]
+    assert answer.model == fallback.slug
 
 
 def test_a_replayed_tool_call_answer_keeps_its_tool_calls(sdk, llm, channel, tools_model):
@@ -231,3 +232,13 @@ def test_malformed_tool_and_control_fields_are_a_bad_request(sdk, llm, channel, 
         sdk.chat.completions.create(**body)
     assert caught.value.body == {"message": message, "type": "invalid_request_error", "code": None, "param": param}
     assert llm.requests == [] and credits(channel) == 100
+
+
+def test_the_owners_transcript_shows_the_call_and_the_result(owner_web, sdk, llm, channel, tools_model):
+    from conversations.models import Session
+
+    call_id, _, _ = round_trip(sdk, llm, tools_model, stream=False, session="seen-by-owner")
+    session = Session.objects.get(channel=channel, session_id="seen-by-owner")
+    page = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/{session.thread}/seen-by-owner").text
+    assert "[tool call get_weather(" in page and "Paris" in page and f"id={call_id}]" in page
+    assert f"[tool result id={call_id}] 22 degrees, sunny" in page and "Result: 22 degrees, sunny" in page
