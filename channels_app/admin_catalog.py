@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 
 from channels_app import catalog_services
+from channels_app.catalog import CAPABILITIES
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 
 
@@ -72,6 +73,12 @@ class ProviderAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+CAPABILITY_LABELS = {
+    "supports_streaming": "stream", "supports_tools": "tools", "supports_json_object": "JSON",
+    "supports_json_schema": "schema", "supports_reasoning": "reasoning", "supports_vision": "vision",
+}
+
+
 class AttentionFilter(admin.SimpleListFilter):
     title = "attention"
     parameter_name = "attention"
@@ -86,10 +93,10 @@ class AttentionFilter(admin.SimpleListFilter):
 @admin.register(AiModel)
 class AiModelAdmin(admin.ModelAdmin):
     list_display = (
-        "slug", "name", "provider", "served_as", "status", "retires_on", "replacement", "prices", "channel_count",
-        "flag",
+        "slug", "name", "provider", "served_as", "status", "retires_on", "replacement", "prices", "capabilities",
+        "channel_count", "flag",
     )
-    list_filter = ("status", AttentionFilter, "provider")
+    list_filter = ("status", AttentionFilter, "provider", "supports_reasoning", "supports_tools")
     search_fields = ("slug", "name", "upstream_id")
     list_select_related = ("provider", "replacement")
     readonly_fields = ("attention", "attention_at", "created_at", "updated_at")
@@ -98,6 +105,7 @@ class AiModelAdmin(admin.ModelAdmin):
         (None, {"fields": ("slug", "name", "provider", "upstream_id", "position")}),
         ("Limits and prices", {"fields": ("context_window", "max_output", "input_price", "output_price")}),
         ("Shown to owners", {"fields": ("speed", "best_for")}),
+        ("Capabilities (per the provider's documentation)", {"fields": CAPABILITIES}),
         ("Lifecycle", {"fields": ("status", "retires_on", "replacement", "attention", "attention_at")}),
         (None, {"fields": ("created_at", "updated_at")}),
     )
@@ -122,6 +130,10 @@ class AiModelAdmin(admin.ModelAdmin):
     @admin.display(description="$ / 1M in / out")
     def prices(self, obj: AiModel) -> str:
         return f"{obj.input_price:.2f} / {obj.output_price:.2f}"
+
+    @admin.display(description="Can")
+    def capabilities(self, obj: AiModel) -> str:
+        return ", ".join(CAPABILITY_LABELS[name] for name in CAPABILITIES if getattr(obj, name)) or "—"
 
     @admin.display(description="Channels")
     def channel_count(self, obj) -> int:

@@ -32,6 +32,11 @@ K = 1024
 MILLION = Decimal(1_000_000)
 DEFAULT_MODEL_ID = "llama-3.3-70b-versatile"  # the seed's first model (channels_app/catalog_seed.py)
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
+# What a model can do, by the same names on AiModel and CatalogModel.
+CAPABILITIES = (
+    "supports_streaming", "supports_tools", "supports_json_object", "supports_json_schema", "supports_reasoning",
+    "supports_vision",
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ class CatalogModel:
     status: str = ACTIVE
     retires_on: date | None = None
     replacement: str | None = None  # its replacement's id
+    supports_streaming: bool = True
+    supports_tools: bool = False
+    supports_json_object: bool = False
+    supports_json_schema: bool = False
+    supports_reasoning: bool = False
+    supports_vision: bool = False
 
     @property
     def upstream_model(self) -> str:
@@ -182,6 +193,7 @@ def _frozen(row) -> CatalogModel:
         status=row.status,
         retires_on=row.retires_on,
         replacement=row.replacement.slug if row.replacement_id else None,
+        **{name: getattr(row, name) for name in CAPABILITIES},
     )
 
 

@@ -114,6 +114,19 @@ class AiModel(models.Model):
         help_text="Where its channels move when it is retired.",
     )
     position = models.PositiveSmallIntegerField(default=100, help_text="Order in the owners' list.")
+    # What the provider documents the model as able to do; the API answers by these (tools, JSON output, reasoning).
+    supports_streaming = models.BooleanField("streaming", default=True, help_text="Replies can be streamed (stream: true).")
+    supports_tools = models.BooleanField("tool calling", default=False, help_text="Accepts `tools` and answers with tool calls.")
+    supports_json_object = models.BooleanField(
+        "JSON mode", default=False, help_text='Accepts response_format {"type": "json_object"}.'
+    )
+    supports_json_schema = models.BooleanField(
+        "JSON schema", default=False, help_text='Accepts response_format {"type": "json_schema"} (structured outputs).'
+    )
+    supports_reasoning = models.BooleanField(
+        "reasoning", default=False, help_text="Thinks before answering; accepts reasoning_effort and returns its reasoning apart."
+    )
+    supports_vision = models.BooleanField("vision", default=False, help_text="Accepts images in the messages.")
     # Set when the provider answered that the model is gone (decommissioned / not found): staff must act.
     attention = models.TextField(blank=True, editable=False)
     attention_at = models.DateTimeField(null=True, blank=True, editable=False)
