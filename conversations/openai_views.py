@@ -67,7 +67,7 @@ class ResponsesView(OpenAIView):
             async def events():
                 async for event in streaming.events(started, encoder, endpoint=self.endpoint):
                     yield event
-                if getattr(encoder, "body", None) is not None:
+                if encoder.body is not None:
                     await responses_api.keep_items(channel.pk, encoder.body)
 
             return streamed(events(), headers)

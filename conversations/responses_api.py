@@ -276,6 +276,7 @@ class ResponseEvents:
         self.text_item: dict | None = None  # the message item being written, while it is
         self.calls: dict[int, dict] = {}  # the function-call items by the provider's tool-call index
         self.opened = False
+        self.body: dict | None = None  # the whole response, once `response.completed` was written
 
     def _event(self, kind: str, **fields) -> bytes:
         self.number += 1

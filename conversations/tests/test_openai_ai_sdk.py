@@ -37,6 +37,10 @@ def test_text_tools_streams_and_objects_work_through_both_of_its_models(gateway_
     llm.json_reply = '{"name": "Paris"}'
     seen = run(gateway_server, key, channel.model, api)
     assert seen["text"] == {"text": "Echo: Hello", "usage": 18}, seen
+    assert seen["followUp"] == {"text": "Echo: And now?"}, seen
+    followed = next(r["json"]["messages"] for r in llm.requests if r["json"]["messages"][-1]["content"] == "And now?")
+    assert followed[-3:] == [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Echo: Hello"},
+                             {"role": "user", "content": "And now?"}]
     assert seen["tool"] == {"text": "Result: 22 degrees in Paris", "steps": 2, "calls": [["get_weather", {"city": "Paris"}]],
                             "results": ["22 degrees in Paris"]}, seen
     assert seen["streamedTool"] == {"text": "Result: 22 degrees in Paris", "steps": 2, "toolInputDeltas": True}, seen
@@ -45,7 +49,7 @@ def test_text_tools_streams_and_objects_work_through_both_of_its_models(gateway_
     path = "/v1/responses" if api == "responses" else "/v1/chat/completions"
     assert {r["path"] for r in llm.requests} == {"/v1/chat/completions"}  # the gateway asks its provider one way
     assert all(r["json"]["model"] == channel.model for r in llm.requests)
-    # Every exchange stored and charged: 1 text, 2 + 2 tool steps, 1 streamed, 1 object.
-    assert credits(channel) == 100 - 7
+    # Every exchange stored and charged: 1 text, 2 follow-up, 2 + 2 tool steps, 1 streamed, 1 object.
+    assert credits(channel) == 100 - 9
     tool_turns = Message.objects.filter(session__channel=channel, content__startswith="[tool call get_weather")
     assert tool_turns.count() == 2 and all(m.cost > 0 for m in tool_turns), path

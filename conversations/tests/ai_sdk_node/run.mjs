@@ -30,6 +30,13 @@ await attempt("text", async () => {
   const answer = await generateText({ model, prompt: "Hello", maxRetries: 0 });
   return { text: answer.text, usage: answer.usage.totalTokens };
 });
+await attempt("followUp", async () => {
+  // A second turn sends the first answer back as the SDK keeps it (the Responses provider: an item_reference).
+  const first = await generateText({ model, prompt: "Hello", maxRetries: 0 });
+  const messages = [{ role: "user", content: "Hello" }, ...first.response.messages, { role: "user", content: "And now?" }];
+  const answer = await generateText({ model, messages, maxRetries: 0 });
+  return { text: answer.text };
+});
 await attempt("tool", async () => {
   const answer = await generateText({ model, prompt, tools, stopWhen: stepCountIs(3), maxRetries: 0 });
   return { text: answer.text, steps: answer.steps.length, calls: answer.steps[0].toolCalls.map((c) => [c.toolName, c.input]),
