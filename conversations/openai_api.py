@@ -103,7 +103,7 @@ def read(data, *, channel: Channel, session_header: str | None) -> CompletionReq
             raise BadField("stream_options takes only include_usage", "stream_options")
         include_usage = _flag(options, "include_usage", "stream_options.include_usage")
         _flag(options, "include_obfuscation", "stream_options.include_obfuscation")  # OpenAI's padding: none here
-    needs: dict[str, str] = {}
+    needs: dict[str, str] = {"streaming": "stream"} if stream else {}
     conversation, stored = _conversation(data.get("messages"), channel, needs)
     chat = pipeline.ChatRequest(
         session_id=session_of(data, session_header),

@@ -45,11 +45,13 @@ logger = logging.getLogger(__name__)
 CAPABILITY_NAMES = {
     "tools": "tools", "json_object": 'response_format {"type": "json_object"}',
     "json_schema": 'response_format {"type": "json_schema"}', "vision": "images", "reasoning": "reasoning",
+    "streaming": "streaming",
 }
 
 
 def capable(model: CatalogModel, capability: str) -> bool:
-    """Whether the catalog says the model can do it: "tools", "json_object", "json_schema", "reasoning", "vision"."""
+    """Whether the catalog says the model can do it: "streaming", "tools", "json_object", "json_schema", "reasoning",
+    "vision" (CatalogModel's supports_* fields)."""
     return getattr(model, f"supports_{capability}")
 
 

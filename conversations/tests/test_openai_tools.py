@@ -242,3 +242,12 @@ def test_the_owners_transcript_shows_the_call_and_the_result(owner_web, sdk, llm
     page = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/{session.thread}/seen-by-owner").text
     assert "[tool call get_weather(" in page and "Paris" in page and f"id={call_id}]" in page
     assert f"[tool result id={call_id}] 22 degrees, sunny" in page and "Result: 22 degrees, sunny" in page
+
+
+def test_a_stream_is_refused_for_a_model_that_cannot_stream(sdk, llm, channel):
+    able(channel.model, streaming=False)
+    with pytest.raises(openai.BadRequestError) as caught:
+        list(sdk.chat.completions.create(model=channel.model, messages=ASK, stream=True))
+    assert caught.value.body["message"] == f"The model {channel.model} does not support streaming"
+    assert caught.value.body["param"] == "stream" and llm.requests == [] and credits(channel) == 100
+    assert sdk.chat.completions.create(model=channel.model, messages=ASK).choices[0].message.content
