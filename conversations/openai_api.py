@@ -78,11 +78,13 @@ def models_for(channel: Channel) -> list[str]:
     return [channel.model] + ([channel.fallback_model] if channel.fallback_model else [])
 
 
-def new_session_id() -> str:
-    return f"v1-{uuid.uuid4().hex}"
+def new_session_id(once: str | None = None) -> str:
+    """A session of its own; with an Idempotency-Key (`once`: the key's id and it), the same one for its retries,
+    so that a retry is the same request and gets the stored answer."""
+    return f"v1-{(uuid.uuid5(uuid.NAMESPACE_URL, once) if once else uuid.uuid4()).hex}"
 
 
-def read(data, *, channel: Channel, session_header: str | None) -> CompletionRequest:
+def read(data, *, channel: Channel, session_header: str | None, once: str | None = None) -> CompletionRequest:
     """The body, checked; raises BadField (400) naming the field, or ModelNotFound (404)."""
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
@@ -106,7 +108,7 @@ def read(data, *, channel: Channel, session_header: str | None) -> CompletionReq
     needs: dict[str, str] = {"streaming": "stream"} if stream else {}
     conversation, stored = _conversation(data.get("messages"), channel, needs)
     chat = pipeline.ChatRequest(
-        session_id=session_of(data, session_header),
+        session_id=session_of(data, session_header, once),
         message=stored,
         metadata={},
         conversation=conversation,
@@ -126,12 +128,12 @@ def model_of(data: dict, channel: Channel) -> str:
     return model
 
 
-def session_of(data: dict, session_header: str | None) -> str:
+def session_of(data: dict, session_header: str | None, once: str | None = None) -> str:
     """The session the exchange is stored in: the X-Session-Id header, else `user`, else a new one."""
     user = data.get("user")
     if user is not None and (not isinstance(user, str) or not user.strip() or len(user) > SESSION_ID_MAX or "\x00" in user):
         raise BadField(f"user must be a string of 1 to {SESSION_ID_MAX} characters", "user")
-    return session_header or user or new_session_id()
+    return session_header or user or new_session_id(once)
 
 
 def _flag(data: dict, name: str, param: str | None = None) -> bool:

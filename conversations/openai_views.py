@@ -38,8 +38,10 @@ class ChatCompletionsView(OpenAIView):
     @v1_chat_schema
     async def post(self, request):
         refuse_untyped_body(request)
-        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request))
-        started = await pipeline.start(request.auth, asked.chat, idempotency_key=idempotency_key_of(request))
+        once = idempotency_key_of(request)
+        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request),
+                                once=retry_of(request, once))
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = answer_headers(asked, started)
         if asked.stream:
             encoder = openai_api.CompletionChunks(model=asked.model, include_usage=asked.include_usage)
@@ -57,8 +59,10 @@ class ResponsesView(OpenAIView):
     async def post(self, request):
         refuse_untyped_body(request)
         channel = request.auth.channel
-        asked = responses_api.read(request.data, channel=channel, session_header=session_of(request))
-        started = await pipeline.start(request.auth, asked.chat, idempotency_key=idempotency_key_of(request))
+        once = idempotency_key_of(request)
+        asked = responses_api.read(request.data, channel=channel, session_header=session_of(request),
+                                   once=retry_of(request, once))
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = answer_headers(asked, started)
         shape = responses_api.ResponseShape(request.data, asked)
         if asked.stream:
@@ -81,6 +85,11 @@ def session_of(request) -> str | None:
     if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
         raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
     return session
+
+
+def retry_of(request, once: str | None) -> str | None:
+    """What names a request's retries for a session of its own: its key and Idempotency-Key (None without one)."""
+    return f"{request.auth.key_id}:{once}" if once is not None else None
 
 
 def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:

@@ -40,7 +40,7 @@ INCLUDES = {"message.output_text.logprobs", "reasoning.encrypted_content"}  # no
 ROLES = {"user", "assistant", "system", "developer"}
 
 
-def read(data, *, channel: Channel, session_header: str | None) -> openai_api.CompletionRequest:
+def read(data, *, channel: Channel, session_header: str | None, once: str | None = None) -> openai_api.CompletionRequest:
     """The body, checked and rewritten for openai_api.read; raises BadField (400) naming the field."""
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
@@ -78,7 +78,7 @@ def read(data, *, channel: Channel, session_header: str | None) -> openai_api.Co
             raise BadField("reasoning takes effort and summary", "reasoning")
         if reasoning.get("effort") is not None:
             body["reasoning_effort"] = reasoning["effort"]
-    return openai_api.read(body, channel=channel, session_header=session_header)
+    return openai_api.read(body, channel=channel, session_header=session_header, once=once)
 
 
 def _messages(items, instructions, channel_id: int) -> list[dict]:

@@ -174,10 +174,13 @@ def test_the_channels_rules_hold(api, sdk, llm, channel, widget_key, gateway_ser
 
 def test_an_idempotency_key_replays_a_response(sdk, llm, channel):
     once = {"Idempotency-Key": "resp-42"}
-    first = sdk.responses.create(model=channel.model, input="Hi", user="r-once", extra_headers=once)
-    again = sdk.responses.with_raw_response.create(model=channel.model, input="Hi", user="r-once", extra_headers=once)
-    assert again.headers["idempotent-replayed"] == "true" and again.parse().output_text == first.output_text
-    assert len(llm.requests) == 1 and credits(channel) == 99
+    first = sdk.responses.with_raw_response.create(model=channel.model, input="Hi", extra_headers=once)
+    again = sdk.responses.with_raw_response.create(model=channel.model, input="Hi", extra_headers=once)
+    assert again.headers["idempotent-replayed"] == "true" and again.parse().output_text == first.parse().output_text
+    assert again.headers["x-session-id"] == first.headers["x-session-id"]  # a session of its own, the same for retries
+    other = sdk.responses.with_raw_response.create(model=channel.model, input="Hi", extra_headers={"Idempotency-Key": "43"})
+    assert other.headers["x-session-id"] != first.headers["x-session-id"]
+    assert len(llm.requests) == 2 and credits(channel) == 98
 
 
 def test_one_model_is_retrieved_by_id(sdk, llm, channel):

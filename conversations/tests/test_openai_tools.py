@@ -124,10 +124,11 @@ def test_the_fallback_answers_when_only_it_can_use_tools(sdk, llm, channel):
 
 def test_a_replayed_tool_call_answer_keeps_its_tool_calls(sdk, llm, channel, tools_model):
     llm.tool_calls = [("get_weather", '{"city": "Oslo"}')]
+    # Without `user` or X-Session-Id: the retry is named the same session, so it is the same request.
     first = sdk.chat.completions.create(model=tools_model, messages=ASK, tools=WEATHER,
-                                        user="once", extra_headers={"Idempotency-Key": "tool-once"})
+                                        extra_headers={"Idempotency-Key": "tool-once"})
     again = sdk.chat.completions.with_raw_response.create(model=tools_model, messages=ASK, tools=WEATHER,
-                                                          user="once", extra_headers={"Idempotency-Key": "tool-once"})
+                                                          extra_headers={"Idempotency-Key": "tool-once"})
     assert again.headers["idempotent-replayed"] == "true"
     replayed = again.parse().choices[0]
     assert replayed.finish_reason == "tool_calls"
