@@ -28,7 +28,7 @@ from django.core.cache import cache
 from channels_app.models import Channel
 from conversations import openai_api, pipeline, sse
 from conversations.openai_api import BadField
-from gateway.infra.errors import ProviderError
+from gateway.infra.errors import ProviderError, openai_error_body
 
 RESPONSE_ITEMS_SECONDS = 24 * 3600
 # Fields taken as /v1/chat/completions takes them (its table in docs/api.md says what becomes of each).
@@ -351,5 +351,7 @@ class ResponseEvents:
         return out + self._event("response.completed", response=self.body)
 
     def error(self, error: ProviderError) -> bytes:
-        body = {"message": error.message, "type": "server_error", "code": "provider_error", "param": None}
-        return self._open() + self._event("error", code="provider_error", message=error.message, param=None, error=body)
+        # OpenAI's ResponseErrorEvent (code, message, param), with the error also nested as the SDKs read it.
+        nested = openai_error_body(error.status, error.message, code="provider_error")["error"]
+        return self._open() + self._event("error", code=nested["code"], message=nested["message"], param=None,
+                                          error=nested)
