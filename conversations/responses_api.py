@@ -26,8 +26,8 @@ import uuid
 from django.core.cache import cache
 
 from channels_app.models import Channel
-from conversations import openai_api, pipeline, sse
-from conversations.openai_api import BadField
+from conversations import openai_api, openai_fields, pipeline, sse
+from conversations.openai_fields import BadField
 from gateway.infra.errors import ProviderError, openai_error_body
 
 RESPONSE_ITEMS_SECONDS = 24 * 3600
@@ -156,7 +156,7 @@ def _tools(tools) -> list:
         if unknown:
             raise BadField(f"Unsupported field: tools[{i}].{unknown[0]}", f"tools[{i}].{unknown[0]}")
         function = {name: tool[name] for name in ("name", "description", "parameters", "strict") if tool.get(name) is not None}
-        openai_api.check_function(function, f"tools[{i}]")
+        openai_fields.check_function(function, f"tools[{i}]")
         out.append({"type": "function", "function": function})
     return out
 
@@ -182,7 +182,7 @@ def _text(text) -> dict:
         if set(fmt) - {"type", "name", "schema", "strict", "description"}:
             raise BadField('text.format must be {"type": "json_schema", "name", "schema", "strict", "description"}', "text.format")
         fmt = {"type": "json_schema", "json_schema": schema}
-    openai_api.response_format(fmt, {}, "text.format")  # checked here so that the 400 names text.format
+    openai_fields.response_format(fmt, {}, "text.format")  # checked here so that the 400 names text.format
     return body | {"response_format": fmt}
 
 
