@@ -28,6 +28,12 @@ class HistoryOutput(serializers.Serializer):
 
 
 # One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id"} for done, {"error"} for error.
+# The Idempotency-Key header as conversations/idempotency.py is_valid_key takes it, on /api/chat and /v1 alike.
+_IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"}
+
+# X-Session-Id: not blank (a header's surrounding spaces are not part of its value).
+_SESSION_HEADER = {**_IDEMPOTENCY_KEY}
+
 SSE_EVENT = {
     "type": "object",
     "properties": {
@@ -107,7 +113,7 @@ chat_schema = extend_schema(
         PUBLISHABLE_KEY,
         OpenApiParameter(
             "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"},
+            _IDEMPOTENCY_KEY,
             OpenApiParameter.HEADER,
             required=False,
             description="1–255 visible ASCII characters. Repeating a request with the same key and the same body "
@@ -268,9 +274,9 @@ v1_chat_schema = extend_schema(
     "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
     request={"application/json": V1_CHAT_REQUEST},
     parameters=[
-        OpenApiParameter("X-Session-Id", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
                          required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
-        OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
                          required=False, description="As on /api/chat."),
     ],
     responses={
@@ -340,6 +346,12 @@ v1_responses_schema = extend_schema(
     description="OpenAI's Responses API on the same chat as /v1/chat/completions: text and message input, "
     "`instructions`, function tools, `text.format`, `stream` with the Responses events. See docs/api.md.",
     request={"application/json": V1_RESPONSES_REQUEST},
+    parameters=[
+        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
+                         required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
+        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
+                         required=False, description="As on /api/chat."),
+    ],
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_RESPONSE, description="A response."),
         (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="The Responses events."),
