@@ -72,3 +72,30 @@ def email_confirm(*, token: str):
         EmailConfirmation.objects.filter(user_id=user.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
         starting_credits_grant(owner=user)
     return user
+
+
+def sessions_end(*, user) -> int:
+    """Delete every session signed in as `user`; returns how many."""
+    from django.contrib.auth import SESSION_KEY
+
+    from accounts.models import HashedSession
+
+    store = HashedSession.get_session_store_class()()
+    ended = [row.pk for row in HashedSession.objects.all().iterator()
+             if str(store.decode(row.session_data).get(SESSION_KEY)) == str(user.pk)]
+    HashedSession.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def account_retire(*, user) -> str:
+    """End an account for good: no password, inactive, signed out everywhere, and its address freed (renamed to
+    `retired-<id>@invalid`) so its rightful owner can have it. Returns the address it had."""
+    address = user.email
+    user.set_unusable_password()
+    user.is_active = False
+    user.email = f"retired-{user.pk}@invalid"
+    user.username = f"retired-{user.pk}@invalid"
+    user.save(update_fields=["password", "is_active", "email", "username"])
+    sessions_end(user=user)
+    return address

@@ -1,20 +1,8 @@
-import ipaddress
-import socket
-from urllib.parse import urlsplit
-
 from django import forms
 from django.conf import settings
 
 from alerts.models import AlertSettings
-
-
-def is_public_address(host: str) -> bool:
-    """Whether every address `host` resolves to is public (a webhook must not reach the server's own network)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
+from gateway.infra import outbound
 
 
 class AlertSettingsForm(forms.ModelForm):
@@ -40,9 +28,8 @@ class AlertSettingsForm(forms.ModelForm):
         url = self.cleaned_data["webhook_url"].strip()
         if not url:
             return ""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise forms.ValidationError("Enter an http or https URL.")
-        if not settings.WEBHOOK_ALLOW_PRIVATE and not is_public_address(parts.hostname):
-            raise forms.ValidationError("The webhook's address must be public (not this server's own network).")
+        try:
+            outbound.check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+        except outbound.Refused as exc:
+            raise forms.ValidationError(str(exc).replace("The address", "The webhook's address")) from None
         return url

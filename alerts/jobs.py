@@ -36,3 +36,11 @@ def retire_due_models() -> None:
     from channels_app.catalog_services import models_retire_due
 
     models_retire_due()
+
+
+@job("models.sync", every="MODEL_SYNC_INTERVAL_SECONDS")
+def sync_models() -> None:
+    """Each provider's GET /models against the catalog: what it dropped is flagged for staff (docs/providers.md)."""
+    from channels_app.catalog_sync import models_sync
+
+    models_sync()

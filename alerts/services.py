@@ -13,7 +13,7 @@ from django.utils import timezone
 from alerts import signing, webhook_secret
 from alerts.models import AlertSettings, AlertState, Event, FailedJob, WebhookDelivery
 from channels_app.models import Channel
-from gateway.infra import jobs
+from gateway.infra import jobs, outbound
 
 DESCRIPTIONS = {
     AlertState.Kind.CREDITS_LOW: "credits are running low",
@@ -97,8 +97,9 @@ def webhook_deliver(*, delivery_id: int) -> None:
     }
     code, error = None, ""
     try:
-        response = httpx.post(delivery.url, content=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                              follow_redirects=False)
+        # The address is checked again here: the saved URL's DNS may point elsewhere by now.
+        response = outbound.request("POST", delivery.url, content=body, headers=headers,
+                                    timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
         code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}"
@@ -106,6 +107,8 @@ def webhook_deliver(*, delivery_id: int) -> None:
         error = "timed out"
     except httpx.HTTPError as exc:
         error = type(exc).__name__
+    except outbound.Refused as exc:
+        error = str(exc)
     WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
         attempts=F("attempts") + 1, response_code=code, error=error[:200],
         status=WebhookDelivery.Status.PENDING if error else WebhookDelivery.Status.DELIVERED,

@@ -7,10 +7,14 @@ field empty keeps the key; "remove key" deletes it. Rotating is typing a new one
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from channels_app import catalog_services
+from channels_app import catalog_services, catalog_sync
 from channels_app.catalog import CAPABILITIES
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 
@@ -37,12 +41,14 @@ class ProviderForm(forms.ModelForm):
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     form = ProviderForm
-    list_display = ("name", "source", "key", "enabled", "model_count", "updated_at")
+    list_display = ("name", "source", "key", "enabled", "model_count", "listing", "updated_at")
     list_filter = ("enabled", "from_environment")
     search_fields = ("name",)
-    readonly_fields = ("key", "key_set_at", "created_at", "updated_at")
+    readonly_fields = ("key", "key_set_at", "listing", "created_at", "updated_at")
+    actions = ["sync_models"]
     fieldsets = (
         (None, {"fields": ("name", "from_environment", "base_url", "enabled")}),
+        ("Its model list (GET /models)", {"fields": ("listing",)}),
         ("Key", {"fields": ("key", "key_set_at", "new_key", "remove_key")}),
         ("Timeouts (seconds; empty: the LLM_* settings)", {"fields": ("connect_timeout", "read_timeout", "total_timeout")}),
         (None, {"fields": ("created_at", "updated_at")}),
@@ -64,6 +70,55 @@ class ProviderAdmin(admin.ModelAdmin):
     @admin.display(description="Models", ordering="model_total")
     def model_count(self, obj) -> int:
         return obj.model_total
+
+    @admin.display(description="Model list")
+    def listing(self, obj: Provider) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:channels_app_provider_models", args=[obj.pk])
+        if obj.models_check_error:
+            return format_html('<a href="{}">⚠ could not be read</a>', url)
+        if obj.models_checked_at is None:
+            return "not checked"
+        return format_html('<a href="{}">{} not in the catalog</a>', url, len(obj.models_missing))
+
+    @admin.action(description="Check models against the provider's list (GET /models)", permissions=["change"])
+    def sync_models(self, request, queryset):
+        for provider in queryset:
+            result = catalog_sync.provider_sync(provider)
+            if result.skipped:
+                self.message_user(request, f"{provider.name}: skipped ({result.skipped}).", messages.WARNING)
+            elif result.error:
+                self.message_user(request, f"{provider.name}: its model list could not be read: {result.error}", messages.ERROR)
+            else:
+                gone = f" No longer listed (flagged): {', '.join(result.gone)}." if result.gone else ""
+                self.message_user(
+                    request, f"{provider.name} lists {result.listed} model(s); {len(result.missing)} not in the catalog.{gone}",
+                    messages.WARNING if result.gone else messages.SUCCESS,
+                )
+
+    def get_urls(self):
+        own = [path("<int:pk>/models/", self.admin_site.admin_view(self.models_view), name="channels_app_provider_models")]
+        return own + super().get_urls()
+
+    def models_view(self, request, pk: int):
+        """The provider's models the catalog lacks, each added with one click (POST model_id)."""
+        provider = get_object_or_404(Provider, pk=pk)
+        if not self.has_view_permission(request, provider):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not (self.has_change_permission(request, provider) and request.user.has_perm("channels_app.add_aimodel")):
+                raise PermissionDenied
+            try:
+                model = catalog_sync.model_add_from_listing(provider=provider, model_id=request.POST.get("model_id", ""))
+            except catalog_sync.CannotAdd as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return redirect("admin:channels_app_provider_models", pk=provider.pk)
+            self.message_user(request, f"{model.slug} added: set its prices and capabilities.", messages.WARNING)
+            return redirect("admin:channels_app_aimodel_change", model.pk)
+        context = {**self.admin_site.each_context(request), "title": f"Models of {provider.name}", "provider": provider,
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/channels_app/provider/models.html", context)
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("remove_key"):
@@ -105,7 +160,7 @@ class AiModelAdmin(admin.ModelAdmin):
         (None, {"fields": ("slug", "name", "provider", "upstream_id", "position")}),
         ("Limits and prices", {"fields": ("context_window", "max_output", "input_price", "output_price")}),
         ("Shown to owners", {"fields": ("speed", "best_for")}),
-        ("Capabilities (per the provider's documentation)", {"fields": CAPABILITIES}),
+        ("Capabilities (per the provider's documentation)", {"fields": (*CAPABILITIES, "reasoning_effort")}),
         ("Lifecycle", {"fields": ("status", "retires_on", "replacement", "attention", "attention_at")}),
         (None, {"fields": ("created_at", "updated_at")}),
     )

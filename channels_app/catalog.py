@@ -30,8 +30,12 @@ logger = logging.getLogger(__name__)
 
 K = 1024
 MILLION = Decimal(1_000_000)
-DEFAULT_MODEL_ID = "llama-3.3-70b-versatile"  # the seed's first model (channels_app/catalog_seed.py)
+DEFAULT_MODEL_ID = "openai/gpt-oss-120b"  # catalog_seed.DEFAULT_MODEL: the seed's first live model
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
+# Tokens a reasoning model may think in, beside the answer's length, by effort. No provider publishes a figure: these
+# are this gateway's choice, generous for a chat question at each effort and far below gpt-oss's 65,536 max output;
+# only what the model uses is billed. An answer still cut to nothing is the NoAnswer error, never an empty reply.
+REASONING_ROOM = {"low": 2048, "medium": 8192, "high": 16384}
 # What a model can do, by the same names on AiModel and CatalogModel.
 CAPABILITIES = (
     "supports_streaming", "supports_tools", "supports_json_object", "supports_json_schema", "supports_reasoning",
@@ -98,6 +102,7 @@ class CatalogModel:
     supports_json_schema: bool = False
     supports_reasoning: bool = False
     supports_vision: bool = False
+    reasoning_effort: str = "low"  # sent only when supports_reasoning
 
     @property
     def upstream_model(self) -> str:
@@ -117,9 +122,17 @@ class CatalogModel:
         return self.context_window - self.output_reserve
 
     def reply_limit(self, channel_cap: int | None, asked: int | None = None) -> int:
-        """The `max_tokens` sent: what the client asked, within the channel's cap, within the model's reserve."""
+        """The `max_tokens` sent: what the client asked, within the channel's cap, within the model's reserve.
+
+        A reasoning model's `max_tokens` covers its reasoning too, so it gets
+        REASONING_ROOM for its effort on top: the cap is for the answer, and a
+        reply is not cut to nothing while the model is still thinking.
+        """
         limit = min(channel_cap or self.output_reserve, self.output_reserve)
-        return min(asked, limit) if asked else limit
+        answer = min(asked, limit) if asked else limit
+        if self.supports_reasoning:
+            return min(answer + REASONING_ROOM.get(self.reasoning_effort, REASONING_ROOM["low"]), self.output_reserve)
+        return answer
 
     def cost(self, prompt_tokens: int | None, completion_tokens: int | None) -> Decimal:
         """US dollars for one reply at the catalog's prices."""
@@ -193,6 +206,7 @@ def _frozen(row) -> CatalogModel:
         status=row.status,
         retires_on=row.retires_on,
         replacement=row.replacement.slug if row.replacement_id else None,
+        reasoning_effort=row.reasoning_effort,
         **{name: getattr(row, name) for name in CAPABILITIES},
     )
 

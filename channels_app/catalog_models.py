@@ -42,6 +42,11 @@ class Provider(models.Model):
     read_timeout = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.1)])
     total_timeout = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.1)])
     enabled = models.BooleanField(default=True)
+    # What its GET /models answered at the last `models sync` (channels_app/catalog_sync.py): the ids it serves
+    # that no catalog model uses, for staff to add, and why the list could not be read.
+    models_missing = models.JSONField(default=list, blank=True, editable=False)
+    models_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    models_check_error = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,6 +132,17 @@ class AiModel(models.Model):
         "reasoning", default=False, help_text="Thinks before answering; accepts reasoning_effort and returns its reasoning apart."
     )
     supports_vision = models.BooleanField("vision", default=False, help_text="Accepts images in the messages.")
+
+    class Effort(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    # Sent as `reasoning_effort` to a reasoning model only; low keeps replies quick and cheap for a chat widget.
+    reasoning_effort = models.CharField(
+        max_length=6, choices=Effort.choices, default=Effort.LOW,
+        help_text="How long a reasoning model thinks before it answers (more: slower, more tokens billed).",
+    )
     # Set when the provider answered that the model is gone (decommissioned / not found): staff must act.
     attention = models.TextField(blank=True, editable=False)
     attention_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from channels_app import events, key_cache
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider
+from channels_app.catalog_notices import retirement_text
 from channels_app.models import Channel
 from gateway.infra.db import in_db_phase
 
@@ -72,8 +73,10 @@ def model_retire(*, model: AiModel, replacement: AiModel | None = None) -> list[
         role = "model" if was[0] == model.slug else "fallback model"
         _tell_owner(
             channel,
-            f"{model.name} ({model.slug}) was retired by its provider. Your channel \u201c{channel.name}\u201d now uses "
-            f"{replacement.name} ({replacement.slug}) as its {role}; you can pick another model in its settings.",
+            retirement_text(
+                model_name=model.name, model_slug=model.slug, channel_name=channel.name,
+                replacement_name=replacement.name, replacement_slug=replacement.slug, role=role,
+            ),
             {"model": model.slug, "replacement": replacement.slug, "as": role},
         )
     key_cache.invalidate()

@@ -26,11 +26,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from channels_app.catalog import RETIRED, Snapshot
 from channels_app.models import Channel
 from conversations import pipeline, sse
 from conversations.openai_fields import DROPPED, PASSED, BadField, flag, sampling
 from conversations.serializers import MESSAGE_MAX, SESSION_ID_MAX
-from gateway.infra.errors import ModelNotFound, ProviderError, openai_error_body
+from gateway.infra.errors import ModelNotFound, ProviderError, openai_code, openai_error_body
 
 SUPPORTED = {
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
@@ -57,14 +58,31 @@ def models_for(channel: Channel) -> list[str]:
     return [channel.model] + ([channel.fallback_model] if channel.fallback_model else [])
 
 
+def _replaced_by(model: str, channel: Channel, served: Snapshot | None) -> str:
+    """The channel's model or fallback that serves the retired id `model`; ModelNotFound when none does."""
+    serving = served.serving(model) if served is not None and model in served.models else None
+    if serving is None or served.models[model].status != RETIRED:
+        raise ModelNotFound()
+    for own in models_for(channel):
+        mine = served.serving(own)
+        if mine is not None and mine.id == serving.id:
+            return own
+    raise ModelNotFound()
+
+
 def new_session_id(once: str | None = None) -> str:
     """A session of its own; with an Idempotency-Key (`once`: the key's id and it), the same one for its retries,
     so that a retry is the same request and gets the stored answer."""
     return f"v1-{(uuid.uuid5(uuid.NAMESPACE_URL, once) if once else uuid.uuid4()).hex}"
 
 
-def read(data, *, channel: Channel, session_header: str | None, once: str | None = None) -> CompletionRequest:
-    """The body, checked; raises BadField (400) naming the field, or ModelNotFound (404)."""
+def read(data, *, channel: Channel, session_header: str | None, once: str | None = None,
+         served: Snapshot | None = None) -> CompletionRequest:
+    """The body, checked; raises BadField (400) naming the field, or ModelNotFound (404).
+
+    `served`: the catalog, so that a retired id whose replacement the channel
+    uses still names that model (clients written for the old id keep working).
+    """
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
     data = {name: value for name, value in data.items() if value is not None}
@@ -73,7 +91,7 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
             raise BadField(f"Unsupported field: {name}", name)
     if data.get("n", 1) != 1 or isinstance(data.get("n"), bool):
         raise BadField("n must be 1: one choice per request", "n")
-    model = model_of(data, channel)
+    model = model_of(data, channel, served)
     stream = flag(data, "stream")
     include_usage = False
     if "stream_options" in data:
@@ -98,12 +116,12 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
     return CompletionRequest(chat=chat, model=model, stream=stream, include_usage=include_usage)
 
 
-def model_of(data: dict, channel: Channel) -> str:
+def model_of(data: dict, channel: Channel, served: Snapshot | None) -> str:
     model = data.get("model", channel.model)
     if not isinstance(model, str):
         raise BadField("model must be a string", "model")
     if model not in models_for(channel):
-        raise ModelNotFound()
+        model = _replaced_by(model, channel, served)
     return model
 
 
@@ -253,7 +271,10 @@ def _usage(reply: pipeline.ChatReply) -> dict | None:
     if completion is None:  # a replayed answer: its token counts are not kept with it
         return None
     prompt, output = completion.prompt_tokens or 0, completion.completion_tokens or 0
-    return {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}
+    usage = {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}
+    if completion.reasoning_tokens is not None:  # as OpenAI reports a reasoning model's: a part of completion_tokens
+        usage["completion_tokens_details"] = {"reasoning_tokens": completion.reasoning_tokens}
+    return usage
 
 
 def _answered_by(reply: pipeline.ChatReply, asked: str) -> str:
@@ -331,7 +352,7 @@ class CompletionChunks:
         return end + sse.data("[DONE]")
 
     def error(self, error: ProviderError) -> bytes:
-        return sse.data(openai_error_body(error.status, error.message, code="provider_error"))
+        return sse.data(openai_error_body(error.status, error.message, code=openai_code(error)))
 
 
 def models_body(channel: Channel) -> dict:

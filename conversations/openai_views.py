@@ -9,6 +9,7 @@ errors in OpenAI's shape (gateway/infra/errors.py openai_exception_handler).
 
 from rest_framework.response import Response
 
+from channels_app import catalog
 from channels_app.authentication import BearerKeyAuthentication
 from conversations import admission, openai_api, pipeline, responses_api, streaming
 from conversations.openapi import v1_chat_schema, v1_model_schema, v1_models_schema, v1_responses_schema
@@ -39,8 +40,9 @@ class ChatCompletionsView(OpenAIView):
     async def post(self, request):
         refuse_untyped_body(request)
         once = idempotency_key_of(request)
+        served = await catalog.current(request.auth.generation)  # in memory while fresh: no query
         asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request),
-                                once=retry_of(request, once))
+                                once=retry_of(request, once), served=served)
         started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = answer_headers(asked, started)
         if asked.stream:
@@ -60,8 +62,9 @@ class ResponsesView(OpenAIView):
         refuse_untyped_body(request)
         channel = request.auth.channel
         once = idempotency_key_of(request)
+        served = await catalog.current(request.auth.generation)
         asked = responses_api.read(request.data, channel=channel, session_header=session_of(request),
-                                   once=retry_of(request, once))
+                                   once=retry_of(request, once), served=served)
         started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
         headers = answer_headers(asked, started)
         shape = responses_api.ResponseShape(request.data, asked)

@@ -35,7 +35,7 @@ from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
-from gateway.infra.errors import CreditsExhausted, ProviderError, UnsupportedByModel
+from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
 from gateway.infra.metrics import usage_record
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
     except provider.ProviderFailure as exc:
         logger.warning("Provider call failed for channel %s: %s", chat.key.channel.public_id, exc)
         await asyncio.shield(release(chat))
-        raise ProviderError() from None
+        raise (NoAnswerError() if isinstance(exc, provider.NoAnswer) else ProviderError()) from None
     except BaseException:
         await asyncio.shield(release(chat))
         raise

@@ -19,7 +19,7 @@ import aiohttp
 from django.conf import settings
 
 from channels_app.catalog import ENVIRONMENT, CatalogModel, Upstream
-from conversations import resilience, tokens
+from conversations import reasoning, resilience, tokens
 from conversations.prompt import is_page_context
 from conversations.resilience import ProviderFailure
 from gateway.infra.metrics import upstream_record
@@ -39,6 +39,8 @@ class Completion:
     latency_ms: int
     finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), "tool_calls", ...
     tokens_estimated: bool = False  # the provider sent no usage: the tokens were counted locally
+    # Of completion_tokens, those the model reasoned in (billed like the answer's, never shown); None: not reported.
+    reasoning_tokens: int | None = None
     # The functions the model asks the client to call, in OpenAI's shape ({"id", "type": "function",
     # "function": {"name", "arguments"}}); empty for a plain answer.
     tool_calls: tuple[dict, ...] = ()
@@ -56,6 +58,21 @@ class ToolCallDelta:
     """One piece of a streamed tool call as the provider sent it (an entry of OpenAI's `delta.tool_calls`)."""
 
     part: dict
+
+
+class NoAnswer(ProviderFailure):
+    """The model stopped at `max_tokens` (finish_reason "length") before writing any answer: it spent them reasoning."""
+
+    def __init__(self):
+        super().__init__("The model reached max_tokens before it wrote an answer (finish_reason: length)")
+
+
+def require_answer(text: str, finish_reason: str) -> None:
+    """An empty reply is a failure (nothing stored, nothing spent); cut off by the length cap, a failure of its own."""
+    if not text.strip():
+        if finish_reason == "length":
+            raise NoAnswer()
+        raise ProviderFailure("The provider's reply has no text content")
 
 
 def is_demo() -> bool:
@@ -118,7 +135,10 @@ async def _send(model: CatalogModel, payload: dict, *, stream: bool, deadline: f
 
 
 def _payload(model: CatalogModel, messages: list[dict], max_tokens: int, options: dict | None, *, stream: bool) -> dict:
-    payload = {"model": model.upstream_model, "messages": messages, "max_tokens": max_tokens, **(options or {})}
+    payload = {"model": model.upstream_model, "messages": messages, "max_tokens": max_tokens}
+    if model.supports_reasoning:  # other models may refuse a parameter they do not know
+        payload["reasoning_effort"] = model.reasoning_effort
+    payload.update(options or {})
     payload["stream"] = stream
     if stream:
         # OpenAI, LiteLLM and vLLM send a stream's usage only when asked (a last chunk with no choices);
@@ -167,15 +187,20 @@ def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms:
     try:
         body = json.loads(raw)
         message = body["choices"][0]["message"]
-        text = message.get("content") or ""
+        content = message.get("content")
         calls = tuple(_tool_call(call) for call in message.get("tool_calls") or ())
-        finish_reason = body["choices"][0].get("finish_reason")
+        finish_reason = _reason(body["choices"][0].get("finish_reason"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         shown = _scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
         raise ProviderFailure(f"Malformed completion body: {shown!r}") from None
-    if not isinstance(text, str) or not (text.strip() or calls):
-        raise ProviderFailure("Completion has no text content")
-    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, _reason(finish_reason), calls)
+    if content is not None and not isinstance(content, str):
+        raise ProviderFailure("Completion content is not text")
+    # The answer only: reasoning in a field of its own is not read as text, inline <think> blocks are taken out.
+    text, inline = reasoning.split(content or "")
+    if not calls:  # a reply of tool calls alone has no text
+        require_answer(text, finish_reason)
+    thought = reasoning.reasoning_of(message) + inline
+    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, finish_reason, thought, calls)
 
 
 def _tool_call(call: dict) -> dict:
@@ -198,16 +223,25 @@ def usage_of(body) -> dict | None:
 
 
 def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
-                finish_reason: str, tool_calls: tuple[dict, ...] = ()) -> Completion:
-    """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send."""
+                finish_reason: str, thought: str = "", tool_calls: tuple[dict, ...] = ()) -> Completion:
+    """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send.
+
+    The provider's completion_tokens include the reasoning (OpenAI's and
+    Groq's usage: completion_tokens_details.reasoning_tokens is a part of
+    them), so the cost counts it; an estimate counts the reasoning text and
+    the tool calls' arguments too.
+    """
     usage = usage or {}
     prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+    details = usage.get("completion_tokens_details")
+    reasoned = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else None
     estimated = prompt is None or completion is None
     if prompt is None:
         prompt = tokens.count_messages(messages)
     if completion is None:
-        completion = tokens.count(text) + sum(tokens.count(call["function"]["arguments"]) for call in tool_calls)
-    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated, tool_calls)
+        reasoned = tokens.count(thought) if thought else reasoned
+        completion = tokens.count(text) + (reasoned or 0) + sum(tokens.count(call["function"]["arguments"]) for call in tool_calls)
+    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated, reasoned, tool_calls)
 
 
 def _count(value) -> int | None:
@@ -231,6 +265,8 @@ class CompletionStream:
         self.finish_reason = "stop"
         self.latency_ms = 0
         self.demo: Completion | None = None
+        self.think = reasoning.ThinkFilter()  # inline <think> blocks, also split across deltas
+        self.reasoning: list[str] = []  # reasoning sent in a field of its own (counted if no usage comes)
         self.calls: dict[int, dict] = {}  # the tool calls streamed so far, by their index
 
     @property
@@ -242,8 +278,9 @@ class CompletionStream:
         if self.demo is not None:
             return dataclasses.replace(self.demo, text=text, completion_tokens=tokens.count(text))
         # A stream cut off before its end has no usage yet: what was sent is counted here.
+        thought = "".join(self.reasoning) + "".join(self.think.thought)
         return completion_with_usage(
-            text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason, self.tool_calls
+            text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason, thought, self.tool_calls
         )
 
     async def __aiter__(self):
@@ -275,9 +312,14 @@ class CompletionStream:
                     continue  # comments, event names, keep-alives
                 data = line[5:].strip()
                 if data == "[DONE]":
+                    rest = self.think.finish()
+                    if rest:
+                        yield rest
                     return
-                for delta in self._parse_chunk(data):
-                    yield delta
+                for item in self._parse_chunk(data):
+                    delta = self.think.feed(item) if isinstance(item, str) else item
+                    if delta:
+                        yield delta
         finally:
             response.release()  # a body not read to its end closes the connection instead of pooling it
         raise ProviderFailure("The provider's stream ended without [DONE]")
@@ -290,6 +332,9 @@ class CompletionStream:
             delta = (choices[0].get("delta") or {}) if choices else {}
             text = delta.get("content") or ""
             pieces = [self._tool_piece(part) for part in delta.get("tool_calls") or ()]
+            thought = reasoning.reasoning_of(delta)
+            if thought:
+                self.reasoning.append(thought)
             if choices and choices[0].get("finish_reason"):
                 self.finish_reason = _reason(choices[0]["finish_reason"])
         except (ValueError, AttributeError, IndexError, TypeError, KeyError):

@@ -25,6 +25,7 @@ import uuid
 
 from django.core.cache import cache
 
+from channels_app.catalog import Snapshot
 from channels_app.models import Channel
 from conversations import openai_api, openai_fields, pipeline, sse
 from conversations.openai_fields import BadField
@@ -40,7 +41,8 @@ INCLUDES = {"message.output_text.logprobs", "reasoning.encrypted_content"}  # no
 ROLES = {"user", "assistant", "system", "developer"}
 
 
-def read(data, *, channel: Channel, session_header: str | None, once: str | None = None) -> openai_api.CompletionRequest:
+def read(data, *, channel: Channel, session_header: str | None, once: str | None = None,
+         served: Snapshot | None = None) -> openai_api.CompletionRequest:
     """The body, checked and rewritten for openai_api.read; raises BadField (400) naming the field."""
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
@@ -78,7 +80,7 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
             raise BadField("reasoning takes effort and summary", "reasoning")
         if reasoning.get("effort") is not None:
             body["reasoning_effort"] = reasoning["effort"]
-    return openai_api.read(body, channel=channel, session_header=session_header, once=once)
+    return openai_api.read(body, channel=channel, session_header=session_header, once=once, served=served)
 
 
 def _messages(items, instructions, channel_id: int) -> list[dict]:

@@ -43,8 +43,8 @@ class EventSink:
             self.started = True
             self.queue.put_nowait(delta)
         text = "".join(parts)
-        if not text.strip() and not upstream.tool_calls:
-            raise provider.ProviderFailure("The provider streamed an empty reply")
+        if not upstream.tool_calls:  # a reply of tool calls alone has no text
+            provider.require_answer(text, upstream.finish_reason)
         return upstream.completion(text)
 
     def partial(self) -> provider.Completion | None:
@@ -123,8 +123,9 @@ async def events(
         except Exception as exc:  # the provider failed, the reply could not be stored, or a bug
             if not isinstance(exc, ProviderError):
                 logger.error("Streamed chat failed for channel %s: %r", started.key.channel.public_id, exc)
-            await asyncio.shield(_count_failure(started, endpoint))
-            yield encoder.error(ProviderError())
+            error = exc if isinstance(exc, ProviderError) else ProviderError()
+            await asyncio.shield(_count_failure(started, endpoint, error))
+            yield encoder.error(error)
             return
         yield encoder.done(reply)
     finally:
@@ -133,7 +134,7 @@ async def events(
             await asyncio.shield(asyncio.wait([run]))
 
 
-async def _count_failure(chat: pipeline.PreparedChat, endpoint: str) -> None:
+async def _count_failure(chat: pipeline.PreparedChat, endpoint: str, error: ProviderError) -> None:
     """Count the failed chat for the owner's dashboard, with the status and error it gets without streaming.
 
     Bookkeeping after the failure: when the database is what failed, this is
@@ -141,7 +142,7 @@ async def _count_failure(chat: pipeline.PreparedChat, endpoint: str) -> None:
     """
     try:
         await services.failed_request_record(
-            channel=chat.key.channel, endpoint=endpoint, status=ProviderError.status, error=ProviderError.message
+            channel=chat.key.channel, endpoint=endpoint, status=error.status, error=error.message
         )
     except Exception:
         logger.exception("Could not record a failed stream for channel %s", chat.key.channel.public_id)

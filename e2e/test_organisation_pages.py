@@ -19,14 +19,14 @@ def test_the_organisation_pages_fit_and_pass_axe(page, api, llm, owner):
     services.membership_add(organisation=org, user=colleague, role="developer", actor=owner)
     invitation_create(organisation=org, email="invited.person@example.com", role="analyst", actor=owner, link_for=str)
     sso_save(organisation=org, actor=owner, client_secret="s3cret", issuer="https://login.example.com/",
-             client_id="gateway", allowed_domains=["example.com"], default_role="analyst", sso_required=False)
+             client_id="gateway", domains=["example.com"], default_role="analyst", sso_required=False)
     audit.record(organisation=org, actor=owner, action="channel.settings", target="channel Mug shop",
                  changes={"system_prompt": ["You sell mugs and nothing else, politely and briefly.", "You sell mugs."]})
     agency = services.organisation_create(user=colleague, name="Agency with a rather long name")
     services.membership_add(organisation=agency, user=owner, role="analyst", actor=colleague)
     log_in(page)
     o = f"/dashboard/org/{org.public_id}"
-    paths = ["/dashboard/", f"{o}/members/", f"{o}/audit/", f"{o}/sso/", f"{o}/usage/", "/dashboard/org/new/",
+    paths = ["/dashboard/", f"{o}/members/", f"{o}/audit/", f"{o}/sso/", f"{o}/sso/link/", f"{o}/usage/", "/dashboard/org/new/",
              f"/dashboard/org/{agency.public_id}/members/"]
     problems = _audit(page, paths)
     assert problems == [], "\n".join(problems)

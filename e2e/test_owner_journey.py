@@ -29,7 +29,7 @@ def test_a_new_owner_goes_from_sign_up_to_a_first_chat(page, api, llm, mailbox):
     page.get_by_role("link", name="Create channel").click()
 
     page.get_by_label("Channel name").fill("My shop")
-    page.get_by_label("Gemma 2 9B").check()
+    page.get_by_label("GPT-OSS 20B", exact=True).check()
     page.get_by_label("System prompt").fill("You are the shop's assistant.")
     page.get_by_label("Requests per minute").fill("20")
     page.get_by_label("Chats per day").fill("300")
@@ -37,7 +37,7 @@ def test_a_new_owner_goes_from_sign_up_to_a_first_chat(page, api, llm, mailbox):
 
     expect(page.get_by_text("is ready, with its first API key")).to_be_visible()
     channel = Channel.objects.get(name="My shop")
-    assert (channel.model, channel.rate_limit_per_minute, channel.daily_limit) == ("gemma2-9b-it", 20, 300)
+    assert (channel.model, channel.rate_limit_per_minute, channel.daily_limit) == ("openai/gpt-oss-20b", 20, 300)
     assert channel.credits == 0  # not before the e-mail is confirmed
 
     page.goto("/dashboard/")

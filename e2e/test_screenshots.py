@@ -115,10 +115,10 @@ def _widget_shots(browser, gateway_server, channel, llm):
 
 def test_screenshots(page, browser, browser_context, gateway_server, api, llm, owner, staff):
     channel, issued = make_channel(owner, name="Mug shop", credits=1000, system_prompt="You sell mugs.")
-    make_channel(owner, name="Docs assistant", model="mixtral-8x7b-32768", credits=4, daily_limit=200)
-    support, _ = make_channel(owner, name="Support bot", model="gemma2-9b-it", credits=0)
+    make_channel(owner, name="Docs assistant", model="openai/gpt-oss-120b", credits=4, daily_limit=200)
+    support, _ = make_channel(owner, name="Support bot", model="openai/gpt-oss-20b", credits=0)
     credit_request_create(channel=support, user=owner, amount=500, note="Launch week: twice the traffic.")
-    make_channel(owner, name="Old landing page", model="gemma2-9b-it", is_active=False)
+    make_channel(owner, name="Old landing page", model="openai/gpt-oss-20b", is_active=False)
     credits_add(channel=channel, amount=500)
     _history(channel)
     llm.reply = REPLY

@@ -324,6 +324,12 @@ AUTHENTICATION_BACKENDS = [
 # requests to the identity provider give up after SSO_TIMEOUT_SECONDS.
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
 SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=10.0)
+# Issuers (and the token, userinfo and JWKS URLs their discovery documents name) must be public http(s)
+# addresses (gateway/infra/outbound.py) unless this is on (tests, a private installation).
+SSO_ALLOW_PRIVATE_ISSUERS = env.bool("SSO_ALLOW_PRIVATE_ISSUERS", default=False)
+# SSO domain verification looks TXT records up through these nameservers (empty: the system's resolver).
+SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
+SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -428,6 +434,8 @@ JOB_MODULES = ["alerts.jobs"]
 # How often deprecated models whose retirement day has come are retired (channels moved, owners told); 0: never
 # (then run `manage.py models retire-due` from cron). docs/providers.md.
 MODEL_RETIREMENT_INTERVAL_SECONDS = env.int("MODEL_RETIREMENT_INTERVAL_SECONDS", default=3600)
+# How often each provider's GET /models is checked against the catalog (`manage.py models sync`); 0: never.
+MODEL_SYNC_INTERVAL_SECONDS = env.int("MODEL_SYNC_INTERVAL_SECONDS", default=86400)
 JOB_DEAD_LETTER = "alerts.services.job_dead"
 JOB_RETRY_BACKOFF_BASE = env.float("JOB_RETRY_BACKOFF_BASE", default=30.0)
 JOB_RETRY_BACKOFF_CAP = env.float("JOB_RETRY_BACKOFF_CAP", default=3600.0)

@@ -22,6 +22,7 @@ _DEFAULTS = {
     "RETENTION_PURGE_INTERVAL_SECONDS": "0",
     "ALERT_CHECK_INTERVAL_SECONDS": "0",
     "MODEL_RETIREMENT_INTERVAL_SECONDS": "0",
+    "MODEL_SYNC_INTERVAL_SECONDS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)

@@ -3,7 +3,8 @@ no token digest or SSO ciphertext is shown."""
 
 from django.contrib import admin
 
-from teams.models import AuditEntry, Invitation, Membership, Organisation, SsoConfig
+from teams import sso_domains
+from teams.models import AuditEntry, Invitation, Membership, Organisation, SsoConfig, SsoDomain, SsoIdentity
 
 
 class MembershipInline(admin.TabularInline):
@@ -37,11 +38,51 @@ class InvitationAdmin(admin.ModelAdmin):
 @admin.register(SsoConfig)
 class SsoConfigAdmin(admin.ModelAdmin):
     list_display = ("organisation", "issuer", "client_id", "sso_required", "updated_at")
-    fields = ("organisation", "issuer", "client_id", "allowed_domains", "default_role", "sso_required", "updated_at")
+    fields = ("organisation", "issuer", "client_id", "default_role", "sso_required", "updated_at")
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False  # owners set it, with the secret, on the organisation's SSO page
+
+
+@admin.register(SsoDomain)
+class SsoDomainAdmin(admin.ModelAdmin):
+    """Staff may verify a domain they have checked belongs to the organisation (e.g. from a contract), or take
+    a verification back; owners claim domains on their SSO page."""
+
+    list_display = ("domain", "organisation", "verified_at", "verified_by", "created_at")
+    list_filter = ("verified_by",)
+    search_fields = ("domain", "organisation__name")
+    fields = ("organisation", "domain", "verified_at", "verified_by", "created_at")
+    readonly_fields = fields
+    actions = ["verify", "unverify"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Verify the selected domains (staff checked who owns them)")
+    def verify(self, request, queryset):
+        for domain in queryset:
+            try:
+                sso_domains.domain_verify(domain=domain, method=SsoDomain.Method.STAFF, actor=request.user, request=request)
+            except sso_domains.DomainTaken as exc:
+                self.message_user(request, str(exc), level="error")
+
+    @admin.action(description="Take the verification back")
+    def unverify(self, request, queryset):
+        for domain in queryset:
+            sso_domains.domain_unverify(domain=domain, actor=request.user, request=request)
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    list_display = ("subject", "issuer", "user", "organisation", "origin", "created_at")
+    search_fields = ("subject", "user__email", "organisation__name")
+    fields = ("organisation", "issuer", "subject", "user", "origin", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(AuditEntry)

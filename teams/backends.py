@@ -1,9 +1,10 @@
-"""An authentication backend that only refuses: a password sign-in for an address whose organisation requires SSO."""
+"""An authentication backend that only refuses: a password sign-in for an address on a verified domain of an
+organisation the person belongs to that requires SSO."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
-from teams.models import SsoConfig
+from teams.models import SsoDomain
 
 
 class SsoRequiredBackend:
@@ -16,9 +17,11 @@ class SsoRequiredBackend:
         if user is None:
             return None
         domain = (user.email or "").rpartition("@")[2].lower()
-        for config in SsoConfig.objects.filter(organisation__memberships__user=user, sso_required=True):
-            if domain in config.allowed_domains:
-                raise PermissionDenied("this organisation requires single sign-on")
+        required = SsoDomain.objects.filter(
+            domain=domain, verified_at__isnull=False, organisation__memberships__user=user, organisation__sso__sso_required=True
+        )
+        if required.exists():
+            raise PermissionDenied("this organisation requires single sign-on")
         return None
 
     def get_user(self, user_id):

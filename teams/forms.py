@@ -1,5 +1,8 @@
 from django import forms
+from django.conf import settings
 
+from gateway.infra import outbound
+from teams import sso_domains
 from teams.roles import Role
 
 
@@ -24,7 +27,7 @@ class AuditFilterForm(forms.Form):
 
 
 def _domains(text: str) -> list[str]:
-    return sorted({d.strip().lower().lstrip("@") for d in text.replace("\n", ",").split(",") if d.strip()})
+    return sorted({d.strip() for d in text.replace("\n", ",").split(",") if d.strip()})
 
 
 class SsoForm(forms.Form):
@@ -34,24 +37,33 @@ class SsoForm(forms.Form):
         max_length=500, required=False, strip=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the current one.",
     )
-    allowed_domains = forms.CharField(
-        max_length=1000, label="Allowed e-mail domains", help_text="Comma-separated, e.g. example.com, example.org"
+    domains = forms.CharField(
+        max_length=1000, label="E-mail domains",
+        help_text="Comma-separated, e.g. example.com, example.org. Each signs new people in only once verified.",
     )
     default_role = forms.ChoiceField(choices=Role.choices, initial=Role.ANALYST, label="Role of new members")
-    sso_required = forms.BooleanField(required=False, label="Members with these domains must sign in with SSO")
+    sso_required = forms.BooleanField(required=False, label="Members with these verified domains must sign in with SSO")
 
     def __init__(self, *args, has_secret: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_secret = has_secret
 
-    def clean_allowed_domains(self) -> list[str]:
-        domains = _domains(self.cleaned_data["allowed_domains"])
-        if not domains:
+    def clean_domains(self) -> list[str]:
+        names = _domains(self.cleaned_data["domains"])
+        if not names:
             raise forms.ValidationError("Give at least one domain.")
-        for domain in domains:
-            if "." not in domain or " " in domain or "@" in domain:
-                raise forms.ValidationError(f"“{domain}” is not a domain.")
-        return domains
+        try:
+            return sorted({sso_domains.normalise(name) for name in names})
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_issuer(self) -> str:
+        issuer = self.cleaned_data["issuer"]
+        try:
+            outbound.check_url(issuer, allow_private=settings.SSO_ALLOW_PRIVATE_ISSUERS)
+        except outbound.Refused as exc:
+            raise forms.ValidationError(str(exc).replace("The address", "The issuer's address")) from None
+        return issuer
 
     def clean_client_secret(self) -> str:
         secret = self.cleaned_data["client_secret"]

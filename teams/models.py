@@ -105,11 +105,67 @@ class SsoConfig(models.Model):
     issuer = models.URLField(help_text="The provider's issuer URL, e.g. https://login.example.com/")
     client_id = models.CharField(max_length=200)
     client_secret_ciphertext = models.BinaryField(editable=False)
-    allowed_domains = models.JSONField(default=list, help_text="E-mail domains that may sign in, e.g. example.com")
     default_role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANALYST)
-    # Members with an address in an allowed domain must then sign in through the provider.
+    # Members with an address in one of the organisation's verified domains must then sign in through the provider.
     sso_required = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"SSO of {self.organisation}"
+
+
+class SsoDomain(models.Model):
+    """An e-mail domain an organisation claims for single sign-on. It lets new people in only once verified
+    (teams/sso_domains.py): by the DNS TXT record shown on the SSO page, by staff, or with `manage.py sso_domains`.
+    A domain verified by one organisation cannot be claimed by another."""
+
+    class Method(models.TextChoices):
+        DNS = "dns", "DNS TXT record"
+        STAFF = "staff", "Staff (admin)"
+        COMMAND = "command", "Command line"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sso_domains")
+    domain = models.CharField(max_length=253, help_text="In IDNA form (xn--…), lower case")
+    # Published by the organisation as the TXT record's value; not a secret (anyone can read DNS).
+    verification_token = models.CharField(max_length=64, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=8, choices=Method.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "domain"], name="ssodomain_once_per_org"),
+            models.UniqueConstraint(fields=["domain"], condition=Q(verified_at__isnull=False), name="ssodomain_verified_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({'verified' if self.verified_at else 'claimed'}) for {self.organisation}"
+
+
+class SsoIdentity(models.Model):
+    """Who an identity provider's subject is: (organisation, issuer, `sub`) → user. SSO signs in through this
+    link, never by e-mail address alone (teams/sso_accounts.py). An empty subject marks an account this
+    organisation's SSO made before identities were stored: its first sign-in on a verified domain fills it in."""
+
+    class Origin(models.TextChoices):
+        CREATED = "created", "Account made by SSO"
+        LINKED = "linked", "Linked by the member"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities")
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "issuer", "subject"], condition=~Q(subject=""),
+                                    name="ssoidentity_subject_once"),
+            models.UniqueConstraint(fields=["organisation", "issuer", "user"], name="ssoidentity_user_once"),
+        ]
+        verbose_name_plural = "SSO identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer} → {self.user}"

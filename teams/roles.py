@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
     "org.sso": frozenset({O}),
+    "org.sso.link": EVERYONE,  # link one's own account to the organisation's identity provider
     "org.audit": frozenset({O, A}),
     "org.delete": frozenset({O}),
     "org.leave": EVERYONE,

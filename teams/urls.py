@@ -19,5 +19,7 @@ urlpatterns = [
     path("<uuid:org_id>/audit/", audit_views.audit_log, name="audit"),
     path("<uuid:org_id>/audit/export.csv", audit_views.audit_export, name="audit-export"),
     path("<uuid:org_id>/sso/", sso_views.sso_settings, name="sso"),
+    path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_views.sso_domain_check, name="sso-domain-check"),
+    path("<uuid:org_id>/sso/link/", sso_views.sso_link, name="sso-link"),
     path("<uuid:org_id>/usage/", usage_views.org_usage, name="usage"),
 ]

@@ -12,7 +12,7 @@ from accounts.testing import WebClient
 from channels_app.models import Channel
 
 PASSWORD = "a-long-secret-42"
-CHANNEL = {"name": "Shop", "model": "gemma2-9b-it", "rate_limit_per_minute": "30", "daily_limit": "500", "is_active": "on"}
+CHANNEL = {"name": "Shop", "model": "openai/gpt-oss-20b", "rate_limit_per_minute": "30", "daily_limit": "500", "is_active": "on"}
 
 
 def sign_up(client, email):

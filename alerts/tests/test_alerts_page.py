@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from alerts.models import AlertSettings
 from alerts.services import settings_for
 
@@ -33,9 +35,17 @@ def test_the_webhook_secret_is_shown_once_and_rotates(owner_web, channel, settin
     assert second and second != first
 
 
-def test_a_webhook_on_the_servers_own_network_is_refused(owner_web, channel):
-    response = owner_web.submit(page(channel), {"daily_limit_pct": 80, "error_rate_pct": 20,
-                                                "webhook_url": "http://127.0.0.1:8000/internal"})
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/internal",
+    "http://[::127.0.0.1]/",  # IPv4-compatible IPv6
+    "http://[::ffff:127.0.0.1]/",  # IPv4-mapped
+    "http://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of the cloud metadata address
+])
+def test_a_webhook_on_the_servers_own_network_is_refused(owner_web, channel, url):
+    response = owner_web.submit(page(channel), {"daily_limit_pct": 80, "error_rate_pct": 20, "webhook_url": url})
     assert "must be public" in response.text
     assert settings_for(channel).webhook_url == ""
 

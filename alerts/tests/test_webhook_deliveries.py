@@ -63,3 +63,26 @@ def test_a_job_whose_rows_are_gone_does_nothing(runner):
 def test_retries_back_off_exponentially_up_to_a_cap(settings):
     settings.JOB_RETRY_BACKOFF_BASE, settings.JOB_RETRY_BACKOFF_CAP = 30, 3600
     assert [jobs.backoff(a) for a in range(9)] == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_redirect_from_the_receiver_is_not_followed(runner, receiver, channel, settings):
+    settings.WEBHOOK_MAX_RETRIES = 0
+    receiver.reset(then="redirect")
+    webhook_set(channel=channel, url=receiver.url)
+    events.emit(channel, "key.revoked", {})
+
+    assert wait_until(lambda: delivery().status == "dead")
+    assert (delivery().response_code, delivery().error) == (302, "HTTP 302")
+    assert [r["path"] for r in receiver.received] == ["/hook"]  # /followed was never asked for
+
+
+def test_a_saved_url_is_checked_again_at_delivery_and_a_private_address_is_never_connected_to(runner, receiver, channel,
+                                                                                                settings):
+    webhook_set(channel=channel, url=receiver.url)  # saved while allowed (as if its DNS pointed elsewhere then)
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    settings.WEBHOOK_MAX_RETRIES = 0
+    events.emit(channel, "key.revoked", {})
+
+    assert wait_until(lambda: delivery().status == "dead")
+    assert delivery().response_code is None and "must be public" in delivery().error
+    assert receiver.received == []

@@ -11,7 +11,7 @@ from channels_app import catalog_seed
 
 
 def seed_catalog(apps, schema_editor):
-    catalog_seed.seed(apps)
+    catalog_seed.seed_legacy(apps)
 
 
 

@@ -12,6 +12,15 @@ def tokens_k(value: int) -> str:
 
 
 @register.filter
+def price(value) -> str:
+    """US dollars per million tokens with cents, and more digits only where the price has them: 0.60, 0.075."""
+    from decimal import Decimal
+
+    cents = Decimal(value).quantize(Decimal("0.01"))
+    return f"{cents}" if cents == Decimal(value) else f"{Decimal(value).normalize():f}"
+
+
+@register.filter
 def percent_class(value: int) -> str:
     """A CSS width class for a meter: w-0, w-5, ... w-100 (no inline styles under the CSP)."""
     return f"w-{min(100, max(0, 5 * round(value / 5)))}"

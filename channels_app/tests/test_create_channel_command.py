@@ -18,12 +18,12 @@ def run(*args):
 
 
 def test_it_creates_the_owner_and_channel_and_prints_the_key_last(db):
-    out = run("--owner", "New@Example.com", "--name", "Shop", "--model", "gemma2-9b-it", "--credits", "7",
+    out = run("--owner", "New@Example.com", "--name", "Shop", "--model", "openai/gpt-oss-20b", "--credits", "7",
               "--rate-limit", "9", "--daily-limit", "11", "--system-prompt", "Be nice.")
     key = out.strip().splitlines()[-1]
     assert keys.is_well_formed(key)
     channel = Channel.objects.get()
-    assert (channel.owner.email, channel.name, channel.model) == ("new@example.com", "Shop", "gemma2-9b-it")
+    assert (channel.owner.email, channel.name, channel.model) == ("new@example.com", "Shop", "openai/gpt-oss-20b")
     assert (channel.credits, channel.rate_limit_per_minute, channel.daily_limit) == (7, 9, 11)
     assert channel.system_prompt == "Be nice." and channel.is_active
     assert api_key_authenticate(key).channel == channel

@@ -19,19 +19,19 @@ def test_it_shows_the_current_settings(owner_web, channel):
     r = owner_web.get(f"/dashboard/channels/{channel.public_id}/edit/")
     assert r.status_code == 200
     assert 'value="Test site"' in r.text
-    assert 'value="llama-3.3-70b-versatile" id="id_model_0" checked' in r.text
+    assert 'value="openai/gpt-oss-120b" id="id_model_0" checked' in r.text
 
 
 def test_it_saves_the_changes(owner_web, channel):
     r = owner_web.submit(
         f"/dashboard/channels/{channel.public_id}/edit/",
-        _form(channel, name="Renamed", model="mixtral-8x7b-32768", daily_limit="200", is_active=""),
+        _form(channel, name="Renamed", model="openai/gpt-oss-20b", daily_limit="200", is_active=""),
     )
     assert r.status_code == 302
     channel.refresh_from_db()
     assert (channel.name, channel.model, channel.daily_limit, channel.is_active) == (
         "Renamed",
-        "mixtral-8x7b-32768",
+        "openai/gpt-oss-20b",
         200,
         False,
     )

@@ -24,7 +24,7 @@ def test_it_shows_a_card_per_channel_with_masked_key_and_limits(owner_web, owner
     assert r.status_code == 200
     assert channel.name in r.text
     assert "Active" in r.text
-    assert "Llama 3.3 70B" in r.text
+    assert "GPT-OSS 120B" in r.text  # the default model's name
     assert issued.api_key.masked in r.text
     assert issued.plaintext not in r.text
     assert f"/dashboard/channels/{channel.public_id}/keys/{issued.api_key.public_id}/reveal/" in r.text

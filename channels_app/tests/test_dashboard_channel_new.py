@@ -5,7 +5,7 @@ from channels_app.models import ApiKey, Channel
 
 VALID = {
     "name": "Shop",
-    "model": "gemma2-9b-it",
+    "model": "openai/gpt-oss-20b",
     "system_prompt": "You help shoppers.",
     "rate_limit_per_minute": "30",
     "daily_limit": "500",
@@ -21,14 +21,16 @@ def test_it_requires_login(web):
 def test_it_shows_the_catalog_as_the_contract_does(owner_web):
     r = owner_web.get("/dashboard/channels/new/")
     assert r.status_code == 200
-    models = catalog.pickable()  # the catalog in the database: the five seeded models, all active
-    assert len(models) == 5
+    models = catalog.pickable()  # the catalog in the database: Groq's two live models (the old ids are retired)
+    assert [m.id for m in models] == ["openai/gpt-oss-120b", "openai/gpt-oss-20b"]
     for model in models:
-        assert f"${model.input_price:.2f} / ${model.output_price:.2f}" in r.text
         assert model.name in r.text and model.id in r.text and model.speed in r.text and model.best_for in r.text
-    for cell in ("<td>128K</td>", "<td>8K</td>", "<td>32K</td>", "<td>4K</td>"):
+    # Prices as Groq publishes them, the 20B's third digit kept (not rounded to $0.08).
+    assert "$0.15 / $0.60" in r.text and "$0.075 / $0.30" in r.text
+    for cell in ("<td>128K</td>", "<td>64K</td>"):
         assert cell in r.text
-    assert 'value="llama-3.3-70b-versatile" id="id_model_0" checked' in r.text
+    assert "llama-3.3-70b-versatile" not in r.text
+    assert 'value="openai/gpt-oss-120b" id="id_model_0" checked' in r.text
     assert 'name="rate_limit_per_minute" value="60"' in r.text and 'name="daily_limit" value="1000"' in r.text
 
 
@@ -37,7 +39,7 @@ def test_it_creates_the_channel_with_its_first_key(owner_web, owner):
     channel = Channel.objects.get(owner=owner)
     assert r.status_code == 302
     assert r.headers["location"] == f"/dashboard/channels/{channel.public_id}/"
-    assert (channel.name, channel.model, channel.system_prompt) == ("Shop", "gemma2-9b-it", "You help shoppers.")
+    assert (channel.name, channel.model, channel.system_prompt) == ("Shop", "openai/gpt-oss-20b", "You help shoppers.")
     assert (channel.rate_limit_per_minute, channel.daily_limit, channel.is_active) == (30, 500, True)
     assert ApiKey.objects.filter(channel=channel, revoked_at__isnull=True).count() == 1
     page = owner_web.get(r.headers["location"]).text

@@ -9,6 +9,7 @@ def _model_form(provider: Provider, **checked) -> dict:
         "slug": "qwen-in-house", "name": "Qwen (in-house)", "provider": str(provider.pk), "upstream_id": "",
         "position": "5", "context_window": "131072", "max_output": "8192", "input_price": "0.10",
         "output_price": "0.30", "speed": "", "best_for": "", "status": "active", "retires_on": "", "replacement": "",
+        "reasoning_effort": "medium",
     }
     form.update({name: "on" for name, on in checked.items() if on})
     return form
@@ -29,6 +30,7 @@ def test_staff_set_a_models_capabilities_in_the_admin_and_chats_read_them_from_t
         "supports_streaming": True, "supports_tools": True, "supports_json_object": True,
         "supports_json_schema": False, "supports_reasoning": True, "supports_vision": False,
     }
+    assert model.reasoning_effort == "medium"
     listing = staff_web.get("/admin/channels_app/aimodel/?q=qwen").text
     assert "stream, tools, JSON, reasoning" in listing
 

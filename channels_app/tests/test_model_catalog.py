@@ -27,6 +27,13 @@ def second(second_llm_server):
     return second_llm_server
 
 
+def _active(slug: str) -> AiModel:
+    """A retired seed model brought back as active (the seed has only two live ones; these tests need more)."""
+    AiModel.objects.filter(slug=slug).update(status="active", replacement=None)
+    catalog.forget()
+    return AiModel.objects.get(slug=slug)
+
+
 def _add_provider_in_admin(staff_web, url: str) -> Provider:
     r = staff_web.submit("/admin/channels_app/provider/add/", {
         "name": "vLLM in-house", "base_url": url, "enabled": "on", "new_key": SECOND_KEY,
@@ -41,21 +48,36 @@ def _add_model_in_admin(staff_web, provider: Provider) -> AiModel:
         "slug": "llama-3.3-70b-inhouse", "name": "Llama 3.3 70B (in-house)", "provider": str(provider.pk),
         "upstream_id": "meta-llama/Llama-3.3-70B-Instruct", "position": "5", "context_window": "131072",
         "max_output": "4096", "input_price": "0.10", "output_price": "0.30", "speed": "", "best_for": "",
-        "status": "active", "retires_on": "", "replacement": "",
+        "status": "active", "retires_on": "", "replacement": "", "reasoning_effort": "low",
     })
     assert r.status_code == 302, r.text
     return AiModel.objects.get(slug="llama-3.3-70b-inhouse")
 
 
-def test_the_seed_is_the_five_models_on_the_environments_provider(db):
+def test_the_seed_is_groqs_current_models_and_the_old_ids_retired_to_their_replacements(db):
     environment = Provider.objects.get(from_environment=True)
-    models = list(AiModel.objects.order_by("position"))
-    assert [m.slug for m in models] == [
-        "llama-3.3-70b-versatile", "llama-3.1-70b-versatile", "llama-3.2-90b-text-preview", "mixtral-8x7b-32768",
-        "gemma2-9b-it",
+    models = list(AiModel.objects.order_by("position", "slug"))
+    assert [(m.slug, m.status, m.replacement.slug if m.replacement else None) for m in models] == [
+        ("openai/gpt-oss-120b", "active", None),
+        ("openai/gpt-oss-20b", "active", None),
+        ("llama-3.3-70b-versatile", "retired", "openai/gpt-oss-120b"),
+        ("llama-3.1-8b-instant", "retired", "openai/gpt-oss-20b"),
+        ("llama-3.1-70b-versatile", "retired", "openai/gpt-oss-120b"),
+        ("llama-3.2-90b-text-preview", "retired", "openai/gpt-oss-120b"),
+        ("mixtral-8x7b-32768", "retired", "openai/gpt-oss-120b"),
+        ("gemma2-9b-it", "retired", "openai/gpt-oss-20b"),
     ]
-    assert all(m.provider == environment and m.status == "active" and m.input_price > 0 for m in models)
-    assert Channel._meta.get_field("model").default == catalog.default_model_id() == "llama-3.3-70b-versatile"
+    assert all(m.provider == environment and m.input_price > 0 for m in models)
+    big = AiModel.objects.get(slug="openai/gpt-oss-120b")
+    assert (big.context_window, big.max_output, big.input_price, big.output_price) == (
+        131_072, 65_536, Decimal("0.15"), Decimal("0.60")
+    )
+    assert big.supports_reasoning and big.supports_tools and big.supports_json_schema and not big.supports_vision
+    assert Channel._meta.get_field("model").default == catalog.default_model_id() == "openai/gpt-oss-120b"
+    # Every old id still serves: through its replacement.
+    snap = catalog.snapshot()
+    assert snap.serving("llama-3.3-70b-versatile").id == "openai/gpt-oss-120b"
+    assert snap.serving("gemma2-9b-it").id == "openai/gpt-oss-20b"
 
 
 def test_a_second_provider_from_the_admin_serves_a_model_under_its_own_id(
@@ -103,16 +125,16 @@ def test_a_second_provider_from_the_admin_serves_a_model_under_its_own_id(
 def test_retiring_a_model_moves_its_channels_and_tells_each_owner(
     staff_web, owner_web, outsider_web, api, llm, channel, key, mailbox
 ):
-    channel.fallback_model = "gemma2-9b-it"
+    channel.fallback_model = "openai/gpt-oss-20b"
     channel.save()
     old = AiModel.objects.get(slug=channel.model)
-    replacement = AiModel.objects.get(slug="mixtral-8x7b-32768")
+    replacement = _active("mixtral-8x7b-32768")
     AiModel.objects.filter(pk=old.pk).update(replacement=replacement)
 
     r = staff_web.submit("/admin/channels_app/aimodel/", {"action": "retire", "_selected_action": [str(old.pk)]})
     assert r.status_code == 302
     channel.refresh_from_db()
-    assert (channel.model, channel.fallback_model) == ("mixtral-8x7b-32768", "gemma2-9b-it")
+    assert (channel.model, channel.fallback_model) == ("mixtral-8x7b-32768", "openai/gpt-oss-20b")
     assert AiModel.objects.get(pk=old.pk).status == "retired"
 
     # The next chat needs no owner action: it goes to the replacement.
@@ -143,37 +165,37 @@ def test_retiring_without_a_replacement_is_refused_and_changes_nothing(staff_web
 def test_a_channel_still_naming_a_retired_model_is_served_by_its_replacement(api, llm, channel, key):
     # Retired behind the application's back (a raw update): the chat still follows the replacement.
     AiModel.objects.filter(slug=channel.model).update(
-        status="retired", replacement=AiModel.objects.get(slug="gemma2-9b-it")
+        status="retired", replacement=AiModel.objects.get(slug="openai/gpt-oss-20b")
     )
     catalog.forget()
     assert chat(api, key, "Hi").status_code == 200
-    assert llm.requests[-1]["json"]["model"] == "gemma2-9b-it"
+    assert llm.requests[-1]["json"]["model"] == "openai/gpt-oss-20b"
 
 
 def test_owners_pick_only_active_models(owner_web, channel):
-    AiModel.objects.filter(slug="llama-3.1-70b-versatile").update(
-        status="retired", replacement=AiModel.objects.get(slug="llama-3.3-70b-versatile")
-    )
-    AiModel.objects.filter(slug="gemma2-9b-it").update(
-        status="deprecated", retires_on="2027-01-31", replacement=AiModel.objects.get(slug="mixtral-8x7b-32768")
+    # llama-3.1-70b-versatile is retired by the seed; the 20B is deprecated here.
+    AiModel.objects.filter(slug="openai/gpt-oss-20b").update(
+        status="deprecated", retires_on="2027-01-31", replacement=AiModel.objects.get(slug="openai/gpt-oss-120b")
     )
     catalog.forget()
     page = owner_web.get("/dashboard/channels/new/").text
-    assert 'value="llama-3.1-70b-versatile"' not in page and 'value="gemma2-9b-it"' not in page
+    assert 'value="llama-3.1-70b-versatile"' not in page and 'value="openai/gpt-oss-20b"' not in page
+    assert 'value="openai/gpt-oss-120b"' in page
     base = {"name": "X", "system_prompt": "", "rate_limit_per_minute": "60", "daily_limit": "1000", "is_active": "on"}
-    for refused in ("llama-3.1-70b-versatile", "gemma2-9b-it", "no-such-model"):
+    for refused in ("llama-3.1-70b-versatile", "openai/gpt-oss-20b", "no-such-model"):
         r = owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", {**base, "model": refused})
         assert r.status_code == 200 and "Choose one of the models in the list." in r.text, refused
-        assert Channel.objects.get(pk=channel.pk).model == "llama-3.3-70b-versatile"
+        assert Channel.objects.get(pk=channel.pk).model == "openai/gpt-oss-120b"
     # A channel already on the deprecated model keeps it selectable (its form stays valid) and sees its date.
-    Channel.objects.filter(pk=channel.pk).update(model="gemma2-9b-it", max_reply_tokens=500)
+    Channel.objects.filter(pk=channel.pk).update(model="openai/gpt-oss-20b", max_reply_tokens=500)
     page = owner_web.get(f"/dashboard/channels/{channel.public_id}/edit/").text
-    assert 'value="gemma2-9b-it"' in page and "retires 31 Jan 2027" in page
-    r = owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", {**base, "model": "gemma2-9b-it"})
+    assert 'value="openai/gpt-oss-20b"' in page and "retires 31 Jan 2027" in page
+    r = owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", {**base, "model": "openai/gpt-oss-20b"})
     assert r.status_code == 302
 
 
 def test_the_reply_length_is_the_owners_within_the_models_limit(owner_web, api, llm, channel, key):
+    _active("gemma2-9b-it")
     url = f"/dashboard/channels/{channel.public_id}/edit/"
     base = {"name": "X", "system_prompt": "", "rate_limit_per_minute": "60", "daily_limit": "1000", "is_active": "on"}
     r = owner_web.submit(url, {**base, "model": "gemma2-9b-it", "max_reply_tokens": "5000"})
@@ -215,13 +237,13 @@ def test_the_commands_add_a_provider_rotate_its_key_and_retire_a_model(db, monke
     call_command("providers", "list", stdout=out)
     assert ROTATED_KEY not in out.getvalue() and ROTATED_KEY[-4:] in out.getvalue()
 
-    AiModel.objects.filter(slug="llama-3.3-70b-versatile").update(
-        status="deprecated", retires_on="2026-01-01", replacement=AiModel.objects.get(slug="mixtral-8x7b-32768")
+    AiModel.objects.filter(slug="openai/gpt-oss-120b").update(
+        status="deprecated", retires_on="2026-01-01", replacement=AiModel.objects.get(slug="openai/gpt-oss-20b")
     )
     out = io.StringIO()
     call_command("models", "retire-due", stdout=out)
-    assert "llama-3.3-70b-versatile retired; 1 channel(s) moved." in out.getvalue()
-    assert Channel.objects.get(pk=channel.pk).model == "mixtral-8x7b-32768"
+    assert "openai/gpt-oss-120b retired; 1 channel(s) moved." in out.getvalue()
+    assert Channel.objects.get(pk=channel.pk).model == "openai/gpt-oss-20b"
 
 
 def test_owners_cannot_reach_the_catalogs_admin(owner_web, web):

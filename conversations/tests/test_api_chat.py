@@ -1,5 +1,6 @@
 """POST /api/chat through real HTTP, against a real OpenAI-compatible server on loopback."""
 
+from channels_app.catalog import REASONING_ROOM
 from conversations.models import Message, Session
 from gateway.testing.api import chat, history
 
@@ -23,7 +24,7 @@ def test_it_stores_the_exchange_with_usage(api, llm, key, channel):
 
 def test_it_sends_the_channels_model_prompt_and_max_tokens_upstream(api, llm, key, channel):
     channel.system_prompt = "You are the shop assistant."
-    channel.model = "gemma2-9b-it"
+    channel.model = "openai/gpt-oss-20b"
     channel.max_reply_tokens = 600
     channel.save()
     chat(api, key, "What do you sell?", metadata={"url": "https://shop.example/p/1", "title": "Blue mug"})
@@ -31,8 +32,9 @@ def test_it_sends_the_channels_model_prompt_and_max_tokens_upstream(api, llm, ke
     assert sent["path"] == "/v1/chat/completions"
     assert sent["headers"]["authorization"] == "Bearer sk-upstream-test-key-0123456789"
     body = sent["json"]
-    assert body["model"] == "gemma2-9b-it"
-    assert body["max_tokens"] == 600  # the channel's maximum reply length, not a fixed number
+    assert body["model"] == "openai/gpt-oss-20b"
+    # The channel's maximum reply length, not a fixed number; a reasoning model gets room to think on top.
+    assert (body["max_tokens"], body["reasoning_effort"]) == (600 + REASONING_ROOM["low"], "low")
     system, page, user = body["messages"]
     assert system == {"role": "system", "content": "You are the shop assistant."}  # the page is never in it
     assert page["role"] == "user"

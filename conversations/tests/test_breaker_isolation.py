@@ -13,8 +13,8 @@ from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
 
 AI_ERROR = {"error": "AI service error. Please try again."}
-ATTACKER_MODEL = "llama-3.3-70b-versatile"
-VICTIM_MODEL = "gemma2-9b-it"
+ATTACKER_MODEL = "openai/gpt-oss-120b"
+VICTIM_MODEL = "openai/gpt-oss-20b"
 
 
 @pytest.fixture

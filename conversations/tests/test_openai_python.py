@@ -9,6 +9,7 @@ import asyncio
 import openai
 import pytest
 
+from channels_app.catalog import REASONING_ROOM
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, channel_update
 from conversations.models import FailedRequest, Message
@@ -76,21 +77,21 @@ def test_the_async_client_answers_plain_and_streamed(api, gateway_server, llm, k
 
 
 def test_the_model_may_be_left_to_the_channel_or_be_its_fallback(sdk, llm, channel):
-    channel.fallback_model = "gemma2-9b-it"
+    channel.fallback_model = "openai/gpt-oss-20b"
     channel.save()
-    assert [m.id for m in sdk.models.list()] == [channel.model, "gemma2-9b-it"]
-    raw = sdk.chat.completions.with_raw_response.create(model="gemma2-9b-it", messages=HELLO)
-    assert raw.parse().model == "gemma2-9b-it"
-    assert [r["json"]["model"] for r in llm.requests] == ["gemma2-9b-it"]  # that model alone
+    assert [m.id for m in sdk.models.list()] == [channel.model, "openai/gpt-oss-20b"]
+    raw = sdk.chat.completions.with_raw_response.create(model="openai/gpt-oss-20b", messages=HELLO)
+    assert raw.parse().model == "openai/gpt-oss-20b"
+    assert [r["json"]["model"] for r in llm.requests] == ["openai/gpt-oss-20b"]  # that model alone
 
 
 def test_the_fallback_takes_over_when_the_model_fails(sdk, llm, channel, settings):
     settings.LLM_MAX_RETRIES = 0
-    channel.fallback_model = "gemma2-9b-it"
+    channel.fallback_model = "openai/gpt-oss-20b"
     channel.save()
     llm.failing_models, llm.status = {channel.model}, 500
     answer = sdk.chat.completions.create(model=channel.model, messages=HELLO)
-    assert (answer.model, answer.choices[0].message.content) == ("gemma2-9b-it", "Echo: Hello")
+    assert (answer.model, answer.choices[0].message.content) == ("openai/gpt-oss-20b", "Echo: Hello")
 
 
 def test_the_owners_prompt_comes_first_and_no_stored_history_is_added(sdk, llm, channel):
@@ -131,9 +132,11 @@ def test_sampling_options_pass_through_and_max_tokens_is_capped(sdk, llm, channe
     )
     sent = llm.requests[-1]["json"]
     assert (sent["temperature"], sent["top_p"], sent["stop"]) == (0.2, 0.9, ["END"])
-    assert sent["max_tokens"] == min(channel.max_reply_tokens, channel.catalog_model.output_reserve)
+    # The answer's cap, plus the reasoning model's room to think (its max_tokens covers both).
+    room = REASONING_ROOM["low"]
+    assert sent["max_tokens"] == min(channel.max_reply_tokens, channel.catalog_model.output_reserve) + room
     sdk.chat.completions.create(model=channel.model, messages=HELLO, max_completion_tokens=50)
-    assert llm.requests[-1]["json"]["max_tokens"] == 50
+    assert llm.requests[-1]["json"]["max_tokens"] == 50 + room
     sdk.chat.completions.create(model=channel.model, messages=HELLO)
     assert not {"temperature", "top_p", "stop"} & set(llm.requests[-1]["json"])
 

@@ -81,12 +81,12 @@ def test_an_idempotency_key_replays_the_stored_answer_without_spending(verified,
 
 
 def test_the_fallback_answers_when_the_model_fails_before_any_delta(verified, channel, llm):
-    Channel.objects.filter(pk=channel.pk).update(model="llama-3.3-70b-versatile", fallback_model="gemma2-9b-it")
+    Channel.objects.filter(pk=channel.pk).update(model="openai/gpt-oss-120b", fallback_model="openai/gpt-oss-20b")
     key = run(credentials.resolve(verified.presented, fresh=True))
     llm.failing_models, llm.status = {key.channel.model}, 503
     reply = run(_chat(key, stream=True))
     assert reply.reply == "Echo: Hello"
-    assert [r["json"]["model"] for r in llm.requests][-1] == "gemma2-9b-it"
+    assert [r["json"]["model"] for r in llm.requests][-1] == "openai/gpt-oss-20b"
     assert state(channel)[0] == 99
 
 

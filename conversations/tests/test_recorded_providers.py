@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from channels_app import catalog
+from channels_app.catalog import REASONING_ROOM
 from channels_app.catalog_models import AiModel
 from conversations import tokens
 from conversations.models import Message
@@ -19,6 +20,7 @@ from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream
 AI_ERROR = "AI service error. Please try again."
 GROQ_JSON = '```json { "sentiment": "positive"}```'
 OLA_LONG = 'Hi! In Portuguese, you say "Olá!"'
+GPT_OSS_HELLO = "Hello! \U0001F44B How can I help you today?"
 
 
 @pytest.fixture
@@ -55,6 +57,9 @@ CASES = [
     ("openai_stream_usage", True, "Oi!", (20, 2)),  # the last chunk, with no choices
     ("openai_stream_no_usage", True, OLA_LONG, None),
     ("stream_usage_null", True, OLA_LONG, None),  # "usage": null on every chunk and no usage chunk
+    # gpt-oss: the answer only, never its `reasoning` / `delta.reasoning`; the 88 completion tokens include the reasoning.
+    ("groq_gpt_oss_chat", False, GPT_OSS_HELLO, (72, 88)),
+    ("groq_gpt_oss_stream", True, GPT_OSS_HELLO, (72, 88)),
 ]
 
 
@@ -81,21 +86,22 @@ def test_every_recorded_format_is_stored_with_its_tokens_and_cost(api, upstream,
 
 
 @pytest.mark.parametrize(
-    "name", ["groq_400_model_decommissioned", "openai_404_model_not_found", "litellm_400_invalid_model"]
+    "name", ["groq_400_model_decommissioned", "groq_404_model_not_found", "openai_404_model_not_found",
+             "litellm_400_invalid_model"]
 )
 def test_a_model_the_provider_says_is_gone_is_flagged_for_staff_and_the_fallback_answers(
     api, upstream, key, channel, mailbox, settings, name
 ):
     settings.ADMINS = [("Ops", "ops@example.com")]
-    channel.fallback_model = "gemma2-9b-it"
+    channel.fallback_model = "openai/gpt-oss-20b"
     channel.save()
     upstream.play(name, "groq_chat")
     r = chat(api, key, "Hi")
     assert (r.status_code, r.json()["reply"]) == (200, "Olá!")
-    assert [req["json"]["model"] for req in upstream.requests] == [channel.model, "gemma2-9b-it"]  # not retried
+    assert [req["json"]["model"] for req in upstream.requests] == [channel.model, "openai/gpt-oss-20b"]  # not retried
     flagged = AiModel.objects.get(slug=channel.model)
     assert flagged.attention and flagged.attention_at is not None
-    assert AiModel.objects.get(slug="gemma2-9b-it").attention == ""
+    assert AiModel.objects.get(slug="openai/gpt-oss-20b").attention == ""
     mail = mailbox.wait_for("ops@example.com")[0]
     assert channel.model in mail["subject"]
     # Flagged once, not on every chat: the next failure within the hour sends nothing more.
@@ -119,8 +125,9 @@ def test_413_is_refused_at_once_and_flags_nothing(api, upstream, key, channel):
     assert (r.status_code, r.json()) == (500, {"error": AI_ERROR})
     assert len(upstream.requests) == 1  # a request too large stays too large: no retry
     assert AiModel.objects.get(slug=channel.model).attention == ""
-    # And what is sent is the channel's reply length, not a fixed 8192 a small tier counts against its minute.
-    assert upstream.requests[0]["json"]["max_tokens"] == channel.max_reply_tokens == 1024
+    # And what is sent is the channel's reply length (with a reasoning model's room to think), not a fixed number
+    # a small tier counts against its minute.
+    assert upstream.requests[0]["json"]["max_tokens"] == channel.max_reply_tokens + REASONING_ROOM["low"] == 3072
 
 
 def test_429_is_retried_after_its_retry_after_then_answers(api, upstream, key, channel):

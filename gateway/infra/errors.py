@@ -147,6 +147,15 @@ class ProviderError(ApiError):
     message = "AI service error. Please try again."
 
 
+class NoAnswerError(ProviderError):
+    """A reasoning model used the whole reply length thinking and wrote no answer: nothing stored, nothing spent."""
+
+    message = (
+        "The AI model used up the reply length before it answered. Please try again, or ask the channel owner "
+        "to raise the channel's maximum reply length."
+    )
+
+
 def _first_validation_message(detail, path: str = "") -> str:
     """Flatten DRF's nested validation detail into one readable sentence.
 
@@ -215,7 +224,7 @@ _OPENAI_CODES = {
     "ChannelInactive": "channel_inactive", "SecretKeyRequired": "secret_key_required", "ModelNotFound": "model_not_found",
     "CreditsExhausted": "insufficient_quota", "RateLimited": "rate_limit_exceeded",
     "DailyLimitExceeded": "daily_limit_exceeded", "ServiceUnavailable": "service_unavailable",
-    "ProviderError": "provider_error", "PayloadTooLarge": "request_too_large",
+    "ProviderError": "provider_error", "NoAnswerError": "no_answer", "PayloadTooLarge": "request_too_large",
     "UnsupportedByModel": "model_not_capable",
 }
 
@@ -242,10 +251,15 @@ def openai_error_bytes(status: int, message: str, *, code: str | None = None) ->
     return json.dumps(openai_error_body(status, message, code=code)).encode()
 
 
+def openai_code(exc: Exception) -> str | None:
+    """The `code` of an API error in OpenAI's shape (None for errors OpenAI gives no code)."""
+    return _OPENAI_CODES.get(type(exc).__name__)
+
+
 def openai_exception_handler(exc, context):
     """The /v1/ views' exception handler: api_exception_handler's answer, in OpenAI's shape."""
     response = api_exception_handler(exc, context)
-    code = _OPENAI_CODES.get(type(exc).__name__)
+    code = openai_code(exc)
     param = getattr(exc, "param", None)
     response.data = openai_error_body(response.status_code, response.data["error"], code=code, param=param)
     return response

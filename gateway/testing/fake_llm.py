@@ -2,7 +2,10 @@
 
 A plain ASGI app, served for real over loopback (see servers.ThreadedUvicorn).
 Its behaviour is switched per test: a normal reply, an error status, a broken
-body, a hang, a dropped connection, or extra latency; and tool calls.
+body, a hang, a dropped connection, or extra latency. It can also behave like
+Groq today: a list of models at GET /v1/models that a test changes, models it
+answers with Groq's 404 `model_not_found`, and reasoning (in `reasoning` /
+`delta.reasoning` as gpt-oss sends it, or inline `<think>` blocks); and tool calls.
 
 Tool calls (`tool_calls` set, the request has `tools`, its last message is not a
 tool result) are answered in the shapes the providers use:
@@ -58,6 +61,13 @@ class FakeLLM:
         # Scripted turns for an agent's run: each request with tools takes the next list of (name, arguments)
         # to call, whatever its last message; once they are used up, `tool_calls` applies.
         self.tool_turns: list[list[tuple[str, str]]] = []
+        # GET /v1/models: these ids (None: the path answers 404, as a provider without the endpoint).
+        self.listed_models: list[str] | None = ["openai/gpt-oss-120b", "openai/gpt-oss-20b"]
+        self.gone_models: set[str] = set()  # answered as Groq answers a decommissioned id (404 model_not_found)
+        self.reasoning: str | None = None  # sent beside the answer in `reasoning` (gpt-oss on Groq)
+        self.think_inline = False  # the reasoning inline in the content as <think>…</think> instead
+        self.answer_empty = False  # only reasoning, then finish_reason "length" (max_tokens spent thinking)
+        self.chunk_chars: int | None = None  # stream the content this many characters at a time (not per word)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -72,8 +82,18 @@ class FakeLLM:
         if self.latency:
             await asyncio.sleep(self.latency)
 
+        if scope["path"] == "/v1/models" and scope["method"] == "GET" and self.listed_models is not None:
+            return await _respond(send, 200, {"object": "list", "data": [
+                {"id": model, "object": "model", "created": 1754408224, "owned_by": "fake", "active": True,
+                 "context_window": 131072, "max_completion_tokens": 65536} for model in self.listed_models
+            ]})
         if scope["path"] != "/v1/chat/completions" or scope["method"] != "POST":
             return await _respond(send, 404, {"error": {"message": "not found"}})
+        if payload and payload.get("model") in self.gone_models:
+            return await _respond(send, 404, {"error": {
+                "message": f"The model `{payload['model']}` does not exist or you do not have access to it.",
+                "type": "invalid_request_error", "code": "model_not_found",
+            }})
         if payload and payload.get("model") in self.failing_models:
             return await _respond(send, self.status, {"error": {"message": "model unavailable"}})
         if self.fail_first:
@@ -134,13 +154,37 @@ class FakeLLM:
         return [{"id": f"call_{i}{time.monotonic_ns() % 10_000:04d}", "type": "function",
                  "function": {"name": name, "arguments": arguments}} for i, (name, arguments) in enumerate(calls)]
 
+    def _content(self, payload: dict) -> str:
+        """The content as sent: the answer, after an inline <think> block when asked; empty when cut thinking."""
+        answer = "" if self.answer_empty else self.reply_text(payload)
+        if self.think_inline and self.reasoning:
+            return f"<think>{self.reasoning}</think>\n\n{answer}"
+        return answer
+
+    def _usage(self, content_tokens: int) -> dict:
+        thought = len(self.reasoning.split()) if self.reasoning else 0
+        usage = {"prompt_tokens": 11, "completion_tokens": content_tokens + thought,
+                 "total_tokens": 11 + content_tokens + thought}
+        if self.reasoning:
+            usage["completion_tokens_details"] = {"reasoning_tokens": thought}
+        return usage
+
+    def _finish(self) -> str:
+        return "length" if self.answer_empty else "stop"
+
     async def _stream(self, receive, send, payload: dict) -> None:
         """OpenAI-style server-sent events: one chunk per word (or the tool calls' pieces), then [DONE]."""
         calls = self.calls_for(payload)
         if calls:
             return await self._stream_calls(send, payload, calls)
-        words = self.reply_text(payload).split(" ")
-        tokens = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        content = self._content(payload)
+        if self.chunk_chars:
+            tokens = [content[i:i + self.chunk_chars] for i in range(0, len(content), self.chunk_chars)]
+        else:
+            words = content.split(" ")
+            tokens = [w if i == 0 else " " + w for i, w in enumerate(words)] if content else []
+        if self.reasoning and not self.think_inline:  # gpt-oss: the reasoning streams first, in delta.reasoning
+            tokens = [("reasoning", w if i == 0 else " " + w) for i, w in enumerate(self.reasoning.split(" "))] + tokens
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
         # uvicorn drops writes to a closed connection silently; only receive() tells.
         gone = asyncio.create_task(receive())
@@ -151,8 +195,9 @@ class FakeLLM:
                     return
                 if self.mode == "stream_break" and i == 2:
                     raise ConnectionResetError("fake upstream drops the stream")
+                field, text = token if isinstance(token, tuple) else ("content", token)
                 chunk = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"),
-                         "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}]}
+                         "choices": [{"index": 0, "delta": {field: text}, "finish_reason": None}]}
                 await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
                 if self.token_delay:
                     await asyncio.sleep(self.token_delay)
@@ -160,12 +205,16 @@ class FakeLLM:
                 await send({"type": "http.response.body", "body": b""})
                 return
             final = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"),
-                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                     "choices": [{"index": 0, "delta": {}, "finish_reason": self._finish()}]}
+            shown = sum(1 for token in tokens if not isinstance(token, tuple))
+            if self.reasoning:  # as Groq: the usage on the last chunk's x_groq, reasoning tokens included
+                final["x_groq"] = {"id": "req_fake", "usage": self._usage(shown)}
             tail = f"data: {json.dumps(final)}\n\n"
             if (payload.get("stream_options") or {}).get("include_usage"):
                 # As OpenAI: only when asked, in one more chunk with no choices.
                 usage = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": payload.get("model"), "choices": [],
-                         "usage": {"prompt_tokens": 11, "completion_tokens": len(tokens), "total_tokens": 11 + len(tokens)}}
+                         "usage": self._usage(shown) if self.reasoning else
+                         {"prompt_tokens": 11, "completion_tokens": len(tokens), "total_tokens": 11 + len(tokens)}}
                 tail += f"data: {json.dumps(usage)}\n\n"
             await send({"type": "http.response.body", "body": (tail + "data: [DONE]\n\n").encode()})
         finally:
@@ -208,14 +257,16 @@ class FakeLLM:
                              "finish_reason": "tool_calls"}],
                 "usage": {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52},
             }
-        text = self.reply_text(payload)
+        message = {"role": "assistant", "content": self._content(payload)}
+        if self.reasoning and not self.think_inline:
+            message["reasoning"] = self.reasoning
         return {
             "id": f"chatcmpl-{time.monotonic_ns()}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": payload.get("model", "unknown"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+            "choices": [{"index": 0, "message": message, "finish_reason": self._finish()}],
+            "usage": self._usage(7) if self.reasoning else {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
         }
 
 

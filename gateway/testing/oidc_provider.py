@@ -5,9 +5,12 @@
 
 It is an honest provider, except that it can be told to misbehave for one user, so the gateway's checks are
 tested against real signed tokens: a user whose address starts with "expired" gets an ID token that expired an
-hour ago, one starting with "wrongaud" a token for another client (its `aud`).
+hour ago, one starting with "wrongaud" a token for another client (its `aud`), and `assert_claims(username, ...)`
+makes it assert any claims for a user (in the ID token and from userinfo): another `sub`, an odd `email`,
+`email_verified` false or left out (ABSENT). Any username signs in with PASSWORD (made on first sign-in).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import httpx
 CLIENT_ID = "ai-gateway"
 CLIENT_SECRET = "provider-client-secret-for-tests"
 PASSWORD = "pw-provider-123!"
+ABSENT = "__absent__"
 
 def _serve(port: int, redirect_uri: str, users: list[str]) -> None:
     import django
@@ -53,6 +57,23 @@ class OidcProvider:
         self.users = users
         self.dir = tempfile.TemporaryDirectory()
         self.process = None
+        self.claims_file = str(Path(self.dir.name) / "claims.json")
+        self.claims: dict[str, dict] = {}
+
+    def assert_claims(self, username: str, **claims) -> None:
+        """From now on, the provider asserts these claims for `username` (ABSENT leaves one out)."""
+        self.claims[username] = claims
+        self._write_claims()
+
+    def reset_claims(self) -> None:
+        self.claims = {}
+        self._write_claims()
+
+    def _write_claims(self) -> None:
+        temporary = self.claims_file + ".tmp"
+        with open(temporary, "w") as f:
+            json.dump(self.claims, f)
+        os.replace(temporary, self.claims_file)  # the provider never reads half a file
 
     def start(self) -> "OidcProvider":
         from cryptography.hazmat.primitives import serialization
@@ -67,6 +88,7 @@ class OidcProvider:
             "OIDC_PROVIDER_DB": str(Path(self.dir.name) / "provider.sqlite3"),
             "OIDC_PROVIDER_RSA_KEY": key.decode(),
             "OIDC_PROVIDER_ISSUER": self.issuer,
+            "OIDC_PROVIDER_CLAIMS": self.claims_file,
         }
         code = (
             "import sys; from gateway.testing.oidc_provider import _serve; "

@@ -115,12 +115,17 @@ class RecordedLLM:
         self.requests: list[dict] = []
         self.queue: list[Recorded] = []
         self.event_delay = 0.0  # seconds between stream events, for tests that watch pieces arrive
+        self.models: Recorded | None = None  # GET /v1/models answers this (serve_models); None: 404
 
     def play(self, *names: str) -> None:
         """Answer the next requests with these fixtures in order; the last one repeats."""
         if not names:
             raise ValueError("play() needs at least one fixture name")
         self.queue = [load(name) for name in names]
+
+    def serve_models(self, name: str) -> None:
+        """Answer GET /v1/models with this fixture (the provider's model list), apart from the chat answers."""
+        self.models = load(name)
 
     def next_answer(self) -> Recorded | None:
         if len(self.queue) > 1:
@@ -142,6 +147,9 @@ class RecordedLLM:
             "body": body,
             "json": payload,
         })
+        if scope["method"] == "GET" and scope["path"] == "/v1/models" and self.models is not None:
+            headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.models.headers]
+            return await _send_whole(send, self.models.status, headers, self.models.body)
         if scope["method"] != "POST" or scope["path"] != "/v1/chat/completions":
             return await _send_whole(send, 404, [(b"content-type", b"application/json")], NOT_FOUND)
         recorded = self.next_answer()

@@ -8,7 +8,8 @@ from gateway.testing.servers import ThreadedUvicorn
 
 
 class WebhookReceiver:
-    """An ASGI app: `plan` is a list of behaviours for the next requests ("ok", "fail" = 500, "hang");
+    """An ASGI app: `plan` is a list of behaviours for the next requests ("ok", "fail" = 500, "hang",
+    "redirect" = 302 to /followed);
     when it runs out every request gets `then` ("ok" by default)."""
 
     def __init__(self):
@@ -41,8 +42,9 @@ class WebhookReceiver:
             })
         if behaviour == "hang":
             await asyncio.sleep(self.hang_seconds)
-        status = 500 if behaviour == "fail" else 204
-        await send({"type": "http.response.start", "status": status, "headers": []})
+        status = {"fail": 500, "redirect": 302}.get(behaviour, 204)
+        headers = [(b"location", b"/followed")] if behaviour == "redirect" else []
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
     def wait_for(self, count: int, timeout: float = 20) -> list[dict]:

@@ -70,6 +70,8 @@ def test_the_body_is_what_it_claims_to_be(name):
         assert b"".join(recorded.pieces()) == recorded.body
         chunks = [json.loads(e) for e in events[:-1]]
         assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    elif recorded.status == 200 and recorded.json().get("object") == "list":  # GET /models
+        assert all(model["id"] and model["object"] == "model" for model in recorded.json()["data"])
     elif recorded.status == 200:
         assert recorded.json()["choices"][0]["message"]["content"]
     else:

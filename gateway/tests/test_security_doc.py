@@ -1,4 +1,5 @@
-"""docs/security.md's isolation table names, for each attack, the test that performs it: those tests must exist.
+"""docs/security.md's isolation table names, for each attack, the test that performs it: those tests must exist
+(the rows of later issues, numbered by their issue, too).
 
 A row may name a test as `path.py::name` or, after one, as `::name` in the same file.
 """
@@ -12,11 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def _isolation_rows() -> list[str]:
     text = (ROOT / "docs" / "security.md").read_text()
     section = text.split("## Isolation:", 1)[1].split("\n## ", 1)[0]
-    return [line for line in section.splitlines() if re.match(r"\| \d \|", line)]
+    return [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
 
 
 def test_every_point_of_the_isolation_issue_has_a_row():
-    assert {int(row.split("|")[1]) for row in _isolation_rows()} == set(range(1, 10))
+    assert {int(row.split("|")[1]) for row in _isolation_rows()} >= set(range(1, 10))
 
 
 def test_every_test_the_isolation_table_names_exists():

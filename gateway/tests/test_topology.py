@@ -75,6 +75,7 @@ def cluster_env(*, database_url: str, llm_url: str, smtp_port: int, https_port: 
             ALERT_CHECK_INTERVAL_SECONDS="1", RETENTION_PURGE_INTERVAL_SECONDS="2",
             JOB_RETRY_BACKOFF_BASE="0.2", JOB_RETRY_BACKOFF_CAP="1", WEBHOOK_TIMEOUT_SECONDS="1",
             WEBHOOK_MAX_RETRIES="2",
+            WEBHOOK_ALLOW_PRIVATE="True",  # the webhook receiver is on loopback; deliveries check the address too
             LOG_LEVEL="WARNING",
         ),
     })

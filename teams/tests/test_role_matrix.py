@@ -56,6 +56,8 @@ EXPECTED = {
     "teams:audit": {OWNER, ADMIN},
     "teams:audit-export": {OWNER, ADMIN},
     "teams:sso": {OWNER},
+    "teams:sso-domain-check": {OWNER},
+    "teams:sso-link": ALL,
     "teams:usage": READERS,
 }
 
@@ -98,6 +100,7 @@ def _url(name: str, args: list[str], world) -> str:
         "org_id": world.org.public_id,
         "member_id": world.colleague.public_id,
         "invitation_id": world.invitation.public_id,
+        "domain_id": world.org.sso_domains.values_list("pk", flat=True).first(),
     }
     url = reverse(name, kwargs={arg: values[arg] for arg in args})
     return url + f"?session_id={world.session.session_id}" if name == "dashboard:transcript-by-query" else url

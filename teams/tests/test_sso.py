@@ -1,60 +1,30 @@
-"""Single sign-on (issue 17 point 4) against a real OpenID provider on loopback (django-oauth-toolkit,
-gateway/testing/oidc_provider.py): a new user logs in; a wrong audience, an expired token and a
-disallowed domain are refused; the client secret is stored encrypted; "SSO required" stops passwords."""
+"""Single sign-on against a real OpenID provider on loopback (django-oauth-toolkit, gateway/testing/oidc_provider.py):
+a new user on a verified domain logs in; a wrong audience, an expired token and a disallowed domain are refused;
+the client secret is stored encrypted; "SSO required" stops passwords on a verified domain."""
 
 import io
 import secrets
-from urllib.parse import urljoin
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from accounts.testing import WebClient
-from gateway.testing.oidc_provider import CLIENT_ID, CLIENT_SECRET, PASSWORD, OidcProvider
+from gateway.testing.oidc_provider import CLIENT_SECRET
 from teams import sso_secret
 from teams.models import AuditEntry, Membership, SsoConfig
-from teams.sso_services import sso_save
-
-USERS = ["ana@acme.example", "expired@acme.example", "wrongaud@acme.example", "mallory@evil.example"]
-
-
-@pytest.fixture(scope="module")
-def provider(gateway_server):
-    provider = OidcProvider(redirect_uri=f"{gateway_server.url}/sso/callback/", users=USERS).start()
-    yield provider
-    provider.stop()
+from teams.tests.sso_flow import sso_login, sso_setup
 
 
 @pytest.fixture
 def org(provider, owner, channel):
-    org = channel.organisation
-    sso_save(
-        organisation=org, actor=owner, client_secret=CLIENT_SECRET, issuer=provider.issuer, client_id=CLIENT_ID,
-        allowed_domains=["acme.example"], default_role="analyst", sso_required=False,
-    )
-    return org
+    return sso_setup(channel.organisation, owner, provider)
 
 
 @pytest.fixture
 def browser(gateway_server):
     with WebClient(base_url=gateway_server.url) as client:
         yield client
-
-
-def sso_login(browser, org, email: str):
-    """The whole code flow, as a browser follows it: gateway → provider sign-in → provider → gateway callback."""
-    r = browser.get(f"/sso/{org.public_id}/login/")
-    assert r.status_code == 302, r.text
-    authorize = r.headers["location"]
-    r = browser.get(authorize)  # not signed in at the provider yet
-    assert r.status_code == 302
-    login_url = urljoin(authorize, r.headers["location"])
-    r = browser.post(login_url, data={"username": email, "password": PASSWORD})
-    assert r.status_code == 302
-    r = browser.get(urljoin(login_url, r.headers["location"]))  # authorize again, now signed in
-    assert r.status_code == 302 and "/sso/callback/?" in r.headers["location"], r.text
-    return browser.get(r.headers["location"])
 
 
 def test_a_new_user_logs_in_becomes_a_member_with_the_default_role_and_sees_the_organisation(org, browser, channel):
@@ -103,7 +73,7 @@ def test_the_client_secret_is_stored_encrypted_and_never_shown(org, owner_web):
     assert page.status_code == 200 and CLIENT_SECRET not in page.text and "data-secret-stored" in page.text
 
 
-def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a_password(org, owner, web):
+def test_when_sso_is_required_a_member_of_a_verified_domain_cannot_log_in_with_a_password(org, owner, web):
     from teams.services import membership_add
 
     member = get_user_model().objects.create_user("bo@acme.example", "bo@acme.example", "pw-bo-123456!")
@@ -114,6 +84,12 @@ def test_when_sso_is_required_a_member_of_an_allowed_domain_cannot_log_in_with_a
     r = web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"})
     assert r.status_code == 200  # the form again, not a session
     assert web.get("/dashboard/").status_code == 302
+
+    # A domain that is only claimed requires nothing: another organisation cannot lock people out by claiming it.
+    from teams.models import SsoDomain
+
+    SsoDomain.objects.filter(organisation=org).update(verified_at=None, verified_by="")
+    assert web.submit("/accounts/login/", {"username": "bo@acme.example", "password": "pw-bo-123456!"}).status_code == 302
 
 
 def test_after_a_key_rotation_the_client_secret_opens_and_sso_works_with_the_new_key_alone(org, browser, settings):

@@ -10,7 +10,8 @@ from channels_app.services import channel_create, publishable_key_issue
 from conversations.models import Message, Session
 from teams import services
 from teams.invitations import invitation_create
-from teams.models import Invitation, Membership, Organisation
+from teams.models import Invitation, Membership, Organisation, SsoDomain
+from teams.sso_services import sso_save
 
 
 @dataclass
@@ -42,6 +43,9 @@ def make_world(owner, name: str) -> World:
     invitation, _sent = invitation_create(
         organisation=org, email=f"invited@{name.lower()}.example", role="analyst", actor=owner, link_for=lambda t: t
     )
+    sso_save(organisation=org, actor=owner, client_secret="sso-secret", issuer=f"https://login.{name.lower()}.example/",
+             client_id="gw", domains=[f"{name.lower()}.example"], default_role="analyst", sso_required=False)
+    SsoDomain.objects.filter(organisation=org).update(verified_at=now, verified_by=SsoDomain.Method.COMMAND)
     return World(org, channel, issued.api_key, issued.plaintext, publishable_key_issue(channel=channel), session, colleague, invitation)
 
 

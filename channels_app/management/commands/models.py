@@ -1,8 +1,8 @@
-"""`manage.py models list|retire|retire-due`: the model catalog, for staff and for a daily schedule (retire-due)."""
+"""`manage.py models list|retire|retire-due|sync`: the model catalog, for staff and for schedules (retire-due, sync)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_app import catalog_services
+from channels_app import catalog_services, catalog_sync
 from channels_app.catalog_models import AiModel
 
 
@@ -16,6 +16,8 @@ class Command(BaseCommand):
         retire.add_argument("slug")
         retire.add_argument("--replacement", help="a model id (default: the model's own replacement)")
         sub.add_parser("retire-due", help="retire every deprecated model whose retirement day has come")
+        sub.add_parser("sync", help="check the catalog against each provider's GET /models: flag what it no longer "
+                                    "lists, note what the catalog lacks")
 
     def handle(self, *args, **opts):
         if opts["action"] == "list":
@@ -36,9 +38,29 @@ class Command(BaseCommand):
             except catalog_services.CannotRetire as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"{model.slug} retired; {len(moved)} channel(s) moved.")
+        elif opts["action"] == "sync":
+            self._sync()
         else:
             done = catalog_services.models_retire_due()
             for slug, moved in done.items():
                 self.stdout.write(f"{slug} retired; {moved} channel(s) moved.")
             if not done:
                 self.stdout.write("Nothing due.")
+
+    def _sync(self):
+        failed = False
+        for result in catalog_sync.models_sync():
+            if result.skipped:
+                self.stdout.write(f"{result.provider}: skipped ({result.skipped})")
+                continue
+            if result.error:
+                failed = True
+                self.stderr.write(f"{result.provider}: could not read its model list: {result.error}")
+                continue
+            self.stdout.write(f"{result.provider}: lists {result.listed} model(s)")
+            for slug in result.gone:
+                self.stdout.write(f"  NO LONGER LISTED: {slug} (flagged for staff; retire it with a replacement)")
+            for model_id in result.missing:
+                self.stdout.write(f"  not in the catalog: {model_id}")
+        if failed:
+            raise CommandError("Some providers' model lists could not be read (see above)")
