@@ -70,6 +70,12 @@ class Sampling:
     # dropped for any other.
     if_capable: dict = field(default_factory=dict)
 
+    def sized(self, model: CatalogModel) -> CatalogModel:
+        """The model as its reply is sized: with the client's reasoning effort, when it is passed on, for the room
+        to think (catalog.REASONING_ROOM)."""
+        effort = self.if_capable.get("reasoning", {}).get("reasoning_effort")
+        return dataclasses.replace(model, reasoning_effort=effort) if effort and capable(model, "reasoning") else model
+
     def options(self, model: CatalogModel) -> dict:
         """What the provider call passes on beside `max_tokens`."""
         chosen = {"temperature": self.temperature, "top_p": self.top_p, "stop": list(self.stop) if self.stop else None}
@@ -271,7 +277,7 @@ async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Com
         raise provider.ProviderFailure(f"No model in the catalog serves {chat.key.channel.model!r}")
     sampling = chat.request.sampling or Sampling()
     for number, (model, prompt) in enumerate(attempts, start=1):
-        max_tokens = model.reply_limit(chat.key.channel.max_reply_tokens, sampling.max_tokens)
+        max_tokens = sampling.sized(model).reply_limit(chat.key.channel.max_reply_tokens, sampling.max_tokens)
         call = {"model": model, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options(model)}
         try:
             if sink is None:

@@ -183,10 +183,14 @@ def test_text_response_format_and_the_fields_clients_send_are_never_a_400(sdk, l
     assert not dropped & set(sent)
 
 
-def test_reasoning_effort_reaches_a_reasoning_model(sdk, llm, channel):
+def test_reasoning_effort_reaches_a_reasoning_model_with_room_to_think(sdk, llm, channel):
     able(channel.model, reasoning=True)
+    channel.max_reply_tokens = 500
+    channel.save()
+    sdk.chat.completions.create(model=channel.model, messages=ASK)
     sdk.chat.completions.create(model=channel.model, messages=ASK, reasoning_effort="high")
-    assert llm.requests[-1]["json"]["reasoning_effort"] == "high"
+    default, high = (r["json"] for r in llm.requests)
+    assert high["reasoning_effort"] == "high" and high["max_tokens"] > default["max_tokens"] > 500
 
 
 def test_null_content_and_refusal_null_on_messages_are_accepted(sdk, llm, channel):
