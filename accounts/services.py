@@ -23,14 +23,19 @@ class EmailTaken(Exception):
 
 
 @transaction.atomic
-def user_signup(*, email: str, password: str) -> AbstractBaseUser:
-    """Create an owner account, unconfirmed; the email, lower-cased, is also the username."""
+def user_signup(*, email: str, password: str, address_proven: bool = False) -> AbstractBaseUser:
+    """Create an owner account, unconfirmed; the email, lower-cased, is also the username.
+
+    `address_proven`: the person came through a link mailed to this address (an invitation), which proves
+    the address as the confirmation link would; the account starts confirmed. Starting credits still
+    follow accounts/starting_credits.py: once per confirmed owner, to their own oldest channel.
+    """
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists() or User.objects.filter(username__iexact=email).exists():
         raise EmailTaken()
     user = User.objects.create_user(username=email, email=email, password=password)
-    EmailConfirmation.objects.create(user=user)
+    EmailConfirmation.objects.create(user=user, confirmed_at=timezone.now() if address_proven else None)
     return user
 
 

@@ -82,6 +82,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
 
 
 class FailedJob(models.Model):

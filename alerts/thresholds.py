@@ -19,10 +19,12 @@ def measure(channel: Channel, prefs: AlertSettings, last_hour: "LastHour | None"
     `last_hour`: the last hour's counts of every channel, read once for a whole check (`last_hour_counts`);
     without it, this channel's are read alone.
     """
+    # A channel that spends its organisation's credits runs out when the organisation does.
+    credits = channel.organisation.credits if channel.draws_from_organisation else channel.credits
     found = {
         AlertState.Kind.CREDITS_LOW: (
-            channel.credits <= channel.credit_alert_threshold,
-            {"credits_left": channel.credits, "threshold": channel.credit_alert_threshold},
+            credits <= channel.credit_alert_threshold,
+            {"credits_left": credits, "threshold": channel.credit_alert_threshold},
         )
     }
     if prefs.daily_limit_pct and channel.daily_limit:
@@ -88,5 +90,5 @@ def check_all() -> None:
     """Every active channel's thresholds: a handful of queries for all of them, plus one claim per change."""
     last_hour = last_hour_counts()
     crossed = {(state.channel_id, state.kind): state.crossed for state in AlertState.objects.only("channel", "kind", "crossed")}
-    for channel in Channel.objects.filter(is_active=True).select_related("alert_settings").iterator():
+    for channel in Channel.objects.filter(is_active=True).select_related("alert_settings", "organisation").iterator():
         check_channel(channel, last_hour, crossed)

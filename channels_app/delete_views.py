@@ -19,7 +19,7 @@ def channel_delete(request: HttpRequest, public_id) -> HttpResponse:
     conversations and credits. The organisation's audit log keeps the record."""
     channel = selectors.get_channel_for_user(request, public_id)
     if request.POST.get("confirm_name", "") != channel.name:
-        messages.error(request, "Type the channel's name to delete it.")
+        messages.error(request, "Type the channel's name exactly to delete it.", extra_tags="channel-delete")
         return redirect(reverse("dashboard:channel-detail", kwargs={"public_id": channel.public_id}) + "#delete")
     with transaction.atomic():
         audit.record_channel(request, "channel.delete", changes={"credits": [channel.credits, None]})

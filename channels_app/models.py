@@ -24,6 +24,9 @@ class Channel(models.Model):
     # business (teams/policy.py).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_channels")
     organisation = models.ForeignKey("teams.Organisation", on_delete=models.PROTECT, related_name="channels")
+    # Chats take their credit from the organisation's balance instead of the channel's own (teams/credits.py
+    # sets it; channels_app/services.py's credit hold reads it).
+    draws_from_organisation = models.BooleanField(default=False)
     name = models.CharField(max_length=100)
     # An AiModel's slug (channels_app/catalog_models.py): checked against the catalog by the services and forms.
     model = models.CharField(max_length=64, default=catalog.DEFAULT_MODEL_ID)
@@ -113,7 +116,10 @@ class Channel(models.Model):
 
     @property
     def credit_state(self) -> str:
-        """"empty" (the API refuses chats with 403), "low" (at or below the owner's threshold) or "ok"."""
+        """"empty" (the API refuses chats with 403), "low" (at or below the owner's threshold) or "ok";
+        "organisation" when chats draw from the organisation's balance (its own credits are not spent)."""
+        if self.draws_from_organisation:
+            return "organisation"
         if self.credits == 0:
             return "empty"
         return "low" if self.credits <= self.credit_alert_threshold else "ok"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.starting_credits import lock_owner, starting_credits_grant
 from channels_app import catalog, events, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
+from teams.models import Organisation
 from teams.services import personal_organisation
 
 
@@ -120,26 +121,56 @@ def channel_create(
     return channel, issued
 
 
-# The credit hold rule, its one home: a chat takes one credit only while the channel has one, in one conditional
-# UPDATE, so concurrent chats can never overspend. credit_hold runs it through the ORM; CREDIT_HOLD_SQL is the
-# same UPDATE for conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in
-# one round trip (it takes %(channel)s and returns a row when a credit was taken). test_credit_hold.py pins both.
-CREDIT_HOLD_SQL = (
-    f"UPDATE {Channel._meta.db_table} SET credits = credits - 1 WHERE id = %(channel)s AND credits > 0 RETURNING id"
+# The credit hold rule, its one home: a chat takes one credit only while there is one, in one conditional UPDATE,
+# so concurrent chats can never overspend: from the channel's own credits, or, for a channel that draws from its
+# organisation, from the organisation's. credit_hold runs it through the ORM; CREDIT_HOLD_CTES are the same UPDATEs
+# for conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in one round
+# trip (they take %(channel)s; `held` has a row, its `organisation` flag saying where, when a credit was taken).
+# CREDIT_HOLD_SQL runs them alone. test_rule_homes.py pins both forms to one behaviour.
+CREDIT_HOLD_CTES = f"""held_channel AS (
+    UPDATE {Channel._meta.db_table} SET credits = credits - 1
+    WHERE id = %(channel)s AND credits > 0 AND NOT draws_from_organisation RETURNING false AS organisation
+), held_organisation AS (
+    UPDATE {Organisation._meta.db_table} SET credits = credits - 1
+    WHERE id = (SELECT organisation_id FROM {Channel._meta.db_table} WHERE id = %(channel)s AND draws_from_organisation)
+      AND credits > 0
+    RETURNING true AS organisation
+), held AS (
+    SELECT organisation FROM held_channel UNION ALL SELECT organisation FROM held_organisation
+)"""
+CREDIT_HOLD_SQL = f"WITH {CREDIT_HOLD_CTES} SELECT organisation FROM held"
+
+
+def credit_hold(*, channel_id: int) -> str | None:
+    """Take one credit for a chat about to go upstream: from the channel's own credits, or from its organisation's
+    when the channel draws from it (CREDIT_HOLD_SQL's rule). Where it was taken (HELD_FROM_CHANNEL or
+    HELD_FROM_ORGANISATION), or None when none is left there."""
+    if Channel.objects.filter(pk=channel_id, credits__gt=0, draws_from_organisation=False).update(
+        credits=F("credits") - 1
+    ) == 1:
+        return HELD_FROM_CHANNEL
+    drawing = Channel.objects.filter(pk=channel_id, draws_from_organisation=True).values("organisation_id")
+    if Organisation.objects.filter(pk__in=drawing, credits__gt=0).update(credits=F("credits") - 1) == 1:
+        return HELD_FROM_ORGANISATION
+    return None
+
+
+def credit_release(*, channel_id: int, held_from: str = "channel") -> None:
+    """Give back a held credit where it was taken: the chat it was held for failed (CREDIT_RELEASE_SQL's rule)."""
+    if held_from == HELD_FROM_ORGANISATION:
+        owner = Channel.objects.filter(pk=channel_id).values("organisation_id")
+        Organisation.objects.filter(pk__in=owner).update(credits=F("credits") + 1)
+    else:
+        Channel.objects.filter(pk=channel_id).update(credits=F("credits") + 1)
+
+
+HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION = "channel", "organisation"
+_CHANNELS, _ORGANISATIONS = Channel._meta.db_table, Organisation._meta.db_table
+CREDIT_RELEASE_SQL = f"UPDATE {_CHANNELS} SET credits = credits + 1 WHERE id = %(channel)s"
+CREDIT_RELEASE_ORGANISATION_SQL = (
+    f"UPDATE {_ORGANISATIONS} SET credits = credits + 1 WHERE id = (SELECT organisation_id FROM {_CHANNELS} "
+    "WHERE id = %(channel)s)"
 )
-
-
-def credit_hold(*, channel_id: int) -> bool:
-    """Take one credit for a chat about to go upstream; False when none is left (CREDIT_HOLD_SQL's rule)."""
-    return Channel.objects.filter(pk=channel_id, credits__gt=0).update(credits=F("credits") - 1) == 1
-
-
-def credit_release(*, channel_id: int) -> None:
-    """Give back a held credit: the chat it was held for failed (CREDIT_RELEASE_SQL's rule)."""
-    Channel.objects.filter(pk=channel_id).update(credits=F("credits") + 1)
-
-
-CREDIT_RELEASE_SQL = f"UPDATE {Channel._meta.db_table} SET credits = credits + 1 WHERE id = %(channel)s"
 
 
 def credits_add(*, channel: Channel, amount: int) -> None:

@@ -6,6 +6,7 @@ Each app routes its own pages: a channel's conversations and usage are conversat
 from django.urls import include, path
 
 from channels_app import credit_views, delete_views, key_views, views, widget_views
+from teams import credit_views as teams_credit_views
 
 app_name = "dashboard"
 
@@ -27,10 +28,12 @@ urlpatterns = [
     ),
     path("channels/<uuid:public_id>/delete/", delete_views.channel_delete, name="channel-delete"),
     path("channels/<uuid:public_id>/credits/request/", credit_views.credit_request, name="credit-request"),
+    path("channels/<uuid:public_id>/credits/draw/", teams_credit_views.credit_draw, name="credit-draw"),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/", key_views.key_shown, name="key-shown"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
     path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),
     path("channels/<uuid:public_id>/", include("alerts.urls")),
+    path("channels/<uuid:public_id>/", include("knowledge.urls")),
 ]

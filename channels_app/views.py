@@ -23,7 +23,9 @@ from teams.policy import requires
 @requires("org.view")
 def channel_list(request: HttpRequest) -> HttpResponse:
     cards = selectors.channel_cards_for_organisation(request.organisation)
-    context = {"cards": cards, "confirmation_pending": confirmation_pending(request.user)}
+    # Starting credits go to the user's own channels: another organisation's list is not about them.
+    own = request.organisation.personal_for_id == request.user.pk
+    context = {"cards": cards, "confirmation_pending": own and confirmation_pending(request.user)}
     return render(request, "channels/list.html", context)
 
 

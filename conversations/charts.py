@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from conversations.usage import DayUsage
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 26
+# Room for tick labels at the larger type a phone gets (static/css/app.css, .chart .axis-label).
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 32
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+ZERO_BAR = 2.0  # the height of a measured 0
+LAST_LABEL_ROOM = 2 * 36  # a slot narrower than this cannot centre a "Dec 31" label at a phone's type size
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Tick:
     x: str
     y: str
     label: str
+    anchor: str = "middle"  # SVG text-anchor
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,13 @@ def stacked_bars(
     unit: str = "",
     total: str = "",
     empty_label: str = "",
+    has_data: Callable[[DayUsage], bool] | None = None,
 ) -> Chart:
-    """One bar per day, its series stacked bottom-up in the order given."""
+    """One bar per day, its series stacked bottom-up in the order given.
+
+    The chart is empty when no day `has_data` (by default: no day has a non-zero value); a measured 0
+    is data, so a series whose values may be 0 says what counts.
+    """
     totals = [sum(s.value(d) or 0 for s in series) for d in days]
     ticks = axis_ticks(max(totals, default=0))
     top = ticks[-1]
@@ -125,22 +134,27 @@ def stacked_bars(
         base = TOP + PLOT_H
         rects = []
         parts = []
+        measured_zero = has_data is not None and has_data(day) and not totals[i]
         for s in series:
             value = s.value(day)
             parts.append(f"{s.label} {'–' if value is None else f'{value:,}{unit}'}")
-            if not value:
+            if not value and not measured_zero:
                 continue
-            h = PLOT_H * value / top
+            # A measured 0 (a latency under the first bucket) gets a sliver, so the day does not look empty.
+            h = PLOT_H * value / top if value else ZERO_BAR
             base -= h
             rects.append(Rect(_f(x), _f(base), _f(bar_w), _f(h), s.css))
         bars.append(Bar(tooltip=f"{day.day:%a %b %-d}: " + ", ".join(parts), rects=rects))
-    y_ticks = [Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - value / top)), label=short_number(value) + unit) for value in ticks]
+    y_ticks = [Tick(x=str(LEFT - 6), y=_f(TOP + PLOT_H * (1 - value / top)), label=short_number(value)) for value in ticks]
     every = 1 if len(days) <= 10 else 7 if len(days) <= 45 else 14
     x_ticks = [
         Tick(x=_f(LEFT + i * slot + slot / 2), y=str(HEIGHT - 8), label=f"{day.day:%b %-d}")
         for i, day in enumerate(days)
         if (len(days) - 1 - i) % every == 0
     ]
+    if x_ticks and slot < LAST_LABEL_ROOM:
+        # Today's label, centred under a narrow last bar, would run past the drawing's right edge.
+        x_ticks[-1] = Tick(x=str(WIDTH - RIGHT), y=x_ticks[-1].y, label=x_ticks[-1].label, anchor="end")
     return Chart(
         id=chart_id,
         title=title,
@@ -149,7 +163,7 @@ def stacked_bars(
         bars=bars,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
-        empty=not any(totals),
+        empty=not any(map(has_data, days)) if has_data else not any(totals),
         empty_label=empty_label or f"No data in the last {len(days)} days",
         days=len(days),
     )
@@ -194,10 +208,17 @@ def usage_charts(days: Sequence[DayUsage]) -> list[Chart]:
         ),
         stacked_bars(
             chart_id="latency",
-            title="Median upstream latency",
+            title="Median upstream latency (ms)",
             days=days,
             unit=" ms",
-            empty_label=f"No answered chats in the last {n} days" if any_requests else "",
+            empty_label=_latency_empty_label(days),
+            has_data=lambda d: d.median_latency_ms is not None,
             series=[Series("median", "s-latency", lambda d: d.median_latency_ms)],
         ),
     ]
+
+
+def _latency_empty_label(days: Sequence[DayUsage]) -> str:
+    if any(d.answered for d in days):
+        return "No upstream latency measured"
+    return f"No answered chats in the last {len(days)} days" if any(d.requests for d in days) else ""

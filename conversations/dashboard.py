@@ -15,6 +15,7 @@ from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, erasure, export, feedback, links, transcripts, usage
 from conversations.models import AuditEvent, Session
 from conversations.rendering import render_markdown
+from knowledge import selectors as knowledge_selectors
 from teams import audit
 from teams.policy import requires
 
@@ -138,6 +139,15 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
         }
         for m in transcripts.thread_transcript(session)
     ]
+    # Which knowledge sources each reply was given (knowledge/): matched by the time its question arrived.
+    grounded = knowledge_selectors.sources_by_question_time(channel, session.session_id)
+    asked_at = None
+    for item in transcript:
+        item["sources"] = None  # not a grounded reply (the channel had no knowledge then)
+        if item["message"].role == item["message"].Role.USER:
+            asked_at = item["message"].created_at
+        elif asked_at in grounded:
+            item["sources"] = grounded[asked_at]
     context = {
         "channel": channel,
         "session": session,

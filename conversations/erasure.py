@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 
 from channels_app.models import Channel
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
+from knowledge import services as knowledge_services
 
 _DIGEST_SALT = "conversations.erasure.subject"
 QUOTED_ID_MIN = 8
@@ -43,6 +44,8 @@ def session_erase(
         # unrelated errors ("1" is in "…65536 bytes"), so those are left: nothing can have quoted them either.
         quoting = FailedRequest.objects.filter(channel=channel, error__contains=session_id)
         counts["failed_requests"] = quoting.delete()[0] if len(session_id) >= QUOTED_ID_MIN else 0
+        # Which knowledge sources its replies were given, with their questions: part of the messages, not counted apart.
+        knowledge_services.answers_erase(channel=channel, session_id=session_id)
         AuditEvent.objects.create(
             channel=channel,
             action=AuditEvent.Action.SESSION_ERASED,

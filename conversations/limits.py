@@ -93,14 +93,16 @@ def widget_counters(channel: Channel) -> list[Counter]:
     can raise it; the current share applies, so an owner's change counts at once.
     """
     day = windows.utc_day(time.time())
+    daily = day_counter(f"widget:daily:{channel.public_id}:{day}", widget_share(channel, channel.daily_limit), held=True)
+    if channel.draws_from_organisation:
+        # Its chats spend the organisation's credits, shared by its channels: the widget's share of the
+        # credits is of a channel's own, so only its share of the daily limit applies (and the hold's 403).
+        return [daily]
     credits = day_counter(f"widget:credits:{channel.public_id}:{day}", channel.credits, held=True,
                           share_percent=channel.widget_share_percent)
     if not channel.credits:  # no share of nothing: say what the backend would hear, the credits are gone
         credits = dataclasses.replace(credits, refusal=CreditsExhausted)
-    return [
-        day_counter(f"widget:daily:{channel.public_id}:{day}", widget_share(channel, channel.daily_limit), held=True),
-        credits,
-    ]
+    return [daily, credits]
 
 
 def day_counter(key: str, limit: int, *, held: bool = False, share_percent: int = 0) -> Counter:

@@ -58,16 +58,16 @@ def models_for(channel: Channel) -> list[str]:
     return [channel.model] + ([channel.fallback_model] if channel.fallback_model else [])
 
 
-def _replaced_by(model: str, channel: Channel, served: Snapshot | None) -> str:
-    """The channel's model or fallback that serves the retired id `model`; ModelNotFound when none does."""
+def _replaced_by(model: str, channel: Channel, served: Snapshot | None) -> str | None:
+    """The channel's model or fallback that serves the retired id `model`, if one does."""
     serving = served.serving(model) if served is not None and model in served.models else None
     if serving is None or served.models[model].status != RETIRED:
-        raise ModelNotFound()
+        return None
     for own in models_for(channel):
         mine = served.serving(own)
         if mine is not None and mine.id == serving.id:
             return own
-    raise ModelNotFound()
+    return None
 
 
 def new_session_id(once: str | None = None) -> str:
@@ -120,8 +120,15 @@ def model_of(data: dict, channel: Channel, served: Snapshot | None) -> str:
     model = data.get("model", channel.model)
     if not isinstance(model, str):
         raise BadField("model must be a string", "model")
-    if model not in models_for(channel):
-        model = _replaced_by(model, channel, served)
+    allowed = models_for(channel)
+    if model not in allowed:
+        replacement = _replaced_by(model, channel, served)
+        if replacement is None:
+            # Named, as OpenAI's own answer names the model: a client copied from another channel learns what to send.
+            raise ModelNotFound(
+                f"{ModelNotFound.message}: {model[:100]!r}. This channel may use: {', '.join(allowed)} (GET /v1/models lists them)"
+            )
+        model = replacement
     return model
 
 

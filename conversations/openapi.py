@@ -12,9 +12,18 @@ class ErrorOutput(serializers.Serializer):
     error = serializers.CharField(help_text="What went wrong, in a sentence.")
 
 
+class SourceOutput(serializers.Serializer):
+    title = serializers.CharField(help_text="The page's or document's title (a Q&A pair: its question).")
+    url = serializers.CharField(help_text="The page's address; empty for files, text snippets and Q&A pairs.")
+
+
 class ChatOutput(serializers.Serializer):
     reply = serializers.CharField(help_text="The AI's reply; often Markdown.")
     session_id = serializers.CharField(help_text="Echoed from the request.")
+    sources = SourceOutput(
+        many=True,
+        help_text="An extension: the channel's knowledge sources given to the model for this reply; [] when none.",
+    )
 
 
 class HistoryMessageOutput(serializers.Serializer):
@@ -27,7 +36,8 @@ class HistoryOutput(serializers.Serializer):
     messages = HistoryMessageOutput(many=True, help_text="The current thread, oldest first; [] when none or expired.")
 
 
-# One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id"} for done, {"error"} for error.
+# One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id", "sources"} for done,
+# {"error"} for error.
 # The Idempotency-Key header as conversations/idempotency.py is_valid_key takes it, on /api/chat and /v1 alike.
 _IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"}
 
@@ -47,7 +57,7 @@ OK_DESCRIPTION = (
     "The reply as JSON; or, streamed, server-sent events, when the body has `\"stream\": true` or the request sends "
     "`Accept: text/event-stream`:\n\n"
     "- `event: token` with `data: {\"delta\": \"...\"}` as the provider writes;\n"
-    "- then `event: done` with `data: {\"reply\": \"<full text>\", \"session_id\": \"...\"}`;\n"
+    "- then `event: done` with `data: {\"reply\": \"<full text>\", \"session_id\": \"...\", \"sources\": [...]}`;\n"
     "- or, if the provider fails after the stream opened, `event: error` with "
     "`data: {\"error\": \"AI service error. Please try again.\"}`.\n\n"
     "Lines starting with `:` are keep-alive comments. Every check (key, input, limits, credits) "

@@ -37,6 +37,7 @@ from conversations import admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
 from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
 from gateway.infra.metrics import usage_record
+from knowledge import grounding as knowledge
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +119,11 @@ class ChatReply:
     # How the provider answered (model, tokens, finish reason), for the OpenAI-compatible answer; not part of
     # the reply itself (equality, the stored Idempotency-Key answer). None when replayed.
     completion: provider.Completion | None = field(default=None, compare=False, repr=False)
+    # The channel's knowledge given to the model ({"title", "url"} each), an extension of the contract's answer.
+    sources: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        answer = {"reply": self.reply, "session_id": self.session_id}
+        answer = {"reply": self.reply, "session_id": self.session_id, "sources": self.sources}
         if self.tool_calls:  # only the OpenAI-compatible API sends tools, so /api/chat's answer never has this
             answer["tool_calls"] = self.tool_calls
         return answer
@@ -138,6 +141,9 @@ class PreparedChat:
     idempotency_claim: int | None = None
     # The channel's model, then its fallback, as the catalog serves them (a retired one's replacement).
     models: tuple[CatalogModel, ...] = ()
+    # Passages of the channel's knowledge for this message (knowledge/grounding.py); None: the channel has none.
+    grounding: knowledge.Grounding | None = None
+    held_from: str = "channel"  # where its credit was taken, so a release gives it back there
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -160,6 +166,7 @@ class PreparedChat:
             metadata=self.request.metadata,
             history=self.history,
             message=self.request.message,
+            knowledge=self.grounding.message if self.grounding is not None else None,
         )
 
 
@@ -203,6 +210,7 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     admitted = await admission.admit(key, "chat", request.session_id)
     key = admitted.key
     try:
+        grounding = await _grounding(key, request)
         found = await store.backend().hold_and_history(
             channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
         )
@@ -212,7 +220,22 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     if not found.held:
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
-    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models)
+    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models, grounding,
+                        found.held_from)
+
+
+async def _grounding(key: VerifiedKey, request: ChatRequest) -> knowledge.Grounding | None:
+    """The channel's knowledge for an /api/chat message (an OpenAI-compatible client brings its own context).
+
+    A failing search costs the chat its knowledge, not its answer.
+    """
+    if request.conversation is not None:
+        return None
+    try:
+        return await knowledge.for_chat(channel_id=key.channel.pk, message=request.message, metadata=request.metadata)
+    except Exception:
+        logger.exception("Knowledge search failed for channel %s; answering without it", key.channel.public_id)
+        return None
 
 
 async def _models_of(key: VerifiedKey) -> tuple[CatalogModel, ...]:
@@ -264,7 +287,8 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
     except BaseException:
         await asyncio.shield(release(chat))
         raise
-    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id, completion=completion,
+    sources = chat.grounding.sources_list() if chat.grounding is not None else []
+    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id, completion=completion, sources=sources,
                       tool_calls=list(completion.tool_calls) or None)
     await asyncio.shield(settle(chat, completion, answer=reply))
     return reply
@@ -320,11 +344,19 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         await release(chat)
         raise
     usage_record(completion.model, completion.prompt_tokens, completion.completion_tokens, cost)
+    if chat.grounding is not None:
+        try:
+            await knowledge.record(
+                channel_id=chat.key.channel.pk, session_id=chat.request.session_id, question=chat.request.message,
+                asked_at=chat.received_at, grounding=chat.grounding,
+            )
+        except Exception:  # the reply is stored and paid for; only the record of its sources is lost
+            logger.exception("Could not record the knowledge sources of a chat for channel %s", chat.key.channel.public_id)
 
 
 async def release(chat: PreparedChat) -> None:
     """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
-    await store.backend().release(channel_id=chat.key.channel.pk)
+    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
     await counters.backend().give_back(chat.held)
     if chat.idempotency_claim is not None:
         await idempotency.abandon(chat.idempotency_claim)

@@ -56,17 +56,21 @@ def build_messages(
     metadata: dict,
     history: list[tuple[str, str]],
     message: str,
+    knowledge: str | None = None,
 ) -> list[dict]:
     """History is oldest first; the oldest messages are dropped until the prompt fits the model.
 
     The page context goes right before the new message: it describes the page
-    the user is on now, which may differ from earlier turns'.
+    the user is on now, which may differ from earlier turns'. The channel's
+    knowledge for this message (knowledge/grounding.py: quoted passages under a
+    fixed header, a user-role message like the page context) goes before both.
     """
     system = system_prompt if system_prompt.strip() else None
     context = page_context(metadata)
     budget = model.prompt_budget - estimate_tokens(message)
     budget -= estimate_tokens(system) if system is not None else 0
     budget -= estimate_tokens(context) if context is not None else 0
+    budget -= estimate_tokens(knowledge) if knowledge is not None else 0
     kept: list[tuple[str, str]] = []
     for role, content in reversed(history):
         cost = estimate_tokens(content)
@@ -80,6 +84,8 @@ def build_messages(
         kept.pop(0)
     messages = [{"role": "system", "content": system}] if system is not None else []
     messages += [{"role": role, "content": content} for role, content in kept]
+    if knowledge is not None:
+        messages.append({"role": "user", "content": knowledge})
     if context is not None:
         messages.append({"role": "user", "content": context})
     messages.append({"role": "user", "content": message})

@@ -36,7 +36,7 @@ class Completion:
     model: str  # the catalog's id of the model that answered ("demo" for the offline demo)
     prompt_tokens: int | None
     completion_tokens: int | None
-    latency_ms: int
+    latency_ms: int | None  # upstream; None when no upstream answered (the offline demo)
     finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), "tool_calls", ...
     tokens_estimated: bool = False  # the provider sent no usage: the tokens were counted locally
     # Of completion_tokens, those the model reasoned in (billed like the answer's, never shown); None: not reported.
@@ -370,4 +370,4 @@ def _demo_complete(*, model: CatalogModel, messages: list[dict]) -> Completion:
         f"This conversation has {earlier} earlier message{'s' if earlier != 1 else ''} from you "
         f"in its context, and the channel's model is `{model.id}`."
     )
-    return Completion(text, "demo", tokens.count_messages(messages), tokens.count(text), 0, tokens_estimated=True)
+    return Completion(text, "demo", tokens.count_messages(messages), tokens.count(text), None, tokens_estimated=True)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from channels_app.models import Channel, RefusedOrigin
 from conversations.idempotency import TTL as IDEMPOTENCY_TTL
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
+from knowledge import services as knowledge_services
 from teams import audit
 
 # Rows deleted per transaction: each batch is bounded work (its own short transaction and locks), so purging a
@@ -51,6 +52,8 @@ def channel_purge(*, channel: Channel, now: datetime, batch: int | None = None) 
             Session.objects.filter(id__in=ids).delete()
     counts["failed_requests"] = _delete_in_batches(FailedRequest.objects.filter(channel=channel, created_at__lt=cutoff), batch)
     counts["refused_origins"] = _delete_in_batches(RefusedOrigin.objects.filter(channel=channel, last_seen__lt=cutoff), batch)
+    # The records of which knowledge each reply was given hold the visitors' questions: the same age as messages.
+    knowledge_services.answers_purge(channel=channel, before=cutoff, batch=batch)
     # Past its TTL an answer is never replayed again (retention is at least one day, longer than that).
     counts["idempotency_answers"] = _delete_in_batches(
         IdempotencyKey.objects.filter(channel=channel, created_at__lt=now - IDEMPOTENCY_TTL), batch

@@ -94,20 +94,29 @@ MONTHS = 12  # the per-month table: this calendar month (UTC) and the 11 before 
 
 def channel_usage(*, channel: Channel, days: int = DAYS, now: dt.datetime | None = None) -> Usage:
     """One DayUsage per UTC day of the last `days` days (today included), their totals, and the last MONTHS months."""
+    return _usage({"channel": channel}, days=days, now=now)
+
+
+def organisation_usage(*, organisation, days: int = DAYS, now: dt.datetime | None = None) -> Usage:
+    """channel_usage's days, totals and months summed over every channel of the organisation."""
+    return _usage({"channel__organisation": organisation}, days=days, now=now)
+
+
+def _usage(scope: dict, *, days: int, now: dt.datetime | None) -> Usage:
     now = now or timezone.now()
     today = now.astimezone(dt.timezone.utc).date()
     first = today - dt.timedelta(days=days - 1)
     by_day = {first + dt.timedelta(days=i): DayUsage(day=first + dt.timedelta(days=i)) for i in range(days)}
     first_month = _months_before(today.replace(day=1), MONTHS - 1)
     months: dict[dt.date, DayUsage] = {}
-    for row in UsageDay.objects.filter(channel=channel, day__gte=min(first, first_month), day__lte=today):
+    for row in UsageDay.objects.filter(**scope, day__gte=min(first, first_month), day__lte=today):
         values = {
             "answered": row.answered, "limited": row.limited, "refused": row.refused, "errors": row.errors,
             "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cost": row.cost,
         }
-        if row.day in by_day:
+        if row.day in by_day:  # one row per channel and day: several in an organisation's scope
             for name, value in values.items():
-                setattr(by_day[row.day], name, value)
+                setattr(by_day[row.day], name, getattr(by_day[row.day], name) + value)
         if row.day >= first_month:
             month = months.setdefault(row.day.replace(day=1), DayUsage(day=row.day.replace(day=1)))
             for name, value in values.items():
@@ -115,7 +124,7 @@ def channel_usage(*, channel: Channel, days: int = DAYS, now: dt.datetime | None
 
     per_day: dict[dt.date, Counter] = defaultdict(Counter)
     overall: Counter = Counter()
-    for day, bucket, count in UsageLatency.objects.filter(channel=channel, day__gte=first, day__lte=today).values_list(
+    for day, bucket, count in UsageLatency.objects.filter(**scope, day__gte=first, day__lte=today).values_list(
         "day", "bucket", "count"
     ):
         per_day[day][bucket] += count

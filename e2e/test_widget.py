@@ -459,3 +459,34 @@ def test_a_hostile_page_title_reaches_the_model_as_one_line_of_data(context, sit
     assert messages[0] == {"role": "system", "content": "You are the shop's assistant."}
     assert json.loads(messages[-2]["content"].split("\n", 1)[1])["title"] == sent
     assert page.script_errors == []
+
+
+def test_a_grounded_reply_lists_its_sources_pages_as_links(context, site, gateway_server, llm, channel, pk, settings):
+    from gateway.testing.waiting import wait_until
+    from knowledge import services
+    from knowledge.models import Source
+
+    settings.KNOWLEDGE_ALLOW_PRIVATE = True  # the shop's page is served on loopback
+    site.host.html = (
+        "<!doctype html><html><head><meta charset=utf-8><title>Returns policy</title></head><body><article>"
+        "<h1>Returns</h1><p>Unopened tins can be returned within 30 days of delivery for a full refund.</p></article>"
+        f'<script src="{gateway_server.url}/static/widget.js" data-key="{pk}" async></script></body></html>'
+    )
+    services.source_add_site(channel=channel, url=f"{site.url}/")
+    services.source_add_qa(channel=channel, question="Can tins be returned opened?", answer="No, only unopened tins.")
+    assert wait_until(lambda: set(Source.objects.filter(channel=channel).values_list("status", flat=True)) == {"ready"}, 30)
+
+    page = _open_page(context, site.url, gateway_server.url)
+    page.goto(site.url)
+    _wait_ready(page)
+    page.get_by_role("button", name="Chat with us").click()
+    _send(page, "Can unopened tins be returned?")
+    reply = page.locator('[data-amg-widget] .m[data-role="assistant"][data-state="done"]')
+    expect(reply).to_have_count(1)
+    link = reply.locator(".s a")
+    expect(link).to_have_count(1)
+    expect(link).to_have_text("Returns")  # the page's title as trafilatura reads it (its <h1> here)
+    assert link.get_attribute("href") == f"{site.url}/"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    expect(reply.locator(".s li")).to_contain_text(["Returns", "Can tins be returned opened?"])
+    assert page.script_errors == []

@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "accounts",
     "alerts",
     "teams",
+    "knowledge",
     "axes",
 ]
 
@@ -430,7 +431,7 @@ if JOBS == "celery" and not CELERY_BROKER_URL:
 CELERY_QUEUE = env.str("CELERY_QUEUE", default="ai-gateway-jobs")
 # A job not acknowledged this many seconds after a worker took it is handed to another (Redis transport).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-JOB_MODULES = ["alerts.jobs"]
+JOB_MODULES = ["alerts.jobs", "knowledge.jobs"]
 # How often deprecated models whose retirement day has come are retired (channels moved, owners told); 0: never
 # (then run `manage.py models retire-due` from cron). docs/providers.md.
 MODEL_RETIREMENT_INTERVAL_SECONDS = env.int("MODEL_RETIREMENT_INTERVAL_SECONDS", default=3600)
@@ -486,3 +487,28 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Knowledge (knowledge/, docs/knowledge.md): the sources a channel answers from.
+# Retrieval is full-text search in the database, chosen once at start-up like the chat store: FTS5 on SQLite,
+# tsvector + GIN on PostgreSQL.
+KNOWLEDGE_RETRIEVAL = {
+    "django.db.backends.postgresql": "knowledge.retrieval.postgresql.PostgreSQLRetrieval",
+    "django.db.backends.sqlite3": "knowledge.retrieval.sqlite.SqliteRetrieval",
+}[_db["ENGINE"]]
+# The crawler may fetch loopback and private addresses (a test site, an intranet) only when this is True.
+KNOWLEDGE_ALLOW_PRIVATE = env.bool("KNOWLEDGE_ALLOW_PRIVATE", default=False)
+KNOWLEDGE_FETCH_TIMEOUT_SECONDS = env.float("KNOWLEDGE_FETCH_TIMEOUT_SECONDS", default=10.0)
+KNOWLEDGE_MAX_PAGE_BYTES = env.int("KNOWLEDGE_MAX_PAGE_BYTES", default=2 * 1024 * 1024)
+KNOWLEDGE_MAX_FILE_BYTES = env.int("KNOWLEDGE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+# A channel's caps: sources, pages over all its sites, and extracted text kept (characters).
+KNOWLEDGE_MAX_SOURCES = env.int("KNOWLEDGE_MAX_SOURCES", default=50)
+KNOWLEDGE_MAX_PAGES = env.int("KNOWLEDGE_MAX_PAGES", default=1000)
+KNOWLEDGE_MAX_CHARS = env.int("KNOWLEDGE_MAX_CHARS", default=20_000_000)
+# Passages given to the model per chat, and the most characters they hold together.
+KNOWLEDGE_CHUNKS_PER_ANSWER = env.int("KNOWLEDGE_CHUNKS_PER_ANSWER", default=4)
+KNOWLEDGE_CONTEXT_CHARS = env.int("KNOWLEDGE_CONTEXT_CHARS", default=6000)
+# How often every source is refreshed in the background (0: never; `manage.py knowledge refresh` from cron).
+KNOWLEDGE_REFRESH_INTERVAL_SECONDS = env.int("KNOWLEDGE_REFRESH_INTERVAL_SECONDS", default=86400)
+# The longest a server process goes on using its list of channels that have ready knowledge (chats of the
+# others never search): a source made ready by another process is used after at most this long.
+KNOWLEDGE_READY_CACHE_SECONDS = env.float("KNOWLEDGE_READY_CACHE_SECONDS", default=5.0)

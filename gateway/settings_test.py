@@ -23,6 +23,7 @@ _DEFAULTS = {
     "ALERT_CHECK_INTERVAL_SECONDS": "0",
     "MODEL_RETIREMENT_INTERVAL_SECONDS": "0",
     "MODEL_SYNC_INTERVAL_SECONDS": "0",
+    "KNOWLEDGE_REFRESH_INTERVAL_SECONDS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)

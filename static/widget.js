@@ -248,6 +248,8 @@
 .m table{display:block;overflow-x:auto;border-collapse:collapse;max-width:100%}
 .m th,.m td{border:1px solid #d1d5db;padding:3px 6px;text-align:left}.m th{font-weight:700;background:#f3f4f6}
 .f{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:-2px}
+.s{font-size:13px;color:#374151;margin-top:6px;overflow-wrap:anywhere}.s ul{list-style:disc;padding-left:18px}
+.s a{color:#1d4ed8;text-decoration:underline}.s a:focus-visible{outline:3px solid var(--c);outline-offset:2px}
 .f button{all:initial;cursor:pointer;font:16px/1 system-ui,sans-serif;padding:5px 8px;border:1px solid #9ca3af;border-radius:6px;background:#fff}
 .f button[aria-pressed="true"]{border-color:var(--c);box-shadow:inset 0 0 0 1px var(--c);background:#f3f4f6}
 .f button:focus-visible,.f input:focus-visible{outline:3px solid var(--c);outline-offset:2px}
@@ -433,6 +435,19 @@
     throw new Error("unsolvable challenge");
   };
 
+  // The channel's knowledge the reply was given (the answer's `sources`): pages as links, other sources as text.
+  const sourcesList = (reply, sources) => {
+    const named = (Array.isArray(sources) ? sources : []).filter((s) => s && typeof s.title === "string");
+    if (!named.length) return;
+    const list = el("ul");
+    for (const s of named.slice(0, 10)) {
+      const href = typeof s.url === "string" && /^https?:/i.test(s.url) ? safeUrl(s.url) : null;
+      const label = s.title || s.url || "Source";
+      list.append(el("li", {}, href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label }) : label));
+    }
+    reply.append(el("div", { class: "s", role: "note", "aria-label": "Sources" }, el("span", { text: "Sources:" }), list));
+  };
+
   // 👍/👎 under the latest reply (POST /api/feedback), then an optional comment.
   const feedbackRow = (reply, id) => {
     if (!id) return;
@@ -510,15 +525,17 @@
         res = await send(id);
       }
       if (!res.ok) return fail(...(await readError(res)));
-      const done = (final) => {
+      const done = (final, sources) => {
         finished = true;
         reply.textContent = "";
         reply.append(markdown(final));
+        sourcesList(reply, sources);
         reply.dataset.state = "done";
         feedbackRow(reply, id);
       };
       if (!(res.headers.get("Content-Type") || "").includes("event-stream")) {
-        done(String((await res.json()).reply || ""));
+        const answer = await res.json();
+        done(String(answer.reply || ""), answer.sources);
       } else {
         await readEvents(res, (name, data) => {
           if (finished) return;
@@ -527,7 +544,7 @@
             reply.textContent = "";
             reply.append(markdown(settle(text)));
             scrollDown();
-          } else if (name === "done") done(typeof data.reply === "string" ? data.reply : text);
+          } else if (name === "done") done(typeof data.reply === "string" ? data.reply : text, data.sources);
           else if (name === "error") {
             finished = true;
             fail(TEXT.failed, String(data.error || ""));

@@ -34,7 +34,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_error("email", WrongAddress.message)
                 return _page(request, invitation, token, form, has_account)
             try:
-                user = user_signup(email=invitation.email, password=form.cleaned_data["password1"])
+                user = user_signup(email=invitation.email, password=form.cleaned_data["password1"], address_proven=True)
             except EmailTaken:
                 form.add_error("email", "An account with this email already exists. Log in instead.")
                 return _page(request, invitation, token, form, has_account)

@@ -1,9 +1,12 @@
 """Staff admin for organisations: read mostly. Staff act as operators here, outside the members' policy;
 no token digest or SSO ciphertext is shown."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from teams import sso_domains
+from teams.credits import organisation_credits_grant
+from teams.forms import GrantForm
 from teams.models import AuditEntry, Invitation, Membership, Organisation, SsoConfig, SsoDomain, SsoIdentity
 
 
@@ -17,11 +20,32 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "personal_for", "audit_retention_days", "created_at")
+    list_display = ("name", "personal_for", "credits", "audit_retention_days", "created_at")
     search_fields = ("name", "=public_id", "memberships__user__email")
-    readonly_fields = ("public_id", "created_at")
+    # The balance changes only through the grant (audited) and the members' moves.
+    readonly_fields = ("public_id", "credits", "created_at")
     raw_id_fields = ("personal_for",)
     inlines = [MembershipInline]
+    actions = ["grant_credits"]
+
+    @admin.action(description="Grant credits to the selected organisations", permissions=["change"])
+    def grant_credits(self, request, queryset):
+        form = GrantForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            amount = form.cleaned_data["amount"]
+            for organisation in queryset:
+                organisation_credits_grant(organisation=organisation, amount=amount, staff=request.user, request=request)
+            self.message_user(request, f"Granted {amount:,} credits to {queryset.count()} organisation(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Grant credits",
+            "form": form,
+            "organisations": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/teams/organisation/grant_credits.html", context)
 
 
 @admin.register(Invitation)

@@ -19,6 +19,9 @@ class Organisation(models.Model):
     )
     # Audit entries older than this are purged (teams/audit.py), like conversations' retention.
     audit_retention_days = models.PositiveIntegerField(default=365)
+    # Credits held by the organisation itself, moved to and from its channels by its owners and admins
+    # (teams/credits.py); chats spend a channel's own credits only.
+    credits = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

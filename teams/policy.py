@@ -6,6 +6,7 @@ organisation → 404 (its existence is not revealed), a member whose role lacks 
 teams/tests/test_role_matrix.py walks every dashboard URL and fails for a view without it.
 """
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -38,12 +39,22 @@ def can(user, action: str, target: Organisation | Channel) -> bool:
 
 def decide(request: HttpRequest, action: str, target: Organisation | Channel) -> None:
     """Raise Http404 for a non-member, PermissionDenied (403) for a member without the right; else note the role."""
-    role = role_in(request.user, organisation_of(target))
+    organisation = organisation_of(target)
+    role = role_in(request.user, organisation)
     if role is None:
         raise Http404()
     if not roles.allows(role, action):
+        request.refusal = Refusal(organisation, role)  # the 403 page (templates/403.html) says why
         raise PermissionDenied()
     request.role = role
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Where a member was refused, and their role there."""
+
+    organisation: Organisation
+    role: str
 
 
 class Allowed:

@@ -26,6 +26,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "org.usage": frozenset({O, A, N}),
     "org.members": frozenset({O}),  # invite, change roles, remove
     "org.members.view": EVERYONE,
+    "org.rename": frozenset({O, A}),
+    "org.credits": frozenset({O, A}),  # the organisation's balance, and moving credits to and from its channels
     "org.sso": frozenset({O}),
     "org.sso.link": EVERYONE,  # link one's own account to the organisation's identity provider
     "org.audit": frozenset({O, A}),
@@ -53,6 +55,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "usage.view": frozenset({O, A, N}),
     # Alerts: thresholds, the webhook and its signing secret (shown once), the delivery log
     "alerts.manage": frozenset({O, A}),
+    # Knowledge (knowledge/): analysts read the sources and the unanswered questions; admins change them
+    "knowledge.view": frozenset({O, A, N}),
+    "knowledge.manage": frozenset({O, A}),
 }
 
 

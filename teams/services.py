@@ -33,6 +33,22 @@ def organisation_create(*, user, name: str, request=None) -> Organisation:
     return org
 
 
+@transaction.atomic
+def organisation_rename(*, organisation: Organisation, name: str, actor, request=None) -> bool:
+    """Give the organisation a new name (audited); False when it already had it."""
+    name = name.strip()[:NAME_MAX]
+    before = Organisation.objects.select_for_update().values_list("name", flat=True).get(pk=organisation.pk)
+    if name == before:
+        return False
+    Organisation.objects.filter(pk=organisation.pk).update(name=name)
+    organisation.name = name
+    audit.record(
+        organisation=organisation, actor=actor, action="organisation.rename", request=request,
+        target=f"organisation {name}", changes={"name": [before, name]},
+    )
+    return True
+
+
 def _lock_owners(org: Organisation) -> int:
     """Lock the organisation's owner rows and count them, so two demotions cannot both pass the check."""
     return len(list(Membership.objects.select_for_update().filter(organisation=org, role=Role.OWNER)))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from teams import audit_views, sso_views, usage_views, views
+from teams import audit_views, credit_views, sso_views, usage_views, views
 
 app_name = "teams"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("new/", views.org_new, name="org-new"),
     path("<uuid:org_id>/switch/", views.org_switch, name="org-switch"),
     path("<uuid:org_id>/members/", views.members, name="members"),
+    path("<uuid:org_id>/settings/", views.org_settings, name="settings"),
+    path("<uuid:org_id>/credits/", credit_views.org_credits, name="credits"),
     path("<uuid:org_id>/members/<uuid:member_id>/role/", views.member_role, name="member-role"),
     path("<uuid:org_id>/members/<uuid:member_id>/remove/", views.member_remove, name="member-remove"),
     path("<uuid:org_id>/leave/", views.leave, name="leave"),

@@ -1,45 +1,41 @@
-"""An organisation's usage: its channels' answered chats, tokens and cost summed (issue 17 point 6).
+"""An organisation's usage: its channels' days summed, and each channel's share (issue 17 point 6).
 
-Limits and credits stay per channel; this only adds them up for the people who pay.
+Read from the roll-ups (conversations/usage.py), like a channel's usage page, so both pages count the
+same things the same way and neither grows with the history. Limits and credits stay per channel.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from conversations.models import Message
+from conversations import usage
+from conversations.models import UsageDay
 from teams.models import Organisation
 
-DAYS = 30
+DAYS = usage.DAYS
 
 
 @dataclass(frozen=True)
 class ChannelUsage:
     channel: object
     answered: int
+    failed: int
     tokens: int
     cost: Decimal
+
+    @property
+    def requests(self) -> int:
+        return self.answered + self.failed
 
 
 @dataclass(frozen=True)
 class OrganisationUsage:
+    usage: usage.Usage  # the days, summary and months of all the channels together
     channels: list[ChannelUsage]
     days: int
-
-    @property
-    def answered(self) -> int:
-        return sum(c.answered for c in self.channels)
-
-    @property
-    def tokens(self) -> int:
-        return sum(c.tokens for c in self.channels)
-
-    @property
-    def cost(self) -> Decimal:
-        return sum((c.cost for c in self.channels), Decimal(0))
 
     @property
     def credits(self) -> int:
@@ -47,16 +43,19 @@ class OrganisationUsage:
 
 
 def organisation_usage(organisation: Organisation, *, days: int = DAYS, now: dt.datetime | None = None) -> OrganisationUsage:
-    """Per channel of the organisation over the last `days` days, and (as properties) their sums."""
+    """The organisation's last `days` UTC days (today included), in all and per channel."""
     now = now or timezone.now()
-    since = now - dt.timedelta(days=days)
+    summed = usage.organisation_usage(organisation=organisation, days=days, now=now)
+    first, last = summed.days[0].day, summed.days[-1].day
     totals = {
-        row["session__channel"]: row
-        for row in Message.objects.filter(
-            session__channel__organisation=organisation, role=Message.Role.ASSISTANT, created_at__gte=since
+        row["channel"]: row
+        for row in UsageDay.objects.filter(channel__organisation=organisation, day__gte=first, day__lte=last)
+        .order_by()
+        .values("channel")
+        .annotate(
+            answered=Sum("answered"), limited=Sum("limited"), refused=Sum("refused"), errors=Sum("errors"),
+            prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), cost=Sum("cost"),
         )
-        .values("session__channel")
-        .annotate(answered=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), cost=Sum("cost"))
     }
     channels = []
     for channel in organisation.channels.order_by("name", "id"):
@@ -64,9 +63,10 @@ def organisation_usage(organisation: Organisation, *, days: int = DAYS, now: dt.
         channels.append(
             ChannelUsage(
                 channel=channel,
-                answered=row.get("answered", 0),
+                answered=row.get("answered") or 0,
+                failed=(row.get("limited") or 0) + (row.get("refused") or 0) + (row.get("errors") or 0),
                 tokens=(row.get("prompt") or 0) + (row.get("completion") or 0),
                 cost=row.get("cost") or Decimal(0),
             )
         )
-    return OrganisationUsage(channels=channels, days=days)
+    return OrganisationUsage(usage=summed, channels=channels, days=days)

@@ -39,6 +39,18 @@ def org_new(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/org_new.html", {"form": form})
 
 
+@requires("org.rename")
+@require_http_methods(["GET", "POST"])
+def org_settings(request: HttpRequest, org_id) -> HttpResponse:
+    org = request.organisation
+    form = OrganisationForm(request.POST or None, initial={"name": org.name})
+    if request.method == "POST" and form.is_valid():
+        if services.organisation_rename(organisation=org, name=form.cleaned_data["name"], actor=request.user, request=request):
+            messages.success(request, f"The organisation is now called “{org.name}”.")
+        return redirect(reverse("teams:settings", kwargs={"org_id": org.public_id}))
+    return render(request, "teams/settings.html", {"org": org, "form": form}, status=400 if form.errors else 200)
+
+
 @requires("org.members.view")
 def members(request: HttpRequest, org_id) -> HttpResponse:
     org = request.organisation

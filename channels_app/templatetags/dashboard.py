@@ -62,9 +62,33 @@ def when(value, seconds: bool = False):
 
 @register.filter
 def usd(value) -> str:
-    """US dollars as owners read them: $1,234.56; a non-zero amount under a cent keeps four decimals ($0.0042)."""
+    """US dollars as owners read them: $1,234.56; a non-zero amount under a cent keeps four decimals ($0.0042),
+    and one too small for those says so rather than reading "$0.0000"."""
     if value is None:
         return "–"
+    if 0 < abs(value) < 0.0001:
+        return "under $0.0001"
     if 0 < abs(value) < 0.01:
         return f"${value:.4f}"
     return f"${value:,.2f}"
+
+
+@register.filter
+def latency(value) -> str:
+    """A latency read from the roll-ups' buckets: 1,500 ms; "under 25 ms" for the first bucket, whose
+    lower bound (0) would read as if the provider had answered instantly; "–" when none was measured."""
+    from conversations.rollups import LATENCY_BUCKETS_MS
+
+    if value is None:
+        return "–"
+    if value < LATENCY_BUCKETS_MS[1]:
+        return f"under {LATENCY_BUCKETS_MS[1]} ms"
+    return f"{value:,} ms"
+
+
+@register.filter
+def placed(messages, place: str = "") -> list:
+    """The flash messages meant for one place on the page (`extra_tags`); "" for the top of the page.
+
+    An error about a form far down the page is shown beside that form, where the owner is looking."""
+    return [m for m in messages or () if (m.extra_tags or "") == place]

@@ -95,7 +95,7 @@ def test_the_curl_example_prints_the_json_answer(examples, api, key, llm):
 
     result = _run(["sh", "-c", examples["curl"]])
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"reply": f"Echo: {QUESTION}", "session_id": SESSION}
+    assert json.loads(result.stdout) == {"reply": f"Echo: {QUESTION}", "session_id": SESSION, "sources": []}
     _assert_stored(api, key, f"Echo: {QUESTION}")
 
 

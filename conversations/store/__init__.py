@@ -32,6 +32,7 @@ class Held:
 
     held: bool
     history: list[tuple[str, str]]  # (role, content), oldest first
+    held_from: str = "channel"  # where the credit was taken: "channel" or "organisation" (channels_app/services.py)
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ class ChatStore:
         """
         raise NotImplementedError
 
-    async def release(self, *, channel_id: int) -> None:
-        """Give back the credit a chat held: it got no reply, or its reply could not be stored."""
+    async def release(self, *, channel_id: int, held_from: str = "channel") -> None:
+        """Give back the credit a chat held, where it was taken: it got no reply, or its reply could not be stored."""
         raise NotImplementedError
 
 

@@ -23,14 +23,16 @@ class OrmStore(ChatStore):
     async def store_exchange(self, exchange: Exchange) -> None:
         await in_db_phase(_store_exchange, exchange)
 
-    async def release(self, *, channel_id: int) -> None:
-        await in_db_phase(credit_release, channel_id=channel_id)
+    async def release(self, *, channel_id: int, held_from: str = "channel") -> None:
+        await in_db_phase(credit_release, channel_id=channel_id, held_from=held_from)
 
 
 def _hold_and_history(channel_id: int, source: str, session_id: str, now: datetime) -> Held:
-    if not credit_hold(channel_id=channel_id):
+    held_from = credit_hold(channel_id=channel_id)
+    if held_from is None:
         return Held(False, [])
-    return Held(True, selectors.thread_history(channel_id=channel_id, source=source, session_id=session_id, now=now))
+    history = selectors.thread_history(channel_id=channel_id, source=source, session_id=session_id, now=now)
+    return Held(True, history, held_from)
 
 
 def _store_exchange(x: Exchange) -> None:

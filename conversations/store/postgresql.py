@@ -6,7 +6,7 @@ connection only for its own round trip. A statement that was sent finishes
 even if the chat is cancelled meanwhile (adb.to_the_end): a credit it took is
 then stored or given back, never lost.
 
-- hold_and_history: CREDIT_HOLD_SQL (channels_app/services.py) and the live
+- hold_and_history: CREDIT_HOLD_CTES (channels_app/services.py) and the live
   thread's last messages, in one statement.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
@@ -18,17 +18,17 @@ then stored or given back, never lost.
 import json
 from datetime import datetime
 
-from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL
+from channels_app.services import (
+    CREDIT_HOLD_CTES, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
+)
 from conversations import rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
 
 HOLD_AND_HISTORY = f"""
-WITH held AS (
-    {CREDIT_HOLD_SQL}
-)
-SELECT (SELECT count(*) FROM held), recent.role, recent.content
+WITH {CREDIT_HOLD_CTES}
+SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), recent.role, recent.content
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.id, m.role, m.content
@@ -89,15 +89,17 @@ class PostgreSQLStore(ChatStore):
                   "limit": selectors.HISTORY_LOAD_LIMIT}
         async with phase_gate():
             rows = await adb.fetchall(HOLD_AND_HISTORY, params)
-        return Held(rows[0][0] == 1, [(role, content) for _, role, content in reversed(rows) if role is not None])
+        history = [(role, content) for _, _, role, content in reversed(rows) if role is not None]
+        return Held(rows[0][0] == 1, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL)
 
     async def store_exchange(self, exchange: Exchange) -> None:
         async with phase_gate():
             await adb.execute(*store_statement(exchange))
 
-    async def release(self, *, channel_id: int) -> None:
+    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL) -> None:
+        statement = CREDIT_RELEASE_ORGANISATION_SQL if held_from == HELD_FROM_ORGANISATION else CREDIT_RELEASE_SQL
         async with phase_gate():
-            await adb.execute(CREDIT_RELEASE_SQL, {"channel": channel_id})
+            await adb.execute(statement, {"channel": channel_id})
 
 
 def store_statement(x: Exchange) -> tuple[str, dict]:

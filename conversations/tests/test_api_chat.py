@@ -9,7 +9,7 @@ def test_it_answers_with_the_reply_and_echoes_the_session_id(api, llm, key):
     r = chat(api, key, "Hello there", session_id="user-session-abc123")
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
-    assert r.json() == {"reply": "Echo: Hello there", "session_id": "user-session-abc123"}
+    assert r.json() == {"reply": "Echo: Hello there", "session_id": "user-session-abc123", "sources": []}
 
 
 def test_it_stores_the_exchange_with_usage(api, llm, key, channel):

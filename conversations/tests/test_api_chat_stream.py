@@ -20,7 +20,7 @@ def test_it_streams_tokens_in_order_then_done(api, llm, key):
     assert r.headers["x-accel-buffering"] == "no"
     tokens = [data["delta"] for kind, data in events if kind == "token"]
     assert tokens == ["Echo:", " one", " two", " three"]
-    assert events[-1] == ("done", {"reply": "Echo: one two three", "session_id": "st"})
+    assert events[-1] == ("done", {"reply": "Echo: one two three", "session_id": "st", "sources": []})
     assert llm.requests[-1]["json"]["stream"] is True
 
 
@@ -142,7 +142,7 @@ def test_100_concurrent_streams(api, llm, channel, key):
         results = list(pool.map(one, range(100)))
     for i, (r, events) in enumerate(results):
         assert r.status_code == 200
-        assert events[-1] == ("done", {"reply": f"Echo: stream {i} words here", "session_id": f"c{i}"})
+        assert events[-1] == ("done", {"reply": f"Echo: stream {i} words here", "session_id": f"c{i}", "sources": []})
     assert Message.objects.count() == 200
     channel.refresh_from_db()
     assert channel.credits == 0

@@ -49,7 +49,7 @@ def test_refused_requests_on_one_channel_never_fail_another_channels_chats(api, 
     assert (r.status_code, r.json()["reply"]) == (200, "Echo: Hello from the victim")
     assert models_called(llm)[-1] == VICTIM_MODEL  # the provider saw the victim's call
     r, events = chat_stream(api, victim_key, "and streamed", session_id="v-1")
-    assert events[-1] == ("done", {"reply": "Echo: and streamed", "session_id": "v-1"})
+    assert events[-1] == ("done", {"reply": "Echo: and streamed", "session_id": "v-1", "sources": []})
     victim_channel.refresh_from_db()
     assert victim_channel.credits == 98
 

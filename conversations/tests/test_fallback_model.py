@@ -63,7 +63,7 @@ def test_a_stream_falls_back_before_its_first_token(api, llm, with_fallback, key
     settings.LLM_MAX_RETRIES = 0
     llm.failing_models, llm.status = {"llama-3.3-70b-versatile"}, 503
     r, events = chat_stream(api, key, "stream please")
-    assert events[-1] == ("done", {"reply": "Echo: stream please", "session_id": "s-1"})
+    assert events[-1] == ("done", {"reply": "Echo: stream please", "session_id": "s-1", "sources": []})
     assert Message.objects.get(role="assistant").content == "Echo: stream please"
 
 

@@ -18,7 +18,7 @@ def test_a_repeat_returns_the_first_answer_without_a_second_call_or_charge(api, 
     first = post(api, key)
     second = post(api, key)
     assert first.status_code == second.status_code == 200
-    assert second.json() == first.json() == {"reply": "Echo: Charge me once", "session_id": "idem"}
+    assert second.json() == first.json() == {"reply": "Echo: Charge me once", "session_id": "idem", "sources": []}
     assert second.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert len(llm.requests) == 1
@@ -98,13 +98,13 @@ def test_a_streamed_chat_is_charged_once_and_replays_as_a_stream(api, llm, chann
     from gateway.testing.api import parse_sse
 
     first = post(api, key, {**BODY, "stream": True})
-    assert parse_sse(first.text)[-1] == ("done", {"reply": "Echo: Charge me once", "session_id": "idem"})
+    assert parse_sse(first.text)[-1] == ("done", {"reply": "Echo: Charge me once", "session_id": "idem", "sources": []})
     again = post(api, key, {**BODY, "stream": True})
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert parse_sse(again.text) == [("token", {"delta": "Echo: Charge me once"}), ("done", {"reply": "Echo: Charge me once", "session_id": "idem"})]
+    assert parse_sse(again.text) == [("token", {"delta": "Echo: Charge me once"}), ("done", {"reply": "Echo: Charge me once", "session_id": "idem", "sources": []})]
     # streaming is how the answer is delivered, not a different request: a plain repeat gets it as JSON
     plain = post(api, key)
-    assert (plain.json(), plain.headers["Idempotent-Replayed"]) == ({"reply": "Echo: Charge me once", "session_id": "idem"}, "true")
+    assert (plain.json(), plain.headers["Idempotent-Replayed"]) == ({"reply": "Echo: Charge me once", "session_id": "idem", "sources": []}, "true")
     assert len(llm.requests) == 1
     channel.refresh_from_db()
     assert channel.credits == 99

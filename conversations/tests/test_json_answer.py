@@ -24,7 +24,7 @@ def test_a_chat_and_a_history_answer_carry_the_headers_of_the_views_drf_answers(
     llm.reply = TRICKY_REPLY
     r = chat(api, key, "Hello!")
     assert r.status_code == 200
-    assert r.content == JSONRenderer().render({"reply": TRICKY_REPLY, "session_id": "s-1"})
+    assert r.content == JSONRenderer().render({"reply": TRICKY_REPLY, "session_id": "s-1", "sources": []})
     refused = api.post("/api/chat", json={"message": "", "session_id": "s-1"}, headers={"X-API-Key": key})
     assert refused.status_code == 400  # a DRF Response, from the exception handler, through the same view
     for name in ("content-type", "allow", "vary", "x-content-type-options", "referrer-policy"):

@@ -204,6 +204,10 @@ def test_a_model_the_channel_may_not_use_is_not_found(sdk, llm, channel):
     with pytest.raises(openai.NotFoundError) as caught:
         sdk.chat.completions.create(model="gpt-4o", messages=HELLO)
     assert caught.value.body["code"] == "model_not_found"
+    assert caught.value.body["message"] == (
+        f"The model does not exist or this channel may not use it: 'gpt-4o'. This channel may use: {channel.model} "
+        "(GET /v1/models lists them)"
+    )
     assert llm.requests == [] and credits(channel) == 100
 
 

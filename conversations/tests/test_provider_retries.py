@@ -83,7 +83,7 @@ def test_backoff_is_jittered_and_capped(settings):
 def test_streams_retry_before_the_first_token(api, llm, key):
     llm.fail_first, llm.status = 1, 502
     r, events = chat_stream(api, key, "again")
-    assert events[-1] == ("done", {"reply": "Echo: again", "session_id": "s-1"})
+    assert events[-1] == ("done", {"reply": "Echo: again", "session_id": "s-1", "sources": []})
     assert len(llm.requests) == 2
 
 

@@ -20,7 +20,7 @@ GRANT = {
 
 def test_it_chats_from_an_allowed_origin_with_a_cors_grant(api, llm, channel, widget_key):
     r = widget_chat(api, widget_key, "Hi", metadata={"url": f"{WIDGET_ORIGIN}/p", "title": "P"})
-    assert (r.status_code, r.json()) == (200, {"reply": "Echo: Hi", "session_id": issued_session_id(widget_key, "v-1")})
+    assert (r.status_code, r.json()) == (200, {"reply": "Echo: Hi", "session_id": issued_session_id(widget_key, "v-1"), "sources": []})
     assert cors_headers(r) == GRANT
     assert "Origin" in r.headers["Vary"]
     channel.refresh_from_db()

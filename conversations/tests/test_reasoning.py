@@ -73,7 +73,7 @@ def test_a_streamed_gpt_oss_answer_sends_no_reasoning_delta(api, llm, channel, k
     r, events = chat_stream(api, key, "Hi there")
     tokens = [data["delta"] for name, data in events if name == "token"]
     assert "".join(tokens) == "Echo: Hi there" and not any(_leaks(t) for t in tokens)
-    assert events[-1] == ("done", {"reply": "Echo: Hi there", "session_id": "s-1"})
+    assert events[-1] == ("done", {"reply": "Echo: Hi there", "session_id": "s-1", "sources": []})
     reply = Message.objects.get(role="assistant")
     assert reply.content == "Echo: Hi there"
     assert reply.completion_tokens == 3 + THOUGHT  # from x_groq.usage: the three answer chunks and the reasoning

@@ -14,11 +14,15 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import Channel
-from channels_app.services import CREDIT_HOLD_SQL, CREDIT_RELEASE_SQL, credit_hold, credit_release
+from channels_app.services import (
+    CREDIT_HOLD_SQL, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
+    credit_hold, credit_release,
+)
 from conversations import selectors, threads, windows
 from conversations.models import Session
 from conversations.provider import Completion
 from conversations.store import Exchange
+from teams.models import Organisation
 from gateway.testing.implementations import STORES, run
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL forms run on PostgreSQL")
@@ -28,18 +32,36 @@ def _credits(channel) -> int:
     return Channel.objects.values_list("credits", flat=True).get(pk=channel.pk)
 
 
+@on_postgresql
+@pytest.mark.parametrize("draws", [False, True])
 @pytest.mark.parametrize("credits", [0, 1, 2])
-def test_the_credit_hold_sql_is_credit_holds_rule(channel, credits):
-    Channel.objects.filter(pk=channel.pk).update(credits=credits)
-    by_orm = credit_hold(channel_id=channel.pk)
-    after_orm = _credits(channel)
+def test_the_credit_hold_sql_is_credit_holds_rule(channel, credits, draws):
+    """Where the credit comes from: the channel's own, or its organisation's when it draws from it."""
+    Channel.objects.filter(pk=channel.pk).update(draws_from_organisation=draws)
+    pool = Organisation.objects.filter(pk=channel.organisation_id) if draws else Channel.objects.filter(pk=channel.pk)
+    other = Channel.objects.filter(pk=channel.pk) if draws else Organisation.objects.filter(pk=channel.organisation_id)
+    other.update(credits=50)
 
-    Channel.objects.filter(pk=channel.pk).update(credits=credits)
+    pool.update(credits=credits)
+    by_orm = credit_hold(channel_id=channel.pk)
+    after_orm = pool.get().credits
+
+    pool.update(credits=credits)
     with connection.cursor() as cursor:
         cursor.execute(CREDIT_HOLD_SQL, {"channel": channel.pk})
-        by_sql = len(cursor.fetchall()) == 1
+        rows = cursor.fetchall()
+    by_sql = (HELD_FROM_ORGANISATION if rows[0][0] else HELD_FROM_CHANNEL) if rows else None
 
-    assert (by_sql, _credits(channel)) == (by_orm, after_orm) == (credits > 0, max(0, credits - 1))
+    where = HELD_FROM_ORGANISATION if draws else HELD_FROM_CHANNEL
+    assert (by_sql, pool.get().credits) == (by_orm, after_orm) == (where if credits else None, max(0, credits - 1))
+    assert other.get().credits == 50  # the other pool is never touched
+
+
+@pytest.mark.parametrize("credits", [0, 1, 2])
+def test_the_orm_credit_hold_takes_only_while_there_is_one(channel, credits):
+    Channel.objects.filter(pk=channel.pk).update(credits=credits)
+    assert credit_hold(channel_id=channel.pk) == (HELD_FROM_CHANNEL if credits else None)
+    assert _credits(channel) == max(0, credits - 1)
 
 
 @on_postgresql
@@ -49,6 +71,12 @@ def test_the_credit_release_sql_is_credit_releases_rule(channel):
     with connection.cursor() as cursor:
         cursor.execute(CREDIT_RELEASE_SQL, {"channel": channel.pk})
     assert (by_orm, _credits(channel)) == (101, 102)
+    org = Organisation.objects.filter(pk=channel.organisation_id)
+    credit_release(channel_id=channel.pk, held_from=HELD_FROM_ORGANISATION)
+    by_orm = org.get().credits
+    with connection.cursor() as cursor:
+        cursor.execute(CREDIT_RELEASE_ORGANISATION_SQL, {"channel": channel.pk})
+    assert (by_orm, org.get().credits, _credits(channel)) == (1, 2, 102)
 
 
 def test_the_credit_hold_sql_names_the_channel_table():

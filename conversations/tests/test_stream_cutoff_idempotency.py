@@ -48,13 +48,13 @@ def test_a_streamed_retry_after_a_cut_off_stream_runs_again_and_completes(gatewa
     again = _retry(api, key, stream=True)
     assert again.status_code == 200
     assert "Idempotent-Replayed" not in again.headers  # not a replay of the partial answer
-    assert parse_sse(again.text)[-1] == ("done", {"reply": FULL, "session_id": "cut"})
+    assert parse_sse(again.text)[-1] == ("done", {"reply": FULL, "session_id": "cut", "sources": []})
     assert len(llm.requests) == 2
 
     # The key now holds the complete answer: a further repeat replays it, without a third call.
     replay = _retry(api, key, stream=True)
     assert replay.headers["Idempotent-Replayed"] == "true"
-    assert parse_sse(replay.text)[-1] == ("done", {"reply": FULL, "session_id": "cut"})
+    assert parse_sse(replay.text)[-1] == ("done", {"reply": FULL, "session_id": "cut", "sources": []})
     assert len(llm.requests) == 2
 
 
@@ -62,12 +62,12 @@ def test_a_plain_retry_after_a_cut_off_stream_runs_again_and_completes(gateway_s
     _hang_up_after_two_tokens(gateway_server, llm, key)
 
     again = _retry(api, key)
-    assert (again.status_code, again.json()) == (200, {"reply": FULL, "session_id": "cut"})
+    assert (again.status_code, again.json()) == (200, {"reply": FULL, "session_id": "cut", "sources": []})
     assert "Idempotent-Replayed" not in again.headers
     assert len(llm.requests) == 2
 
     replay = _retry(api, key)
-    assert (replay.json(), replay.headers["Idempotent-Replayed"]) == ({"reply": FULL, "session_id": "cut"}, "true")
+    assert (replay.json(), replay.headers["Idempotent-Replayed"]) == ({"reply": FULL, "session_id": "cut", "sources": []}, "true")
     assert len(llm.requests) == 2
 
 

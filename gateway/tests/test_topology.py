@@ -76,6 +76,8 @@ def cluster_env(*, database_url: str, llm_url: str, smtp_port: int, https_port: 
             JOB_RETRY_BACKOFF_BASE="0.2", JOB_RETRY_BACKOFF_CAP="1", WEBHOOK_TIMEOUT_SECONDS="1",
             WEBHOOK_MAX_RETRIES="2",
             WEBHOOK_ALLOW_PRIVATE="True",  # the webhook receiver is on loopback; deliveries check the address too
+            # The knowledge test's website is served on loopback, which the crawler refuses by default.
+            KNOWLEDGE_ALLOW_PRIVATE="True",
             LOG_LEVEL="WARNING",
         ),
     })
@@ -267,6 +269,35 @@ def test_a_webhook_that_keeps_failing_ends_dead_on_celery(topology):
     assert topology.database.query("SELECT name, attempts FROM alerts_failedjob") == [("alerts.webhook", 3)]
     assert len(topology.receiver.received) == 3
     assert any("retired" in m["Subject"] for m in topology.smtp.to(OWNER))  # the e-mail went out regardless
+
+
+def test_knowledge_is_ingested_by_the_celery_worker_and_grounds_chats_through_nginx(topology, llm):
+    """`manage.py knowledge ... --wait` queues on Celery and waits for the worker; the gateways then search it
+    (PostgreSQL full-text) once their list of channels with knowledge is renewed."""
+    from gateway.testing.servers import ThreadedUvicorn
+    from knowledge.testing import LoopbackSite
+
+    [channel] = create_channels(topology.env, {"owner": OWNER, "name": "Knowing", "credits": 100})
+    site = ThreadedUvicorn(LoopbackSite()).start()
+    try:
+        site.app.html("/returns", "Returns", "<h1>Returns</h1><p>Unopened tins can be returned within 30 days.</p>")
+        out = manage(topology.env, "knowledge", "add-site", channel["public_id"], f"{site.url}/returns", "--wait")
+        assert "\tsite\tready\t1\t" in out, out
+        out = manage(topology.env, "knowledge", "add-text", channel["public_id"], "--title", "Hours", "--wait",
+                     input="Open from nine to five.")
+        assert "\ttext\tready\t1\t" in out, out
+        assert site.app.fetched("/returns")
+    finally:
+        site.stop()
+
+    def grounded():
+        answer = chat(topology.client, channel["key"], "Can unopened tins be returned?", session_id="k").json()
+        return answer["sources"] == [{"title": "Returns", "url": f"{site.url}/returns"}]
+
+    assert wait_until(grounded, timeout=20)
+    assert "within 30 days" in json.dumps(llm.requests[-1]["json"]["messages"])
+    status = manage(topology.env, "knowledge", "status", channel["public_id"]).splitlines()
+    assert [line.split("\t")[1:4] for line in status] == [["site", "ready", "1"], ["text", "ready", "1"]]
 
 
 def test_beat_schedules_the_retention_purge_on_the_worker(topology):

@@ -116,4 +116,21 @@
       .then(function () { flash(box, "Copied!"); })
       .catch(function (err) { if (err.message !== "reauth") { flash(box, "Copy failed: select the key and copy it."); } });
   });
+
+  // The top bar's menus: one open at a time, closed by a click elsewhere or Escape.
+  var menus = document.querySelectorAll("details.menu");
+  function closeMenus(except) {
+    menus.forEach(function (menu) { if (menu !== except) { menu.open = false; } });
+  }
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () { if (menu.open) { closeMenus(menu); } });
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("details.menu")) { closeMenus(null); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = document.querySelector("details.menu[open]");
+    if (open) { open.open = false; open.querySelector("summary").focus(); }
+  });
 })();

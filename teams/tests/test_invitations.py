@@ -122,3 +122,22 @@ def test_the_token_is_not_stored(owner_web, channel, mailbox):
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM teams_invitation")
         assert token not in repr(cursor.fetchall())
+
+
+def test_an_invitee_who_signed_up_by_the_mailed_link_is_confirmed_and_not_told_to_confirm(
+    owner_web, channel, mailbox, stranger_web
+):
+    from accounts.models import EmailConfirmation, StartingCreditGrant
+    from accounts.selectors import owner_is_confirmed
+
+    _invite(owner_web, channel.organisation, "ana@example.com")
+    link = _path(_link(mailbox, "ana@example.com"))
+    r = stranger_web.submit(link, {"email": "ana@example.com", "password1": "pw-analyst-123!", "password2": "pw-analyst-123!"})
+    assert r.status_code == 302
+    ana = Membership.objects.get(user__email="ana@example.com").user
+    assert owner_is_confirmed(ana) and EmailConfirmation.objects.get(user=ana).confirmed_at is not None
+    page = stranger_web.get("/dashboard/")
+    assert page.status_code == 200
+    assert "data-confirmation-pending" not in page.text and "starting credits" not in page.text
+    assert not StartingCreditGrant.objects.filter(owner=ana).exists()  # nothing of theirs to grant to yet
+    assert len(mailbox.wait_for("ana@example.com")) == 1  # no confirmation mail: the invitation was the proof

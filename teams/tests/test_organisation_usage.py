@@ -39,3 +39,37 @@ def test_an_analyst_sees_it_and_a_developer_does_not(owner, channel, gateway_ser
         with WebClient(base_url=gateway_server.url) as web:
             web.force_login(user)
             assert web.get(f"/dashboard/org/{org.public_id}/usage/").status_code == status
+
+
+def test_it_writes_numbers_and_money_as_a_channels_usage_page_does_and_draws_its_charts(owner, owner_web):
+    from django.utils import timezone
+
+    from conversations.models import Message, Session
+    from gateway.testing.rollups import rebuild_all_usage
+
+    first, _ = make_channel(owner, name="Shop", credits=1500)
+    second, _ = make_channel(owner, name="Blog", credits=0)
+    at = timezone.now()
+    for channel in (first, second):
+        session = Session.objects.create(channel=channel, session_id="s", started_at=at, expires_at=at)
+        Message.objects.bulk_create(
+            Message(session=session, role="assistant", content="a", created_at=at, latency_ms=300,
+                    prompt_tokens=400, completion_tokens=108)
+            for _ in range(2)
+        )
+    rebuild_all_usage()  # stored straight through the ORM, not the chat store
+    org = first.organisation
+
+    page = owner_web.get(f"/dashboard/org/{org.public_id}/usage/").text
+    assert _total(page, "answered") == "4"
+    assert _total(page, "tokens") == "2,032"
+    assert _total(page, "cost") == "$0.00"
+    assert _total(page, "credits") == "1,500"
+    assert _total(page, "latency") == "300 ms"
+    for chart in ("requests", "tokens", "failed", "latency"):
+        assert f'data-chart="{chart}"' in page
+    row = page.split(f'data-channel="{first.public_id}"')[1].split("</tr>")[0]
+    assert ">1,016<" in row and ">$0.00<" in row and ">1,500<" in row
+
+    week = owner_web.get(f"/dashboard/org/{org.public_id}/usage/?days=7").text
+    assert 'aria-current="page" class="active" href="?days=7"' in week
