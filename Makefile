@@ -25,12 +25,18 @@ NODE_TESTS := conversations/tests/openai_node
 $(NODE_TESTS)/node_modules/.package-lock.json: $(NODE_TESTS)/package.json $(NODE_TESTS)/package-lock.json
 	npm ci --prefix $(NODE_TESTS) --no-audit --no-fund --loglevel=error
 
+# The Vercel AI SDK (ai + @ai-sdk/openai) the /v1 tests run on Node.js (conversations/tests/test_openai_ai_sdk.py).
+AI_SDK_TESTS := conversations/tests/ai_sdk_node
+$(AI_SDK_TESTS)/node_modules/.package-lock.json: $(AI_SDK_TESTS)/package.json $(AI_SDK_TESTS)/package-lock.json
+	npm ci --prefix $(AI_SDK_TESTS) --no-audit --no-fund --loglevel=error
+
 # axe-core for the browser tests' accessibility checks, pinned by its lock file.
 e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
 	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev $(NODE_TESTS)/node_modules/.package-lock.json e2e/node_modules/.package-lock.json
+install-dev: $(VENV)/.installed-dev $(NODE_TESTS)/node_modules/.package-lock.json $(AI_SDK_TESTS)/node_modules/.package-lock.json \
+	e2e/node_modules/.package-lock.json
 
 .env:
 	$(PYTHON) scripts/init_env.py .env
@@ -49,7 +55,7 @@ test: install-dev
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules e2e/node_modules
+	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules $(AI_SDK_TESTS)/node_modules e2e/node_modules
 
 ## Regenerate docs/openapi.json from the code (a test fails while they differ).
 openapi: install .env

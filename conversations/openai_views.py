@@ -11,11 +11,11 @@ from rest_framework.response import Response
 
 from channels_app import catalog
 from channels_app.authentication import BearerKeyAuthentication
-from conversations import admission, openai_api, pipeline, streaming
-from conversations.openapi import v1_chat_schema, v1_models_schema
+from conversations import admission, openai_api, pipeline, responses_api, streaming
+from conversations.openapi import v1_chat_schema, v1_model_schema, v1_models_schema, v1_responses_schema
 from conversations.serializers import SESSION_ID_MAX
 from conversations.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
-from gateway.infra.errors import InvalidInput, openai_exception_handler
+from gateway.infra.errors import InvalidInput, ModelNotFound, openai_exception_handler
 from gateway.infra.json_answer import json_answer
 
 SESSION_HEADER = "X-Session-Id"
@@ -39,22 +39,71 @@ class ChatCompletionsView(OpenAIView):
     @v1_chat_schema
     async def post(self, request):
         refuse_untyped_body(request)
-        session = request.headers.get(SESSION_HEADER)
-        if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
-            raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
-        served = await catalog.current(request.auth.generation)  # in memory while fresh: no query
-        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session, served=served)
         once = idempotency_key_of(request)
+        served = await catalog.current(request.auth.generation)  # in memory while fresh: no query
+        asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request),
+                                once=retry_of(request, once), served=served)
         started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
-        headers = {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
+        headers = answer_headers(asked, started)
         if asked.stream:
             encoder = openai_api.CompletionChunks(model=asked.model, include_usage=asked.include_usage)
-            response = event_stream(streaming.events(started, encoder, endpoint=self.endpoint))
-            for name, value in headers.items():
-                response[name] = value
-            return response
+            return streamed(streaming.events(started, encoder, endpoint=self.endpoint), headers)
         reply = await pipeline.finish(started)
         return json_answer(openai_api.completion_body(reply, model=asked.model), headers=headers)
+
+
+class ResponsesView(OpenAIView):
+    """OpenAI's Responses API, rewritten into the same chat (conversations/responses_api.py)."""
+
+    endpoint = "v1-responses"
+
+    @v1_responses_schema
+    async def post(self, request):
+        refuse_untyped_body(request)
+        channel = request.auth.channel
+        once = idempotency_key_of(request)
+        served = await catalog.current(request.auth.generation)
+        asked = responses_api.read(request.data, channel=channel, session_header=session_of(request),
+                                   once=retry_of(request, once), served=served)
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
+        headers = answer_headers(asked, started)
+        shape = responses_api.ResponseShape(request.data, asked)
+        if asked.stream:
+            encoder = responses_api.ResponseEvents(shape)
+
+            async def events():
+                async for event in streaming.events(started, encoder, endpoint=self.endpoint):
+                    yield event
+                if encoder.body is not None:
+                    await responses_api.keep_items(channel.pk, encoder.body)
+
+            return streamed(events(), headers)
+        body = responses_api.response_body(await pipeline.finish(started), shape)
+        await responses_api.keep_items(channel.pk, body)
+        return json_answer(body, headers=headers)
+
+
+def session_of(request) -> str | None:
+    session = request.headers.get(SESSION_HEADER)
+    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
+        raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
+    return session
+
+
+def retry_of(request, once: str | None) -> str | None:
+    """What names a request's retries for a session of its own: its key and Idempotency-Key (None without one)."""
+    return f"{request.auth.key_id}:{once}" if once is not None else None
+
+
+def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:
+    return {SESSION_HEADER: asked.chat.session_id, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
+
+
+def streamed(events, headers: dict):
+    response = event_stream(events)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 class ModelsView(OpenAIView):
@@ -64,3 +113,15 @@ class ModelsView(OpenAIView):
     async def get(self, request):
         await admission.admit(request.auth, "models")  # counts nothing: checks the key is still current
         return Response(openai_api.models_body(request.auth.channel))
+
+
+class ModelView(OpenAIView):
+    endpoint = "v1-models"
+
+    @v1_model_schema
+    async def get(self, request, model: str):
+        await admission.admit(request.auth, "models")  # counts nothing: checks the key is still current
+        found = openai_api.model_body(request.auth.channel, model)
+        if found is None:
+            raise ModelNotFound()
+        return Response(found)

@@ -38,6 +38,12 @@ class HistoryOutput(serializers.Serializer):
 
 # One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id", "sources"} for done,
 # {"error"} for error.
+# The Idempotency-Key header as conversations/idempotency.py is_valid_key takes it, on /api/chat and /v1 alike.
+_IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"}
+
+# X-Session-Id: not blank (a header's surrounding spaces are not part of its value).
+_SESSION_HEADER = {**_IDEMPOTENCY_KEY}
+
 SSE_EVENT = {
     "type": "object",
     "properties": {
@@ -117,7 +123,7 @@ chat_schema = extend_schema(
         PUBLISHABLE_KEY,
         OpenApiParameter(
             "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"},
+            _IDEMPOTENCY_KEY,
             OpenApiParameter.HEADER,
             required=False,
             description="1–255 visible ASCII characters. Repeating a request with the same key and the same body "
@@ -164,6 +170,28 @@ _V1_ERROR = OPENAI_ERROR_SCHEMA
 _SOME_TEXT = {"type": "string", "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}  # not blank, no NUL (as the view checks)
 _TEXT_PARTS = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
     "type": {"type": "string", "enum": ["text"]}, "text": _SOME_TEXT}, "required": ["type", "text"]}}
+_FUNCTION_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
+_RESPONSE_FORMAT = {"type": "object", "additionalProperties": False, "required": ["type"], "properties": {
+    "type": {"type": "string", "enum": ["text", "json_object"]}},
+    "description": "`text`, `json_object`, or `json_schema` with `json_schema` {name, schema, strict}; the two JSON "
+    "kinds only on a model that supports them (400 `model_not_capable`)."}
+# The sampling and control fields clients send: what becomes of each is docs/api.md's table.
+_CONTROL_FIELDS = {
+    "seed": {"type": "integer"},
+    "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
+    "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2},
+    "logit_bias": {"type": "object", "description": "Checked, not sent on."},
+    "logprobs": {"type": "boolean", "description": "Checked, not sent on."},
+    "top_logprobs": {"type": "integer", "minimum": 0, "maximum": 20, "description": "Checked, not sent on."},
+    "reasoning_effort": {"type": "string", "enum": ["none", "minimal", "low", "medium", "high", "xhigh"],
+                         "description": "Sent on to a reasoning model, else dropped."},
+    "verbosity": {"type": "string", "description": "Checked, not sent on."},
+    "service_tier": {"type": "string", "description": "Checked, not sent on."},
+    "store": {"type": "boolean", "description": "Checked, not sent on: the gateway stores the exchange itself."},
+    "metadata": {"type": "object", "description": "Checked, not sent on."},
+    "prompt_cache_key": {"type": "string", "description": "Checked, not sent on."},
+    "safety_identifier": {"type": "string", "description": "Checked, not sent on."},
+}
 V1_CHAT_REQUEST = {
     "type": "object",
     "additionalProperties": False,
@@ -174,12 +202,16 @@ V1_CHAT_REQUEST = {
                 "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
                 "content": {"oneOf": [_SOME_TEXT, _TEXT_PARTS]},
                 "name": {"type": "string"},
+                "refusal": {"type": "string", "nullable": True},
             }},
             "description": "The whole conversation, oldest first, ending with a user message (at most 2000 "
-            "characters). The gateway adds no stored history."},
+            "characters) or a tool's result. The gateway adds no stored history. Also: assistant messages with "
+            "`tool_calls` (content null), `tool` messages with `tool_call_id`, image parts on a vision model "
+            "(docs/api.md)."},
         "model": {"type": "string", "description": "Default: the channel's model. Another id only if GET /v1/models lists it."},
         "stream": {"type": "boolean"},
-        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}, "additionalProperties": False,
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"},
+                                                            "include_obfuscation": {"type": "boolean"}}, "additionalProperties": False,
                            "description": "Only with `stream: true` (else 400)."},
         "max_tokens": {"type": "integer", "minimum": 1, "description": "Capped by the channel's model."},
         "max_completion_tokens": {"type": "integer", "minimum": 1, "description": "Capped by the channel's model."},
@@ -188,6 +220,18 @@ V1_CHAT_REQUEST = {
         "stop": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 4}]},
         "user": {**_SOME_TEXT, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
         "n": {"type": "integer", "enum": [1]},
+        "tools": {"type": "array", "maxItems": 128, "items": {"type": "object", "additionalProperties": False,
+            "required": ["type", "function"], "properties": {
+                "type": {"type": "string", "enum": ["function"]},
+                "function": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+                    "name": _FUNCTION_NAME, "description": {"type": "string"}, "parameters": {"type": "object"},
+                    "strict": {"type": "boolean"}}}}},
+            "description": "Function tools, on a model that supports tools (else 400 `model_not_capable`)."},
+        "tool_choice": {"type": "string", "enum": ["none", "auto"],
+                        "description": "Also `required` or {\"type\": \"function\", \"function\": {\"name\"}} with tools."},
+        "parallel_tool_calls": {"type": "boolean"},
+        "response_format": _RESPONSE_FORMAT,
+        **_CONTROL_FIELDS,
     },
 }
 V1_COMPLETION = {
@@ -240,15 +284,16 @@ v1_chat_schema = extend_schema(
     "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
     request={"application/json": V1_CHAT_REQUEST},
     parameters=[
-        OpenApiParameter("X-Session-Id", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
                          required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
-        OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
                          required=False, description="As on /api/chat."),
     ],
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_COMPLETION, description="A chat.completion."),
         (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="chat.completion.chunk events, then data: [DONE]."),
-        400: _v1_error("Invalid or unsupported input (tools, n > 1, images, ...); `param` names the field."),
+        400: _v1_error("Invalid or unsupported input (n > 1, audio, ...), or what the model cannot do (tools, JSON "
+                       "output, images: `code` `model_not_capable`); `param` names the field."),
         **V1_ERRORS,
         404: _v1_error("A model the channel may not use (`code`: `model_not_found`)."),
         409: _v1_error("The Idempotency-Key was used with a different body, or its first request is still running."),
@@ -261,4 +306,70 @@ v1_models_schema = extend_schema(
     operation_id="v1_models",
     summary="The models the channel may use (OpenAI-compatible)",
     responses={200: OpenApiResponse(response=V1_MODELS, description="The channel's model, then its fallback."), **V1_ERRORS},
+)
+
+v1_model_schema = extend_schema(
+    operation_id="v1_model",
+    summary="One model the channel may use (OpenAI-compatible)",
+    responses={200: OpenApiResponse(response=V1_MODELS["properties"]["data"]["items"], description="The model."),
+               **V1_ERRORS, 404: _v1_error("A model the channel may not use (`code`: `model_not_found`).")},
+)
+
+# OpenAI's Responses API: its request and answer are OpenAI's (openai/types/responses/), kept open here.
+V1_RESPONSES_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["input"],
+    "properties": {
+        "input": {"oneOf": [{**_SOME_TEXT, "maxLength": 2000}, {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["role", "content"], "properties": {
+                "type": {"type": "string", "enum": ["message"]},
+                "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+                "content": _SOME_TEXT}}}],
+            "description": "Text, or items ending with a user message or a function's output: messages (content a "
+            "string or input_text / output_text / input_image parts), function_call, function_call_output and "
+            "item_reference items (docs/api.md)."},
+        "instructions": _SOME_TEXT, "model": {"type": "string"}, "stream": {"type": "boolean"},
+        "max_output_tokens": {"type": "integer", "minimum": 1},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "user": {**_SOME_TEXT, "maxLength": 255, "description": "Names the session when there is no X-Session-Id header."},
+        "tools": {"type": "array", "maxItems": 128, "items": {"type": "object", "additionalProperties": False,
+            "required": ["type", "name"], "properties": {
+                "type": {"type": "string", "enum": ["function"]}, "name": _FUNCTION_NAME,
+                "description": {"type": "string"}, "parameters": {"type": "object"}, "strict": {"type": "boolean"}}},
+            "description": "Function tools, on a model that supports tools (else 400 `model_not_capable`)."},
+        "tool_choice": {"type": "string", "enum": ["none", "auto"]},
+        "parallel_tool_calls": {"type": "boolean"},
+        "text": {"type": "object", "additionalProperties": False, "properties": {"format": _RESPONSE_FORMAT}},
+        "store": {"type": "boolean"}, "metadata": {"type": "object"},
+    },
+}
+V1_RESPONSE = {"type": "object", "properties": {
+    "id": {"type": "string"}, "object": {"type": "string", "enum": ["response"]}, "status": {"type": "string"},
+    "model": {"type": "string"}, "output": {"type": "array", "items": {"type": "object"}}, "usage": {"type": "object"},
+}, "required": ["id", "object", "status", "model", "output"]}
+
+v1_responses_schema = extend_schema(
+    operation_id="v1_responses",
+    summary="OpenAI-compatible Responses API",
+    description="OpenAI's Responses API on the same chat as /v1/chat/completions: text and message input, "
+    "`instructions`, function tools, `text.format`, `stream` with the Responses events. See docs/api.md.",
+    request={"application/json": V1_RESPONSES_REQUEST},
+    parameters=[
+        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
+                         required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
+        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
+                         required=False, description="As on /api/chat."),
+    ],
+    responses={
+        (200, "application/json"): OpenApiResponse(response=V1_RESPONSE, description="A response."),
+        (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="The Responses events."),
+        400: _v1_error("Invalid or unsupported input; `param` names the field."),
+        **V1_ERRORS,
+        404: _v1_error("A model the channel may not use (`code`: `model_not_found`)."),
+        409: _v1_error("The Idempotency-Key was used with a different body, or its first request is still running."),
+        415: _v1_error("The body is not sent as application/json."),
+        500: _v1_error("The AI provider failed; nothing was stored or charged."),
+    },
 )

@@ -35,11 +35,25 @@ from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
-from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError
+from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
 from gateway.infra.metrics import usage_record
 from knowledge import grounding as knowledge
 
 logger = logging.getLogger(__name__)
+
+
+# How a 400 names what the model cannot do.
+CAPABILITY_NAMES = {
+    "tools": "tools", "json_object": 'response_format {"type": "json_object"}',
+    "json_schema": 'response_format {"type": "json_schema"}', "vision": "images", "reasoning": "reasoning",
+    "streaming": "streaming",
+}
+
+
+def capable(model: CatalogModel, capability: str) -> bool:
+    """Whether the catalog says the model can do it: "streaming", "tools", "json_object", "json_schema", "reasoning",
+    "vision" (CatalogModel's supports_* fields)."""
+    return getattr(model, f"supports_{capability}")
 
 
 @dataclass(frozen=True)
@@ -50,11 +64,27 @@ class Sampling:
     top_p: float | None = None
     stop: tuple[str, ...] | None = None
     max_tokens: int | None = None  # capped by the channel's reply length and the model's (CatalogModel.reply_limit)
+    # Further request fields passed on as they are (tools, tool_choice, response_format, seed, penalties ...),
+    # checked by the view; the model must have every capability in ChatRequest.needs for them.
+    passed: dict = field(default_factory=dict)
+    # Fields passed on only to a model with the capability named (e.g. "reasoning": {"reasoning_effort": "low"}),
+    # dropped for any other.
+    if_capable: dict = field(default_factory=dict)
 
-    def options(self) -> dict:
+    def sized(self, model: CatalogModel) -> CatalogModel:
+        """The model as its reply is sized: with the client's reasoning effort, when it is passed on, for the room
+        to think (catalog.REASONING_ROOM)."""
+        effort = self.if_capable.get("reasoning", {}).get("reasoning_effort")
+        return dataclasses.replace(model, reasoning_effort=effort) if effort and capable(model, "reasoning") else model
+
+    def options(self, model: CatalogModel) -> dict:
         """What the provider call passes on beside `max_tokens`."""
         chosen = {"temperature": self.temperature, "top_p": self.top_p, "stop": list(self.stop) if self.stop else None}
-        return {name: value for name, value in chosen.items() if value is not None}
+        options = {name: value for name, value in chosen.items() if value is not None} | self.passed
+        for capability, fields in self.if_capable.items():
+            if capable(model, capability):
+                options |= fields
+        return options
 
 
 @dataclass(frozen=True)
@@ -64,11 +94,15 @@ class ChatRequest:
     session_id: str
     message: str  # what is stored as the user's message
     metadata: dict
-    # The OpenAI-compatible API's own conversation, (role, content) oldest first and ending with `message`:
-    # sent instead of the stored history, which is then NOT added (OpenAI clients send the whole conversation).
-    conversation: tuple[tuple[str, str], ...] | None = None
+    # The OpenAI-compatible API's own conversation, provider messages ({"role", "content", ...: tool calls and
+    # results too}) oldest first, ending with what `message` stores: sent instead of the stored history, which
+    # is then NOT added (OpenAI clients send the whole conversation).
+    conversation: tuple[dict, ...] | None = None
     model: str | None = None  # one the channel may use (the view checks): that model alone; None: model, then fallback
     sampling: Sampling | None = None
+    # What the model must be able to do for this request: the catalog's capability ("tools", "json_schema",
+    # "vision" ...) → the request field that needs it (the 400's `param` when neither model nor fallback can).
+    needs: dict | None = None
 
     def fingerprint_fields(self) -> dict:
         """Its fields for the Idempotency-Key's fingerprint; an /api/chat request's are what they always were."""
@@ -81,6 +115,7 @@ class ChatReply:
     reply: str
     session_id: str
     replayed: bool = False  # the stored answer to an earlier request with the same Idempotency-Key
+    tool_calls: list | None = None  # the functions the model asks the client to call (OpenAI's shape), if any
     # How the provider answered (model, tokens, finish reason), for the OpenAI-compatible answer; not part of
     # the reply itself (equality, the stored Idempotency-Key answer). None when replayed.
     completion: provider.Completion | None = field(default=None, compare=False, repr=False)
@@ -88,7 +123,10 @@ class ChatReply:
     sources: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"reply": self.reply, "session_id": self.session_id, "sources": self.sources}
+        answer = {"reply": self.reply, "session_id": self.session_id, "sources": self.sources}
+        if self.tool_calls:  # only the OpenAI-compatible API sends tools, so /api/chat's answer never has this
+            answer["tool_calls"] = self.tool_calls
+        return answer
 
 
 @dataclass(frozen=True)
@@ -168,10 +206,10 @@ async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str 
 async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: int | None = None) -> PreparedChat:
     """The request's limits, then a held credit and the history. Raises the API's errors; holds nothing when it does."""
     received_at = timezone.now()
+    models = _able(await _models_of(key), request)
     admitted = await admission.admit(key, "chat", request.session_id)
     key = admitted.key
     try:
-        models = await _models_of(key)
         grounding = await _grounding(key, request)
         found = await store.backend().hold_and_history(
             channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
@@ -212,6 +250,21 @@ async def _models_of(key: VerifiedKey) -> tuple[CatalogModel, ...]:
     return tuple(models)
 
 
+def _able(models: tuple[CatalogModel, ...], request: ChatRequest) -> tuple[CatalogModel, ...]:
+    """The models that can do what the request needs (the catalog's capabilities); none: a 400 naming what is missing."""
+    if request.model is not None:
+        models = tuple(model for model in models if model.id == request.model)
+    if not request.needs or not models:
+        return models
+    able = tuple(model for model in models if all(capable(model, need) for need in request.needs))
+    if not able:
+        missing = next(need for need in request.needs if not capable(models[0], need))
+        raise UnsupportedByModel(
+            f"The model {models[0].id} does not support {CAPABILITY_NAMES[missing]}", param=request.needs[missing]
+        )
+    return able
+
+
 async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) -> ChatReply:
     """Complete and settle a prepared chat (a replayed answer is returned as it is).
 
@@ -235,7 +288,8 @@ async def finish(started: PreparedChat | ChatReply, sink: Sink | None = None) ->
         await asyncio.shield(release(chat))
         raise
     sources = chat.grounding.sources_list() if chat.grounding is not None else []
-    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id, completion=completion, sources=sources)
+    reply = ChatReply(reply=completion.text, session_id=chat.request.session_id, completion=completion, sources=sources,
+                      tool_calls=list(completion.tool_calls) or None)
     await asyncio.shield(settle(chat, completion, answer=reply))
     return reply
 
@@ -247,8 +301,8 @@ async def complete(chat: PreparedChat, sink: Sink | None = None) -> provider.Com
         raise provider.ProviderFailure(f"No model in the catalog serves {chat.key.channel.model!r}")
     sampling = chat.request.sampling or Sampling()
     for number, (model, prompt) in enumerate(attempts, start=1):
-        max_tokens = model.reply_limit(chat.key.channel.max_reply_tokens, sampling.max_tokens)
-        call = {"model": model, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options()}
+        max_tokens = sampling.sized(model).reply_limit(chat.key.channel.max_reply_tokens, sampling.max_tokens)
+        call = {"model": model, "messages": prompt, "max_tokens": max_tokens, "options": sampling.options(model)}
         try:
             if sink is None:
                 return await provider.complete(**call)

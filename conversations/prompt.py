@@ -92,30 +92,40 @@ def build_messages(
     return messages
 
 
-def build_conversation(*, model: CatalogModel, system_prompt: str, conversation: tuple[tuple[str, str], ...]) -> list[dict]:
+def build_conversation(*, model: CatalogModel, system_prompt: str, conversation: tuple[dict, ...]) -> list[dict]:
     """The OpenAI-compatible API's prompt: the owner's system prompt, then the client's own conversation.
 
     The client sends the whole conversation itself, so no stored history is
     added. Its system messages (only on channels that allow them, checked by
     the view) stay where the client put them, after the owner's prompt, which
-    always comes first; the oldest user and assistant messages are dropped
-    until the prompt fits the model; the last message is always kept.
+    always comes first; the oldest other messages are dropped until the prompt
+    fits the model; the last message is always kept. A tool result whose call
+    was dropped goes too: providers refuse a result without its call.
     """
     system = system_prompt if system_prompt.strip() else None
-    *earlier, (last_role, last) = conversation
-    budget = model.prompt_budget - estimate_tokens(last) - (estimate_tokens(system) if system is not None else 0)
-    budget -= sum(estimate_tokens(content) for role, content in earlier if role == "system")
-    kept: list[tuple[str, str]] = []
-    for role, content in reversed(earlier):
-        if role != "system":
-            cost = estimate_tokens(content)
+    *earlier, last = conversation
+    budget = model.prompt_budget - _message_tokens(last) - (estimate_tokens(system) if system is not None else 0)
+    budget -= sum(_message_tokens(message) for message in earlier if message["role"] == "system")
+    kept: list[dict] = []
+    for message in reversed(earlier):
+        if message["role"] != "system":
+            cost = _message_tokens(message)
             if cost > budget:
                 budget = -1  # everything older goes too, so the conversation is never cut in the middle
                 continue
             budget -= cost
-        kept.append((role, content))
+        kept.append(message)
     kept.reverse()
+    called = {call["id"] for message in kept for call in message.get("tool_calls") or ()}
     messages = [{"role": "system", "content": system}] if system is not None else []
-    messages += [{"role": role, "content": content} for role, content in kept]
-    messages.append({"role": last_role, "content": last})
+    messages += [m for m in kept if m["role"] != "tool" or m.get("tool_call_id") in called]
+    messages.append(last)
     return messages
+
+
+def _message_tokens(message: dict) -> int:
+    content = message.get("content")
+    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False) if content else ""
+    if message.get("tool_calls"):
+        text += json.dumps(message["tool_calls"], ensure_ascii=False)
+    return estimate_tokens(text)

@@ -37,10 +37,27 @@ class Completion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: int | None  # upstream; None when no upstream answered (the offline demo)
-    finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), ...
+    finish_reason: str = "stop"  # the provider's: "stop", "length" (max_tokens reached), "tool_calls", ...
     tokens_estimated: bool = False  # the provider sent no usage: the tokens were counted locally
     # Of completion_tokens, those the model reasoned in (billed like the answer's, never shown); None: not reported.
     reasoning_tokens: int | None = None
+    # The functions the model asks the client to call, in OpenAI's shape ({"id", "type": "function",
+    # "function": {"name", "arguments"}}); empty for a plain answer.
+    tool_calls: tuple[dict, ...] = ()
+
+    @property
+    def transcript(self) -> str:
+        """What is stored as the reply: its text, then each tool call on a line of its own, readable."""
+        calls = [f"[tool call {call['function']['name']}({call['function']['arguments']}) id={call['id']}]"
+                 for call in self.tool_calls]
+        return "\n".join(([self.text] if self.text else []) + calls)
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """One piece of a streamed tool call as the provider sent it (an entry of OpenAI's `delta.tool_calls`)."""
+
+    part: dict
 
 
 class NoAnswer(ProviderFailure):
@@ -171,6 +188,7 @@ def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms:
         body = json.loads(raw)
         message = body["choices"][0]["message"]
         content = message.get("content")
+        calls = tuple(_tool_call(call) for call in message.get("tool_calls") or ())
         finish_reason = _reason(body["choices"][0].get("finish_reason"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         shown = _scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
@@ -179,9 +197,19 @@ def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms:
         raise ProviderFailure("Completion content is not text")
     # The answer only: reasoning in a field of its own is not read as text, inline <think> blocks are taken out.
     text, inline = reasoning.split(content or "")
-    require_answer(text, finish_reason)
+    if not calls:  # a reply of tool calls alone has no text
+        require_answer(text, finish_reason)
     thought = reasoning.reasoning_of(message) + inline
-    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, finish_reason, thought)
+    return completion_with_usage(text, model, messages, usage_of(body), latency_ms, finish_reason, thought, calls)
+
+
+def _tool_call(call: dict) -> dict:
+    """A tool call of the provider's answer, in OpenAI's shape; anything else is a malformed body (TypeError)."""
+    function = call["function"]
+    name, arguments = function["name"], function.get("arguments") or ""
+    if not isinstance(call.get("id"), str) or not isinstance(name, str) or not isinstance(arguments, str):
+        raise TypeError("tool call fields")
+    return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 def usage_of(body) -> dict | None:
@@ -195,12 +223,13 @@ def usage_of(body) -> dict | None:
 
 
 def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], usage: dict | None, latency_ms: int,
-                finish_reason: str, thought: str = "") -> Completion:
+                finish_reason: str, thought: str = "", tool_calls: tuple[dict, ...] = ()) -> Completion:
     """The reply with its tokens: the provider's, or counted here (marked estimated) for what it did not send.
 
     The provider's completion_tokens include the reasoning (OpenAI's and
     Groq's usage: completion_tokens_details.reasoning_tokens is a part of
-    them), so the cost counts it; an estimate counts the reasoning text too.
+    them), so the cost counts it; an estimate counts the reasoning text and
+    the tool calls' arguments too.
     """
     usage = usage or {}
     prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
@@ -211,8 +240,8 @@ def completion_with_usage(text: str, model: CatalogModel, messages: list[dict], 
         prompt = tokens.count_messages(messages)
     if completion is None:
         reasoned = tokens.count(thought) if thought else reasoned
-        completion = tokens.count(text) + (reasoned or 0)
-    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated, reasoned)
+        completion = tokens.count(text) + (reasoned or 0) + sum(tokens.count(call["function"]["arguments"]) for call in tool_calls)
+    return Completion(text, model.id, prompt, completion, latency_ms, finish_reason, estimated, reasoned, tool_calls)
 
 
 def _count(value) -> int | None:
@@ -224,7 +253,7 @@ def _reason(value) -> str:
 
 
 class CompletionStream:
-    """The provider's reply as it is generated: iterate for text deltas.
+    """The provider's reply as it is generated: iterate for text deltas (str) and tool-call pieces (ToolCallDelta).
 
     After a full iteration, `completion()` describes the whole reply. Any
     failure (status, connection, body, deadline) raises ProviderFailure.
@@ -238,6 +267,11 @@ class CompletionStream:
         self.demo: Completion | None = None
         self.think = reasoning.ThinkFilter()  # inline <think> blocks, also split across deltas
         self.reasoning: list[str] = []  # reasoning sent in a field of its own (counted if no usage comes)
+        self.calls: dict[int, dict] = {}  # the tool calls streamed so far, by their index
+
+    @property
+    def tool_calls(self) -> tuple[dict, ...]:
+        return tuple(self.calls[index] for index in sorted(self.calls))
 
     def completion(self, text: str) -> Completion:
         """The reply so far (all of it after a full iteration), with the stream's usage or an estimate."""
@@ -246,7 +280,7 @@ class CompletionStream:
         # A stream cut off before its end has no usage yet: what was sent is counted here.
         thought = "".join(self.reasoning) + "".join(self.think.thought)
         return completion_with_usage(
-            text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason, thought
+            text, self.model, self.messages, self.usage, self.latency_ms, self.finish_reason, thought, self.tool_calls
         )
 
     async def __aiter__(self):
@@ -282,32 +316,49 @@ class CompletionStream:
                     if rest:
                         yield rest
                     return
-                delta = self.think.feed(self._parse_chunk(data))
-                if delta:
-                    yield delta
+                for item in self._parse_chunk(data):
+                    delta = self.think.feed(item) if isinstance(item, str) else item
+                    if delta:
+                        yield delta
         finally:
             response.release()  # a body not read to its end closes the connection instead of pooling it
         raise ProviderFailure("The provider's stream ended without [DONE]")
 
-    def _parse_chunk(self, data: str) -> str:
+    def _parse_chunk(self, data: str) -> list:
+        """The chunk's text and tool-call pieces, in order; its finish reason and usage are kept."""
         try:
             chunk = json.loads(data)
             choices = chunk.get("choices") or []
             delta = (choices[0].get("delta") or {}) if choices else {}
             text = delta.get("content") or ""
+            pieces = [self._tool_piece(part) for part in delta.get("tool_calls") or ()]
             thought = reasoning.reasoning_of(delta)
             if thought:
                 self.reasoning.append(thought)
             if choices and choices[0].get("finish_reason"):
                 self.finish_reason = _reason(choices[0]["finish_reason"])
-        except (ValueError, AttributeError, IndexError, TypeError):
+        except (ValueError, AttributeError, IndexError, TypeError, KeyError):
             raise ProviderFailure(f"Malformed stream chunk: {_scrub(data, self.model.provider.api_key)[:300]!r}") from None
         if not isinstance(text, str):
             raise ProviderFailure("Stream chunk content is not text")
         usage = usage_of(chunk)  # the last chunk's (OpenAI: a chunk with no choices; Groq: x_groq.usage)
         if usage is not None:
             self.usage = usage
-        return text
+        return ([text] if text else []) + pieces
+
+    def _tool_piece(self, part: dict) -> ToolCallDelta:
+        """Add a piece to its tool call: OpenAI sends the id and name first, then the arguments in fragments;
+        Groq sends each call whole in one piece. Both are forwarded as they come."""
+        index, function = part.get("index", len(self.calls)), part.get("function") or {}
+        if not isinstance(index, int) or not isinstance(function, dict):
+            raise TypeError("tool call piece")
+        call = self.calls.setdefault(index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+        if isinstance(part.get("id"), str):
+            call["id"] = part["id"]
+        for name in ("name", "arguments"):
+            if isinstance(function.get(name), str):
+                call["function"][name] += function[name]
+        return ToolCallDelta({**part, "index": index})
 
 
 def _demo_complete(*, model: CatalogModel, messages: list[dict]) -> Completion:

@@ -38,22 +38,31 @@ class EventSink:
         self._upstream = upstream
         parts = []
         async for delta in upstream:
-            parts.append(delta)
+            if isinstance(delta, str):
+                parts.append(delta)
             self.started = True
             self.queue.put_nowait(delta)
         text = "".join(parts)
-        provider.require_answer(text, upstream.finish_reason)
+        if not upstream.tool_calls:  # a reply of tool calls alone has no text
+            provider.require_answer(text, upstream.finish_reason)
         return upstream.completion(text)
 
     def partial(self) -> provider.Completion | None:
-        received = "".join(self.sent)
-        return self._upstream.completion(received) if received and self._upstream is not None else None
+        received = "".join(delta for delta in self.sent if isinstance(delta, str))
+        if self._upstream is None or not (received or any(isinstance(d, provider.ToolCallDelta) for d in self.sent)):
+            return None
+        return self._upstream.completion(received)
 
 
 class Encoder(Protocol):
-    """How a stream's events are written: one delta, the end (with the whole reply), a failure."""
+    """How a stream's events are written: one delta, a tool call's piece, the end (with the whole reply), a failure."""
 
     def token(self, delta: str) -> bytes: ...
+
+    def tool_call(self, part: dict) -> bytes: ...
+
+    def replayed(self, reply: pipeline.ChatReply) -> bytes:
+        """What of a replayed answer is not its text (its tool calls), before `done`."""
 
     def done(self, reply: pipeline.ChatReply) -> bytes: ...
 
@@ -65,6 +74,12 @@ class ChatEvents:
 
     def token(self, delta: str) -> bytes:
         return sse.event("token", {"delta": delta})
+
+    def tool_call(self, part: dict) -> bytes:
+        return b""  # /api/chat sends no tools, so its model calls none
+
+    def replayed(self, reply: pipeline.ChatReply) -> bytes:
+        return b""
 
     def done(self, reply: pipeline.ChatReply) -> bytes:
         return sse.event("done", reply.to_dict())
@@ -82,7 +97,9 @@ async def events(
     """
     encoder = encoder or ChatEvents()
     if isinstance(started, pipeline.ChatReply):  # a replayed answer, all at once
-        yield encoder.token(started.reply)
+        if started.reply:
+            yield encoder.token(started.reply)
+        yield encoder.replayed(started)
         yield encoder.done(started)
         return
     sink = EventSink()
@@ -99,7 +116,7 @@ async def events(
             if item is _END:
                 break
             sink.sent.append(item)
-            yield encoder.token(item)
+            yield encoder.token(item) if isinstance(item, str) else encoder.tool_call(item.part)
         ended = True
         try:
             reply = run.result()

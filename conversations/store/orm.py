@@ -38,7 +38,7 @@ def _hold_and_history(channel_id: int, source: str, session_id: str, now: dateti
 def _store_exchange(x: Exchange) -> None:
     reply = Message(
         role=Message.Role.ASSISTANT,
-        content=x.completion.text,
+        content=x.completion.transcript,
         created_at=x.replied_at,
         model=x.completion.model,
         prompt_tokens=x.completion.prompt_tokens,

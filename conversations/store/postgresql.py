@@ -111,7 +111,7 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         "received": x.received_at,
         "expires": threads.expires_at_for(x.received_at),
         "message": x.message,
-        "reply": x.completion.text,
+        "reply": x.completion.transcript,
         "replied": x.replied_at,
         "model": x.completion.model,
         "prompt_tokens": x.completion.prompt_tokens,

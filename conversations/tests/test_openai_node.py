@@ -65,3 +65,17 @@ def test_limits_credits_and_failures_reach_it_as_the_sdks_errors(gateway_server,
     assert broken["text"] == "one two" and broken["error"]["message"] == "AI service error. Please try again."
     channel.refresh_from_db()
     assert channel.credits == 5
+
+
+def test_the_responses_api_answers_a_function_round_trip_and_streams(api, gateway_server, llm, key, channel):
+    from conversations.tests.test_openai_tools import able
+
+    able(channel.model, tools=True)
+    llm.tool_calls = [("get_weather", '{"city":"Paris"}')]
+    seen = run(gateway_server, key, channel.model, "responses")
+    assert seen["call"] == ["function_call", "get_weather", '{"city":"Paris"}']
+    assert (seen["final"], seen["usage"], seen["streamed"]) == ("Result: 22 degrees", 18, "Echo: Hello")
+    assert seen["kinds"][0] == "response.created" and seen["kinds"][-1] == "response.completed"
+    assert [m["content"] for m in history(api, key, "node-r").json()["messages"]][-1] == "Result: 22 degrees"
+    channel.refresh_from_db()
+    assert channel.credits == 97

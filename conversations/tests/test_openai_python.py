@@ -225,13 +225,12 @@ def test_the_rate_limit_is_the_channels_with_retry_after(api, sdk, llm, key, cha
 @pytest.mark.parametrize(
     "extra, message, param",
     [
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "Unsupported field: tools", "tools"),
+        ({"functions": [{"name": "f"}]}, "Unsupported field: functions", "functions"),
         ({"n": 2}, "n must be 1: one choice per request", "n"),
-        ({"logprobs": True}, "Unsupported field: logprobs", "logprobs"),
-        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x"}}]}]},
-         "Only text content parts are supported (messages[0].content[0])", "messages[0].content[0]"),
-        ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]},
-         "messages[0].role must be system, developer, user or assistant (tools are not supported)", "messages[0].role"),
+        ({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x"}}]}]},
+         "Only text and image content parts are supported (messages[0].content[0])", "messages[0].content[0]"),
+        ({"messages": [{"role": "function", "content": "x", "name": "f"}]},
+         "messages[0].role must be system, developer, user, assistant or tool", "messages[0].role"),
         ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
          "The last message must be from the user", "messages[1].role"),
         ({"temperature": 3}, "temperature must be a number from 0 to 2", "temperature"),

@@ -24,7 +24,8 @@ def schema(api):
 def test_the_schema_is_a_valid_openapi_3_document(schema):
     validate(schema)
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/api/chat", "/api/history", "/api/feedback", "/v1/chat/completions", "/v1/models"}
+    assert set(schema["paths"]) == {"/api/chat", "/api/history", "/api/feedback", "/v1/chat/completions", "/v1/models",
+                                   "/v1/models/{model}", "/v1/responses"}
     assert set(schema["paths"]["/api/history"]) == {"get", "delete"}  # delete: erasure, an extension
 
 

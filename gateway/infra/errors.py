@@ -32,6 +32,14 @@ class InvalidInput(ApiError):
     status = 400
 
 
+class UnsupportedByModel(InvalidInput):
+    """A request for what the channel's model cannot do (tools, structured output, images), by the catalog."""
+
+    def __init__(self, message: str, *, param: str):
+        super().__init__(message)
+        self.param = param
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     message = "Request body is too large"
@@ -217,6 +225,7 @@ _OPENAI_CODES = {
     "CreditsExhausted": "insufficient_quota", "RateLimited": "rate_limit_exceeded",
     "DailyLimitExceeded": "daily_limit_exceeded", "ServiceUnavailable": "service_unavailable",
     "ProviderError": "provider_error", "NoAnswerError": "no_answer", "PayloadTooLarge": "request_too_large",
+    "UnsupportedByModel": "model_not_capable",
 }
 
 

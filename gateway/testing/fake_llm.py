@@ -5,7 +5,22 @@ Its behaviour is switched per test: a normal reply, an error status, a broken
 body, a hang, a dropped connection, or extra latency. It can also behave like
 Groq today: a list of models at GET /v1/models that a test changes, models it
 answers with Groq's 404 `model_not_found`, and reasoning (in `reasoning` /
-`delta.reasoning` as gpt-oss sends it, or inline `<think>` blocks).
+`delta.reasoning` as gpt-oss sends it, or inline `<think>` blocks); and tool calls.
+
+Tool calls (`tool_calls` set, the request has `tools`, its last message is not a
+tool result) are answered in the shapes the providers use:
+- answered whole: `message.content` null, `message.tool_calls` [{"id", "type":
+  "function", "function": {"name", "arguments"}}], finish_reason "tool_calls"
+  (the openai package's types/chat/chat_completion_message.py, 2026-12);
+- streamed as OpenAI does (`tool_style` "openai"): a first piece with the index,
+  id, type and name and empty arguments, then the arguments in fragments
+  (types/chat/chat_completion_chunk.py ChoiceDeltaToolCall, all but `index`
+  optional; OpenAI's function-calling guide, "Streaming");
+- streamed as Groq does (`tool_style` "groq"): each call whole in one piece,
+  ids like "call_785j" (github.com/vercel/ai/pull/1653, 2024-06-02: "Groq sends
+  the entire tool call payload in a single delta"; github.com/BerriAI/litellm/issues/7621,
+  2025-01-08), the usage in `x_groq.usage`.
+A tool result as the last message is answered with text: "Result: <its content>".
 """
 
 import asyncio
@@ -40,6 +55,12 @@ class FakeLLM:
         self.retry_after: str | None = None
         self.failing_models: set[str] = set()  # answered with `status` whatever the mode
         self.echo_key = False  # error bodies repeat the Authorization header (some providers echo the key)
+        self.tool_calls: list[tuple[str, str]] = []  # (name, arguments JSON) to call when the request has tools
+        self.tool_style = "openai"  # how tool calls are streamed: "openai" (in fragments) or "groq" (whole)
+        self.json_reply: str | None = None  # the reply when the request asks for JSON (response_format)
+        # Scripted turns for an agent's run: each request with tools takes the next list of (name, arguments)
+        # to call, whatever its last message; once they are used up, `tool_calls` applies.
+        self.tool_turns: list[list[tuple[str, str]]] = []
         # GET /v1/models: these ids (None: the path answers 404, as a provider without the endpoint).
         self.listed_models: list[str] | None = ["openai/gpt-oss-120b", "openai/gpt-oss-20b"]
         self.gone_models: set[str] = set()  # answered as Groq answers a decommissioned id (404 model_not_found)
@@ -110,8 +131,28 @@ class FakeLLM:
         return await _respond(send, 200, self.completion(payload))
 
     def reply_text(self, payload: dict) -> str:
-        last = payload["messages"][-1]["content"]
-        return self.reply if self.reply is not None else f"Echo: {last}"
+        last = payload["messages"][-1]
+        if self.json_reply is not None and (payload.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+            return self.json_reply
+        if last["role"] == "tool":
+            return f"Result: {last['content']}"
+        content = last["content"]
+        if isinstance(content, list):  # text and image parts
+            content = "".join(part.get("text", "") for part in content)
+        return self.reply if self.reply is not None else f"Echo: {content}"
+
+    def calls_for(self, payload: dict) -> list[dict]:
+        """The tool calls to answer with, or [] for a text answer."""
+        if not payload.get("tools") or payload.get("tool_choice") == "none":
+            return []
+        if self.tool_turns:
+            calls = self.tool_turns.pop(0)
+        elif self.tool_calls and payload["messages"][-1]["role"] != "tool":
+            calls = self.tool_calls
+        else:
+            return []
+        return [{"id": f"call_{i}{time.monotonic_ns() % 10_000:04d}", "type": "function",
+                 "function": {"name": name, "arguments": arguments}} for i, (name, arguments) in enumerate(calls)]
 
     def _content(self, payload: dict) -> str:
         """The content as sent: the answer, after an inline <think> block when asked; empty when cut thinking."""
@@ -132,7 +173,10 @@ class FakeLLM:
         return "length" if self.answer_empty else "stop"
 
     async def _stream(self, receive, send, payload: dict) -> None:
-        """OpenAI-style server-sent events: one chunk per word, then [DONE]."""
+        """OpenAI-style server-sent events: one chunk per word (or the tool calls' pieces), then [DONE]."""
+        calls = self.calls_for(payload)
+        if calls:
+            return await self._stream_calls(send, payload, calls)
         content = self._content(payload)
         if self.chunk_chars:
             tokens = [content[i:i + self.chunk_chars] for i in range(0, len(content), self.chunk_chars)]
@@ -176,7 +220,43 @@ class FakeLLM:
         finally:
             gone.cancel()
 
+    async def _stream_calls(self, send, payload: dict, calls: list[dict]) -> None:
+        pieces = []
+        for index, call in enumerate(calls):
+            if self.tool_style == "groq":
+                pieces.append({"index": index, **call})
+                continue
+            arguments = call["function"]["arguments"]
+            pieces.append({"index": index, "id": call["id"], "type": "function",
+                           "function": {"name": call["function"]["name"], "arguments": ""}})
+            pieces += [{"index": index, "function": {"arguments": arguments[i:i + 4]}} for i in range(0, len(arguments), 4)]
+        head = {"id": "chatcmpl-t", "object": "chat.completion.chunk", "model": payload.get("model")}
+        events = [{**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None}, "finish_reason": None}]}]
+        events += [{**head, "choices": [{"index": 0, "delta": {"tool_calls": [piece]}, "finish_reason": None}]} for piece in pieces]
+        usage = {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52}
+        final = {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+        if self.tool_style == "groq":
+            final["x_groq"] = {"id": "req_t", "usage": usage}
+        events.append(final)
+        if self.tool_style != "groq" and (payload.get("stream_options") or {}).get("include_usage"):
+            events.append({**head, "choices": [], "usage": usage})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        for event in events:
+            await send({"type": "http.response.body", "body": f"data: {json.dumps(event)}\n\n".encode(), "more_body": True})
+            if self.token_delay:
+                await asyncio.sleep(self.token_delay)
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
     def completion(self, payload: dict) -> dict:
+        calls = self.calls_for(payload)
+        if calls:
+            return {
+                "id": f"chatcmpl-{time.monotonic_ns()}", "object": "chat.completion", "created": int(time.time()),
+                "model": payload.get("model", "unknown"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": calls},
+                             "finish_reason": "tool_calls"}],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52},
+            }
         message = {"role": "assistant", "content": self._content(payload)}
         if self.reasoning and not self.think_inline:
             message["reasoning"] = self.reasoning

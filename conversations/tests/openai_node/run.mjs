@@ -1,6 +1,7 @@
 // The official openai npm package against the gateway: only baseURL and apiKey changed.
 // Usage: node run.mjs <baseURL> <apiKey> <model> [all|chat|stream]; prints one JSON object of what it saw:
-// "all" runs plain, streaming, models and three errors; "chat" and "stream" one chat each, or the error it got.
+// "all" runs plain, streaming, models and three errors; "chat" and "stream" one chat each, or the error it got;
+// "responses" the Responses API: responses.create with a function tool's round trip, and responses.stream.
 import OpenAI from "openai";
 
 const [baseURL, apiKey, model, which = "all"] = process.argv.slice(2);
@@ -33,6 +34,23 @@ if (which === "stream") {
     }
   });
   console.log(JSON.stringify({ text, error: failed }));
+  process.exit(0);
+}
+
+if (which === "responses") {
+  const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
+  const input = [{ role: "user", content: "Weather in Paris?" }];
+  const first = await client.responses.create({ model, input, tools, user: "node-r" });
+  const call = first.output[0];
+  const final = await client.responses.create({ model, tools, user: "node-r", input: [
+    ...input, call, { type: "function_call_output", call_id: call.call_id, output: "22 degrees" },
+  ] });
+  const kinds = [];
+  const stream = client.responses.stream({ model, input: "Hello" });
+  for await (const event of stream) kinds.push(event.type);
+  const streamed = await stream.finalResponse();
+  console.log(JSON.stringify({ call: [call.type, call.name, call.arguments], final: final.output_text,
+                               usage: final.usage.total_tokens, streamed: streamed.output_text, kinds }));
   process.exit(0);
 }
 
