@@ -16,6 +16,9 @@ from channels_app.services import api_key_revoke
 from channels_app.tests.test_dashboard_integration import examples_in
 from gateway.testing.api import history
 
+# Programs of their own (the examples, curl, node) are the clients: the gateway listens on a socket.
+pytestmark = pytest.mark.live
+
 QUESTION = "Hello! What can you help me with?"
 SESSION = "user-session-abc123"  # the examples' session_id
 

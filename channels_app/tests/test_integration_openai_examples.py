@@ -16,6 +16,9 @@ import pytest
 
 from gateway.testing.api import history
 
+# Programs of their own (the examples, curl, node) are the clients: the gateway listens on a socket.
+pytestmark = pytest.mark.live
+
 QUESTION = "Hello! What can you help me with?"
 SESSION = "user-session-abc123"
 NODE_PACKAGES = Path(__file__).resolve().parents[2] / "conversations" / "tests" / "openai_node"
