@@ -9,6 +9,9 @@ from django.db import connection
 
 from gateway.testing.api import chat
 
+# Bursts of concurrent clients against the gate: a server on a socket serves them at once.
+pytestmark = pytest.mark.live
+
 
 def test_a_burst_larger_than_the_gate_is_served_in_full(api, llm, channel, key, settings):
     settings.DB_PHASE_CONCURRENCY = 2
