@@ -9,6 +9,7 @@ committed data (`transactional_db`) that uvicorn's threads can see. docs/testing
 """
 
 import functools
+from pathlib import Path
 
 import httpx
 import pytest
@@ -44,13 +45,27 @@ def model_catalog(request):
     catalog.forget()
 
 
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.browser)
         if "gateway_server" in getattr(item, "fixturenames", ()) and item.get_closest_marker("live") is None:
             item.add_marker(pytest.mark.live)
         if item.get_closest_marker("live") is not None:
             # Committed data, so the server's threads see it; first, so it is the closest django_db marker.
             item.add_marker(pytest.mark.django_db(transaction=True), append=False)
+
+
+def pytest_runtest_setup(item):
+    """A test marked with a service this run lacks is skipped, saying how to get it (gateway/testing/needs.py)."""
+    from gateway.testing.needs import missing
+
+    reasons = missing({marker.name for marker in item.iter_markers()})
+    if reasons:
+        pytest.skip("; ".join(reasons))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ conversations/tests/openai_node (`make install-dev`).
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -62,7 +61,7 @@ def test_the_python_sdk_example_prints_the_reply(examples, api, key, llm):
     assert _stored(api, key) == [("user", QUESTION), ("assistant", f"Echo: {QUESTION}")]
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+@pytest.mark.node
 def test_the_node_sdk_example_streams_the_reply(examples, api, key, llm):
     assert (NODE_PACKAGES / "node_modules" / "openai").is_dir(), "run `make install-dev`"
     llm.reply = "Streamed through the SDK."

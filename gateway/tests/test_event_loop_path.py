@@ -19,10 +19,7 @@ from gateway.infra import adb
 from gateway.testing.api import UPSTREAM_KEY, chat
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, RedisServer, create_channels, gateway_env
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL,
-    reason="the event-loop chat path needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)",
-)
+pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.redis]
 
 
 def requests_served(pool_stats: list[dict]) -> int:
