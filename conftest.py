@@ -50,8 +50,9 @@ E2E = Path(__file__).resolve().parent / "e2e"
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.path.is_relative_to(E2E):
+        if item.path.is_relative_to(E2E):  # a browser is a client of its own: it needs the gateway on a socket
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.live)
         if "gateway_server" in getattr(item, "fixturenames", ()) and item.get_closest_marker("live") is None:
             item.add_marker(pytest.mark.live)
         if item.get_closest_marker("live") is not None:
