@@ -9,6 +9,7 @@ committed data (`transactional_db`) that uvicorn's threads can see. docs/testing
 """
 
 import functools
+import os
 from pathlib import Path
 
 import httpx
@@ -64,7 +65,10 @@ def pytest_runtest_setup(item):
     """A test marked with a service this run lacks is skipped, saying how to get it (gateway/testing/needs.py)."""
     from gateway.testing.needs import missing
 
-    reasons = missing({marker.name for marker in item.iter_markers()})
+    names = {marker.name for marker in item.iter_markers()}
+    reasons = missing(names)
+    if reasons and "browser" in names and os.environ.get("CI"):
+        pytest.fail("; ".join(reasons))  # CI installs Chromium: a browser test that cannot run is a broken CI
     if reasons:
         pytest.skip("; ".join(reasons))
 
