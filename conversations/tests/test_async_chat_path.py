@@ -10,6 +10,7 @@ from gateway.testing.api import chat
 
 
 @pytest.mark.postgres
+@pytest.mark.live  # eight clients at once, on the server's own pool
 def test_chats_waiting_upstream_hold_no_pooled_connection(api, llm, channel, key):
     llm.latency = 1.5
 
