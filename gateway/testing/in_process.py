@@ -21,12 +21,17 @@ What differs from a live server, and why it does not change what is tested:
   keeps its tests on a live server.
 """
 
+import logging
+import threading
+
 import httpx
 from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections
 
 from gateway.infra.db import phases_on_calling_thread
+
+logger = logging.getLogger(__name__)
 
 # What uvicorn reports for a loopback client; the gateway's per-address limits key on it.
 CLIENT = ("127.0.0.1", 50000)
@@ -39,14 +44,24 @@ def run_pending_commit_callbacks() -> None:
         connection = connections[alias]
         while connection.run_on_commit:
             _, callback, robust = connection.run_on_commit.pop(0)
-            callback()
+            try:
+                callback()
+            except Exception:
+                if not robust:
+                    raise
+                logger.exception("A robust on_commit callback failed")  # as Django logs it after a real commit
 
 
 class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app):
         self.app = app
+        self.thread = threading.get_ident()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if threading.get_ident() != self.thread:
+            # Another thread has its own database connection, outside the test's transaction: its requests would
+            # not see the test's data, and could wait forever on the rows the test's transaction holds.
+            raise RuntimeError("an in-process client is used from another thread: mark the test live (docs/testing.md)")
         run_pending_commit_callbacks()
         # Django's receiver closes a connection whose autocommit differs from the settings', which the test's open
         # transaction's does: Django's own test client detaches it during a request the same way.
