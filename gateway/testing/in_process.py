@@ -21,8 +21,10 @@ What differs from a live server, and why it does not change what is tested:
   keeps its tests on a live server.
 """
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from asgiref.sync import async_to_sync
@@ -93,10 +95,18 @@ class InProcessTransport(httpx.BaseTransport):
         # raise_app_exceptions off: an exception out of the application becomes a 500, as uvicorn answers it.
         transport = httpx.ASGITransport(app=self.app, client=CLIENT, raise_app_exceptions=False)
         request.stream = httpx.ByteStream(request.read())
+        # Work Django sends off the thread with thread_sensitive=False (an exception's error page) runs on this
+        # loop's default executor; one thread, whose database connections are closed when the request ends, or
+        # every request would leave one checked out of PostgreSQL's pool on a thread nobody uses again.
+        loop = asyncio.get_running_loop()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="in-process-request")
+        loop.set_default_executor(executor)
         try:
             with phases_on_calling_thread():
                 response = await transport.handle_async_request(request)
                 content = b"".join([part async for part in response.aiter_raw()])  # as sent: httpx decodes it
         finally:
             await self._shut_down()
+            await loop.run_in_executor(executor, connections.close_all)
+            executor.shutdown(wait=False)
         return response.status_code, response.headers, content, {"http_version": b"HTTP/1.1"}
