@@ -40,9 +40,8 @@ class Session(models.Model):
     thread = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    # The page the visitor was on (the chat's metadata.url and metadata.title), for the owner's list and
-    # transcript. Written by the chat's store step once it records them (issue 15); blank until then.
-    # The page the thread's latest message named (metadata url/title), written by the chat store (conversations/store).
+    # The page the thread's latest message named (the chat's metadata.url and metadata.title), for the owner's list
+    # and transcript; written by the chat store (conversations/store), blank for a thread that named none.
     page_url = models.CharField(max_length=2048, blank=True, default="", db_default="")
     page_title = models.CharField(max_length=200, blank=True, default="", db_default="")
     # The thread's first user message, written once by the chat store when it starts the thread, so the
@@ -63,7 +62,7 @@ class Session(models.Model):
             models.Index(fields=["started_at"], name="session_started"),
             models.Index(fields=["session_id"], name="session_id_exact"),  # the admin's search, across channels
             # The owner's search for an exact session_id or first message, walked in the list's keyset order, so
-            # a page of matches costs a page of index entries however many threads match (issue 19).
+            # a page of matches costs a page of index entries however many threads match.
             models.Index(fields=["channel", "session_id", "-started_at", "-id"], name="session_channel_id_recent"),
             models.Index(models.F("channel"), first_message_head("first_message"), models.F("started_at").desc(),
                          models.F("id").desc(), name="session_first_message_exact"),

@@ -42,7 +42,7 @@ class Text(serializers.CharField):
         super().__init__(max_length=max_length, error_messages=messages, **kwargs)
         # CharField adds a validator looping over every character in Python for surrogates, which
         # to_internal_value has already refused ("encoding"): it could never fail, and it cost a chat
-        # ~5 % of its validation (docs/performance.md, issue 18).
+        # ~5 % of its validation (docs/performance.md).
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitSurrogateCharactersValidator)]
 
     def to_internal_value(self, data):

@@ -229,7 +229,7 @@ DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
 # The chat's statements (gateway/infra/adb.py) are prepared by PostgreSQL after this many runs on a connection
 # (psycopg's prepare_threshold; its default), so they are parsed and planned once per connection, not per chat.
 # Django turns preparing off for its own connections (for PgBouncer in transaction mode before 1.21); set
-# DATABASE_PREPARE_THRESHOLD=none behind such a pooler. Measured: docs/performance.md, issue 18.
+# DATABASE_PREPARE_THRESHOLD=none behind such a pooler. Measured: docs/performance.md.
 _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
 DATABASE_PREPARE_THRESHOLD = None if _prepare in ("", "none", "off") else int(_prepare)
 # The chat's database steps (conversations/store): on PostgreSQL one statement each, sent from the

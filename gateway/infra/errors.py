@@ -267,7 +267,7 @@ def openai_exception_handler(exc, context):
 
 # The two catch-alls are async: a sync view makes Django's ASGI handler start a thread (its per-request
 # ThreadSensitiveContext's executor) for every call, ≈ 0.7 ms of CPU per unknown path, the cheapest request
-# anyone can send (measured in process: 713 µs sync, see docs/performance.md issue 18).
+# anyone can send (measured in process: 713 µs sync, see docs/performance.md).
 async def openai_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under /v1/ that no route claims, in OpenAI's shape."""
     return JsonResponse(openai_error_body(404, "Not found"), status=404)
