@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.testing.needs import chromium_path
-
-CHROMIUM = chromium_path()
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,10 +27,7 @@ def _fast_hashing(fast_password_hashing):
     pass
 
 
-# Per module, not per session: while it lives, Playwright's event loop runs in this thread, where the in-process
-# tests of other folders (gateway/testing/in_process.py) cannot start theirs; with parallel workers those run
-# between browser modules.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         message = f"no browser at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"

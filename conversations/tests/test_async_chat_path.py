@@ -9,8 +9,7 @@ from django.db import connection
 from gateway.testing.api import chat
 
 
-@pytest.mark.postgres
-@pytest.mark.live  # eight clients at once, on the server's own pool
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
 def test_chats_waiting_upstream_hold_no_pooled_connection(api, llm, channel, key):
     llm.latency = 1.5
 

@@ -10,15 +10,14 @@ from django.core.cache import cache
 from conversations.counters import Stale
 from conversations.limits import Counter, day_counter
 from gateway.infra.errors import RateLimited
-from gateway.testing.cache_keys import clear_own_keys
 from gateway.testing.implementations import COUNTERS, run
 
 
 @pytest.fixture(params=COUNTERS)
 def counters(request):
-    clear_own_keys()
+    cache.clear()
     yield request.param()
-    clear_own_keys()
+    cache.clear()
 
 
 def counter(key, limit, *, held=False, share_percent=0) -> Counter:

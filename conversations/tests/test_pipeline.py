@@ -15,7 +15,6 @@ from channels_app.models import Channel
 from conversations import limits, pipeline, streaming
 from conversations.models import IdempotencyKey, Message
 from gateway.infra.errors import CreditsExhausted, ProviderError
-from gateway.testing.cache_keys import clear_own_keys
 from gateway.testing.implementations import COUNTERS, SETTING, STORES, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,7 +29,7 @@ def store(request, settings):
 @pytest.fixture(params=COUNTERS)
 def counting(request, settings):
     settings.CHAT_COUNTERS = SETTING[request.param]
-    clear_own_keys()
+    cache.clear()
     return request.param
 
 

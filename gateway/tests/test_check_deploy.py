@@ -4,11 +4,7 @@ import secrets
 import subprocess
 import sys
 
-import pytest
-
 from gateway.testing.processes import ROOT, gateway_env
-
-pytestmark = pytest.mark.processes
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:

@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.processes
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
