@@ -1,5 +1,7 @@
 """Shared fixtures: a real gateway on loopback, a real fake provider, owners, channels and keys."""
 
+import functools
+
 import httpx
 import pytest
 
@@ -99,16 +101,32 @@ def api(gateway_server, transactional_db):
 
 @pytest.fixture
 def owner(transactional_db):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_user("owner@example.com", "owner@example.com", "pw-owner-123!")
+    return make_user("owner@example.com", "pw-owner-123!")
 
 
 @pytest.fixture
 def outsider(transactional_db):
+    return make_user("outsider@example.com", "pw-outsider-123!")
+
+
+@functools.cache
+def _password_hash(password: str, hashers: tuple[str, ...]) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(password)
+
+
+def make_user(email: str, password: str, *, staff: bool = False):
+    """A user whose password is `password`, hashed by the configured hasher (PBKDF2, as in production) once per
+    run and password, not once per test: its million rounds take most of a second, in every test with an owner."""
+    from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user("outsider@example.com", "outsider@example.com", "pw-outsider-123!")
+    manager = get_user_model().objects
+    user = (manager.create_superuser if staff else manager.create_user)(email, email, None)
+    user.password = _password_hash(password, tuple(settings.PASSWORD_HASHERS))
+    user.save(update_fields=["password"])
+    return user
 
 
 def make_channel(owner, **kwargs):
@@ -186,9 +204,7 @@ def outsider_web(gateway_server, outsider):
 
 @pytest.fixture
 def staff(transactional_db):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_superuser("staff@example.com", "staff@example.com", "pw-staff-123!")
+    return make_user("staff@example.com", "pw-staff-123!", staff=True)
 
 
 @pytest.fixture
