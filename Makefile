@@ -51,8 +51,9 @@ run: migrate
 	$(VENV)/bin/uvicorn gateway.asgi:application --host $(HOST) --port $(PORT)
 
 ## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set).
+PYTEST_ARGS ?=
 test: install-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules $(AI_SDK_TESTS)/node_modules e2e/node_modules
