@@ -208,8 +208,10 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     received_at = timezone.now()
     models = _able(await _models_of(key), request)
     admitted = await admission.admit(key, "chat", request.session_id)
-    key = admitted.key
+    stale, key = admitted.key is not key, admitted.key
     try:
+        if stale:  # the channel changed since its key was cached, so its models may have too
+            models = _able(await _models_of(key), request)
         grounding = await _grounding(key, request)
         found = await store.backend().hold_and_history(
             channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
