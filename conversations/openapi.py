@@ -275,6 +275,14 @@ V1_ERRORS = {
     503: _v1_error("The limit counters are unreachable; nothing was done."),
 }
 
+# The headers both /v1 chat endpoints read.
+V1_HEADERS = [
+    OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
+                     required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
+    OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
+                     required=False, description="As on /api/chat."),
+]
+
 v1_chat_schema = extend_schema(
     operation_id="v1_chat_completions",
     summary="OpenAI-compatible chat completion",
@@ -283,12 +291,7 @@ v1_chat_schema = extend_schema(
     "answer's `X-Session-Id`). Streamed (`stream: true`): `chat.completion.chunk` events, the usage chunk with "
     "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
     request={"application/json": V1_CHAT_REQUEST},
-    parameters=[
-        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
-                         required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
-        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
-                         required=False, description="As on /api/chat."),
-    ],
+    parameters=V1_HEADERS,
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_COMPLETION, description="A chat.completion."),
         (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="chat.completion.chunk events, then data: [DONE]."),
@@ -356,12 +359,7 @@ v1_responses_schema = extend_schema(
     description="OpenAI's Responses API on the same chat as /v1/chat/completions: text and message input, "
     "`instructions`, function tools, `text.format`, `stream` with the Responses events. See docs/api.md.",
     request={"application/json": V1_RESPONSES_REQUEST},
-    parameters=[
-        OpenApiParameter("X-Session-Id", _SESSION_HEADER, OpenApiParameter.HEADER,
-                         required=False, description="The session the exchange is stored in (GET /api/history reads it)."),
-        OpenApiParameter("Idempotency-Key", _IDEMPOTENCY_KEY, OpenApiParameter.HEADER,
-                         required=False, description="As on /api/chat."),
-    ],
+    parameters=V1_HEADERS,
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_RESPONSE, description="A response."),
         (200, "text/event-stream"): OpenApiResponse(response=V1_SSE_EVENT, description="The Responses events."),
