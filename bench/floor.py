@@ -125,7 +125,7 @@ class Floor:
             return 402, b'{"error": "Out of credits"}', 0.0
         upstream_model, reserve, input_price, output_price = self.models[model_id]
         messages = [{"role": "system", "content": system_prompt}]
-        messages += [{"role": role, "content": content} for _, role, content in reversed(rows) if role is not None]
+        messages += [{"role": role, "content": content} for _, _, role, content in reversed(rows) if role is not None]
         context = page_context(metadata)
         if context:
             messages.append({"role": "user", "content": context})
