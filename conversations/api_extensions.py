@@ -15,12 +15,13 @@ from conversations.openapi import COMMON_ERRORS, PUBLISHABLE_KEY, ErrorOutput
 from conversations.serializers import HistoryInput
 from conversations.views import ApiKeyView, HistoryView
 from gateway.infra.db import in_db_phase
-from gateway.infra.errors import InvalidInput, SecretKeyRequired, error_body
+from gateway.infra.endpoints import API
+from gateway.infra.errors import InvalidInput, error_body
 
 
 def _error(description: str, *messages: str) -> OpenApiResponse:
     return OpenApiResponse(
-        response=ErrorOutput, description=description, examples=[OpenApiExample(m, value=error_body(m)) for m in messages]
+        response=ErrorOutput, description=description, examples=[OpenApiExample(m, value=error_body(API, m)) for m in messages]
     )
 
 
@@ -91,8 +92,6 @@ class HistoryAndErasureView(HistoryView):
 
     @erase_schema
     async def delete(self, request):
-        if request.auth.publishable:
-            raise SecretKeyRequired()
         data = HistoryInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         counts = await _erase(key=request.auth, **data.validated_data)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
+from gateway.infra.endpoints import API
 from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
 
@@ -69,7 +70,7 @@ def _error(description: str, *messages: str) -> OpenApiResponse:
     return OpenApiResponse(
         response=ErrorOutput,
         description=description,
-        examples=[OpenApiExample(m, value=error_body(m)) for m in messages],
+        examples=[OpenApiExample(m, value=error_body(API, m)) for m in messages],
     )
 
 

@@ -9,7 +9,7 @@ from channels_app.models import Channel
 from conversations import admission, proof_of_work, rollups, selectors, widget_sessions
 from conversations.models import FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
-from gateway.infra.errors import InvalidInput, PublishableKeyRequired
+from gateway.infra.errors import InvalidInput
 
 
 class WidgetSourceOnly(InvalidInput):
@@ -48,8 +48,7 @@ async def widget_session_issue(*, key: VerifiedKey) -> str:
 
 
 async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
-    if not key.publishable:
-        raise PublishableKeyRequired()
+    # Publishable keys only: the edge refused any other (gateway/infra/endpoints.py).
     return (await admission.admit(key, endpoint)).key
 
 

@@ -12,7 +12,8 @@ from conversations import idempotency, pipeline, services, streaming
 from conversations.openapi import chat_schema, history_schema, widget_config_schema, widget_session_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway.infra import cors
-from gateway.infra.errors import InvalidInput, OriginNotAllowed
+from gateway.infra.endpoints import ENDPOINTS
+from gateway.infra.errors import InvalidInput, OriginNotAllowed, wrong_key_kind
 from gateway.infra.json_answer import json_answer
 from gateway.overrides.api_view import LoopAPIView
 
@@ -27,7 +28,7 @@ class ApiKeyView(LoopAPIView):
     # endpoint's description.)
 
     authentication_classes = [ApiKeyAuthentication]
-    endpoint = ""
+    endpoint = ""  # its name in the edge's endpoint table (gateway/infra/endpoints.py)
     refused = None  # the ChannelInactive or OriginRefused that refused the key, if one did (it names the channel)
 
     def perform_content_negotiation(self, request, force=False):
@@ -44,6 +45,10 @@ class ApiKeyView(LoopAPIView):
     async def before_handler(self, request):
         presented = request.auth  # DRF's authentication parsed it
         if isinstance(presented, PresentedKey):
+            # The kind of key the endpoint takes, from the edge's table: by the key's form, before any query.
+            refused = wrong_key_kind(ENDPOINTS[self.endpoint], request.method, presented.kind)
+            if refused is not None:
+                raise refused
             request.auth = await credentials.resolve(presented)
 
     def handle_exception(self, exc):
