@@ -27,6 +27,8 @@ import hashlib
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.utils import timezone
 
+from accounts.models import HashedSession
+
 
 def session_key_digest(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()
@@ -35,8 +37,6 @@ def session_key_digest(session_key: str) -> str:
 class SessionStore(DbSessionStore):
     @classmethod
     def get_model_class(cls):
-        from accounts.models import HashedSession
-
         return HashedSession
 
     def create_model_instance(self, data):

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
-from conversations import admission, proof_of_work, rollups, selectors, widget_sessions
-from conversations.models import FailedRequest, Session
+from conversations import admission, erasure, proof_of_work, rollups, selectors, widget_sessions
+from conversations.models import AuditEvent, FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
 from gateway.infra.errors import InvalidInput
 
@@ -29,6 +29,15 @@ async def history_get(*, key: VerifiedKey, session_id: str, source: str | None =
         selectors.thread_messages, channel=key.channel, source=source or key.source, session_id=session_id, now=timezone.now()
     )
     return [m.to_dict() for m in messages]
+
+
+async def history_erase(*, key: VerifiedKey, session_id: str, source: str | None = None) -> dict:
+    """DELETE /api/history: every copy of the session in the key's channel, erased; the counts of what went."""
+    key = (await admission.admit(key, "erase")).key  # counts nothing; refuses a key changed since it was read
+    return await in_db_phase(
+        erasure.session_erase, channel=key.channel, session_id=session_id, source=source or Session.Source.API,
+        via=AuditEvent.Via.API,
+    )
 
 
 async def widget_config_get(*, key: VerifiedKey) -> dict:

@@ -3,10 +3,9 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from channels_app import views as channel_views
-from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
-from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
+from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
-from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
+from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
 from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
