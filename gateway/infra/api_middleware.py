@@ -1,8 +1,8 @@
 """The API's own middleware: what SecurityMiddleware and CommonMiddleware give it, natively async.
 
 Django's stock middleware runs its hooks through a worker thread under ASGI;
-for the API, which needs no sessions, cookies, CSRF or messages, that was most
-of the gateway's own time per chat.
+for the API, which needs no sessions, cookies, CSRF or messages, that thread
+hop is most of the gateway's own time per chat (docs/performance.md).
 """
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction

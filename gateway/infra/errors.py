@@ -5,7 +5,7 @@ OpenAI's `{"error": {"message", "type", "code", "param"}}`, with the same status
 error class carries its /v1 `openai_code`. `error_body(family, ...)` builds the body, and nothing
 else does; `error_json` and `error_bytes` carry it as a Django response or raw ASGI bytes, and DRF's
 exception handler as a DRF Response, whose `data` the views read to record a failed request.
-JsonResponse and DRF's Response serialise it with different spacing; each keeps the one it had.
+JsonResponse and DRF's Response serialise it with different spacing (each form's tests pin its bytes).
 """
 
 import json

@@ -89,7 +89,7 @@ def series(metric, *labels: str):
     """`metric.labels(*labels)`, kept: labels come from small fixed sets (endpoints, status codes, model ids).
 
     The lookup (a lock, the labels checked and joined) costs more than the increment it is for; a chat makes
-    eight (the request middleware's five, usage_record's three; issue 18, docs/performance.md)."""
+    eight (the request middleware's five, usage_record's three; docs/performance.md, "the no-framework floor")."""
     return metric.labels(*labels)
 
 
