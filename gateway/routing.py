@@ -3,13 +3,13 @@
 The families (/api/ and /v1/) are gateway/infra/endpoints.py's `family_of`.
 
 `Router` is plain ASGI, not an override: it picks a handler by path and answers the lifespan
-protocol, which Django's ASGIHandler refuses (it serves "http" only). The /api/ handler itself
+protocol, which Django's ASGIHandler refuses (it serves "http" only). The API families' handler itself
 replaces Django behaviour and lives with the other overrides (gateway/overrides/api_handler.py).
 """
 
 from gateway.infra.endpoints import family_of
 
-# /api/'s middleware, in place of settings.MIDDLEWARE: both natively async, so a request makes no
+# The API families' middleware, in place of settings.MIDDLEWARE: both natively async, so a request makes no
 # trip to a thread before the view (docs/performance.md).
 API_MIDDLEWARE = [
     "gateway.infra.middleware.RequestMetricsMiddleware",

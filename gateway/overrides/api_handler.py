@@ -1,4 +1,4 @@
-"""Override: `ApiHandler`, Django's ASGI handler for /api/, with its own middleware and no thread hops.
+"""Override: `ApiHandler`, Django's ASGI handler for the API families (/api/, /v1/), with its own middleware and no thread hops.
 
 What it replaces (Django 5.2.19, `django.core.handlers`):
 
