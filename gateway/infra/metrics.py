@@ -32,7 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from gateway.infra.endpoints import API, label_of
+from gateway.infra.endpoints import API
 from gateway.infra.errors import error_json
 
 # Seconds. Fine steps under 100 ms, where the gateway's own overhead lives;
