@@ -1,6 +1,8 @@
 """Owner accounts beyond Django's user: login sessions stored by digest (accounts/session_store.py),
 e-mail confirmation and the one starting-credit grant."""
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -18,9 +20,9 @@ class HashedSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from accounts.session_store import SessionStore
-
-        return SessionStore
+        # The engine settings name (accounts/session_store.py), looked up rather than imported: the store
+        # imports this model, and the model layer does not import back up.
+        return import_module(settings.SESSION_ENGINE).SessionStore
 
     class Meta(AbstractBaseSession.Meta):
         db_table = "accounts_hashed_session"

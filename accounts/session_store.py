@@ -17,7 +17,7 @@ method of the base class queries the model by session key — is checked by
 `accounts/tests/test_session_store.py::test_django_queries_sessions_only_through_the_overridden_methods`,
 which fails if a Django upgrade adds such a query.
 
-Sessions created before this engine (rows in `django_session`) are not read: after the
+Rows of Django's own `django_session` table are never read: after the
 migration every dashboard user logs in again (the migration also empties `django_session`,
 so old backups are the only place their keys remain).
 """
@@ -27,6 +27,8 @@ import hashlib
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.utils import timezone
 
+from accounts.models import HashedSession
+
 
 def session_key_digest(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()
@@ -35,8 +37,6 @@ def session_key_digest(session_key: str) -> str:
 class SessionStore(DbSessionStore):
     @classmethod
     def get_model_class(cls):
-        from accounts.models import HashedSession
-
         return HashedSession
 
     def create_model_instance(self, data):

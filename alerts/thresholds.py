@@ -53,9 +53,9 @@ class LastHour:
 def last_hour_counts(channel_ids: list[int] | None = None) -> LastHour:
     """The last hour's failures and replies per channel: two grouped queries for every channel at once.
 
-    The check used to count them channel by channel: two queries per channel, each walking the last hour of
-    every channel's messages through the time index (the channel is on the session), so a check cost the
-    number of channels times the last hour's traffic, every minute in every server process.
+    Not channel by channel: that is two queries per channel, each walking the last hour of every channel's
+    messages through the time index (the channel is on the session), so a check would cost the number of
+    channels times the last hour's traffic, every minute in every server process.
     """
     since = timezone.now() - timedelta(hours=1)
     failed = FailedRequest.objects.filter(created_at__gte=since, status__gte=500)

@@ -1,4 +1,4 @@
-"""Per-chat CPU of what issue 14 added (catalog lookup, pricing, usage metrics, tokenizer): `python -m bench.catalog_micro`."""
+"""Per-chat CPU of the model catalog's work (catalog lookup, pricing, usage metrics, tokenizer): `python -m bench.catalog_micro`."""
 import os
 import timeit
 os.environ["DJANGO_SETTINGS_MODULE"]="gateway.settings_test"

@@ -5,7 +5,7 @@
 An unknown /api/ or /v1/ path, a chat with a malformed key, the OpenAPI schema: each through the whole ASGI
 application (router, body limit, the API's handler and middleware, the view), best of several rounds of
 `time.process_time()`. Logging is switched off, so the figures leave out writing the log line itself. These
-are what an attacker can send by the thousand; docs/performance.md (issue 18) has the before/after.
+are what an attacker can send by the thousand; docs/performance.md ("the no-framework floor") has the before/after.
 """
 
 import json

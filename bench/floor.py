@@ -5,7 +5,7 @@
 `POST /api/chat` with `X-API-Key` and `{"message", "session_id", "metadata"}`,
 the same request the gateway gets from bench/wrk/chat.lua, does per chat only
 the work the gateway cannot skip, with the same libraries and the same
-statements (issue 18):
+statements:
 
 1. read and parse the JSON body;
 2. HMAC-SHA256 the key under KEY_DIGEST_SECRET and look the digest up in memory

@@ -3,7 +3,7 @@
     DJANGO_SETTINGS_MODULE=gateway.settings_test python -m bench.micro
 
 Steady enough on a shared machine to compare two versions run back to back
-(docs/performance.md, issue 18).
+(docs/performance.md, "the no-framework floor").
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Turn the raw wrk phases into the figures of issue 4, a table, and the harness's own sanity checks."""
+"""Turn the raw wrk phases into the figures docs/performance.md reports, a table, and the harness's own sanity checks."""
 
 TARGETS = {
     "overhead_p50_c1_ms": 3.0,

@@ -50,7 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--llm-max-connections", type=int, default=1000, help="LLM_MAX_CONNECTIONS per worker")
     p.add_argument("--loop", default="auto", help="uvicorn --loop for gateway and mock")
     p.add_argument("--http", default="auto", help="uvicorn --http for gateway and mock")
-    p.add_argument("--nodelay-fix", action="store_true", help="serve through bench.uvicorn_nodelay (uvicorn issue 3149)")
+    p.add_argument("--nodelay-fix", action="store_true", help="serve through bench.uvicorn_nodelay (encode/uvicorn#3149, upstream)")
     p.add_argument("--profile", action="store_true", help="py-spy record each worker during the c=64 and slow phases")
     p.add_argument("--profile-gil", action="store_true", help="with --profile: only samples holding the GIL (where CPU goes)")
     p.add_argument("--label", default="baseline")

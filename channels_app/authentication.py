@@ -13,7 +13,8 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
 from channels_app import keys
-from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl, SecretKeyRequired
+from gateway.infra.endpoints import PUBLISHABLE, SECRET
+from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl
 
 HEADER = "HTTP_X_API_KEY"
 BEARER = "Bearer "  # the OpenAI-compatible API's `Authorization: Bearer amgai_…`
@@ -33,6 +34,11 @@ class PresentedKey:
     origin: str | None = None
     client_ip: str = ""
     pow_solution: str = field(default="", repr=False)
+
+    @property
+    def kind(self) -> str:
+        """SECRET or PUBLISHABLE, by the key's form: what the endpoint table checks before any query."""
+        return PUBLISHABLE if self.publishable else SECRET
 
     @property
     def cache_id(self) -> str:
@@ -75,8 +81,8 @@ class BearerKeyAuthentication(BaseAuthentication):
     """`Authorization: Bearer amgai_…` (the OpenAI-compatible API, /v1/) → `request.auth` as a PresentedKey.
 
     Parses only, like ApiKeyAuthentication: a missing or malformed key is
-    refused without a query, and a publishable key (the widget's, made for
-    browsers) is refused outright: /v1/ serves backends with a secret key.
+    refused without a query. Which kind of key /v1/ takes (secret only) is the
+    endpoint table's to say (gateway/infra/endpoints.py), as for /api/.
     """
 
     def authenticate(self, request):
@@ -88,7 +94,7 @@ class BearerKeyAuthentication(BaseAuthentication):
         if scheme.lower() != BEARER.strip().lower() or not raw:
             raise InvalidApiKey()
         if keys.is_well_formed_publishable(raw):
-            raise SecretKeyRequired()
+            return (None, PresentedKey(raw, publishable=True))
         if not keys.is_well_formed(raw):
             raise InvalidApiKey()
         return (None, PresentedKey(raw))

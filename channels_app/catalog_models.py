@@ -22,8 +22,8 @@ class Provider(models.Model):
     """An OpenAI-compatible upstream: its base URL, its key (sealed) and its timeouts.
 
     The *environment* provider takes its URL and key from LLM_BASE_URL and
-    LLM_API_KEY, so an install configured by environment keeps working as it
-    was; with no key there, its models answer from the offline demo.
+    LLM_API_KEY, so an install configured by the environment alone needs no
+    provider set up by staff; with no key there, its models answer from the offline demo.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -23,9 +23,8 @@ from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
 from channels_app.selectors import api_key_authenticate, api_key_touch, api_key_touch_due, publishable_key_authenticate
 from gateway.infra.db import in_db_phase
+from gateway.infra.endpoints import PUBLISHABLE, SECRET
 from gateway.infra.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
-
-SECRET, PUBLISHABLE = "secret", "publishable"
 
 
 @dataclass(frozen=True)

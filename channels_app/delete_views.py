@@ -1,4 +1,4 @@
-"""Deleting a channel from its overview page: the organisation owner's decision (issue 17), with everything it holds."""
+"""Deleting a channel from its overview page: the organisation owner's decision, with everything it holds."""
 
 from django.contrib import messages
 from django.db import transaction

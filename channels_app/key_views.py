@@ -18,6 +18,7 @@ from accounts import reauth
 from channels_app import dashboard_selectors as selectors, shown_keys
 from channels_app.forms import RotateKeyForm
 from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
+from gateway.infra.endpoints import API
 from gateway.infra.errors import error_json
 from teams import audit
 from teams.policy import requires
@@ -44,7 +45,7 @@ def _ask_for_password(request: HttpRequest, channel, *, label: str) -> HttpRespo
     url = _reauth_url(request, channel)
     reauth.remember_action(request, label=label)  # replayed once the password is confirmed
     if _wants_json(request):
-        return error_json(403, "Confirm your password first.", reauth_url=url)
+        return error_json(API, 403, "Confirm your password first.", reauth_url=url)
     messages.info(request, "For your security, confirm your password to see a key.")
     return redirect(url)
 
@@ -56,7 +57,7 @@ def key_reveal(request: HttpRequest, public_id, key_id) -> HttpResponse:
     channel = selectors.get_channel_for_user(request, public_id)
     api_key = selectors.get_key_for_channel(channel, key_id)
     if not api_key.is_usable():
-        return error_json(410, "This key is revoked.") if _wants_json(request) else redirect(
+        return error_json(API, 410, "This key is revoked.") if _wants_json(request) else redirect(
             _back_url(request, channel)
         )
     if not reauth.is_recent(request):

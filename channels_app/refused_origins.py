@@ -1,24 +1,19 @@
 """Pages that load the widget from an origin its channel does not allow: counted for the owner's dashboard.
 
 The widget asks for its settings first (GET /api/widget-config); a refusal there
-("Origin not allowed") is counted per channel and origin, so the owner sees
-where the widget is embedded but not working, and can allow the origin or ignore it.
+("Origin not allowed") is counted per channel and origin (conversations/views.py
+`WidgetConfigView` calls `refused_origin_record`), so the owner sees where the
+widget is embedded but not working, and can allow the origin or ignore it.
 Only well-formed origins are kept, at most RefusedOrigin.MAX_PER_CHANNEL per channel.
 """
-
-import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_app import credentials, origins
+from channels_app import origins
 from channels_app.models import Channel, RefusedOrigin
-from conversations.views import WidgetConfigView
-from gateway.infra.db import in_db_phase
-
-logger = logging.getLogger(__name__)
 
 
 def refused_origin_record(*, channel: Channel, origin: str) -> bool:
@@ -47,16 +42,3 @@ def refused_origins_for(*, channel: Channel) -> list[RefusedOrigin]:
     """The channel's refused origins, latest first, without those the owner has allowed since."""
     found = RefusedOrigin.objects.filter(channel=channel).exclude(origin__in=channel.allowed_origins or [])
     return list(found.order_by("-last_seen")[: RefusedOrigin.MAX_PER_CHANNEL])
-
-
-class WidgetConfigRecordingRefusals(WidgetConfigView):
-    """GET /api/widget-config (conversations/views.py), counting refused origins for the owner."""
-
-    async def after_finalize(self, request, response):
-        response = await super().after_finalize(request, response)
-        if isinstance(self.refused, credentials.OriginRefused) and self.refused.origin:
-            try:
-                await in_db_phase(refused_origin_record, channel=self.refused.channel, origin=self.refused.origin)
-            except Exception:  # bookkeeping: the answer stands
-                logger.exception("Could not count a refused widget origin")
-        return response

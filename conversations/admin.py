@@ -1,7 +1,7 @@
 """Staff admin for conversations: read-only sessions, transcripts, messages and failed requests.
 
-These tables grow to millions of rows, so every list answers in bounded work (issue 19,
-docs/performance.md): no full COUNT (show_full_result_count off; a capped count unfiltered, none at all
+These tables grow to millions of rows, so every list answers in bounded work (docs/performance.md,
+"Owner pages at scale"): no full COUNT (show_full_result_count off; a capped count unfiltered, none at all
 filtered: gateway/infra/paginators.py), newest first
 by primary key, sorting only on indexed columns (sortable_by), filters whose choices are fixed lists
 (never a SELECT DISTINCT over the table) on indexed columns, search only by an exact session_id (its

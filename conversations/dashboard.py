@@ -126,7 +126,7 @@ def transcript(request: HttpRequest, public_id, thread: int, session_id: str | N
         session_id = request.GET.get("session_id")
         if not session_id:
             raise Http404("No session_id")
-    # `?source=widget` names the widget's namespace; without it, the secret key's (the URL as it always was).
+    # `?source=widget` names the widget's namespace; without it, the secret key's (so links made without it still open).
     source = request.GET.get("source", Session.Source.API)
     if source not in Session.Source.values:
         raise Http404("No such session")

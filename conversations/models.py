@@ -137,7 +137,7 @@ class FailedRequest(models.Model):
     """
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="failed_requests")
-    endpoint = models.CharField(max_length=16)  # "chat" or "history"
+    endpoint = models.CharField(max_length=16)  # its name in the endpoint table (gateway/infra/endpoints.py)
     status = models.PositiveSmallIntegerField()
     ERROR_MAX = 200  # longer error strings are cut to fit
     error = models.CharField(max_length=ERROR_MAX)

@@ -31,7 +31,8 @@ from channels_app.models import Channel
 from conversations import pipeline, sse
 from conversations.openai_fields import DROPPED, PASSED, BadField, flag, sampling
 from conversations.serializers import MESSAGE_MAX, SESSION_ID_MAX
-from gateway.infra.errors import ModelNotFound, ProviderError, openai_code, openai_error_body
+from gateway.infra.endpoints import V1
+from gateway.infra.errors import ModelNotFound, ProviderError, exception_body
 
 SUPPORTED = {
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
@@ -359,7 +360,7 @@ class CompletionChunks:
         return end + sse.data("[DONE]")
 
     def error(self, error: ProviderError) -> bytes:
-        return sse.data(openai_error_body(error.status, error.message, code=openai_code(error)))
+        return sse.data(exception_body(V1, error))
 
 
 def models_body(channel: Channel) -> dict:

@@ -4,7 +4,7 @@ The same ApiKeyView (key resolved once into a VerifiedKey, failed requests
 recorded), the same pipeline (limits, credits, Idempotency-Key, retries,
 fallback, disconnects, history) as /api/chat; only the edge differs: the key
 from `Authorization: Bearer`, the body and answers in conversations/openai_api.py,
-errors in OpenAI's shape (gateway/infra/errors.py openai_exception_handler).
+errors in OpenAI's shape (the /v1 family of gateway/infra/endpoints.py, worded by gateway/infra/errors.py).
 """
 
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from conversations import admission, openai_api, pipeline, responses_api, stream
 from conversations.openapi import v1_chat_schema, v1_model_schema, v1_models_schema, v1_responses_schema
 from conversations.serializers import SESSION_ID_MAX
 from conversations.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
-from gateway.infra.errors import InvalidInput, ModelNotFound, openai_exception_handler
+from gateway.infra.errors import InvalidInput, ModelNotFound
 from gateway.infra.json_answer import json_answer
 
 SESSION_HEADER = "X-Session-Id"
@@ -23,9 +23,6 @@ SESSION_HEADER = "X-Session-Id"
 
 class OpenAIView(ApiKeyView):
     authentication_classes = [BearerKeyAuthentication]
-
-    def get_exception_handler(self):
-        return openai_exception_handler
 
     @staticmethod
     def error_message(response) -> str:

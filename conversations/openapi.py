@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
 from conversations.serializers import ChatInput, HistoryInput
+from gateway.infra.endpoints import API
 from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
 
@@ -69,7 +70,7 @@ def _error(description: str, *messages: str) -> OpenApiResponse:
     return OpenApiResponse(
         response=ErrorOutput,
         description=description,
-        examples=[OpenApiExample(m, value=error_body(m)) for m in messages],
+        examples=[OpenApiExample(m, value=error_body(API, m)) for m in messages],
     )
 
 
@@ -160,6 +161,38 @@ history_schema = extend_schema(
 )
 
 # For the widget alone (docs/widget.md), not for integrators: kept out of the public schema.
+class ErasedCounts(serializers.Serializer):
+    threads = serializers.IntegerField(help_text="Conversation threads deleted.")
+    messages = serializers.IntegerField(help_text="Messages deleted.")
+    feedback = serializers.IntegerField(help_text="Feedback on those messages deleted.")
+    idempotency_answers = serializers.IntegerField(help_text="Stored Idempotency-Key answers that replayed its replies.")
+    failed_requests = serializers.IntegerField(help_text="Failed-request rows whose error quoted the session_id.")
+
+
+class ErasureOutput(serializers.Serializer):
+    session_id = serializers.CharField()
+    deleted = ErasedCounts()
+
+
+erase_schema = extend_schema(
+    operation_id="history_erase",
+    summary="Erase a session: every thread, message, feedback and stored answer",
+    description="Deletes every copy of the session in the channel (all its threads; with `source=widget`, the "
+    "widget's session of that id), at once and for good, and records the erasure in the channel's audit log "
+    "without the content. Secret key only. Erasing a session that does not exist deletes nothing and answers "
+    "zeros. An extension: not part of the original contract.",
+    parameters=[HistoryInput],
+    responses={
+        200: ErasureOutput,
+        400: _error("No or an invalid session_id or source.", "session_id is required"),
+        401: COMMON_ERRORS[401],
+        403: _error("The channel is inactive, or the key is a publishable one.", "Site is inactive",
+                    "This endpoint takes a secret key"),
+        503: COMMON_ERRORS[503],
+    },
+)
+
+
 widget_config_schema = extend_schema(exclude=True)
 widget_session_schema = extend_schema(exclude=True)
 

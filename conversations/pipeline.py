@@ -105,7 +105,8 @@ class ChatRequest:
     needs: dict | None = None
 
     def fingerprint_fields(self) -> dict:
-        """Its fields for the Idempotency-Key's fingerprint; an /api/chat request's are what they always were."""
+        """Its fields for the Idempotency-Key's fingerprint: the unset ones left out, so an /api/chat request's
+        fingerprint holds only the fields /api/chat has, and answers stored under it still match."""
         fields = dataclasses.asdict(self)
         return {name: value for name, value in fields.items() if value is not None or name in ("session_id", "message", "metadata")}
 

@@ -29,7 +29,8 @@ from channels_app.catalog import Snapshot
 from channels_app.models import Channel
 from conversations import openai_api, openai_fields, pipeline, sse
 from conversations.openai_fields import BadField
-from gateway.infra.errors import ProviderError, openai_error_body
+from gateway.infra.endpoints import V1
+from gateway.infra.errors import ProviderError, error_body
 
 RESPONSE_ITEMS_SECONDS = 24 * 3600
 # Fields taken as /v1/chat/completions takes them (its table in docs/api.md says what becomes of each).
@@ -354,6 +355,6 @@ class ResponseEvents:
 
     def error(self, error: ProviderError) -> bytes:
         # OpenAI's ResponseErrorEvent (code, message, param), with the error also nested as the SDKs read it.
-        nested = openai_error_body(error.status, error.message, code="provider_error")["error"]
+        nested = error_body(V1, error.message, status=error.status, code=ProviderError.openai_code)["error"]
         return self._open() + self._event("error", code=nested["code"], message=nested["message"], param=None,
                                           error=nested)

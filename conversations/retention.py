@@ -8,7 +8,7 @@ background job "retention.purge" (alerts/jobs.py) every RETENTION_PURGE_INTERVAL
 Celery beat schedules it, or the in-process job runner (gateway/infra/jobs).
 Each purge that deleted anything leaves one audit event per channel, with counts only.
 
-Deletes go in batches of PURGE_BATCH rows, each its own transaction (issue 19): a purge of millions of rows
+Deletes go in batches of PURGE_BATCH rows, each its own transaction: a purge of millions of rows
 is many short transactions, never one long one; if it stops half-way the next round deletes the rest,
 and the audit event records what this round deleted. The usage roll-ups are not touched: usage and cost
 stay counted after the conversations are gone.

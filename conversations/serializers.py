@@ -170,7 +170,7 @@ class ChatInput(StrictSerializer):
         """`data`'s validated fields, or DRF's ValidationError worded as the contract says.
 
         Nearly every chat is plainly valid, and `plainly_valid_chat` accepts those without DRF's
-        field machinery (≈ 0.1 ms of CPU a chat, issue 18, docs/performance.md). Whatever it is not
+        field machinery (≈ 0.1 ms of CPU a chat, docs/performance.md, "the no-framework floor"). Whatever it is not
         sure of goes through this serializer, which alone words the errors and stays the contract
         and the schema. conversations/tests/test_chat_input_fast_path.py holds the two to the same
         answer for any input the fast path accepts.

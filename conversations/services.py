@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
-from conversations import admission, proof_of_work, rollups, selectors, widget_sessions
-from conversations.models import FailedRequest, Session
+from conversations import admission, erasure, proof_of_work, rollups, selectors, widget_sessions
+from conversations.models import AuditEvent, FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
-from gateway.infra.errors import InvalidInput, PublishableKeyRequired
+from gateway.infra.errors import InvalidInput
 
 
 class WidgetSourceOnly(InvalidInput):
@@ -31,6 +31,15 @@ async def history_get(*, key: VerifiedKey, session_id: str, source: str | None =
     return [m.to_dict() for m in messages]
 
 
+async def history_erase(*, key: VerifiedKey, session_id: str, source: str | None = None) -> dict:
+    """DELETE /api/history: every copy of the session in the key's channel, erased; the counts of what went."""
+    key = (await admission.admit(key, "erase")).key  # counts nothing; refuses a key changed since it was read
+    return await in_db_phase(
+        erasure.session_erase, channel=key.channel, session_id=session_id, source=source or Session.Source.API,
+        via=AuditEvent.Via.API,
+    )
+
+
 async def widget_config_get(*, key: VerifiedKey) -> dict:
     """The channel's widget settings, for its publishable key from an allowed origin."""
     return (await _widget_admit(key, "widget-config")).channel.widget_settings()
@@ -48,8 +57,7 @@ async def widget_session_issue(*, key: VerifiedKey) -> str:
 
 
 async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
-    if not key.publishable:
-        raise PublishableKeyRequired()
+    # Publishable keys only: the edge refused any other (gateway/infra/endpoints.py).
     return (await admission.admit(key, endpoint)).key
 
 

@@ -18,7 +18,8 @@ from typing import Protocol
 from django.conf import settings
 
 from conversations import pipeline, provider, services, sse
-from gateway.infra.errors import ProviderError, error_body
+from gateway.infra.endpoints import API
+from gateway.infra.errors import ProviderError, exception_body
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class ChatEvents:
         return sse.event("done", reply.to_dict())
 
     def error(self, error: ProviderError) -> bytes:
-        return sse.event("error", error_body(error.message))
+        return sse.event("error", exception_body(API, error))
 
 
 async def events(

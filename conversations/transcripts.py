@@ -71,7 +71,7 @@ def containing(found: QuerySet, search: str) -> QuerySet:
     The trigram indexes are asked for one word of the search only (one with a digit, else the longest), and the
     whole search is then checked on the rows they found. Asked for all of it, PostgreSQL reads the posting list of every trigram of the search,
     and a phrase's common words ("about my") have one entry per thread of every channel: 720 ms at 50 M messages
-    for a phrase with one rare word, 6.6 ms for the rare word and the check (docs/performance.md, issue 19).
+    for a phrase with one rare word, 6.6 ms for the rare word and the check (docs/performance.md, "Owner pages at scale").
     """
     words = [word for word in search.split() if len(word) >= 3]  # shorter ones have no trigram to look up
     # The rarest word is the best guess: one with a digit (an order number, an id), else the longest.

@@ -8,11 +8,14 @@ from rest_framework.response import Response
 from channels_app import credentials, widget
 from channels_app.authentication import QUERY, ApiKeyAuthentication, PresentedKey
 from channels_app.credentials import VerifiedKey
+from channels_app.refused_origins import refused_origin_record
 from conversations import idempotency, pipeline, services, streaming
-from conversations.openapi import chat_schema, history_schema, widget_config_schema, widget_session_schema
+from conversations.openapi import chat_schema, erase_schema, history_schema, widget_config_schema, widget_session_schema
 from conversations.serializers import ChatInput, HistoryInput
 from gateway.infra import cors
-from gateway.infra.errors import InvalidInput, OriginNotAllowed
+from gateway.infra.db import in_db_phase
+from gateway.infra.endpoints import ENDPOINTS
+from gateway.infra.errors import InvalidInput, OriginNotAllowed, wrong_key_kind
 from gateway.infra.json_answer import json_answer
 from gateway.overrides.api_view import LoopAPIView
 
@@ -27,7 +30,7 @@ class ApiKeyView(LoopAPIView):
     # endpoint's description.)
 
     authentication_classes = [ApiKeyAuthentication]
-    endpoint = ""
+    endpoint = ""  # its name in the edge's endpoint table (gateway/infra/endpoints.py)
     refused = None  # the ChannelInactive or OriginRefused that refused the key, if one did (it names the channel)
 
     def perform_content_negotiation(self, request, force=False):
@@ -44,6 +47,10 @@ class ApiKeyView(LoopAPIView):
     async def before_handler(self, request):
         presented = request.auth  # DRF's authentication parsed it
         if isinstance(presented, PresentedKey):
+            # The kind of key the endpoint takes, from the edge's table: by the key's form, before any query.
+            refused = wrong_key_kind(ENDPOINTS[self.endpoint], request.method, presented.kind)
+            if refused is not None:
+                raise refused
             request.auth = await credentials.resolve(presented)
 
     def handle_exception(self, exc):
@@ -103,6 +110,9 @@ class ChatView(ApiKeyView):
 
 
 class HistoryView(ApiKeyView):
+    # GET /api/history reads a session's current thread; DELETE erases the session (secret keys only).
+    # (A comment, not a docstring: the schema would take it as the endpoint's description.)
+
     endpoint = "history"
 
     @history_schema
@@ -112,15 +122,34 @@ class HistoryView(ApiKeyView):
         messages = await services.history_get(key=request.auth, **data.validated_data)
         return json_answer({"messages": messages})
 
+    @erase_schema
+    async def delete(self, request):
+        data = HistoryInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        counts = await services.history_erase(key=request.auth, **data.validated_data)
+        return Response({"session_id": data.validated_data["session_id"], "deleted": counts})
+
 
 class WidgetConfigView(ApiKeyView):
-    """The embeddable widget's looks, for its publishable key (not part of the integrators' API schema)."""
+    """The embeddable widget's looks, for its publishable key (not part of the integrators' API schema).
+
+    The widget asks for its settings first, so a refused origin here is counted for the channel's owner
+    (channels_app/refused_origins.py): where the widget is embedded but not working."""
 
     endpoint = "widget-config"
 
     @widget_config_schema
     async def get(self, request):
         return Response(await services.widget_config_get(key=request.auth))
+
+    async def after_finalize(self, request, response):
+        response = await super().after_finalize(request, response)
+        if isinstance(self.refused, credentials.OriginRefused) and self.refused.origin:
+            try:
+                await in_db_phase(refused_origin_record, channel=self.refused.channel, origin=self.refused.origin)
+            except Exception:  # bookkeeping: the answer stands
+                logger.exception("Could not count a refused widget origin")
+        return response
 
 
 class WidgetChallengeView(ApiKeyView):

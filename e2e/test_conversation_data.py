@@ -1,4 +1,4 @@
-"""Issue 15's conversation pages in a real browser, at 1280 px and 390 px: context and filters, feedback in the
+"""The conversation pages in a real browser, at 1280 px and 390 px: context and filters, feedback in the
 transcript, export downloads, erasure from the transcript, the retention setting and refused origins; no
 serious axe violation in what these pages added, and none of it wider than the screen."""
 

@@ -1,4 +1,4 @@
-"""The pages issue 13 touched, in a real browser at 390 px: no sideways scroll, no serious or critical axe violation.
+"""The OpenAI-compatible API's dashboard pages, in a real browser at 390 px: no sideways scroll, no serious or critical axe violation.
 
 The channel's Integrate page (with its OpenAI SDK examples) and its settings page (with
 "Client system messages"). axe-core comes from e2e/package.json (`make install-dev`).
@@ -15,7 +15,7 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def check(page, scope: str):
-    """`scope`: the part of the page issue 13 added (the rest of the dashboard is other work's)."""
+    """`scope`: the part of the page about the OpenAI-compatible API (the rest of the dashboard has its own checks)."""
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways at 390 px"
     assert AXE.exists(), "axe-core is missing: run `make install-dev`"
     page.evaluate(AXE.read_text())  # evaluated through the devtools protocol, so the page's CSP does not apply

@@ -1,4 +1,4 @@
-"""The organisation pages (issue 17) in Chromium at 1280 px and 390 px: no sideways scroll, no serious or
+"""The organisation pages in Chromium at 1280 px and 390 px: no sideways scroll, no serious or
 critical axe-core violation. Owner, then an analyst of a second organisation, then a visitor with an invitation."""
 
 from conftest import make_channel

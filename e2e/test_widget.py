@@ -196,7 +196,7 @@ def test_a_session_id_the_page_made_up_is_replaced_by_an_issued_one(context, sit
 
 
 def test_widget_on_an_origin_that_is_not_allowed_is_refused(context, site, other_site, gateway_server, llm, pk):
-    # Issue 15: no launcher at all there (it could only say "unavailable"); the owner's dashboard lists the origin.
+    # No launcher at all there (it could only say "unavailable"); the owner's dashboard lists the origin.
     from channels_app.models import RefusedOrigin
 
     other_site.host.embed(gateway_server.url, pk)

@@ -1,4 +1,4 @@
-"""Issue 15's widget in a real browser: typing dots, Markdown while streaming (never a raw marker), the
+"""The widget in a real browser: typing dots, Markdown while streaming (never a raw marker), the
 shared Markdown profile, the input row, feedback, and the axe and 390 px checks, on a host page of its own."""
 
 import time

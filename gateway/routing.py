@@ -1,11 +1,15 @@
-"""Two Django handlers behind one ASGI app: a slim, all-async one for /api/, the full one for the rest.
+"""Two Django handlers behind one ASGI app: a slim, all-async one for the API families, the full one for the rest.
+
+The families (/api/ and /v1/) are gateway/infra/endpoints.py's `family_of`.
 
 `Router` is plain ASGI, not an override: it picks a handler by path and answers the lifespan
-protocol, which Django's ASGIHandler refuses (it serves "http" only). The /api/ handler itself
+protocol, which Django's ASGIHandler refuses (it serves "http" only). The API families' handler itself
 replaces Django behaviour and lives with the other overrides (gateway/overrides/api_handler.py).
 """
 
-# /api/'s middleware, in place of settings.MIDDLEWARE: both natively async, so a request makes no
+from gateway.infra.endpoints import family_of
+
+# The API families' middleware, in place of settings.MIDDLEWARE: both natively async, so a request makes no
 # trip to a thread before the view (docs/performance.md).
 API_MIDDLEWARE = [
     "gateway.infra.middleware.RequestMetricsMiddleware",
@@ -13,17 +17,12 @@ API_MIDDLEWARE = [
 ]
 
 
-def is_api(path: str) -> bool:
-    """/api/ and the OpenAI-compatible /v1/."""
-    return path == "/api" or path.startswith("/api/") or path == "/v1" or path.startswith("/v1/")
-
-
 class Router:
     def __init__(self, web, api):
         self.web, self.api = web, api
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and is_api(scope.get("path", "")):
+        if scope["type"] == "http" and family_of(scope.get("path", "")) is not None:
             return await self.api(scope, receive, send)
         if scope["type"] == "lifespan":
             return await self.lifespan(receive, send)

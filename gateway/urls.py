@@ -3,12 +3,11 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from channels_app import views as channel_views
-from channels_app.refused_origins import WidgetConfigRecordingRefusals as WidgetConfigView
-from conversations.api_extensions import FeedbackView, HistoryAndErasureView as HistoryView
+from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
-from conversations.views import ChatView, WidgetChallengeView, WidgetSessionView
+from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
 from gateway.infra.api_docs import ApiDocsView, SchemaView
-from gateway.infra.errors import api_not_found, openai_not_found, server_error
+from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
 from teams import sso_views
@@ -28,7 +27,7 @@ urlpatterns = [
     # Any characters, slashes (Groq's "openai/gpt-oss-120b") and line breaks (then 404 in OpenAI's shape) too.
     re_path(r"^v1/models/(?P<model>[\s\S]+)$", ModelView.as_view(), name="v1-model"),
     path("v1/responses", ResponsesView.as_view(), name="v1-responses"),
-    re_path(r"^v1(?:/[\s\S]*)?$", openai_not_found),
+    re_path(r"^v1(?:/[\s\S]*)?$", api_not_found),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("metrics", metrics_view, name="metrics"),

@@ -1,4 +1,4 @@
-"""The organisation audit log's one writer: who changed what, when, from where (issue 17 point 5).
+"""The organisation audit log's one writer: who changed what, when, from where.
 
 Changes are recorded as {"field": [before, after]}. Secrets never enter it: a key is named by its
 mask, an SSO client secret only as "changed". conversations.AuditEvent stays the record of what was

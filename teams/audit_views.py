@@ -1,4 +1,4 @@
-"""The organisation's audit log page and its CSV export (issue 17 point 5)."""
+"""The organisation's audit log page and its CSV export."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""Invitations (issue 17 point 3): by e-mail, single-use, expiring, bound to the invited address, revocable, resendable.
+"""Invitations: by e-mail, single-use, expiring, bound to the invited address, revocable, resendable.
 
 The token is in the e-mail only; the database keeps its SHA-256 (the token is 256 random bits, so a
 plain digest cannot be reversed or guessed). Resending makes a new token, so an older mail stops working.

@@ -1,4 +1,4 @@
-"""The one policy: who may do what to an organisation or a channel (issue 17).
+"""The one policy: who may do what to an organisation or a channel.
 
 `can(user, action, target)` decides; every dashboard view states its action with `@requires(action)`,
 which turns the decision into a response before the view runs: not a member of the target's

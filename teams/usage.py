@@ -1,4 +1,4 @@
-"""An organisation's usage: its channels' days summed, and each channel's share (issue 17 point 6).
+"""An organisation's usage: its channels' days summed, and each channel's share.
 
 Read from the roll-ups (conversations/usage.py), like a channel's usage page, so both pages count the
 same things the same way and neither grows with the history. Limits and credits stay per channel.

@@ -1,4 +1,4 @@
-"""Sign-up cannot mint credits (issue 11, point 7): everything through real HTTP against the running
+"""Sign-up cannot mint credits: everything through real HTTP against the running
 gateway, with the confirmation e-mails sent over SMTP to a real server on loopback (`mailbox`)."""
 
 import threading

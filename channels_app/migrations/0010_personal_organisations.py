@@ -1,4 +1,4 @@
-"""Give every owner of a channel a personal organisation, as its owner, holding all their channels (issue 17).
+"""Give every owner of a channel a personal organisation, as its owner, holding all their channels.
 
 Nothing is lost: each channel keeps its row, keys, conversations and owner; it only gains an organisation.
 Run again (after a migrate back), it finds the same personal organisations instead of making new ones.

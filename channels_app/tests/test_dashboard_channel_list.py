@@ -46,7 +46,7 @@ def test_it_counts_todays_answered_chats_and_shows_last_activity(owner_web, chan
     rebuild_all_usage()  # stored straight through the ORM, not the chat store
     r = owner_web.get("/dashboard/")
     assert "3 / 1000 chats" in r.text
-    assert "just now" in r.text and "0\xa0minutes ago" not in r.text  # issue 15: "just now", not "0 minutes ago"
+    assert "just now" in r.text and "0\xa0minutes ago" not in r.text  # "just now", not "0 minutes ago"
 
 
 def test_it_shows_an_inactive_badge(owner_web, owner):

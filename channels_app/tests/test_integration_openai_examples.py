@@ -30,7 +30,7 @@ def openai_examples_in(page: str) -> dict[str, str]:
 def examples(owner_web, channel_and_key):
     channel, issued = channel_and_key
     url = f"/dashboard/channels/{channel.public_id}/keys/{issued.api_key.public_id}/reveal/"
-    r = owner_web.submit(url, {"return_to": "integrate"}, follow_redirects=True)  # post/redirect/get (issue 15)
+    r = owner_web.submit(url, {"return_to": "integrate"}, follow_redirects=True)  # post/redirect/get
     assert r.status_code == 200
     found = openai_examples_in(r.text)
     assert set(found) == {"openai-python", "openai-node"}

@@ -1,4 +1,4 @@
-"""Resolve, then trust (issue 12 point 3): a key is verified in one place, into a value nothing can change.
+"""Resolve, then trust: a key is verified in one place, into a value nothing can change.
 
 The attacks on the key boundary go through HTTP in test_api_auth.py,
 test_publishable_keys.py, test_session_namespaces.py and test_key_cache.py;

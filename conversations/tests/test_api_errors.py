@@ -15,8 +15,8 @@ def test_it_answers_unknown_api_paths_with_json_404(api):
 
 
 def test_unknown_api_paths_start_no_thread(api, monkeypatch):
-    # The cheapest requests anyone can send stay cheap: with a sync catch-all view Django's ASGI handler
-    # started a thread for each (≈ 0.7 ms of CPU per request; docs/performance.md, issue 18).
+    # The cheapest requests anyone can send stay cheap: a sync catch-all view makes Django's ASGI handler
+    # start a thread for each (≈ 0.7 ms of CPU per request; docs/performance.md, "the no-framework floor").
     started = []
     original = threading.Thread.start
 
@@ -57,7 +57,7 @@ def test_refusals_are_logged_on_the_event_loop(api, key):
     assert len(loop_thread) == 1 and not next(iter(loop_thread)).startswith(("asyncio_", "uvloop_", "ThreadPoolExecutor")), threads
 
 
-# DELETE /api/history is erasure since issue 15 (conversations/api_extensions.py): PUT stands in as history's other wrong method.
+# DELETE /api/history is erasure (conversations/views.py HistoryView): PUT stands in as history's other wrong method.
 @pytest.mark.parametrize(
     "method,path",
     [("GET", "/api/chat"), ("PUT", "/api/chat"), ("PUT", "/api/history"), ("POST", "/api/history"),

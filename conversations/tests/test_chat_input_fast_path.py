@@ -1,5 +1,5 @@
 """The chat body's fast path (serializers.plainly_valid_chat) never accepts what ChatInput refuses, and never
-validates to anything else (issue 18): for any input it accepts, the serializer accepts it too, with equal data.
+validates to anything else: for any input it accepts, the serializer accepts it too, with equal data.
 
 The serializer stays the contract (its errors, the schema); the fast path only skips its field machinery for
 plainly valid bodies, and everything else falls through to it.

@@ -25,7 +25,7 @@ def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel
     assert Message.objects.count() == 10
     assert len(llm.requests) == 5  # refused chats never reach the provider
     assert limits.daily_used(channel) == 5
-    usage = UsageDay.objects.get(channel=channel)  # issue 19: the roll-up counts every one, exactly
+    usage = UsageDay.objects.get(channel=channel)  # the roll-up counts every one, exactly
     assert (usage.answered, usage.refused, usage.limited, usage.errors) == (5, 15, 0, 0)
 
 

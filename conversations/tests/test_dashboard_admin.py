@@ -56,7 +56,7 @@ def test_it_is_for_staff_only(owner_web, thread):
     assert owner_web.get("/admin/conversations/message/").status_code == 302
 
 
-# Issue 19: the lists of tables that grow without bound never count them whole.
+# The lists of tables that grow without bound never count them whole: a count of millions of rows is a scan.
 
 
 def test_large_lists_count_at_most_a_capped_number_of_rows(thread, monkeypatch):
@@ -93,7 +93,7 @@ def _messages(channel, n, content):
 
 
 def test_a_filtered_list_is_paged_without_a_count(staff_web, channel, other_channel_and_key):
-    """Issue 19: a filtered list reads its page and one row more; it says "more follow" instead of a count."""
+    """A filtered list reads its page and one row more; it says "more follow" instead of a count."""
     _messages(channel, 53, "ours")
     _messages(other_channel_and_key[0], 60, "theirs")  # newer: a primary-key walk passes them first
     first = staff_web.get("/admin/conversations/message/", params={"session__channel__id__exact": channel.pk}).text
@@ -109,7 +109,7 @@ def test_a_filtered_list_is_paged_without_a_count(staff_web, channel, other_chan
 
 
 def test_a_channels_messages_are_listed_thread_by_thread_newest_thread_first(staff_web, channel, other_channel_and_key):
-    """Issue 19: through the channel's sessions index, so a channel whose newest rows lie far back costs a page."""
+    """Through the channel's sessions index, so a channel whose newest rows lie far back costs a page."""
     now = timezone.now()
     older = Session.objects.create(channel=channel, session_id="older", started_at=now - timezone.timedelta(hours=2),
                                    expires_at=now)

@@ -55,7 +55,7 @@ def test_it_says_when_a_search_finds_nothing(owner_web, channel):
 
 
 def test_it_paginates_by_keyset_without_page_numbers(owner_web, channel):
-    """Issue 19: "Older →" carries a cursor (no OFFSET, no COUNT), so the list costs the same on any page."""
+    """"Older →" carries a cursor (no OFFSET, no COUNT), so the list costs the same on any page."""
     for i in range(SESSIONS_PER_PAGE + 3):
         _session(channel, f"sess-{i:03d}", started_minutes_ago=i)
     first = owner_web.get(_url(channel)).text
@@ -104,7 +104,7 @@ def _listed(page) -> list[str]:
 
 
 def test_an_exact_session_id_shows_its_threads_and_a_part_of_one_still_finds_it(owner_web, channel):
-    """Issue 19: a pasted id is an index lookup; only when no id or first message equals the search are substrings searched."""
+    """A pasted id is an index lookup; only when no id or first message equals the search are substrings searched."""
     _thread(channel, "seed-1", "Where is my parcel?")
     Session.objects.create(channel=channel, session_id="seed-1", thread=2, started_at=timezone.now(),
                            expires_at=timezone.now())

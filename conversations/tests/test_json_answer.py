@@ -1,4 +1,4 @@
-"""API answers built by gateway/infra/json_answer.py are what a DRF Response would have sent: bytes and headers (issue 18)."""
+"""API answers built by gateway/infra/json_answer.py are what a DRF Response would have sent: bytes and headers."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Issue 19 on PostgreSQL: the owner pages' queries are served by indexes, never by scanning a channel's history.
+"""On PostgreSQL, the owner pages' queries are served by indexes, never by scanning a channel's history.
 
 The planner is asked with sequential scans discouraged (enable_seqscan off), as a table of millions of rows
 would make it choose anyway: the test shows that an index serves each query and which one, not the cost

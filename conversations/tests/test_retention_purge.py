@@ -113,7 +113,7 @@ def test_the_runner_is_off_with_a_zero_interval(settings):
 
 
 def test_a_purge_goes_in_bounded_batches_and_leaves_the_usage_counted(channel):
-    """Issue 19: each batch is its own short transaction of at most PURGE_BATCH threads; usage stays counted."""
+    """Each batch is its own short transaction of at most PURGE_BATCH threads; usage stays counted."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -1,4 +1,4 @@
-"""Key kinds never share conversations (issue 11, point 1), through real HTTP.
+"""Key kinds never share conversations, through real HTTP.
 
 A secret key's sessions ("api") and a publishable key's ("widget") are apart;
 a widget's session id is issued by the server, bound to its channel. Each

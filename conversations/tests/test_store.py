@@ -152,7 +152,7 @@ def test_a_thread_shows_the_page_its_latest_message_named(store, channel):
     assert (session.page_url, session.page_title) == ("https://shop.example/b", "B")
 
 
-# Issue 19: the usage roll-up is written by the same statement (PostgreSQL) or transaction (ORM) as the exchange.
+# The usage roll-up is written by the same statement (PostgreSQL) or transaction (ORM) as the exchange.
 
 
 def test_an_exchange_adds_itself_to_its_days_usage_roll_up(store, channel):

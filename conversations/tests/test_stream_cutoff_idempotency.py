@@ -1,4 +1,4 @@
-"""A streamed chat with an Idempotency-Key whose client hung up mid-stream, then retried (issue 11 point 8).
+"""A streamed chat with an Idempotency-Key whose client hung up mid-stream, then retried.
 
 The gateway gives the key back: the cut-off exchange stays stored and charged
 (the client was sent part of a reply), and a retry with the same key runs

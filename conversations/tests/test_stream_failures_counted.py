@@ -1,4 +1,4 @@
-"""A streamed chat that fails after the stream opened is counted as a failed chat (issue 11 point 9).
+"""A streamed chat that fails after the stream opened is counted as a failed chat.
 
 The stream's HTTP status is already 200 when the provider fails, so the view
 cannot see the failure; the stream itself writes the FailedRequest row, with

@@ -1,4 +1,4 @@
-"""Issue 11 points 2 and 3: the widget's budget. One visitor cannot drain a channel, and widget traffic
+"""The widget's budget. One visitor cannot drain a channel, and widget traffic
 cannot lock the backend out. Every test attacks through real HTTP, as a script with the public
 publishable key would: it sets the Origin header itself (forged, from no page) and makes up a fresh
 session id for every request.
@@ -76,7 +76,7 @@ def test_the_widget_share_is_of_the_most_credits_seen_today_and_grows_with_top_u
 
 
 def test_widget_history_from_one_address_with_fresh_sessions_does_not_lock_out_the_backend(api, llm, channel, key, widget_key):
-    """The issue's point 3, at the defaults: 70 history requests in a minute, each with another session id."""
+    """Widget traffic cannot lock the backend out, at the defaults: 70 history requests in a minute, each with another session id."""
     assert chat(api, key, session_id="s-1").status_code == 200
     wait_for_fresh_minute(channel, margin=20)
     wait_for_fresh_clock_minute(margin=20)

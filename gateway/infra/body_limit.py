@@ -12,7 +12,8 @@ authentication.
 
 from django.conf import settings
 
-from gateway.infra.errors import error_bytes, openai_error_bytes
+from gateway.infra.endpoints import family_of
+from gateway.infra.errors import PayloadTooLarge, error_bytes
 
 # After deciding on a 413, read (and drop) up to this much more, so a client still
 # sending its body gets to read the answer instead of a connection reset.
@@ -80,13 +81,11 @@ async def _refuse(scope, receive, send, limit: int, *, more: bool = True) -> Non
             return
         drained += len(message.get("body", b""))
         more = message.get("more_body", False)
-    if scope["path"].startswith(("/api", "/v1")):
+    family = family_of(scope["path"])
+    if family is not None:
         api_limit = min(limit, settings.API_MAX_BODY_BYTES)
         message = f"Request body is too large (at most {api_limit} bytes)"
-        if scope["path"].startswith("/v1"):  # the OpenAI-compatible API: its own error shape
-            body = openai_error_bytes(413, message, code="request_too_large")
-        else:
-            body = error_bytes(message)
+        body = error_bytes(family, 413, message, code=PayloadTooLarge.openai_code)
         content_type = b"application/json"
     else:
         body, content_type = b"413 Payload too large", b"text/plain; charset=utf-8"

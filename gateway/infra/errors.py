@@ -1,11 +1,11 @@
-"""The API's one error shape: every failure is `{"error": "..."}` with a status.
+"""The API's errors: the domain errors services raise, and the one place their answer's shape is built.
 
-Services raise the domain errors below; views never build error JSON by hand.
-The shape is built here only: `error_body` (the dict, e.g. for a stream's error
-event), `error_bytes` (raw ASGI), `error_json` (plain Django views and
-middleware) and `error_response` (DRF views, through api_exception_handler).
-JsonResponse and DRF's Response serialise it with different spacing; each caller
-keeps the one it had, so every answer stays byte-for-byte what it was.
+Each API family (gateway/infra/endpoints.py) has one shape: /api/ answers `{"error": "..."}`, /v1/
+OpenAI's `{"error": {"message", "type", "code", "param"}}`, with the same statuses and messages. Every
+error class carries its /v1 `openai_code`. `error_body(family, ...)` builds the body, and nothing
+else does; `error_json` and `error_bytes` carry it as a Django response or raw ASGI bytes, and DRF's
+exception handler as a DRF Response, whose `data` the views read to record a failed request.
+JsonResponse and DRF's Response serialise it with different spacing (each form's tests pin its bytes).
 """
 
 import json
@@ -15,12 +15,16 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from gateway.infra.endpoints import API, SECRET, V1, Endpoint, family_of
+
 logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
     status = 400
     message = "Bad request"
+    openai_code: str | None = None  # its `code` in OpenAI's shape (/v1/); None where OpenAI's errors give none
+    param: str | None = None  # the request field at fault, when one is (OpenAI's `param`)
 
     def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
         self.message = message or self.message
@@ -35,6 +39,8 @@ class InvalidInput(ApiError):
 class UnsupportedByModel(InvalidInput):
     """A request for what the channel's model cannot do (tools, structured output, images), by the catalog."""
 
+    openai_code = "model_not_capable"
+
     def __init__(self, message: str, *, param: str):
         super().__init__(message)
         self.param = param
@@ -43,21 +49,25 @@ class UnsupportedByModel(InvalidInput):
 class PayloadTooLarge(ApiError):
     status = 413
     message = "Request body is too large"
+    openai_code = "request_too_large"
 
 
 class MissingApiKey(ApiError):
     status = 401
     message = "Missing API key"
+    openai_code = "missing_api_key"
 
 
 class InvalidApiKey(ApiError):
     status = 401
     message = "Invalid API key"
+    openai_code = "invalid_api_key"
 
 
 class SiteInactive(ApiError):
     status = 403
     message = "Site is inactive"
+    openai_code = "channel_inactive"
 
 
 class OriginNotAllowed(ApiError):
@@ -84,6 +94,15 @@ class SecretKeyRequired(ApiError):
 
     status = 403
     message = "This endpoint takes a secret key"
+    openai_code = "secret_key_required"
+
+
+def wrong_key_kind(endpoint: Endpoint, method: str, kind: str) -> ApiError | None:
+    """The refusal of a key of `kind` on `endpoint` with `method`, by the endpoint table; None when it may call it."""
+    takes = endpoint.refusal(method, kind)
+    if takes is None:
+        return None
+    return SecretKeyRequired() if takes == SECRET else PublishableKeyRequired()
 
 
 class NoReplyToRate(ApiError):
@@ -98,6 +117,7 @@ class ModelNotFound(ApiError):
 
     status = 404
     message = "The model does not exist or this channel may not use it"
+    openai_code = "model_not_found"
 
 
 class ProofOfWorkRequired(ApiError):
@@ -120,11 +140,13 @@ class ProofOfWorkReused(ApiError):
 class CreditsExhausted(ApiError):
     status = 403
     message = "This channel has no credits left. Ask the channel owner to top up its credits."
+    openai_code = "insufficient_quota"
 
 
 class RateLimited(ApiError):
     status = 429
     message = "Rate limit exceeded"
+    openai_code = "rate_limit_exceeded"
 
     def __init__(self, retry_after: int):
         super().__init__(headers={"Retry-After": str(max(1, int(retry_after)))})
@@ -132,11 +154,13 @@ class RateLimited(ApiError):
 
 class DailyLimitExceeded(RateLimited):
     message = "Daily limit exceeded"
+    openai_code = "daily_limit_exceeded"
 
 
 class ServiceUnavailable(ApiError):
     status = 503
     message = "Service temporarily unavailable. Please try again."
+    openai_code = "service_unavailable"
 
     def __init__(self, message: str | None = None):
         super().__init__(message, headers={"Retry-After": "5"})
@@ -145,6 +169,7 @@ class ServiceUnavailable(ApiError):
 class ProviderError(ApiError):
     status = 500
     message = "AI service error. Please try again."
+    openai_code = "provider_error"
 
 
 class NoAnswerError(ProviderError):
@@ -154,6 +179,7 @@ class NoAnswerError(ProviderError):
         "The AI model used up the reply length before it answered. Please try again, or ask the channel owner "
         "to raise the channel's maximum reply length."
     )
+    openai_code = "no_answer"
 
 
 def _first_validation_message(detail, path: str = "") -> str:
@@ -173,63 +199,24 @@ def _first_validation_message(detail, path: str = "") -> str:
     return f"{path}: {message}" if path and message.startswith("This ") else message
 
 
-def error_body(message: str, **extra) -> dict:
-    """The one error shape: {"error": message}, plus any `extra` fields a page needs (e.g. reauth_url)."""
+def _api_shape(status: int, message: str, code: str | None, param: str | None, extra: dict) -> dict:
     return {"error": message, **extra}
 
 
-def error_bytes(message: str) -> bytes:
-    """The error body as JSON bytes, for answers sent straight on ASGI (gateway/infra/body_limit.py)."""
-    return json.dumps(error_body(message)).encode()
+def _openai_shape(status: int, message: str, code: str | None, param: str | None, extra: dict) -> dict:
+    kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
 
 
-def error_json(status: int, message: str, **extra) -> JsonResponse:
-    """The error as a Django JsonResponse, for plain views and middleware outside DRF."""
-    return JsonResponse(error_body(message, **extra), status=status)
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The error as a DRF Response, for API views (api_exception_handler)."""
-    return Response(error_body(message), status=status, headers=headers)
-
-
-def api_exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: map every exception to the one error shape."""
-    if isinstance(exc, ApiError):
-        return error_response(exc.status, exc.message, exc.headers)
-    if isinstance(exc, drf.ValidationError):
-        return error_response(400, _first_validation_message(exc.detail))
-    if isinstance(exc, drf.ParseError):
-        return error_response(400, "Request body is not valid JSON")
-    if isinstance(exc, drf.UnsupportedMediaType):
-        return error_response(415, "Content-Type must be application/json")
-    if isinstance(exc, drf.MethodNotAllowed):
-        return error_response(405, f"Method {context['request'].method} not allowed")
-    if isinstance(exc, (Http404, drf.NotFound)):
-        return error_response(404, "Not found")
-    if isinstance(exc, drf.APIException):
-        return error_response(exc.status_code, _first_validation_message(exc.detail))
-    logger.exception("Unhandled error in API view %s", context.get("view").__class__.__name__)
-    return error_response(500, "Internal server error")
-
-
-# The OpenAI-compatible API (/v1/): the same errors, statuses and messages, in OpenAI's shape
+# The OpenAI-compatible API (/v1/): the same errors, statuses and messages as /api/, in OpenAI's shape
 # {"error": {"message", "type", "code", "param"}}, whose status codes the OpenAI SDKs map to their exception classes.
 _OPENAI_TYPES = {
     400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "invalid_request_error",
     405: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error", 429: "rate_limit_error",
 }
-_OPENAI_CODES = {
-    "MissingApiKey": "missing_api_key", "InvalidApiKey": "invalid_api_key", "SiteInactive": "channel_inactive",
-    "ChannelInactive": "channel_inactive", "SecretKeyRequired": "secret_key_required", "ModelNotFound": "model_not_found",
-    "CreditsExhausted": "insufficient_quota", "RateLimited": "rate_limit_exceeded",
-    "DailyLimitExceeded": "daily_limit_exceeded", "ServiceUnavailable": "service_unavailable",
-    "ProviderError": "provider_error", "NoAnswerError": "no_answer", "PayloadTooLarge": "request_too_large",
-    "UnsupportedByModel": "model_not_capable",
-}
+_SHAPES = {API: _api_shape, V1: _openai_shape}
 
-
-# The shape above as an OpenAPI schema (conversations/openapi.py).
+# The /v1/ shape as an OpenAPI schema (conversations/openapi.py).
 OPENAI_ERROR_SCHEMA = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {
@@ -240,48 +227,69 @@ OPENAI_ERROR_SCHEMA = {
 }
 
 
-def openai_error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict:
-    """An error in OpenAI's shape: the same message and status as the API's own."""
-    kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
+def error_body(family: str, message: str, *, status: int = 400, code: str | None = None, param: str | None = None,
+               **extra) -> dict:
+    """The error as `family` words it: /api's {"error": message} (plus any `extra` a page needs, e.g. reauth_url),
+    /v1's OpenAI object, whose `type` follows `status`."""
+    return _SHAPES[family](status, message, code, param, extra)
 
 
-def openai_error_bytes(status: int, message: str, *, code: str | None = None) -> bytes:
-    """OpenAI's error shape as JSON bytes, for /v1/ answers sent straight on ASGI (gateway/infra/body_limit.py)."""
-    return json.dumps(openai_error_body(status, message, code=code)).encode()
+def exception_body(family: str, exc: ApiError) -> dict:
+    """An API error as `family` words it (a stream's error event)."""
+    return error_body(family, exc.message, status=exc.status, code=exc.openai_code, param=exc.param)
 
 
-def openai_code(exc: Exception) -> str | None:
-    """The `code` of an API error in OpenAI's shape (None for errors OpenAI gives no code)."""
-    return _OPENAI_CODES.get(type(exc).__name__)
+def error_bytes(family: str, status: int, message: str, *, code: str | None = None) -> bytes:
+    """The error as JSON bytes, for answers sent straight on ASGI (gateway/infra/body_limit.py)."""
+    return json.dumps(error_body(family, message, status=status, code=code)).encode()
 
 
-def openai_exception_handler(exc, context):
-    """The /v1/ views' exception handler: api_exception_handler's answer, in OpenAI's shape."""
-    response = api_exception_handler(exc, context)
-    code = openai_code(exc)
-    param = getattr(exc, "param", None)
-    response.data = openai_error_body(response.status_code, response.data["error"], code=code, param=param)
-    return response
+def error_json(family: str, status: int, message: str, **extra) -> JsonResponse:
+    """The error as a Django JsonResponse, for plain views and middleware outside DRF."""
+    return JsonResponse(error_body(family, message, status=status, **extra), status=status)
 
 
-# The two catch-alls are async: a sync view makes Django's ASGI handler start a thread (its per-request
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception in the shape of the request's family (gateway/infra/endpoints.py)."""
+    family = family_of(context["request"].path) or API
+    status, message = _status_and_message(exc, context)
+    body = error_body(family, message, status=status, code=getattr(exc, "openai_code", None),
+                      param=getattr(exc, "param", None))
+    return Response(body, status=status, headers=exc.headers if isinstance(exc, ApiError) else None)
+
+
+def _status_and_message(exc, context) -> tuple[int, str]:
+    if isinstance(exc, ApiError):
+        return exc.status, exc.message
+    if isinstance(exc, drf.ValidationError):
+        return 400, _first_validation_message(exc.detail)
+    if isinstance(exc, drf.ParseError):
+        return 400, "Request body is not valid JSON"
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return 415, "Content-Type must be application/json"
+    if isinstance(exc, drf.MethodNotAllowed):
+        return 405, f"Method {context['request'].method} not allowed"
+    if isinstance(exc, (Http404, drf.NotFound)):
+        return 404, "Not found"
+    if isinstance(exc, drf.APIException):
+        return exc.status_code, _first_validation_message(exc.detail)
+    logger.exception("Unhandled error in API view %s", context.get("view").__class__.__name__)
+    return 500, "Internal server error"
+
+
+# The catch-all is async: a sync view makes Django's ASGI handler start a thread (its per-request
 # ThreadSensitiveContext's executor) for every call, ≈ 0.7 ms of CPU per unknown path, the cheapest request
 # anyone can send (measured in process: 713 µs sync, see docs/performance.md).
-async def openai_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Any path under /v1/ that no route claims, in OpenAI's shape."""
-    return JsonResponse(openai_error_body(404, "Not found"), status=404)
-
-
 async def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Any path under /api/ that no route claims."""
-    return error_json(404, "Not found")
+    """Any path under /api/ or /v1/ that no route claims, in its family's shape."""
+    return error_json(family_of(request.path) or API, 404, "Not found")
 
 
 def server_error(request, *args, **kwargs):
-    """handler500: an error no view handled. The API keeps its one error shape; pages get the 500 page."""
+    """handler500: an error no view handled. Each API family keeps its error shape; pages get the 500 page."""
     from django.views.defaults import server_error as page
 
-    if request.path == "/api" or request.path.startswith("/api/"):
-        return error_json(500, "Internal server error")
+    family = family_of(request.path)
+    if family is not None:
+        return error_json(family, 500, "Internal server error")
     return page(request, *args, **kwargs)

@@ -5,7 +5,7 @@ DRF's `Response` is a `SimpleTemplateResponse`: the API's views render it themse
 whose answer is a JSON object can hand over the plain response at once: the same renderer (compact,
 `ensure_ascii` off, U+2028/U+2029 escaped), the same `application/json`, and DRF's `finalize_response` still
 adds its headers (`Allow`, `Vary`) to it, as to any HttpResponse. It skips building the template response,
-`render()` and the copy: issue 18, docs/performance.md. Errors stay DRF Responses: the exception handler
+`render()` and the copy (docs/performance.md, "the no-framework floor"). Errors stay DRF Responses: the exception handler
 builds them, and the views read their `data` to record a failed request.
 conversations/tests/test_json_answer.py holds the bytes and headers to what a DRF Response sends.
 """

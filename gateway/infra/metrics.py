@@ -32,6 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from gateway.infra.endpoints import API
 from gateway.infra.errors import error_json
 
 # Seconds. Fine steps under 100 ms, where the gateway's own overhead lives;
@@ -88,7 +89,7 @@ def series(metric, *labels: str):
     """`metric.labels(*labels)`, kept: labels come from small fixed sets (endpoints, status codes, model ids).
 
     The lookup (a lock, the labels checked and joined) costs more than the increment it is for; a chat makes
-    eight (the request middleware's five, usage_record's three; issue 18, docs/performance.md)."""
+    eight (the request middleware's five, usage_record's three; docs/performance.md, "the no-framework floor")."""
     return metric.labels(*labels)
 
 
@@ -98,23 +99,6 @@ def usage_record(model: str, prompt_tokens: int | None, completion_tokens: int |
     series(TOKENS, model, "prompt").inc(prompt_tokens or 0)
     series(TOKENS, model, "completion").inc(completion_tokens or 0)
     series(COST, model).inc(float(cost or 0))
-
-
-def endpoint_of(path: str) -> str:
-    """A small, fixed set of labels (never the raw path, which callers control)."""
-    if path in ("/api/chat", "/api/chat/"):
-        return "chat"
-    if path in ("/api/history", "/api/history/"):
-        return "history"
-    if path == "/v1/chat/completions":
-        return "v1_chat"
-    if path == "/v1" or path.startswith("/v1/"):
-        return "api_other"
-    if path == "/metrics":
-        return "metrics"
-    if path == "/api" or path.startswith("/api/"):
-        return "api_other"
-    return "other"
 
 
 def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -140,9 +124,9 @@ def _is_allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, for a bearer token or an allowed address; 404 when neither is configured."""
     if not settings.METRICS_TOKEN and not settings.METRICS_ALLOW_IPS:
-        return error_json(404, "Not found")
+        return error_json(API, 404, "Not found")
     if not _is_allowed(request):
-        return error_json(403, "Forbidden")
+        return error_json(API, 403, "Forbidden")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

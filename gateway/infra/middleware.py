@@ -8,6 +8,7 @@ import time
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from gateway.infra import metrics
+from gateway.infra.endpoints import family_of, label_of
 
 OVERHEAD_HEADER = "X-Gateway-Overhead-Ms"
 
@@ -30,7 +31,7 @@ class RequestMetricsMiddleware:
             response = self.get_response(request)
         finally:
             metrics.series(metrics.IN_FLIGHT, endpoint).dec()
-        return self._finish(response, endpoint, timing, started)
+        return self._finish(request, response, endpoint, timing, started)
 
     async def _acall(self, request):
         endpoint, timing, started = self._start(request)
@@ -38,21 +39,21 @@ class RequestMetricsMiddleware:
             response = await self.get_response(request)
         finally:
             metrics.series(metrics.IN_FLIGHT, endpoint).dec()
-        return self._finish(response, endpoint, timing, started)
+        return self._finish(request, response, endpoint, timing, started)
 
     @staticmethod
     def _start(request):
-        endpoint = metrics.endpoint_of(request.path)
+        endpoint = label_of(request.path)
         metrics.series(metrics.IN_FLIGHT, endpoint).inc()
         return endpoint, metrics.timing_start(), time.perf_counter()
 
     @staticmethod
-    def _finish(response, endpoint, timing, started):
+    def _finish(request, response, endpoint, timing, started):
         total = time.perf_counter() - started
         overhead = max(0.0, total - timing.upstream_seconds)
         metrics.series(metrics.REQUESTS, endpoint, str(response.status_code)).inc()
         metrics.series(metrics.LATENCY, endpoint).observe(total)
-        if endpoint in ("chat", "v1_chat", "history", "api_other"):
+        if family_of(request.path) is not None:
             metrics.series(metrics.OVERHEAD, endpoint).observe(overhead)
             response[OVERHEAD_HEADER] = f"{overhead * 1000:.2f}"
         return response

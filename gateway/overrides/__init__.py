@@ -1,4 +1,4 @@
-"""Every place the gateway replaces framework behaviour, and why. Issue 12, point 5.
+"""Every place the gateway replaces framework behaviour, and why: one package, so a framework upgrade is checked in one place.
 
 Each override is one module here. Its docstring says what it replaces, the measurement that
 justified it (docs/performance.md) and the test that guards it; its `RELIES_ON` maps the
@@ -6,15 +6,17 @@ framework code it copies or relies on to a fingerprint of that code (fingerprint
 gateway/tests/test_overrides.py fails, naming the module to re-check, when an upgrade changes
 any of it, and when an installed framework version differs from requirements.txt.
 
-Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14 (requirements.txt).
+Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14, mozilla-django-oidc 5.0.2
+(requirements.txt).
 
-| module | replaces | measurement (docs/performance.md) |
+| module | replaces | measurement (docs/performance.md), or the threat it closes |
 |---|---|---|
 | `api_handler.py` `ApiHandler` | Django's `ASGIHandler.handle` (copied, without the `request_started` and `response.close` thread hops), `BaseHandler.get_response_async` (copied, logging refusals on the loop, not through a thread) and the `settings.MIDDLEWARE` that `BaseHandler.load_middleware` reads (the API's own list) | own middleware: c=1 p50 21.1 → 16.8 ms (`39c58b0`); signal hops part of 13.7 → 9.3 ms (`ce2d63c`) |
 | `api_view.py` `LoopAPIView` | adrf's `APIView.async_dispatch` (copied, DRF's `initial()` on the loop, not in a thread) | the auth thread was 9 % of a chat; 119.8 → 139.1 req/s (`8e4f17c`) |
 | `response_rendering.py` `rendered` | Django's rendering of template responses in `BaseHandler._get_response_async` through a new thread | `Thread.start` 12 % of samples; c=1 p50 9.3 → 8.4 ms (`c0896c5`) |
-| `light_serializer.py` `LightSerializer` | DRF's `Serializer.get_fields` (a deep copy of every field per serializer; ours a `shallow_copy` equal to `copy.copy`'s) | 10 % of samples; −0.4 ms CPU per chat, 505 req/s (`ceb0371`); with issue 18's copy, validation 143–167 → 104–125 µs |
-| `redis_clients.py` `SharedClientsRedisCache` | Django's `RedisCache._cache` and `RedisCacheClient.get_client` (a client, a pool and a connection per request) | ≈ 15 % + 3 % of a chat's CPU (`5f03382`) |
+| `light_serializer.py` `LightSerializer` | DRF's `Serializer.get_fields` (a deep copy of every field per serializer; ours a `shallow_copy` equal to `copy.copy`'s) | 10 % of samples; −0.4 ms CPU per chat, 505 req/s (`ceb0371`); with the copy made without `copy.copy`'s generic path, validation 143–167 → 104–125 µs |
+| `redis_clients.py` `SharedClientsRedisCache` | Django's `RedisCache._cache` and `RedisCacheClient.get_client` (a client, a pool and a connection per request), and `RedisCache.incr` (`EXISTS` then `INCRBY`; here one Lua call) | ≈ 15 % + 3 % of a chat's CPU (`5f03382`); incr one round trip instead of two (`78e6174`) |
+| `oidc_backend.py` `ProviderOIDCBackend` | mozilla-django-oidc's `OIDCAuthenticationBackend.__init__` (one provider from settings; here one per organisation, given) and its `get_token`, `get_userinfo`, `retrieve_matching_jwk` (each calls `requests`; here through the subclass's `provider_json`, under the outbound address rule) | security, not speed: the library follows redirects and connects to private addresses (docs/security.md, row 25, server-side request forgery) |
 
 Not overrides, and why they stay where they are:
 
@@ -35,10 +37,10 @@ Not overrides, and why they stay where they are:
   for the web pages, not for speed; fingerprinted below.
 - `ApiKeyView.perform_content_negotiation` (conversations/views.py): a DRF policy method that
   DRF documents for overriding ("API policy implementation methods"): always JSON.
-- `gateway/infra/adb.py` `check_idle_connection` (issue 18): psycopg_pool's documented `check`
+- `gateway/infra/adb.py` `check_idle_connection`: psycopg_pool's documented `check`
   callback, polling the idle connection's socket instead of a round trip per checkout;
   gateway/tests/test_pool_check.py holds psycopg_pool to calling it on every checkout.
-- `conversations/serializers.py` `Text` (issue 18): sets its own `validators` (public field API)
+- `conversations/serializers.py` `Text`: sets its own `validators` (public field API)
   without DRF's surrogate validator, which its `to_internal_value` makes unreachable.
 """
 

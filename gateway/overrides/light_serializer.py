@@ -12,7 +12,7 @@ What it relies on: `_declared_fields`, set by DRF's `SerializerMetaclass` (DRF's
 Why (docs/performance.md, "After", `ceb0371`, `light-serializers`): DRF's serializer validation
 was 13.5 % of the GIL-holding samples of a chat, its per-request deep copy 10 %; with shallow
 copies the gateway's CPU per chat went from 3.0–4.0 to 2.6–2.7 ms (−0.4 ms) and the best
-throughput from 399–449 to 505 req/s. Issue 18: the copy itself made without `copy.copy`'s generic
+throughput from 399–449 to 505 req/s. The copy itself is made without `copy.copy`'s generic
 `__reduce_ex__` path (`shallow_copy`); with the surrogate validator dropped from `Text`, ChatInput's
 validation went from 143–167 to 104–125 µs (`python -m bench.micro`).
 
@@ -32,7 +32,7 @@ RELIES_ON = {
 
 def shallow_copy(field):
     """What `copy.copy(field)` returns (a new instance of its class with the same attributes), without going
-    through `__reduce_ex__` and `copyreg`: 4x faster for a DRF field (issue 18, docs/performance.md).
+    through `__reduce_ex__` and `copyreg`: 4x faster for a DRF field (docs/performance.md, "the no-framework floor").
     test_overrides.py::test_shallow_copy_is_copy_copy_for_every_api_field holds the two equal."""
     clone = object.__new__(type(field))
     clone.__dict__.update(field.__dict__)

@@ -1,15 +1,16 @@
-"""Code rules that keep each rule in one home (issue 12 point 4), checked by parsing the source with `ast`.
+"""Code rules that keep each rule in one home, checked by parsing the source with `ast`.
 
 Outside tests, no module uses a private (`_name`) name of another module or of a
 library: not imported (`from x import _y`, `import x._y`), not read as a module's
 attribute (`module._y`), not read off another object (`obj._y`, `getattr(obj, "_y")`).
 A module's own privates (`_y`, `self._y`) are its business; so are a framework
-subclass's `self._...` hooks, which the framework-overrides package documents (point 5).
+subclass's `self._...` hooks, which the framework-overrides package documents (gateway/overrides/).
 Migrations are generated and left as makemigrations wrote them. What a private
 name shares goes public, with a docstring, in its one home.
 """
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,8 +21,8 @@ PUBLIC_BY_DOCUMENTATION = {
     "_replace", "_asdict", "_fields", "_make",  # namedtuple's API (the underscore only avoids field names)
 }
 
-# (path, name): a library private still read, each in a framework override that issue 12 point 5 moves into
-# its own documented package. Remove the entry when the override stops reading it.
+# (path, name): a library private still read, each in a framework override of gateway/overrides/, the one
+# documented package allowed to rely on framework internals. Remove the entry when the override stops reading it.
 KNOWN_OVERRIDES = {
     ("gateway/overrides/api_view.py", "_auth"),  # DRF Request's credential, read without re-authenticating
     ("gateway/overrides/api_handler.py", "_resource_closers"),  # copied get_response_async: the request closes with its answer
@@ -141,3 +142,36 @@ def test_gateway_holds_configuration_infrastructure_and_test_helpers_apart():
     assert {p.name for p in (ROOT / "gateway").iterdir() if p.is_dir() and not p.name.startswith("__")} == {
         "infra", "overrides", "testing", "tests"
     }
+
+
+# History belongs to git: a comment or docstring says why, never which issue or when.
+TRACKER_REFERENCE = re.compile(r"\b[Ii]ssue \d+|\b[Pp]oint \d+\b")
+NOT_CODE = {".venv", "node_modules", "docs", "var", ".git"}
+
+
+def tracker_references(root: Path = ROOT) -> list[str]:
+    """Every issue or point of one named by its number in the code, tests, templates and static files."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(p in NOT_CODE or p.startswith(".") for p in rel.parts) or path.suffix not in (".py", ".html", ".js", ".css", ".mjs"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if TRACKER_REFERENCE.search(line):
+                found.append(f"{rel.as_posix()}:{number}: {line.strip()[:80]}")
+    return found
+
+
+def test_no_comment_names_an_issue_or_its_points():
+    assert tracker_references() == []
+
+
+def test_the_tracker_check_sees_comments_docstrings_and_templates(tmp_path):
+    (tmp_path / "app").mkdir()
+    issue, point = "Issue", "point"  # spelled apart, so this file passes its own check
+    (tmp_path / "app" / "mod.py").write_text(f'"""Done for {issue.lower()} 12."""\nx = 1  # {point} 5 of it\n')
+    (tmp_path / "app" / "page.html").write_text(f"{{# {issue} 15's page #}}\n")
+    (tmp_path / "app" / "fine.py").write_text("# encode/uvicorn#3149: an upstream bug, by its tracker's id\n")
+    assert [f.split(":")[0] + ":" + f.split(":")[1] for f in tracker_references(tmp_path)] == [
+        "app/mod.py:1", "app/mod.py:2", "app/page.html:1",
+    ]

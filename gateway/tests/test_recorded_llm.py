@@ -1,4 +1,4 @@
-"""The recorded provider traffic and its replay server (issue 14, point 6).
+"""The recorded provider traffic and its replay server.
 
 Each fixture must parse, name a public source, hold no key, and come back over real HTTP
 exactly as recorded: status, headers and body bytes.
@@ -12,7 +12,8 @@ import pytest
 
 from gateway.testing.recorded_llm import TRAFFIC_DIR, fixtures, load
 
-# The cases issue 14 asks for; more may be added, none of these may go.
+# The provider answers the gateway must handle (chats, streams with and without usage, each kind of error):
+# more may be added, none of these may go.
 REQUIRED = {
     "groq_chat", "groq_stream", "openai_stream_usage", "openai_stream_no_usage", "stream_usage_null",
     "openai_chat", "groq_400_model_decommissioned", "openai_404_model_not_found",

@@ -1,5 +1,5 @@
 """The widget's budget with two gateway processes, one PostgreSQL database and one Redis: the per-address
-limits, the widget's shares and the proof of work's single use hold across both (issue 11 points 2 and 3).
+limits, the widget's shares and the proof of work's single use hold across both.
 
 Each gateway is `uvicorn gateway.asgi:application` in its own process; requests alternate between them
 and run in parallel, from one client address (loopback), each with a fresh session id.

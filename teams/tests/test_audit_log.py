@@ -1,4 +1,4 @@
-"""The organisation audit log (issue 17 point 5): each change by a person, on the page and in the CSV, never a secret."""
+"""The organisation audit log: each change by a person, on the page and in the CSV, never a secret."""
 
 import csv
 import datetime as dt

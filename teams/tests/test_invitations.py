@@ -1,4 +1,4 @@
-"""Invitations (issue 17 point 3) through a real SMTP server on loopback: single-use, expiring, bound to the
+"""Invitations through a real SMTP server on loopback: single-use, expiring, bound to the
 invited address, revocable, resent with a new token; accepted by signing up or by logging in."""
 
 import datetime as dt

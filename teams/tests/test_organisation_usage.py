@@ -1,4 +1,4 @@
-"""/dashboard/org/<id>/usage/: the organisation's channels summed; limits and credits stay per channel (issue 17 point 6)."""
+"""/dashboard/org/<id>/usage/: the organisation's channels summed; limits and credits stay per channel."""
 
 import re
 

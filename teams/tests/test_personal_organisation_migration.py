@@ -1,4 +1,4 @@
-"""The migration that gives every owner of old a personal organisation loses nothing (issue 17 point 1).
+"""The migration that gives every owner without one a personal organisation loses nothing.
 
 It runs on a populated database, at the schema before organisations existed: back, fill, forward.
 """

@@ -1,4 +1,4 @@
-"""Every dashboard URL × every role, in the user's organisation and in another (issue 17 point 2).
+"""Every dashboard URL × every role, in the user's organisation and in another.
 
 The URLs come from the resolver: a dashboard URL without a policy decision (`@teams.policy.requires`)
 or without a row in EXPECTED below fails the suite. EXPECTED is written by hand from the issue's
