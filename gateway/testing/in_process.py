@@ -54,6 +54,11 @@ def run_pending_commit_callbacks() -> None:
                 logger.exception("A robust on_commit callback failed")  # as Django logs it after a real commit
 
 
+def _use_connections(shared: dict) -> None:
+    for alias, connection in shared.items():
+        connections[alias] = connection
+
+
 class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app):
         self.app = app
@@ -69,9 +74,17 @@ class InProcessTransport(httpx.BaseTransport):
         # transaction's does: Django's own test client detaches it during a request the same way.
         request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
+        # Django renders an exception's error page off the request's thread (sync_to_async with
+        # thread_sensitive=False); that thread gets this thread's connections, so the page's queries (the session,
+        # the user) run inside the test's transaction instead of waiting on its locks from a connection of their own.
+        shared = {alias: connections[alias] for alias in connections}
+        for connection in shared.values():
+            connection.inc_thread_sharing()
         try:
-            status, headers, content, extensions = async_to_sync(self._call)(request)
+            status, headers, content, extensions = async_to_sync(self._call)(request, shared)
         finally:
+            for connection in shared.values():
+                connection.dec_thread_sharing()
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
         run_pending_commit_callbacks()
@@ -91,15 +104,15 @@ class InProcessTransport(httpx.BaseTransport):
 
         await self.app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
 
-    async def _call(self, request: httpx.Request):
+    async def _call(self, request: httpx.Request, shared: dict):
         # raise_app_exceptions off: an exception out of the application becomes a 500, as uvicorn answers it.
         transport = httpx.ASGITransport(app=self.app, client=CLIENT, raise_app_exceptions=False)
         request.stream = httpx.ByteStream(request.read())
         # Work Django sends off the thread with thread_sensitive=False (an exception's error page) runs on this
-        # loop's default executor; one thread, whose database connections are closed when the request ends, or
-        # every request would leave one checked out of PostgreSQL's pool on a thread nobody uses again.
+        # loop's default executor: one thread, on the test's connections.
         loop = asyncio.get_running_loop()
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="in-process-request")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="in-process-request",
+                                      initializer=_use_connections, initargs=(shared,))
         loop.set_default_executor(executor)
         try:
             with phases_on_calling_thread():
@@ -107,6 +120,5 @@ class InProcessTransport(httpx.BaseTransport):
                 content = b"".join([part async for part in response.aiter_raw()])  # as sent: httpx decodes it
         finally:
             await self._shut_down()
-            await loop.run_in_executor(executor, connections.close_all)
             executor.shutdown(wait=False)
         return response.status_code, response.headers, content, {"http_version": b"HTTP/1.1"}
