@@ -54,9 +54,26 @@ def run_pending_commit_callbacks() -> None:
                 logger.exception("A robust on_commit callback failed")  # as Django logs it after a real commit
 
 
+class _Borrowed:
+    """The test's connection as a request's off-thread work sees it: everything but `close`, which would end the
+    test's transaction (the health check closes its thread's connection after each probe, as a pool needs)."""
+
+    def __init__(self, connection):
+        object.__setattr__(self, "_connection", connection)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._connection, name, value)
+
+    def close(self) -> None:
+        pass
+
+
 def _use_connections(shared: dict) -> None:
     for alias, connection in shared.items():
-        connections[alias] = connection
+        connections[alias] = _Borrowed(connection)
 
 
 class InProcessTransport(httpx.BaseTransport):
