@@ -50,10 +50,12 @@ run: migrate
 	$(PY) manage.py demo_channel --host http://$(HOST):$(PORT)
 	$(VENV)/bin/uvicorn gateway.asgi:application --host $(HOST) --port $(PORT)
 
-## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set).
+## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set),
+## in TEST_WORKERS parallel processes (pytest-xdist, a test database each; 0: in this one process). docs/testing.md.
+TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 test: install-dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules $(AI_SDK_TESTS)/node_modules e2e/node_modules

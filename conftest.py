@@ -1,6 +1,16 @@
-"""Shared fixtures: a real gateway on loopback, a real fake provider, owners, channels and keys."""
+"""Shared fixtures: the gateway (in this process, or live on loopback), a real fake provider, owners, channels and keys.
+
+The HTTP clients (`api`, `web`, `owner_web`, `outsider_web`, `staff_web`) send
+their requests through the production ASGI entry point, `gateway.asgi.application`.
+By default they call it in this process on the test's rolled-back transaction
+(gateway/testing/in_process.py). A test marked `live`, or one that uses
+`gateway_server` itself, gets the session's uvicorn on a socket instead, with
+committed data (`transactional_db`) that uvicorn's threads can see. docs/testing.md.
+"""
 
 import functools
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,6 +44,46 @@ def model_catalog(request):
     catalog.forget()
     yield
     catalog.forget()
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(E2E):  # a browser is a client of its own: it needs the gateway on a socket
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.live)
+        if "gateway_server" in getattr(item, "fixturenames", ()) and item.get_closest_marker("live") is None:
+            item.add_marker(pytest.mark.live)
+        if item.get_closest_marker("live") is not None:
+            # Committed data, so the server's threads see it; first, so it is the closest django_db marker.
+            item.add_marker(pytest.mark.django_db(transaction=True), append=False)
+
+
+def pytest_runtest_setup(item):
+    """A test marked with a service this run lacks is skipped, saying how to get it (gateway/testing/needs.py)."""
+    from gateway.testing.needs import missing
+
+    names = {marker.name for marker in item.iter_markers()}
+    reasons = missing(names)
+    if reasons and "browser" in names and os.environ.get("CI"):
+        pytest.fail("; ".join(reasons))  # CI installs Chromium: a browser test that cannot run is a broken CI
+    if reasons:
+        pytest.skip("; ".join(reasons))
+
+
+@pytest.fixture
+def gateway_target(request, db, settings):
+    """The keyword arguments of an httpx client that reaches the gateway this test talks to (see the module's doc)."""
+    if request.node.get_closest_marker("live") is not None:
+        return {"base_url": request.getfixturevalue("gateway_server").url}
+    from gateway.asgi import application
+    from gateway.testing.in_process import BASE_URL, InProcessTransport
+
+    # The ORM store works inside the test's transaction; the PostgreSQL store's own pool could not see it.
+    settings.CHAT_STORE = "conversations.store.orm.OrmStore"
+    return {"base_url": BASE_URL, "transport": InProcessTransport(application)}
 
 
 @pytest.fixture(scope="session")
@@ -93,19 +143,19 @@ def llm(fake_llm_server, settings):
 
 
 @pytest.fixture
-def api(gateway_server, transactional_db):
-    """An HTTP client for the running gateway. Data made in the test is committed, so the server sees it."""
-    with httpx.Client(base_url=gateway_server.url, timeout=30) as client:
+def api(gateway_target):
+    """An HTTP client of the gateway (gateway_target: in this process by default, on a socket for a `live` test)."""
+    with httpx.Client(timeout=30, **gateway_target) as client:
         yield client
 
 
 @pytest.fixture
-def owner(transactional_db):
+def owner(db):
     return make_user("owner@example.com", "pw-owner-123!")
 
 
 @pytest.fixture
-def outsider(transactional_db):
+def outsider(db):
     return make_user("outsider@example.com", "pw-outsider-123!")
 
 
@@ -117,8 +167,8 @@ def _password_hash(password: str, hashers: tuple[str, ...]) -> str:
 
 
 def make_user(email: str, password: str, *, staff: bool = False):
-    """A user whose password is `password`, hashed by the configured hasher (PBKDF2, as in production) once per
-    run and password, not once per test: its million rounds take most of a second, in every test with an owner."""
+    """A user whose password is `password`, hashed by the configured hasher once per run, not once per test
+    (PBKDF2's million rounds take most of a second)."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -177,12 +227,12 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def web(gateway_server, transactional_db):
-    """A logged-out browser-like client of the running gateway: keeps cookies, sends CSRF tokens."""
+def web(gateway_target):
+    """A logged-out browser-like client of the gateway: keeps cookies, sends CSRF tokens."""
     from accounts.testing import WebClient, reset_account_throttles
 
     reset_account_throttles()  # every test starts with its address's sign-up allowance
-    with WebClient(base_url=gateway_server.url) as client:
+    with WebClient(**gateway_target) as client:
         yield client
 
 
@@ -194,24 +244,24 @@ def owner_web(web, owner):
 
 
 @pytest.fixture
-def outsider_web(gateway_server, outsider):
+def outsider_web(gateway_target, outsider):
     from accounts.testing import WebClient
 
-    with WebClient(base_url=gateway_server.url) as client:
+    with WebClient(**gateway_target) as client:
         client.force_login(outsider)
         yield client
 
 
 @pytest.fixture
-def staff(transactional_db):
+def staff(db):
     return make_user("staff@example.com", "pw-staff-123!", staff=True)
 
 
 @pytest.fixture
-def staff_web(gateway_server, staff):
+def staff_web(gateway_target, staff):
     from accounts.testing import WebClient
 
-    with WebClient(base_url=gateway_server.url) as client:
+    with WebClient(**gateway_target) as client:
         client.force_login(staff)
         yield client
 

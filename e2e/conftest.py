@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from gateway.testing.needs import chromium_path
+
+CHROMIUM = chromium_path()
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,7 +29,10 @@ def _fast_hashing(fast_password_hashing):
     pass
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while it lives, Playwright's event loop runs in this thread, where the in-process
+# tests of other folders (gateway/testing/in_process.py) cannot start theirs; with parallel workers those run
+# between browser modules.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         message = f"no browser at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"

@@ -127,6 +127,7 @@ def test_a_link_confirms_only_the_account_it_was_sent_to(web, second_web, mailbo
     assert "Confirm your e-mail to get your starting credits" in second_web.get("/dashboard/").text
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_concurrent_confirmations_grant_once(web, mailbox, settings):
     sign_up(web, "racer@mail.example.com")
     for n in range(3):
@@ -149,6 +150,7 @@ def test_concurrent_confirmations_grant_once(web, mailbox, settings):
     assert credits_of("racer@mail.example.com") == settings.NEW_OWNER_CREDITS
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_concurrent_channel_creations_of_a_confirmed_owner_grant_once_and_respect_the_cap(owner_web, owner, settings):
     settings.MAX_CHANNELS_PER_OWNER = 3
     token = owner_web.csrf_token

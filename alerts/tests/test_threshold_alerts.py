@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from alerts import signing, thresholds
 from alerts.models import AlertState, Event, WebhookDelivery
 from alerts.services import settings_for, webhook_set
@@ -111,6 +113,7 @@ def test_nothing_is_sent_when_the_emitting_transaction_rolls_back(runner, mailbo
     assert not Event.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # a manage.py process reads the channel
 def test_a_short_lived_process_sends_what_it_queued_before_it_exits(mailbox, channel):
     """`manage.py` on the in-process runner: the job thread is a daemon, so the process waits for it at exit."""
     from django.db import connection

@@ -60,6 +60,7 @@ def test_the_stored_key_reveals_to_its_plaintext(channel, key):
     assert key not in repr(api_key)
 
 
+@pytest.mark.django_db(transaction=True)  # pg_dump reads what was committed
 @pytest.mark.parametrize("dump", ["rows", "pg_dump"])
 def test_no_key_is_in_a_dump_after_rotations_and_chats(dump, api, llm, settings, owner, outsider):
     if dump == "pg_dump" and (connection.vendor != "postgresql" or shutil.which("pg_dump") is None):

@@ -16,6 +16,9 @@ from channels_app.services import api_key_revoke
 from channels_app.tests.test_dashboard_integration import examples_in
 from gateway.testing.api import history
 
+# Programs of their own (the examples, curl, node) are the clients: the gateway listens on a socket.
+pytestmark = pytest.mark.live
+
 QUESTION = "Hello! What can you help me with?"
 SESSION = "user-session-abc123"  # the examples' session_id
 
@@ -105,7 +108,7 @@ def _node_file(tmp_path, code: str):
     return str(script)
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+@pytest.mark.node
 def test_the_javascript_example_prints_the_reply_in_node(examples, api, key, llm, tmp_path):
     result = _run(["node", _node_file(tmp_path, examples["javascript"])])
     assert result.returncode == 0, result.stderr
@@ -113,7 +116,7 @@ def test_the_javascript_example_prints_the_reply_in_node(examples, api, key, llm
     _assert_stored(api, key, f"Echo: {QUESTION}")
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+@pytest.mark.node
 def test_the_javascript_streaming_example_prints_the_reply_as_it_arrives_in_node(examples, api, key, llm, tmp_path):
     llm.reply = "Tokens arrive one by one, and a\u2028line separator stays inside its line."
     llm.token_delay = 0.15

@@ -6,7 +6,6 @@ conversations/tests/openai_node (`make install-dev`).
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -15,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from gateway.testing.api import history
+
+# Programs of their own (the examples, curl, node) are the clients: the gateway listens on a socket.
+pytestmark = pytest.mark.live
 
 QUESTION = "Hello! What can you help me with?"
 SESSION = "user-session-abc123"
@@ -59,7 +61,7 @@ def test_the_python_sdk_example_prints_the_reply(examples, api, key, llm):
     assert _stored(api, key) == [("user", QUESTION), ("assistant", f"Echo: {QUESTION}")]
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+@pytest.mark.node
 def test_the_node_sdk_example_streams_the_reply(examples, api, key, llm):
     assert (NODE_PACKAGES / "node_modules" / "openai").is_dir(), "run `make install-dev`"
     llm.reply = "Streamed through the SDK."

@@ -23,7 +23,7 @@ from gateway.infra.errors import InvalidApiKey
 from gateway.testing.api import chat, history
 from gateway.testing.implementations import run
 
-pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the key cache is used only with Redis (REDIS_URL)")
+pytestmark = pytest.mark.redis
 
 
 @pytest.mark.django_db(transaction=True)

@@ -122,6 +122,7 @@ def test_a_second_provider_from_the_admin_serves_a_model_under_its_own_id(
     assert Channel.objects.get(pk=channel.pk).credits == before
 
 
+@pytest.mark.django_db(transaction=True)  # the e-mail job's thread reads with a connection of its own
 def test_retiring_a_model_moves_its_channels_and_tells_each_owner(
     staff_web, owner_web, outsider_web, api, llm, channel, key, mailbox
 ):

@@ -3,6 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from conversations import limits
 from conversations.models import Message
@@ -130,6 +131,7 @@ def test_a_client_leaving_mid_stream_cancels_upstream_and_keeps_what_it_received
     assert channel.credits == 99  # the client got part of an answer
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_100_concurrent_streams(api, llm, channel, key):
     channel.rate_limit_per_minute = 1000
     channel.save()

@@ -14,6 +14,7 @@ def test_it_answers_unknown_api_paths_with_json_404(api):
         assert (r.status_code, r.json()) == (404, {"error": "Not found"}), path
 
 
+@pytest.mark.live  # the server's own threads are the subject
 def test_unknown_api_paths_start_no_thread(api, monkeypatch):
     # The cheapest requests anyone can send stay cheap: a sync catch-all view makes Django's ASGI handler
     # start a thread for each (≈ 0.7 ms of CPU per request; docs/performance.md, "the no-framework floor").
@@ -31,6 +32,7 @@ def test_unknown_api_paths_start_no_thread(api, monkeypatch):
     assert started == []
 
 
+@pytest.mark.live  # the server's own threads are the subject
 def test_refusals_are_logged_on_the_event_loop(api, key):
     # Django logs every answer of 400 or more through a thread; the API's handler logs them where it runs
     # (gateway/overrides/api_handler.py): refusals are what an attacker sends by the thousand.

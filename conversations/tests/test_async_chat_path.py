@@ -9,7 +9,8 @@ from django.db import connection
 from gateway.testing.api import chat
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
+@pytest.mark.postgres
+@pytest.mark.live  # eight clients at once, on the server's own pool
 def test_chats_waiting_upstream_hold_no_pooled_connection(api, llm, channel, key):
     llm.latency = 1.5
 

@@ -11,6 +11,7 @@ from channels_app.services import channel_create
 from conversations import resilience
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
+from gateway.testing.waiting import wait_until
 
 AI_ERROR = {"error": "AI service error. Please try again."}
 ATTACKER_MODEL = "openai/gpt-oss-120b"
@@ -113,13 +114,11 @@ def test_a_timing_out_model_opens_only_its_own_breaker(api, llm, attacker, victi
 
 
 def test_a_refused_probe_does_not_wedge_a_half_open_breaker(api, llm, attacker, settings):
-    import time
-
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES, settings.LLM_BREAKER_COOLDOWN = 1, 0, 0.3
     _, attacker_key = attacker
     llm.mode, llm.status = "status", 500
     chat(api, attacker_key)
-    time.sleep(0.4)
+    assert wait_until(lambda: resilience.breaker_for(settings.LLM_BASE_URL, ATTACKER_MODEL).state == "half-open")
     llm.mode, llm.status = "status", 400
     assert chat(api, attacker_key).json() == AI_ERROR  # the probe is refused: it proves nothing either way
     llm.mode = "ok"
@@ -130,20 +129,19 @@ def test_a_refused_probe_does_not_wedge_a_half_open_breaker(api, llm, attacker, 
 def test_a_visitor_who_leaves_during_the_probe_does_not_wedge_the_breaker(gateway_server, api, llm, attacker, settings):
     # A half-open breaker lets one probe through; a client that hangs up mid-probe cancels it. Before,
     # the probe slot stayed taken and the model failed fast for every channel, for good.
-    import time
-
     import httpx
 
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES, settings.LLM_BREAKER_COOLDOWN = 1, 0, 0.3
     channel, attacker_key = attacker
     llm.mode, llm.status = "status", 500
     assert chat(api, attacker_key).json() == AI_ERROR  # opens the breaker
-    time.sleep(0.4)
+    breaker = resilience.breaker_for(settings.LLM_BASE_URL, ATTACKER_MODEL)
+    assert wait_until(lambda: breaker.state == "half-open")
     llm.mode, llm.latency = "ok", 1.0
     with httpx.Client(base_url=gateway_server.url, timeout=0.3) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             impatient.post("/api/chat", json={"message": "probe", "session_id": "gone"}, headers={"X-API-Key": attacker_key})
-    time.sleep(0.5)  # the gateway notices the hang-up and cancels the probe
+    assert wait_until(lambda: not breaker.probing)  # the gateway notices the hang-up and cancels the probe
     llm.latency = 0
     r = chat(api, attacker_key, "after the probe")
     assert (r.status_code, r.json()["reply"]) == (200, "Echo: after the probe")

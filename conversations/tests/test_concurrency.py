@@ -2,6 +2,8 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from conversations import limits
 from conversations.models import Message, Session, UsageDay
 from gateway.testing.api import chat
@@ -13,6 +15,7 @@ def parallel(n, fn):
         return list(pool.map(fn, range(n)))
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel, key):
     channel.credits = 5
     channel.save()
@@ -29,6 +32,7 @@ def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel
     assert (usage.answered, usage.refused, usage.limited, usage.errors) == (5, 15, 0, 0)
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm, channel, key):
     channel.rate_limit_per_minute = 5
     channel.save()
@@ -43,6 +47,7 @@ def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm,
     assert (usage.answered, usage.limited, usage.refused) == (5, 15, 0)
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_10_parallel_chats_on_one_new_session_store_all_20_messages(api, llm, channel, key):
     llm.latency = 0.1
     responses = parallel(10, lambda i: chat(api, key, f"m{i}", session_id="together"))
@@ -60,6 +65,7 @@ def test_10_parallel_chats_on_one_new_session_store_all_20_messages(api, llm, ch
     assert channel.credits == 90
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_parallel_failures_give_every_credit_back(api, llm, channel, key):
     channel.credits = 5
     channel.save()

@@ -10,14 +10,15 @@ from django.core.cache import cache
 from conversations.counters import Stale
 from conversations.limits import Counter, day_counter
 from gateway.infra.errors import RateLimited
+from gateway.testing.cache_keys import clear_own_keys
 from gateway.testing.implementations import COUNTERS, run
 
 
 @pytest.fixture(params=COUNTERS)
 def counters(request):
-    cache.clear()
+    clear_own_keys()
     yield request.param()
-    cache.clear()
+    clear_own_keys()
 
 
 def counter(key, limit, *, held=False, share_percent=0) -> Counter:

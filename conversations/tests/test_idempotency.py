@@ -3,6 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from conversations.models import IdempotencyKey, Message
@@ -42,6 +43,7 @@ def test_different_keys_are_different_requests(api, llm, channel, key):
     assert channel.credits == 98
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_a_concurrent_repeat_is_refused_while_the_first_runs(api, llm, channel, key):
     llm.latency = 0.5
     with ThreadPoolExecutor(max_workers=2) as pool:

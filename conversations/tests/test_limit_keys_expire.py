@@ -9,7 +9,7 @@ from django.conf import settings
 
 from gateway.testing.api import chat, chat_stream, history
 
-pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (the limit keys live in Redis)")
+pytestmark = pytest.mark.redis
 
 
 def test_every_limit_key_has_a_ttl(api, llm, channel, key, other_channel_and_key):

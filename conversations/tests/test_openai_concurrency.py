@@ -8,17 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from conversations import limits
 from conversations.models import Message
 from gateway.testing.api import chat
 from gateway.testing.limits import wait_for_fresh_minute
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL, reason="races the production setup: PostgreSQL + Redis"
-)
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def race(n, fn):

@@ -17,7 +17,7 @@ from gateway.testing.api import history
 HERE = Path(__file__).parent / "openai_node"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+pytestmark = pytest.mark.node
 
 
 def run(gateway_server, key, model, which="all") -> dict:

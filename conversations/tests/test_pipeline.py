@@ -15,6 +15,7 @@ from channels_app.models import Channel
 from conversations import limits, pipeline, streaming
 from conversations.models import IdempotencyKey, Message
 from gateway.infra.errors import CreditsExhausted, ProviderError
+from gateway.testing.cache_keys import clear_own_keys
 from gateway.testing.implementations import COUNTERS, SETTING, STORES, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,7 @@ def store(request, settings):
 @pytest.fixture(params=COUNTERS)
 def counting(request, settings):
     settings.CHAT_COUNTERS = SETTING[request.param]
-    cache.clear()
+    clear_own_keys()
     return request.param
 
 

@@ -5,6 +5,7 @@ import pytest
 from conversations import resilience
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
+from gateway.testing.waiting import wait_until
 
 AI_ERROR = {"error": "AI service error. Please try again."}
 
@@ -107,9 +108,7 @@ def test_the_breaker_recovers_by_itself_after_the_cooldown(api, llm, channel, ke
     chat(api, key)
     chat(api, key)
     assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "open"
-    import time
-
-    time.sleep(0.6)
+    assert wait_until(lambda: resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "half-open")
     llm.mode = "ok"
     assert chat(api, key).status_code == 200  # the probe goes through and closes the breaker
     assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "closed"
@@ -120,10 +119,7 @@ def test_a_failed_probe_reopens_the_breaker(api, llm, channel, key, settings):
     settings.LLM_BREAKER_THRESHOLD, settings.LLM_MAX_RETRIES, settings.LLM_BREAKER_COOLDOWN = 1, 0, 0.3
     llm.mode, llm.status = "status", 500
     chat(api, key)
-    import time
-
-    time.sleep(0.4)
-    assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "half-open"
+    assert wait_until(lambda: resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "half-open")
     chat(api, key)  # the probe fails
     assert resilience.breaker_for(settings.LLM_BASE_URL, channel.model).state == "open"
     assert len(llm.requests) == 2

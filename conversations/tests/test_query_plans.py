@@ -16,7 +16,7 @@ from conversations.models import Message, Session, UsageDay, UsageLatency
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's"),
+    pytest.mark.postgres,
 ]
 
 

@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -85,6 +86,7 @@ def test_a_purge_with_nothing_to_delete_leaves_no_audit_event(channel):
     assert not AuditEvent.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the runner's thread reads with a connection of its own
 def test_the_in_process_runner_purges_on_its_interval(api, llm, channel, key, settings):
     from gateway.infra.jobs.in_process import InProcessRunner
 

@@ -25,7 +25,7 @@ from conversations.store import Exchange
 from teams.models import Organisation
 from gateway.testing.implementations import STORES, run
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL forms run on PostgreSQL")
+on_postgresql = pytest.mark.postgres
 
 
 def _credits(channel) -> int:

@@ -15,6 +15,7 @@ import pytest
 from conversations.models import FailedRequest, Message
 from conversations.usage import channel_usage
 from gateway.testing.api import chat_stream
+from gateway.testing.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -62,7 +63,7 @@ def test_a_stream_the_client_cut_off_counts_as_answered_not_failed(gateway_serve
     deadline = time.monotonic() + 8
     while time.monotonic() < deadline and not Message.objects.filter(role="assistant").exists():
         time.sleep(0.05)
-    time.sleep(0.3)  # anything else the gateway might write about it
+    assert wait_until(lambda: llm.finished == 1)  # the gateway closed the provider's stream: it wrote all it would
     assert not FailedRequest.objects.exists()
     page = _kpis(owner_web, channel)
     assert '<div class="value" data-kpi="answered">1</div>' in page

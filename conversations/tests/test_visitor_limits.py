@@ -3,6 +3,8 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from conversations import limits, windows
 from conversations.models import Message
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, widget_chat, widget_history
@@ -14,6 +16,7 @@ def parallel(n, fn):
         return list(pool.map(fn, range(n)))
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_one_session_gets_exactly_its_per_minute_chats_under_parallel_requests(api, llm, channel, widget_key):
     channel.visitor_rate_limit_per_minute = 5
     channel.save()
@@ -45,6 +48,7 @@ def test_a_session_stops_at_its_daily_limit(api, llm, channel, widget_key):
     assert widget_chat(api, widget_key, session_id="v-2").status_code == 200
 
 
+@pytest.mark.live  # concurrent clients on a real server
 def test_one_address_gets_exactly_its_daily_chats_over_any_number_of_sessions(api, llm, channel, widget_key):
     channel.visitor_ip_daily_limit = 4
     channel.save()

@@ -1,4 +1,6 @@
 import asyncio
+import contextlib
+import contextvars
 import functools
 import threading
 import weakref
@@ -54,10 +56,37 @@ def _run_and_close(fn, *args, **kwargs):
             connection.close()
 
 
+def _on_phase_threads():
+    return sync_to_async(_run_and_close, thread_sensitive=False, executor=_phase_executor())
+
+
+def _on_calling_thread():
+    return sync_to_async(_run_and_close, thread_sensitive=True)
+
+
+# Where this context's phases run: the phase threads, or the thread that called into the application.
+_phase_runner: contextvars.ContextVar = contextvars.ContextVar("db_phase_runner", default=_on_phase_threads)
+
+
+@contextlib.contextmanager
+def phases_on_calling_thread():
+    """Run the database phases of what starts inside on the thread that drives the event loop (async_to_sync's caller).
+
+    For an in-process caller holding an open transaction on that thread's
+    connection (the tests' rolled-back one): the phases then see what it wrote
+    and write inside it, where the phase threads' own connections could not.
+    """
+    token = _phase_runner.set(_on_calling_thread)
+    try:
+        yield
+    finally:
+        _phase_runner.reset(token)
+
+
 async def in_db_phase(fn, *args, **kwargs):
     """Run sync `fn` as one database phase: off the event loop, gated, its connection handed back after."""
     async with phase_gate():
-        return await sync_to_async(_run_and_close, thread_sensitive=False, executor=_phase_executor())(fn, *args, **kwargs)
+        return await _phase_runner.get()()(fn, *args, **kwargs)
 
 
 def db_phase(fn):

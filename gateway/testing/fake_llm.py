@@ -51,6 +51,7 @@ class FakeLLM:
         self.reply: str | None = None  # None: echo the last user message
         self.token_delay = 0.0  # seconds between streamed chunks
         self.cancelled = 0  # streams whose client (the gateway) went away mid-way
+        self.finished = 0  # requests whose handling ended (answered, or given up after the client left)
         self.fail_first = 0  # answer the first N requests with `status` (and Retry-After), then normally
         self.retry_after: str | None = None
         self.failing_models: set[str] = set()  # answered with `status` whatever the mode
@@ -72,6 +73,12 @@ class FakeLLM:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            self.finished += 1
+
+    async def _handle(self, scope, receive, send):
         body = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:

@@ -21,6 +21,8 @@ import pytest
 from gateway.testing.api import WIDGET_ORIGIN
 from gateway.testing.processes import ROOT, free_port, gateway_env, manage, sqlite_database
 
+pytestmark = pytest.mark.processes
+
 _CHANNEL_WITH_WIDGET = """
 import json
 from channels_app.services import channel_create, channel_set_allowed_origins, owner_get_or_create, publishable_key_issue

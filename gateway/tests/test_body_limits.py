@@ -40,6 +40,7 @@ def test_a_declared_content_length_over_the_cap_is_refused(gateway_server, trans
     assert r.status_code == 413
 
 
+@pytest.mark.live  # a chunked body sent over a socket
 def test_a_chunked_body_over_the_api_limit_still_gets_the_api_s_answers(api, llm, channel, key):
     # Under the edge cap, the API's own rules apply in their order: the key first, then the size.
     over_api_limit = settings.API_MAX_BODY_BYTES + 1
@@ -49,6 +50,7 @@ def test_a_chunked_body_over_the_api_limit_still_gets_the_api_s_answers(api, llm
     assert Message.objects.count() == 0 and len(llm.requests) == 0
 
 
+@pytest.mark.live  # a chunked body sent over a socket
 def test_a_small_chunked_body_is_served_whole(api, llm, channel, key):
     body = b'{"message": "chunked hello", "session_id": "s"}'
     r = post(str(api.base_url).rstrip("/"), iter([body[:10], body[10:]]), key=key)

@@ -7,7 +7,7 @@ from django.conf import settings
 from gateway.testing.api import chat
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
+@pytest.mark.redis
 def test_chats_reuse_the_processes_redis_connections(api, llm, key):
     server = redis.Redis.from_url(settings.REDIS_URL)
     chat(api, key, session_id="warm-up")
@@ -18,7 +18,7 @@ def test_chats_reuse_the_processes_redis_connections(api, llm, key):
     assert after - before <= 2, (before, after)
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
+@pytest.mark.redis
 def test_incr_keeps_djangos_semantics(db):
     from django.core.cache import cache
 

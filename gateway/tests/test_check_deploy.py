@@ -4,7 +4,11 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from gateway.testing.processes import ROOT, gateway_env
+
+pytestmark = pytest.mark.processes
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:

@@ -9,6 +9,9 @@ from django.db import connection
 
 from gateway.testing.api import chat
 
+# Bursts of concurrent clients against the gate: a server on a socket serves them at once.
+pytestmark = pytest.mark.live
+
 
 def test_a_burst_larger_than_the_gate_is_served_in_full(api, llm, channel, key, settings):
     settings.DB_PHASE_CONCURRENCY = 2
@@ -19,7 +22,7 @@ def test_a_burst_larger_than_the_gate_is_served_in_full(api, llm, channel, key, 
     assert [r.status_code for r in responses] == [200] * 30
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
+@pytest.mark.postgres
 def test_no_more_connections_are_out_than_the_gate_allows(api, llm, channel, key, settings):
     settings.DB_PHASE_CONCURRENCY = 2
     channel.rate_limit_per_minute = 1000

@@ -19,10 +19,8 @@ from gateway.infra import adb
 from gateway.testing.api import UPSTREAM_KEY, chat
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, RedisServer, create_channels, gateway_env
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL,
-    reason="the event-loop chat path needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)",
-)
+# The subject is the PostgreSQL store and Redis counters on the server's event loop: a server on a socket.
+pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.redis, pytest.mark.live]
 
 
 def requests_served(pool_stats: list[dict]) -> int:

@@ -16,7 +16,7 @@ from gateway.infra import adb
 from gateway.testing.waiting import wait_until
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"),
+    pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+pytestmark = [pytest.mark.processes, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module", params=["threads", "event-loop"])

@@ -10,16 +10,12 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.limits import wait_for_fresh_minute
 from gateway.testing.processes import create_channels, gateway_cluster, manage
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL,
-    reason="needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), shared by both gateways",
-)
+pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.redis]
 
 CHANNELS = {
     "credits": {"credits": 5},

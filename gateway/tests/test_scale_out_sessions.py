@@ -11,15 +11,11 @@ import json
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import create_channels, gateway_cluster, manage
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL,
-    reason="needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), shared by both gateways",
-)
+pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.redis]
 
 _WIDGET_KEYS = """
 import json, sys

@@ -14,16 +14,12 @@ import altcha
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
 from gateway.testing.processes import create_channels, gateway_cluster, manage
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql" or not settings.REDIS_URL,
-    reason="needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), shared by both gateways",
-)
+pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.redis]
 
 FAST = {"rate_limit_per_minute": 1000}  # per-minute limits out of the way where the test is about the day
 WIDGET = {

@@ -23,14 +23,14 @@ from alerts import signing
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import PostgresDatabase, create_channels, free_port, gateway_env, manage
 from gateway.testing.smtp import SmtpSink
-from gateway.testing.topology import Nginx, UnitGateway, UnitProcess, env_template, nginx_available, self_signed_certificate
+from gateway.testing.topology import Nginx, UnitGateway, UnitProcess, env_template, self_signed_certificate
 from gateway.testing.waiting import wait_until
 from gateway.testing.webhook_receiver import start_receiver
 
-pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the topology runs on PostgreSQL (DATABASE_URL)"),
-    pytest.mark.skipif(not settings.REDIS_URL, reason="the topology runs on Redis (REDIS_URL): cache and Celery broker"),
-    pytest.mark.skipif(not nginx_available(), reason="needs Debian's nginx (apt-get install nginx)"),
+pytestmark = [pytest.mark.processes, 
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.nginx,
 ]
 
 OWNER = "topology-owner@example.com"

@@ -16,6 +16,9 @@ from knowledge.grounding import KNOWLEDGE_HEADER
 from knowledge.models import Answer, Source
 from knowledge.testing import CountingRetrieval, pdf_bytes
 
+# Ingestion runs on the job runner's own thread and connection, which sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 PROMPT = "You are the tea shop's assistant."
 
 

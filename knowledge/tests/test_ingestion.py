@@ -10,6 +10,9 @@ from gateway.testing.waiting import wait_until
 from knowledge.models import Chunk, Page, Source
 from knowledge.testing import docx_bytes, pdf_bytes, zip_bomb_docx
 
+# Ingestion runs on the job runner's own thread and connection, which sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 ROBOTS = b"User-agent: *\nDisallow: /docs/private\n"
 
 

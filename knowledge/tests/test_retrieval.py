@@ -7,6 +7,9 @@ from gateway.testing.implementations import run
 from knowledge import retrieval
 from knowledge.models import Chunk, Page, Source
 
+# The search runs on a database phase of its own event loop's thread, on a connection of its own: committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def add(channel, url, title, heading, text):
     source = Source.objects.create(channel=channel, kind="text", title=title, status="ready", chunks=1)
