@@ -504,6 +504,8 @@ KNOWLEDGE_MAX_FILE_BYTES = env.int("KNOWLEDGE_MAX_FILE_BYTES", default=10 * 1024
 KNOWLEDGE_MAX_SOURCES = env.int("KNOWLEDGE_MAX_SOURCES", default=50)
 KNOWLEDGE_MAX_PAGES = env.int("KNOWLEDGE_MAX_PAGES", default=1000)
 KNOWLEDGE_MAX_CHARS = env.int("KNOWLEDGE_MAX_CHARS", default=20_000_000)
+# PostgreSQL: the most chunks one word of a question brings to be ranked (knowledge/retrieval/postgresql.py).
+KNOWLEDGE_CANDIDATES_PER_WORD = env.int("KNOWLEDGE_CANDIDATES_PER_WORD", default=200)
 # Passages given to the model per chat, and the most characters they hold together.
 KNOWLEDGE_CHUNKS_PER_ANSWER = env.int("KNOWLEDGE_CHUNKS_PER_ANSWER", default=4)
 KNOWLEDGE_CONTEXT_CHARS = env.int("KNOWLEDGE_CONTEXT_CHARS", default=6000)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from knowledge import chunking, extraction, readiness
+from knowledge import chunking, extraction, readiness, retrieval
 from knowledge.crawler import Crawl, CrawledPage, Known
 from knowledge.errors import SourceError
 from knowledge.models import Chunk, Page, Source
@@ -89,6 +89,7 @@ def store(source: Source, crawled: list[CrawledPage]) -> None:
             status=Source.Status.READY, error="", pages=len(crawled), chunks=len(chunks),
             chars=sum(len(item.text) for item in crawled), refreshed_at=timezone.now(),
         )
+        retrieval.backend().chunks_changed(source.channel_id)
 
 
 def fail(source: Source, reason: str) -> None:

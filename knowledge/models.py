@@ -86,6 +86,21 @@ class Chunk(models.Model):
         ordering = ["id"]
 
 
+class CommonWord(models.Model):
+    """A word (its lexeme) in so many of a channel's chunks that searching for it is skipped for a sample.
+
+    Kept by the PostgreSQL retrieval after each change to the channel's chunks (knowledge/retrieval/postgresql.py);
+    empty on SQLite, whose FTS5 ranks every match fast enough.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    lexeme = models.CharField(max_length=200)
+    chunks = models.PositiveIntegerField()  # how many of the channel's chunks hold it
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "lexeme"])]
+
+
 class Answer(models.Model):
     """Which sources one reply was given (none: an "unanswered" question the owner may add a Q&A pair for).
 

@@ -49,6 +49,10 @@ class Retrieval:
         """The channel's best `limit` chunks for `question`, those of `page_url` first; [] when none matches."""
         raise NotImplementedError
 
+    def chunks_changed(self, channel_id: int) -> None:
+        """The channel's chunks were added, replaced or removed: refresh what the search keeps about them (sync; in
+        the ingestion job or the service that removed them, never on a chat's path)."""
+
 
 @functools.cache
 def backend() -> Retrieval:
