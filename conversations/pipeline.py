@@ -333,6 +333,12 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
     """Store the exchange, with `answer` as its Idempotency-Key's answer; on failure give everything back and raise."""
     model = chat.model(completion.model)
     cost = model.cost(completion.prompt_tokens, completion.completion_tokens) if model is not None else Decimal(0)
+    if chat.grounding is not None and chat.grounding.embedding_tokens:
+        # The question's embedding is input this chat caused: counted with its prompt tokens, priced into its cost.
+        completion = dataclasses.replace(
+            completion, prompt_tokens=(completion.prompt_tokens or 0) + chat.grounding.embedding_tokens
+        )
+        cost = (cost or Decimal(0)) + chat.grounding.embedding_cost
     exchange = store.Exchange(
         channel_id=chat.key.channel.pk,
         source=chat.key.source,

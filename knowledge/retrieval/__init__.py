@@ -36,6 +36,7 @@ class Hit:
     title: str
     heading: str
     text: str
+    embedding: bytes | None = None  # knowledge/embeddings.py, when embeddings are on
 
 
 def terms(question: str) -> list[str]:

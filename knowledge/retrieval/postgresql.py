@@ -63,7 +63,7 @@ WITH words AS (
        AND ts_match_vq(c.search, (SELECT string_agg(q::text, ' | ')::tsquery FROM weights))
      LIMIT %(limit)s)
 )
-SELECT c.id, c.url, c.title, c.heading, c.text
+SELECT c.id, c.url, c.title, c.heading, c.text, c.embedding
 FROM knowledge_chunk c JOIN candidates USING (id)
 ORDER BY (c.url = %(page)s) DESC, (SELECT sum(ts_rank(c.search, w.q) * w.weight) FROM weights w) DESC, c.id
 LIMIT %(limit)s
@@ -97,7 +97,7 @@ class PostgreSQLRetrieval(Retrieval):
                   "page": page_url, "limit": limit, "per_word": settings.KNOWLEDGE_CANDIDATES_PER_WORD}
         async with phase_gate():
             rows = await adb.fetchall(SQL, params)
-        return [Hit(*row) for row in rows]
+        return [Hit(*row[:5], bytes(row[5]) if row[5] is not None else None) for row in rows]
 
     def chunks_changed(self, channel_id: int) -> None:
         with connection.cursor() as cursor:
