@@ -91,7 +91,7 @@ def fill_postgresql(channels) -> None:
                                              "vocabulary": VOCABULARY, "words": WORDS_PER_CHUNK, "n": N})
         for definition in gin:
             cursor.execute(definition)
-        cursor.execute("ANALYZE knowledge_chunk")
+        cursor.execute("VACUUM ANALYZE knowledge_chunk")  # an earlier layout's rows are gone for good
     for channel in channels:
         retrieval.backend().chunks_changed(channel.pk)
 

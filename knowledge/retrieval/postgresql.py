@@ -10,7 +10,9 @@ visitor's page's matching chunks) are ranked, which bounds the work however comm
   postings in other channels cost nothing. It brings every chunk it is in, up to the cap.
 - a common word (a `CommonWord` of the channel: in more than the cap and more than COMMON_SHARE of its
   chunks): a GIN scan would list nearly all the channel's chunks first, so the channel's chunks are read in
-  index order instead and the first ones holding it taken: a sample, found after a few hundred rows at most.
+  the order of the (channel, url) index instead and the first ones holding it taken: a sample, found after a
+  few hundred rows at most. The ORDER BY keeps the planner on that index scan, which stops at the cap
+  (without it, it chose a bitmap of all the channel's rows once the table had been through many deletes).
 
 The rank is the sum over the words of ts_rank(chunk, word) times the word's weight ln(1 + cap / found), where
 found is how many chunks the word brought (the cap for a common word): ts_rank alone knows nothing of how rare
@@ -49,6 +51,7 @@ WITH words AS (
     FROM usable u CROSS JOIN LATERAL (
         SELECT c.id FROM knowledge_chunk c
         WHERE c.channel_id = %(channel)s AND ts_match_vq(c.search, u.q)
+        ORDER BY c.url
         LIMIT %(per_word)s
     ) h
     WHERE u.common
