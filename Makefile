@@ -90,6 +90,13 @@ bench: install
 bench-pages: install
 	$(PY) -m bench.pages $(BENCH_PAGES_ARGS)
 
+## What knowledge adds to a chat (grounding.for_chat: readiness, search, message) at BENCH_CHUNKS chunks in each of
+## BENCH_CHANNELS channels, common, rare and mixed words, p50/p99, on BENCH_KNOWLEDGE_DATABASE_URL (a throwaway
+## database it fills; reused when it holds that layout). 1,000,000 chunks: BENCH_CHANNELS=100.
+.PHONY: bench-knowledge
+bench-knowledge: install
+	DATABASE_URL=$${BENCH_KNOWLEDGE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_knowledge} $(PY) -m bench.knowledge_retrieval
+
 ## A few-second run of the same harness for CI: fails if the harness breaks, asserts nothing about speed.
 .PHONY: bench-smoke
 bench-smoke: install

@@ -5,6 +5,8 @@
 - prepare: the request counted against its limits (conversations/admission.py),
   then a credit held and the thread's history read in one step of the store
   (conversations/store). From here the chat holds a credit and its daily slots.
+  Only then is the channel's knowledge searched (knowledge/grounding.py), so a
+  refused chat costs no search.
 - complete: the channel's model, then its fallback, each through the provider's
   retries and circuit breaker (conversations/provider.py, resilience.py). A
   streamed chat passes a sink (conversations/streaming.py) that forwards the
@@ -213,7 +215,6 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     try:
         if stale:  # the channel changed since its key was cached, so its models may have too
             models = _able(await _models_of(key), request)
-        grounding = await _grounding(key, request)
         found = await store.backend().hold_and_history(
             channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
         )
@@ -223,8 +224,15 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
     if not found.held:
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
-    return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models, grounding,
-                        found.held_from)
+    chat = PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models,
+                        held_from=found.held_from)
+    # The search comes after the credit is held, so a chat refused for its limits or credits costs no search.
+    try:
+        grounding = await _grounding(key, request)
+    except BaseException:  # cancelled while searching: what was held goes back (start abandons the claim)
+        await asyncio.shield(_give_back(chat))
+        raise
+    return dataclasses.replace(chat, grounding=grounding)
 
 
 async def _grounding(key: VerifiedKey, request: ChatRequest) -> knowledge.Grounding | None:
@@ -326,6 +334,12 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
     """Store the exchange, with `answer` as its Idempotency-Key's answer; on failure give everything back and raise."""
     model = chat.model(completion.model)
     cost = model.cost(completion.prompt_tokens, completion.completion_tokens) if model is not None else Decimal(0)
+    if chat.grounding is not None and chat.grounding.embedding_tokens:
+        # The question's embedding is input this chat caused: counted with its prompt tokens, priced into its cost.
+        completion = dataclasses.replace(
+            completion, prompt_tokens=(completion.prompt_tokens or 0) + chat.grounding.embedding_tokens
+        )
+        cost = (cost or Decimal(0)) + chat.grounding.embedding_cost
     exchange = store.Exchange(
         channel_id=chat.key.channel.pk,
         source=chat.key.source,
@@ -359,10 +373,15 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
 
 async def release(chat: PreparedChat) -> None:
     """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
-    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
-    await counters.backend().give_back(chat.held)
+    await _give_back(chat)
     if chat.idempotency_claim is not None:
         await idempotency.abandon(chat.idempotency_claim)
+
+
+async def _give_back(chat: PreparedChat) -> None:
+    """The chat's credit, where it was taken, and its daily slots."""
+    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
+    await counters.backend().give_back(chat.held)
 
 
 async def _cut_off(chat: PreparedChat, sink: Sink | None) -> None:

@@ -504,9 +504,22 @@ KNOWLEDGE_MAX_FILE_BYTES = env.int("KNOWLEDGE_MAX_FILE_BYTES", default=10 * 1024
 KNOWLEDGE_MAX_SOURCES = env.int("KNOWLEDGE_MAX_SOURCES", default=50)
 KNOWLEDGE_MAX_PAGES = env.int("KNOWLEDGE_MAX_PAGES", default=1000)
 KNOWLEDGE_MAX_CHARS = env.int("KNOWLEDGE_MAX_CHARS", default=20_000_000)
+# PostgreSQL: the most chunks one word of a question brings to be ranked (knowledge/retrieval/postgresql.py).
+KNOWLEDGE_CANDIDATES_PER_WORD = env.int("KNOWLEDGE_CANDIDATES_PER_WORD", default=200)
 # Passages given to the model per chat, and the most characters they hold together.
 KNOWLEDGE_CHUNKS_PER_ANSWER = env.int("KNOWLEDGE_CHUNKS_PER_ANSWER", default=4)
 KNOWLEDGE_CONTEXT_CHARS = env.int("KNOWLEDGE_CONTEXT_CHARS", default=6000)
+# Optional embeddings (knowledge/embeddings.py): the provider's model for POST LLM_BASE_URL/embeddings; empty: off.
+KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="")
+KNOWLEDGE_EMBEDDINGS = (
+    "knowledge.embeddings.OpenAICompatible" if KNOWLEDGE_EMBEDDING_MODEL else "knowledge.embeddings.Off"
+)
+# US dollars per million embedding tokens, added to the chat's cost (0: the catalog knows no price for it).
+KNOWLEDGE_EMBEDDING_PRICE = env.float("KNOWLEDGE_EMBEDDING_PRICE", default=0.0)
+KNOWLEDGE_EMBEDDING_BATCH = env.int("KNOWLEDGE_EMBEDDING_BATCH", default=64)  # chunks per /embeddings request
+KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS = env.float("KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS", default=10.0)
+# The full-text candidates whose embeddings a chat compares with its question's (cosine in Python: no vector index).
+KNOWLEDGE_EMBEDDING_CANDIDATES = env.int("KNOWLEDGE_EMBEDDING_CANDIDATES", default=50)
 # How often every source is refreshed in the background (0: never; `manage.py knowledge refresh` from cron).
 KNOWLEDGE_REFRESH_INTERVAL_SECONDS = env.int("KNOWLEDGE_REFRESH_INTERVAL_SECONDS", default=86400)
 # The longest a server process goes on using its list of channels that have ready knowledge (chats of the

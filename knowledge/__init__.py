@@ -4,9 +4,11 @@ Owns: `Source`, `Page`, `Chunk`, `Answer` (knowledge/models.py) and their full-t
 indexes (knowledge/migrations); ingestion as background work (jobs.py → ingestion.py:
 crawler.py and fetching.py for sites, extraction.py for files and pages, chunking.py);
 retrieval behind one interface chosen at start-up (retrieval/: FTS5 on SQLite,
-tsvector on PostgreSQL); what a chat is given (grounding.py, called by
-conversations/pipeline.py); the crawler's outbound address rule (outbound.py); the
-dashboard's Knowledge page (views.py, urls.py) and `manage.py knowledge`.
+tsvector on PostgreSQL); optional embeddings behind another (embeddings.py: off, or
+the provider's /embeddings); what a chat is given (grounding.py, called by
+conversations/pipeline.py after the credit is held); the crawler's pinned outbound
+connection (outbound.py); the dashboard's Knowledge page (views.py, urls.py) and
+`manage.py knowledge`.
 
 May import: channels_app (Channel), gateway.infra (jobs, database phases, adb),
 teams.policy (who may see and change it), gateway.infra.outbound (the address rule) through

@@ -75,12 +75,11 @@ class Crawl:
         return self.robots.can_fetch(fetching.USER_AGENT, url)
 
     def run(self) -> list[CrawledPage]:
-        with fetching.client() as client:
-            self.read_robots(client)
-            if not self.allowed(self.start):
-                raise SourceError("robots.txt disallows the start URL.")
-            from_sitemap = self.sitemap_urls(client)
-            pages = self.read_list(client, from_sitemap) if from_sitemap else self.follow_links(client)
+        self.read_robots()
+        if not self.allowed(self.start):
+            raise SourceError("robots.txt disallows the start URL.")
+        from_sitemap = self.sitemap_urls()
+        pages = self.read_list(from_sitemap) if from_sitemap else self.follow_links()
         if not pages:
             reason = self.failures[0] if self.failures else "no page with text was found"
             raise SourceError(f"No page could be read: {reason}")
@@ -89,10 +88,10 @@ class Crawl:
     def root(self, path: str) -> str:
         return urlunsplit((*self.origin, path, "", ""))
 
-    def read_robots(self, client) -> None:
+    def read_robots(self) -> None:
         url = self.root("/robots.txt")
         try:
-            fetched = fetching.get(client, url, max_bytes=512 * 1024)
+            fetched = fetching.get(url, max_bytes=512 * 1024)
         except SourceError:
             self.robots.parse([])
             return
@@ -103,7 +102,7 @@ class Crawl:
         self.robots.parse(lines)
         self.sitemaps = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
 
-    def sitemap_urls(self, client) -> list[str]:
+    def sitemap_urls(self) -> list[str]:
         """Page URLs in scope from the sitemap (robots.txt's, else /sitemap.xml), one level of sitemap index."""
         queue = deque(self.sitemaps or [self.root("/sitemap.xml")])
         seen, found = set(), []
@@ -113,7 +112,7 @@ class Crawl:
                 continue
             seen.add(url)
             try:
-                fetched = fetching.get(client, url, max_bytes=SITEMAP_MAX_BYTES)
+                fetched = fetching.get(url, max_bytes=SITEMAP_MAX_BYTES)
             except SourceError:
                 continue
             if fetched.status != 200:
@@ -131,21 +130,21 @@ class Crawl:
                 found += [normalise(loc) for loc in locs if self.in_scope(normalise(loc))]
         return list(dict.fromkeys(found))
 
-    def read_list(self, client, urls: list[str]) -> list[CrawledPage]:
+    def read_list(self, urls: list[str]) -> list[CrawledPage]:
         pages = []
         for url in urls:
             if len(pages) >= self.max_pages:
                 break
-            page, _ = self.read(client, url)
+            page, _ = self.read(url)
             if page is not None:
                 pages.append(page)
         return pages
 
-    def follow_links(self, client) -> list[CrawledPage]:
+    def follow_links(self) -> list[CrawledPage]:
         queue, seen, pages = deque([self.start]), {self.start}, []
         while queue and len(pages) < self.max_pages:
             url = queue.popleft()
-            page, links = self.read(client, url)
+            page, links = self.read(url)
             if page is not None:
                 pages.append(page)
             for link in links:
@@ -154,7 +153,7 @@ class Crawl:
                     queue.append(link)
         return pages
 
-    def read(self, client, url: str) -> tuple[CrawledPage | None, list[str]]:
+    def read(self, url: str) -> tuple[CrawledPage | None, list[str]]:
         """One page, extracted, and the links on it (none when it was not read again)."""
         if not self.allowed(url):
             return None, []
@@ -166,7 +165,7 @@ class Crawl:
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
         try:
-            fetched = fetching.get(client, url, headers=headers)
+            fetched = fetching.get(url, headers=headers)
         except SourceError as exc:
             self.failures.append(str(exc))
             return None, []

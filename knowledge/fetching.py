@@ -1,7 +1,8 @@
 """One HTTP GET for the crawler, within its limits: the outbound address rule on every hop, size and time caps.
 
-Redirects are followed here, hop by hop (at most MAX_REDIRECTS), each new host
-checked by knowledge/outbound.py before it is contacted. A body beyond
+Every hop connects through knowledge/outbound.py (the address it checked, never
+a second DNS answer). Redirects are followed here, hop by hop (at most
+MAX_REDIRECTS), each Location checked there again before it is contacted. A body beyond
 KNOWLEDGE_MAX_PAGE_BYTES or a fetch beyond KNOWLEDGE_FETCH_TIMEOUT_SECONDS is a
 SourceError; so is a scheme other than http(s).
 """
@@ -14,7 +15,7 @@ import httpx
 from django.conf import settings
 
 from knowledge.errors import SourceError
-from knowledge.outbound import may_fetch
+from knowledge.outbound import opened
 
 MAX_REDIRECTS = 5
 USER_AGENT = "AI-Gateway-Knowledge/1.0 (+crawler of a channel owner's own site)"
@@ -36,17 +37,15 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceError(f"Not an http(s) URL: {url[:200]}")
-    if not may_fetch(parts.hostname):
-        raise SourceError(f"{parts.hostname} is a private or loopback address: the crawler does not go there.")
 
 
-def get(client: httpx.Client, url: str, *, headers: dict | None = None, max_bytes: int | None = None) -> Fetched:
+def get(url: str, *, headers: dict | None = None, max_bytes: int | None = None) -> Fetched:
     limit = max_bytes or settings.KNOWLEDGE_MAX_PAGE_BYTES
     deadline = time.monotonic() + settings.KNOWLEDGE_FETCH_TIMEOUT_SECONDS
     for _ in range(MAX_REDIRECTS + 1):
         check_url(url)
         try:
-            with client.stream("GET", url, headers=headers or {}) as response:
+            with opened(url, headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=_timeout()) as response:
                 if response.is_redirect and response.headers.get("location"):
                     url = urljoin(url, response.headers["location"])
                     continue
@@ -68,9 +67,6 @@ def get(client: httpx.Client, url: str, *, headers: dict | None = None, max_byte
     raise SourceError(f"{url[:200]} redirects more than {MAX_REDIRECTS} times.")
 
 
-def client() -> httpx.Client:
+def _timeout() -> httpx.Timeout:
     timeout = settings.KNOWLEDGE_FETCH_TIMEOUT_SECONDS
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False,
-        headers={"User-Agent": USER_AGENT}, trust_env=False,
-    )
+    return httpx.Timeout(timeout, connect=min(timeout, 5.0))

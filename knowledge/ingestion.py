@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from knowledge import chunking, extraction, readiness
+from knowledge import chunking, embeddings, extraction, readiness, retrieval
 from knowledge.crawler import Crawl, CrawledPage, Known
 from knowledge.errors import SourceError
 from knowledge.models import Chunk, Page, Source
@@ -71,24 +71,45 @@ def check_caps(source: Source, pages: list[CrawledPage]) -> None:
 
 
 def store(source: Source, crawled: list[CrawledPage]) -> None:
+    planned = [(item, list(chunking.passages(item.text))) for item in crawled]
+    vectors, tokens, note = embed(source, planned)
     with transaction.atomic():
         Page.objects.filter(source=source).delete()  # their chunks go with them
         chunks = []
-        for item in crawled:
+        for item, passages in planned:
             page = Page.objects.create(
                 source=source, url=item.url, title=item.title[:300], text=item.text,
                 etag=item.etag, last_modified=item.last_modified,
             )
-            for passage in chunking.passages(item.text):
+            for passage in passages:
                 chunks.append(Chunk(
                     channel_id=source.channel_id, source=source, page=page, url=item.url,
                     title=(item.title or source.title)[:300], heading=passage.heading[:300], text=passage.text,
+                    embedding=vectors[len(chunks)] if vectors else None,
                 ))
         Chunk.objects.bulk_create(chunks, batch_size=500)
         Source.objects.filter(pk=source.pk).update(
-            status=Source.Status.READY, error="", pages=len(crawled), chunks=len(chunks),
-            chars=sum(len(item.text) for item in crawled), refreshed_at=timezone.now(),
+            status=Source.Status.READY, error=note, pages=len(crawled), chunks=len(chunks),
+            chars=sum(len(item.text) for item in crawled), refreshed_at=timezone.now(), embedding_tokens=tokens,
         )
+        retrieval.backend().chunks_changed(source.channel_id)
+
+
+def embed(source: Source, planned) -> tuple[list[bytes] | None, int, str]:
+    """The chunks' embeddings (none when they are off), their tokens, and a note for the source's error field.
+
+    The provider failing costs the source its embeddings, not its text: it is searched by words alone.
+    """
+    texts = [f"{(item.title or source.title)}\n{passage.heading}\n{passage.text}"
+             for item, passages in planned for passage in passages]
+    try:
+        embedded = embeddings.backend().embed(texts) if texts else None
+    except embeddings.EmbeddingError as exc:
+        logger.warning("Embedding knowledge source %s failed: %s", source.pk, exc)
+        return None, 0, f"Embeddings failed ({exc}); searched by words only until a refresh."[:500]
+    if embedded is None:
+        return None, 0, ""
+    return embedded.vectors, embedded.tokens, ""
 
 
 def fail(source: Source, reason: str) -> None:

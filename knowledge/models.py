@@ -36,6 +36,7 @@ class Source(models.Model):
     pages = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
     chars = models.PositiveBigIntegerField(default=0)  # stored extracted text, counted against the channel's cap
+    embedding_tokens = models.PositiveBigIntegerField(default=0)  # what its last ingestion's embeddings took
     created_at = models.DateTimeField(auto_now_add=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
@@ -80,10 +81,27 @@ class Chunk(models.Model):
     title = models.CharField(max_length=300, blank=True)
     heading = models.CharField(max_length=300, blank=True)
     text = models.TextField()
+    # Its embedding (knowledge/embeddings.py: unit-length float32, little-endian) when embeddings are on.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["channel", "url"])]
         ordering = ["id"]
+
+
+class CommonWord(models.Model):
+    """A word (its lexeme) in so many of a channel's chunks that searching for it is skipped for a sample.
+
+    Kept by the PostgreSQL retrieval after each change to the channel's chunks (knowledge/retrieval/postgresql.py);
+    empty on SQLite, whose FTS5 ranks every match fast enough.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    lexeme = models.CharField(max_length=200)
+    chunks = models.PositiveIntegerField()  # how many of the channel's chunks hold it
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "lexeme"])]
 
 
 class Answer(models.Model):

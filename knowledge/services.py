@@ -14,7 +14,7 @@ from django.db import transaction
 
 from channels_app.models import Channel
 from gateway.infra import jobs
-from knowledge import extraction, readiness
+from knowledge import extraction, readiness, retrieval
 from knowledge.crawler import normalise
 from knowledge.errors import SourceError
 from knowledge.models import Answer, Source
@@ -119,7 +119,9 @@ def refresh_all(channel: Channel | None = None) -> int:
 
 
 def source_remove(*, source: Source) -> None:
-    source.delete()  # its pages and chunks go with it
+    with transaction.atomic():
+        source.delete()  # its pages and chunks go with it
+        retrieval.backend().chunks_changed(source.channel_id)
     readiness.forget()
 
 

@@ -118,3 +118,6 @@ class CountingRetrieval:
     async def search(self, **kwargs):
         type(self).calls += 1
         return await self.inner.search(**kwargs)
+
+    def chunks_changed(self, channel_id: int) -> None:
+        self.inner.chunks_changed(channel_id)

@@ -6,14 +6,19 @@ IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), 6to4 (`2002::/16`
 local-use `64:ff9b:1::/48`) and Teredo (`2001::/32`, server and client). Those forms reach an IPv4 address through
 a relay or the kernel, so `[::127.0.0.1]` must be refused like `127.0.0.1`.
 
-`request` resolves the host once, checks every address it got, and connects to the checked one (the Host header
-and TLS name stay the host's), so a DNS answer that changes between the check and the connection (rebinding)
-cannot move the request to another address. Redirects are never followed: a 3xx is an answer like any other,
-and callers treat it as a failure.
+`request` (and `stream`, which hands the response over unread, for callers that cap its size) resolves the host
+once, checks every address it got, and connects to the checked one (the Host header and TLS name stay the host's),
+so a DNS answer that changes between the check and the connection (rebinding) cannot move the request to another
+address. Redirects are never followed: a 3xx is an answer like any other; a caller that follows one calls again
+with its Location, which is checked like the first URL.
 """
 
+import functools
 import ipaddress
 import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,6 +30,10 @@ NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64
 
 class Refused(Exception):
     """The URL may not be fetched; the message is safe to show to the person who gave it."""
+
+
+class NotPublic(Refused):
+    """The host resolves to an address that is not public (and private ones are not allowed)."""
 
 
 def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
@@ -61,7 +70,7 @@ def resolve(host: str, *, allow_private: bool) -> list[Address]:
     if not addresses:
         raise Refused("The address does not resolve.")
     if not allow_private and not all(is_public(a) for a in addresses):
-        raise Refused("The address must be public (not this server's own network).")
+        raise NotPublic("The address must be public (not this server's own network).")
     return addresses
 
 
@@ -80,11 +89,20 @@ def check_url(url: str, *, allow_private: bool) -> None:
         resolve(host, allow_private=False)
 
 
-def request(method: str, url: str, *, allow_private: bool, timeout: float, headers: dict | None = None,
-            **kwargs) -> httpx.Response:
+def request(method: str, url: str, *, allow_private: bool, timeout: float | httpx.Timeout,
+            headers: dict | None = None, **kwargs) -> httpx.Response:
     """One request to `url`, connected to the address that was checked; no redirects followed.
 
     Raises Refused, or httpx.HTTPError when the server cannot be reached."""
+    with stream(method, url, allow_private=allow_private, timeout=timeout, headers=headers, **kwargs) as response:
+        response.read()
+        return response
+
+
+@contextmanager
+def stream(method: str, url: str, *, allow_private: bool, timeout: float | httpx.Timeout,
+           headers: dict | None = None, **kwargs) -> Iterator[httpx.Response]:
+    """`request`, with the response's body left unread (iter_bytes) until the block ends: the caller caps it."""
     address = resolve(_host(url), allow_private=allow_private)[0]
     parts = urlsplit(url)
     pinned = f"[{address}]" if address.version == 6 else str(address)
@@ -96,7 +114,17 @@ def request(method: str, url: str, *, allow_private: bool, timeout: float, heade
         host_header, server_name = host_header.encode("idna").decode(), server_name.encode("idna").decode()
     target = urlunsplit((parts.scheme, pinned, parts.path or "/", parts.query, ""))
     # No proxy from the environment: a proxy would connect wherever its own DNS says, past the check.
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client:
         built = client.build_request(method, target, headers={**(headers or {}), "Host": host_header},
                                      extensions={"sni_hostname": server_name}, **kwargs)
-        return client.send(built)
+        response = client.send(built, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verifying context, made once: loading the CA bundle took about 100 ms per client."""
+    return httpx.create_ssl_context(trust_env=False)  # as the client itself made it: trust_env=False

@@ -21,11 +21,19 @@ tool result) are answered in the shapes the providers use:
   the entire tool call payload in a single delta"; github.com/BerriAI/litellm/issues/7621,
   2025-01-08), the usage in `x_groq.usage`.
 A tool result as the last message is answered with text: "Result: <its content>".
+
+POST /v1/embeddings answers each input with a deterministic vector (`embedding`): its words, lower case, each
+counted in one of EMBEDDING_DIMENSIONS slots chosen by CRC-32, after `embedding_aliases` maps a word to another
+(so a test can make "calcium" and "limescale" alike); usage counts the words as tokens.
 """
 
 import asyncio
 import json
+import re
 import time
+import zlib
+
+EMBEDDING_DIMENSIONS = 64
 
 
 async def read_body(receive) -> bytes:
@@ -69,6 +77,16 @@ class FakeLLM:
         self.think_inline = False  # the reasoning inline in the content as <think>…</think> instead
         self.answer_empty = False  # only reasoning, then finish_reason "length" (max_tokens spent thinking)
         self.chunk_chars: int | None = None  # stream the content this many characters at a time (not per word)
+        self.embedding_aliases: dict[str, str] = {}  # word → the word whose slot it counts in (POST /v1/embeddings)
+        self.embedding_status = 200  # anything else: POST /v1/embeddings answers this error (chats unaffected)
+
+    def embedding(self, text: str) -> list[float]:
+        """The vector POST /v1/embeddings gives `text` (not normalised)."""
+        vector = [0.0] * EMBEDDING_DIMENSIONS
+        for word in re.findall(r"\w+", text.lower()):
+            word = self.embedding_aliases.get(word, word)
+            vector[zlib.crc32(word.encode()) % EMBEDDING_DIMENSIONS] += 1.0
+        return vector
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -94,6 +112,14 @@ class FakeLLM:
                 {"id": model, "object": "model", "created": 1754408224, "owned_by": "fake", "active": True,
                  "context_window": 131072, "max_completion_tokens": 65536} for model in self.listed_models
             ]})
+        if scope["path"] == "/v1/embeddings" and scope["method"] == "POST" and self.embedding_status != 200:
+            return await _respond(send, self.embedding_status, {"error": {"message": "embeddings unavailable"}})
+        if scope["path"] == "/v1/embeddings" and scope["method"] == "POST" and self.mode == "ok":
+            inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+            words = sum(len(re.findall(r"\w+", text)) for text in inputs)
+            return await _respond(send, 200, {"object": "list", "model": payload.get("model"), "data": [
+                {"object": "embedding", "index": i, "embedding": self.embedding(text)} for i, text in enumerate(inputs)
+            ], "usage": {"prompt_tokens": words, "total_tokens": words}})
         if scope["path"] != "/v1/chat/completions" or scope["method"] != "POST":
             return await _respond(send, 404, {"error": {"message": "not found"}})
         if payload and payload.get("model") in self.gone_models:

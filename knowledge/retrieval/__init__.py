@@ -36,6 +36,7 @@ class Hit:
     title: str
     heading: str
     text: str
+    embedding: bytes | None = None  # knowledge/embeddings.py, when embeddings are on
 
 
 def terms(question: str) -> list[str]:
@@ -48,6 +49,10 @@ class Retrieval:
     async def search(self, *, channel_id: int, question: str, page_url: str, limit: int) -> list[Hit]:
         """The channel's best `limit` chunks for `question`, those of `page_url` first; [] when none matches."""
         raise NotImplementedError
+
+    def chunks_changed(self, channel_id: int) -> None:
+        """The channel's chunks were added, replaced or removed: refresh what the search keeps about them (sync; in
+        the ingestion job or the service that removed them, never on a chat's path)."""
 
 
 @functools.cache

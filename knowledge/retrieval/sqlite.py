@@ -7,7 +7,7 @@ from knowledge.retrieval import Hit, Retrieval, terms
 
 # bm25 weights per FTS column: channel_id (a filter only), title, heading, text.
 SQL = """
-SELECT c.id, c.url, c.title, c.heading, c.text
+SELECT c.id, c.url, c.title, c.heading, c.text, c.embedding
 FROM knowledge_chunk_fts f JOIN knowledge_chunk c ON c.id = f.rowid
 WHERE knowledge_chunk_fts MATCH %s
 ORDER BY (c.url = %s) DESC, bm25(knowledge_chunk_fts, 0.0, 4.0, 2.0, 1.0)

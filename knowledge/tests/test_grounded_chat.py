@@ -153,6 +153,27 @@ def test_a_channel_without_knowledge_never_searches(api, llm, key, channel, othe
     assert Message.objects.filter(role="assistant").count() == 4
 
 
+def test_a_chat_refused_for_its_credits_does_no_search(api, llm, key, channel, settings):
+    from channels_app.models import Channel
+
+    settings.KNOWLEDGE_RETRIEVAL = "knowledge.testing.CountingRetrieval"
+    CountingRetrieval.calls = 0
+    readiness.forget()
+    services.source_add_text(channel=channel, title="Hours", text="Open nine to five.")
+    assert ingested(channel)
+    Channel.objects.filter(pk=channel.pk).update(credits=0)
+
+    refused = chat(api, key, "When are you open?")
+    assert refused.status_code == 403 and "no credits left" in refused.json()["error"]
+    response, events = chat_stream(api, key, "When are you open?")
+    assert response.status_code == 403 and events is None
+    assert CountingRetrieval.calls == 0 and not llm.requests
+
+    Channel.objects.filter(pk=channel.pk).update(credits=1)  # the same question, paid for, is searched
+    assert chat(api, key, "When are you open?").json()["sources"] == [{"title": "Hours", "url": ""}]
+    assert CountingRetrieval.calls == 1
+
+
 def test_erasure_and_retention_take_the_questions_kept_with_the_sources(api, llm, key, channel, settings):
     from datetime import timedelta
 

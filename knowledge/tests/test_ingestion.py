@@ -1,6 +1,9 @@
 """Sources ingested for real: a website on loopback, real PDF/DOCX files, through `manage.py knowledge`."""
 
+import errno
 import io
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -165,6 +168,37 @@ def test_the_crawler_refuses_loopback_unless_allowed(site, channel, settings):
     source = Source.objects.get(channel=channel)
     assert source.status == "failed" and "private or loopback" in source.error
     assert not site.requests
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_a_name_that_rebinds_to_loopback_after_its_check_never_reaches_loopback(site, channel, settings, monkeypatch):
+    """An attacker's DNS with no TTL answers a public address, then loopback, then public again...: whichever answer
+    a check gets, the connection goes to that very address, so the loopback site is never reached."""
+    settings.KNOWLEDGE_ALLOW_PRIVATE = False
+    site.html("/", "Home", "<h1>Home</h1><p>Internal page that must stay unread.</p>")
+    real = socket.getaddrinfo
+    answers, connected = [], []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.test":
+            address = PUBLIC if len(answers) % 2 == 0 else "127.0.0.1"
+            answers.append(address)
+            return real(address, port, *args, **kwargs)
+        if host == PUBLIC:  # the checked address itself; no route to the internet from a test
+            connected.append(host)
+            raise OSError(errno.ENETUNREACH, "no route in tests")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = urlsplit(site.url).port
+    with pytest.raises(CommandError):
+        run("add-site", str(channel.public_id), f"http://rebind.test:{port}/", "--wait")
+
+    assert not site.requests  # loopback was never reached, though half the answers pointed there
+    assert "127.0.0.1" in answers and connected  # the check saw both answers; connections went to the public one
+    assert Source.objects.get(channel=channel).status == "failed"
 
 
 def test_oversized_and_non_html_pages_are_skipped_and_reported(site, channel, settings):

@@ -54,3 +54,33 @@ def test_words_that_look_like_query_syntax_are_only_words(channels):
     chunk = add(mine, "", "Notes", "", 'The "premium" plan costs NEAR nothing - OR so they say.')
     for question in ['"premium" OR -plan', "premium* NEAR(plan)", "plan AND NOT premium", "col:premium ^plan"]:
         assert [hit.chunk_id for hit in search(mine, question)] == [chunk.pk], question
+
+
+def test_a_rare_word_outranks_common_ones_and_common_words_still_find_passages(channels, settings):
+    from django.db import connection
+
+    from knowledge import services
+    from knowledge.models import CommonWord
+
+    settings.KNOWLEDGE_CANDIDATES_PER_WORD = 5  # so 40 chunks make "kettle" a common word of the channel
+    mine, theirs = channels
+    for i in range(40):
+        add(mine, f"https://shop.example/{i}", f"Kettle {i}", "Kettle", "Our kettle boils water. The kettle kettle is steel.")
+        add(theirs, f"https://other.example/{i}", "Descaling", "Descale", "Descale the kettle, descale it again.")
+    descale = add(mine, "https://shop.example/care", "Care", "Care", "Descale the kettle monthly with citric acid.")
+    for channel in channels:
+        retrieval.backend().chunks_changed(channel.pk)
+    if connection.vendor == "postgresql":  # the only backend that keeps them
+        assert set(CommonWord.objects.filter(channel=mine).values_list("lexeme", flat=True)) >= {"kettl"}
+
+    hits = search(mine, "How do I descale my kettle?")
+    assert hits[0].chunk_id == descale.pk
+    assert {hit.url.split("/")[2] for hit in hits} == {"shop.example"}
+    common = search(mine, "kettle water steel")
+    assert len(common) == 4 and descale.pk not in [hit.chunk_id for hit in common]
+    assert search(mine, "kettle", page_url="https://shop.example/7")[0].url == "https://shop.example/7"
+
+    for source in Source.objects.filter(channel=mine, title__startswith="Kettle"):
+        services.source_remove(source=source)
+    assert not CommonWord.objects.filter(channel=mine).exists()
+    assert [hit.chunk_id for hit in search(mine, "kettle")] == [descale.pk]
