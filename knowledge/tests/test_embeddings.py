@@ -17,6 +17,9 @@ from knowledge import embeddings, readiness, retrieval, services
 from knowledge.grounding import KNOWLEDGE_HEADER
 from knowledge.models import Chunk, Source
 
+# Ingestion and the search run on threads and connections of their own, which see only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 MODEL = "fake-embedding-1"
 SNIPPETS = {
     "Prices": "The kettle costs 30 pounds; the big kettle 45 pounds; a kettle lid 5 pounds; kettle feet 2 pounds.",
