@@ -38,10 +38,20 @@ class VerifiedKey:
     generation: int | None  # the key cache's generation it was read under; None when read uncached
     cors_origin: str | None  # a publishable key's verified Origin: what the answer may grant CORS to
     presented: PresentedKey = field(repr=False)  # to resolve again when the generation moved on
+    # A secret key's own name and limits (ApiKey): its per-minute limit (conversations/admission.py) and whether
+    # its chats count against a credit cap (the credit hold, channels_app/services.py). None: only the channel's.
+    name: str = ""
+    rate_limit_per_minute: int | None = None
+    credit_cap: int | None = None
 
     @property
     def publishable(self) -> bool:
         return self.kind == PUBLISHABLE
+
+    @property
+    def capped(self) -> bool:
+        """Whether its chats count against a credit cap of its own."""
+        return self.credit_cap is not None
 
     @property
     def source(self) -> str:
@@ -136,11 +146,22 @@ def _checked(presented: PresentedKey, found, generation: int | None) -> Verified
 
 
 def _verified(presented: PresentedKey, found, generation: int | None) -> VerifiedKey:
+    if presented.publishable:
+        return VerifiedKey(
+            channel=found.channel, kind=PUBLISHABLE, key_id=found.pk, generation=generation,
+            cors_origin=presented.origin, presented=presented, name=WIDGET_KEY_NAME,
+        )
     return VerifiedKey(
         channel=found.channel,
-        kind=PUBLISHABLE if presented.publishable else SECRET,
+        kind=SECRET,
         key_id=found.pk,
         generation=generation,
-        cors_origin=presented.origin if presented.publishable else None,
+        cors_origin=None,
         presented=presented,
+        name=found.name,
+        rate_limit_per_minute=found.rate_limit_per_minute,
+        credit_cap=found.credit_cap,
     )
+
+
+WIDGET_KEY_NAME = "Widget (publishable key)"

@@ -144,6 +144,7 @@ class PreparedChat:
     # Passages of the channel's knowledge for this message (knowledge/grounding.py); None: the channel has none.
     grounding: knowledge.Grounding | None = None
     held_from: str = "channel"  # where its credit was taken, so a release gives it back there
+    key_spent: bool = False  # its key's own credit cap counted it too, so a release gives it back there as well
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -214,7 +215,8 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
             models = _able(await _models_of(key), request)
         grounding = await _grounding(key, request)
         found = await store.backend().hold_and_history(
-            channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
+            channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at,
+            key_id=key.key_id, capped=key.capped,
         )
     except BaseException:  # e.g. the database dropped the connection: nothing was held there
         await asyncio.shield(counters.backend().give_back(admitted.held))
@@ -223,7 +225,7 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
     return PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models, grounding,
-                        found.held_from)
+                        found.held_from, found.key_spent)
 
 
 async def _grounding(key: VerifiedKey, request: ChatRequest) -> knowledge.Grounding | None:
@@ -358,7 +360,9 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
 
 async def release(chat: PreparedChat) -> None:
     """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
-    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
+    await store.backend().release(
+        channel_id=chat.key.channel.pk, held_from=chat.held_from, key_id=chat.key.key_id if chat.key_spent else None
+    )
     await counters.backend().give_back(chat.held)
     if chat.idempotency_claim is not None:
         await idempotency.abandon(chat.idempotency_claim)

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from channels_app.services import (
     CREDIT_HOLD_CTES, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
+    KEY_CREDIT_RELEASE_SQL, credit_hold_params,
 )
 from conversations import rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
@@ -28,7 +29,8 @@ from gateway.infra.db import phase_gate
 
 HOLD_AND_HISTORY = f"""
 WITH {CREDIT_HOLD_CTES}
-SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), recent.role, recent.content
+SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), (SELECT count(*) FROM key_spent),
+       recent.role, recent.content
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.id, m.role, m.content
@@ -84,22 +86,32 @@ CLAIM = """, claim AS (
 
 
 class PostgreSQLStore(ChatStore):
-    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
-        params = {"channel": channel_id, "source": source, "session": session_id, "now": now,
-                  "limit": selectors.HISTORY_LOAD_LIMIT}
+    async def hold_and_history(
+        self, *, channel_id: int, source: str, session_id: str, now: datetime, key_id: int | None = None,
+        capped: bool = False,
+    ) -> Held:
+        params = {"source": source, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
+        params |= credit_hold_params(channel_id=channel_id, key_id=key_id, capped=capped)
         async with phase_gate():
             rows = await adb.fetchall(HOLD_AND_HISTORY, params)
-        history = [(role, content) for _, _, role, content in reversed(rows) if role is not None]
-        return Held(rows[0][0] == 1, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL)
+        held, key_spent = rows[0][0] == 1, rows[0][2] == 1
+        if key_spent and not held:  # the key had room, the channel no credit: the cap gives it back at once
+            async with phase_gate():
+                await adb.execute(KEY_CREDIT_RELEASE_SQL, {"key": key_id})
+        history = [(role, content) for *_, role, content in reversed(rows) if role is not None]
+        return Held(held, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL, key_spent and held)
 
     async def store_exchange(self, exchange: Exchange) -> None:
         async with phase_gate():
             await adb.execute(*store_statement(exchange))
 
-    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL) -> None:
+    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL, key_id: int | None = None) -> None:
         statement = CREDIT_RELEASE_ORGANISATION_SQL if held_from == HELD_FROM_ORGANISATION else CREDIT_RELEASE_SQL
         async with phase_gate():
             await adb.execute(statement, {"channel": channel_id})
+        if key_id is not None:
+            async with phase_gate():
+                await adb.execute(KEY_CREDIT_RELEASE_SQL, {"key": key_id})
 
 
 def store_statement(x: Exchange) -> tuple[str, dict]:

@@ -37,6 +37,8 @@ EXPECTED = {
     "dashboard:key-shown": KEY_HOLDERS,
     "dashboard:key-reveal": KEY_HOLDERS,
     "dashboard:key-revoke": {OWNER, ADMIN},
+    "dashboard:key-create": KEY_HOLDERS,
+    "dashboard:key-edit": {OWNER, ADMIN},
     "dashboard:session-list": READERS,
     "dashboard:session-export": READERS,
     "dashboard:session-erase": {OWNER, ADMIN},
@@ -117,6 +119,8 @@ def _url(name: str, args: list[str], world) -> str:
 def _post_data(name: str, world) -> dict:
     return {
         "dashboard:key-rotate": {"grace": "1h"},
+        "dashboard:key-create": {"name": "Another backend"},
+        "dashboard:key-edit": {"name": "Renamed"},
         "dashboard:session-erase": {"session_id": world.session.session_id, "source": world.session.source},
         "dashboard:credit-request": {"amount": "100"},
         "dashboard:credit-draw": {"draws": "on"},
