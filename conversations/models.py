@@ -268,3 +268,60 @@ class UsageLatency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} {self.day} #{self.bucket}"
+
+
+class Activity(models.Model):
+    """One API request of a channel, as its owner's activity log shows it: answered, refused or failed.
+
+    An answered chat's row is inserted by the chat store in the statement that stores the exchange
+    (conversations/store); refused and failed requests by services.failed_request_record, after the answer.
+    The key is named (its name then, and a link to it for its mask), never stored. The organisation is
+    the channel's, kept on the row so the organisation's log reads one index. Purged with the channel's
+    retention (conversations/retention.py).
+    """
+
+    class Outcome(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        REFUSED = "refused", "Refused"  # 4xx: the key, a limit, the credits, the request itself
+        FAILED = "failed", "Failed"  # 5xx: the provider, or the gateway
+
+    ERROR_MAX = 200
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="activity", db_index=False)
+    organisation = models.ForeignKey("teams.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    api_key = models.ForeignKey(
+        "channels_app.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    key_name = models.CharField(max_length=60, blank=True)  # the key's name when the request came
+    source = models.CharField(max_length=8, choices=Session.Source.choices, default=Session.Source.API)
+    endpoint = models.CharField(max_length=24)
+    session_id = models.CharField(max_length=255, blank=True)
+    model = models.CharField(max_length=64, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=16, decimal_places=10, null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    error = models.CharField(max_length=ERROR_MAX, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activity"
+        # The log pages by keyset on (created_at, id), newest first: per channel or organisation, optionally of one
+        # outcome or one key, each filter walking its own index in the page's order.
+        indexes = [
+            models.Index(fields=["channel", "-created_at", "-id"], name="activity_channel_recent"),
+            models.Index(fields=["channel", "outcome", "-created_at", "-id"], name="activity_channel_outcome"),
+            models.Index(fields=["api_key", "-created_at", "-id"], name="activity_key_recent"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="activity_org_recent"),
+            models.Index(fields=["organisation", "outcome", "-created_at", "-id"], name="activity_org_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status}"
+
+    @staticmethod
+    def outcome_of(status: int) -> str:
+        if status < 400:
+            return Activity.Outcome.ANSWERED
+        return Activity.Outcome.REFUSED if status < 500 else Activity.Outcome.FAILED

@@ -33,7 +33,7 @@ from django.utils import timezone
 from channels_app import catalog, catalog_services
 from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
-from conversations import admission, counters, idempotency, provider, store
+from conversations import activity, admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
 from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
 from gateway.infra.metrics import usage_record
@@ -145,6 +145,11 @@ class PreparedChat:
     grounding: knowledge.Grounding | None = None
     held_from: str = "channel"  # where its credit was taken, so a release gives it back there
     key_spent: bool = False  # its key's own credit cap counted it too, so a release gives it back there as well
+    endpoint: str = "chat"  # the API endpoint it came through, for its row in the activity log
+
+    def facts(self) -> activity.Facts:
+        """What its row in the activity log says of its key."""
+        return activity_facts(self.key, self.endpoint)
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -183,7 +188,17 @@ class Sink(Protocol):
         """What reached the client of a stream cut off before its end; None when nothing did."""
 
 
-async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str | None = None) -> PreparedChat | ChatReply:
+def activity_facts(key: VerifiedKey, endpoint: str) -> activity.Facts:
+    """A request's key, as the activity log records it: the secret key's id and name, the widget's name."""
+    return activity.Facts(
+        organisation_id=key.channel.organisation_id, endpoint=endpoint,
+        key_id=None if key.publishable else key.key_id, key_name=key.name,
+    )
+
+
+async def start(
+    key: VerifiedKey, request: ChatRequest, *, idempotency_key: str | None = None, endpoint: str = "chat"
+) -> PreparedChat | ChatReply:
     """Prepare the chat, or with an Idempotency-Key seen before, the stored answer (a ChatReply, replayed).
 
     Raises the API's errors (limits, credits, a key in use) with nothing held.
@@ -197,7 +212,7 @@ async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str 
             return ChatReply(replayed=True, **outcome.replay)
         claim = outcome.claim_id
     try:
-        return await prepare(key, request, idempotency_claim=claim)
+        return dataclasses.replace(await prepare(key, request, idempotency_claim=claim), endpoint=endpoint)
     except BaseException:
         if claim is not None:
             await asyncio.shield(idempotency.abandon(claim))
@@ -340,6 +355,8 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         page_url=chat.request.metadata.get("url") or "",
         page_title=chat.request.metadata.get("title") or "",
         cost=cost,
+        activity=chat.facts(),
+        activity_error="" if answer is not None else CUT_OFF,
     )
     try:
         await store.backend().store_exchange(exchange)
@@ -356,6 +373,9 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
             )
         except Exception:  # the reply is stored and paid for; only the record of its sources is lost
             logger.exception("Could not record the knowledge sources of a chat for channel %s", chat.key.channel.public_id)
+
+
+CUT_OFF = "The client left before the end; what it received was stored"
 
 
 async def release(chat: PreparedChat) -> None:

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
-from conversations import admission, proof_of_work, rollups, selectors, widget_sessions
+from conversations import activity, admission, proof_of_work, rollups, selectors, widget_sessions
+from conversations.activity import Facts
 from conversations.models import FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
 from gateway.infra.errors import InvalidInput, PublishableKeyRequired
@@ -54,10 +55,24 @@ async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
 
 
 @db_phase
-def failed_request_record(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
-    """Count a refused or failed request for its channel's owner (the dashboard's failed requests and usage roll-up)."""
+def failed_request_record(
+    *, channel: Channel, endpoint: str, status: int, error: str, key: VerifiedKey | None = None,
+    session_id: str = "", model: str = "", latency_ms: int | None = None,
+) -> None:
+    """Record a refused or failed request for its channel's owner: the dashboard's failed requests, the usage
+    roll-up and the activity log (with `key`, the key verified at the edge, when there was one), in one transaction.
+    The one writer of refusals: the API views' after-answer step and a stream that failed after it opened."""
     with transaction.atomic():
         failed = FailedRequest.objects.create(
             channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX]
         )
         rollups.add_failure(channel_id=channel.pk, at=failed.created_at, status=status)
+        facts = Facts(
+            organisation_id=channel.organisation_id, endpoint=endpoint,
+            key_id=key.key_id if key is not None and not key.publishable else None,
+            key_name=key.name if key is not None else "",
+        )
+        activity.refusal_add(
+            facts=facts, channel_id=channel.pk, source=key.source if key is not None else Session.Source.API,
+            at=failed.created_at, status=status, error=error, session_id=session_id, model=model, latency=latency_ms,
+        )

@@ -1,4 +1,5 @@
 import logging
+import time
 
 from django.http import StreamingHttpResponse
 from rest_framework.exceptions import UnsupportedMediaType
@@ -42,6 +43,7 @@ class ApiKeyView(LoopAPIView):
         return await super().run_handler(request, *args, **kwargs)
 
     async def before_handler(self, request):
+        self.started = time.monotonic()  # the activity log's latency of a refused request
         presented = request.auth  # DRF's authentication parsed it
         if isinstance(presented, PresentedKey):
             request.auth = await credentials.resolve(presented)
@@ -59,8 +61,13 @@ class ApiKeyView(LoopAPIView):
         channel = verified.channel if verified else (inactive.channel if inactive else None)
         if response.status_code >= 400 and channel is not None:
             error = self.error_message(response)
+            started = getattr(self, "started", None)
             try:
-                await services.failed_request_record(channel=channel, endpoint=self.endpoint, status=response.status_code, error=error)
+                await services.failed_request_record(
+                    channel=channel, endpoint=self.endpoint, status=response.status_code, error=error, key=verified,
+                    session_id=self.session_of(request), model=self.model_of(request, channel),
+                    latency_ms=round((time.monotonic() - started) * 1000) if started is not None else None,
+                )
             except Exception:  # bookkeeping: the database may be what failed; the answer stands
                 logger.exception("Could not record a failed %s request", self.endpoint)
         if cors.is_preflight(request) or getattr(key, "publishable", False):
@@ -69,6 +76,27 @@ class ApiKeyView(LoopAPIView):
         if origin:
             cors.grant(response, origin)  # verified from one of its channel's allowed origins
         return response
+
+    @staticmethod
+    def session_of(request) -> str:
+        """The session a refused request named, for the activity log: in its body, query or X-Session-Id header."""
+        try:
+            data = request.data if request.method == "POST" else {}
+        except Exception:  # an unreadable body: it named none
+            data = {}
+        found = data.get("session_id") if isinstance(data, dict) else None
+        found = found or request.query_params.get("session_id") or request.headers.get("X-Session-Id") or ""
+        return found[:255] if isinstance(found, str) else ""
+
+    def model_of(self, request, channel) -> str:
+        """The model a refused chat would have gone to: the one it asked for (/v1/), else the channel's."""
+        if self.endpoint not in CHAT_ENDPOINTS:
+            return ""
+        try:
+            asked = request.data.get("model") if isinstance(request.data, dict) else None
+        except Exception:
+            asked = None
+        return (asked if isinstance(asked, str) and asked else channel.model)[:64]
 
     @staticmethod
     def error_message(response) -> str:
@@ -83,6 +111,9 @@ class ApiKeyView(LoopAPIView):
         return cors.preflight_granted(origin)
 
 
+CHAT_ENDPOINTS = ("chat", "v1-chat", "v1-responses")
+
+
 class ChatView(ApiKeyView):
     endpoint = "chat"
 
@@ -94,7 +125,9 @@ class ChatView(ApiKeyView):
         fields = ChatInput.validated(request.data)
         stream = fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", "")
         once = idempotency_key_of(request)
-        started = await pipeline.start(request.auth, pipeline.ChatRequest(**fields), idempotency_key=once)
+        started = await pipeline.start(
+            request.auth, pipeline.ChatRequest(**fields), idempotency_key=once, endpoint=self.endpoint
+        )
         replayed = isinstance(started, pipeline.ChatReply)
         if stream:
             return event_stream(streaming.events(started), replayed=replayed)

@@ -23,6 +23,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from conversations.activity import Facts
 from conversations.provider import Completion
 
 
@@ -53,6 +54,9 @@ class Exchange:
     page_url: str = ""
     page_title: str = ""
     cost: Decimal | None = None  # US dollars, from the catalog's prices (None: the model has no price)
+    # Its row in the channel's activity log, written with it (None: none, e.g. a store's own tests).
+    activity: Facts | None = None
+    activity_error: str = ""  # e.g. a stream its client left: answered, but not all of it was received
 
 
 class ChatStore:

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from channels_app.services import credit_hold, credit_release
-from conversations import idempotency, rollups, selectors, threads
+from conversations import activity, idempotency, rollups, selectors, threads
 from conversations.models import Message, Session
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra.db import in_db_phase
@@ -64,6 +64,13 @@ def _store_exchange(x: Exchange) -> None:
             channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
             completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
         )
+        if x.activity is not None:
+            activity.answered_add(
+                facts=x.activity, channel_id=x.channel_id, source=x.source, session_id=x.session_id,
+                model=x.completion.model, prompt_tokens=x.completion.prompt_tokens,
+                completion_tokens=x.completion.completion_tokens, cost=x.cost, received_at=x.received_at,
+                replied_at=x.replied_at, error=x.activity_error,
+            )
         if x.idempotency_claim is not None:
             idempotency.complete(x.idempotency_claim, x.answer)
 

@@ -11,8 +11,9 @@ then stored or given back, never lost.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
   session store their exchanges one after the other; insert the message and its
-  reply in one INSERT; add the chat to the channel's usage roll-up of the day (conversations/rollups.py);
-  and store the Idempotency-Key's answer in the same statement.
+  reply in one INSERT; add the chat to the channel's usage roll-up of the day (conversations/rollups.py)
+  and to its activity log (conversations/activity.py); and store the Idempotency-Key's answer in the same
+  statement.
 """
 
 import json
@@ -22,7 +23,7 @@ from channels_app.services import (
     CREDIT_HOLD_CTES, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
     KEY_CREDIT_RELEASE_SQL, credit_hold_params,
 )
-from conversations import rollups, selectors, threads
+from conversations import activity, rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
@@ -66,7 +67,7 @@ WITH latest AS (
     RETURNING id
 ), usage AS ({usage}
 ), latency AS ({latency}
-){claim}
+){activity}{claim}
 INSERT INTO conversations_message
     (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated, cost)
 SELECT thread.id, pair.role, pair.content, pair.created_at, pair.model, pair.prompt_tokens, pair.completion_tokens,
@@ -80,6 +81,7 @@ FROM thread, (VALUES
            cost)
 ORDER BY pair.position
 """
+ACTIVITY = f""", activity AS ({activity.ANSWERED_INSERT})"""
 CLAIM = """, claim AS (
     UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s
 )"""
@@ -142,4 +144,13 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
         completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
     ))
-    return STORE_EXCHANGE.format(claim=claim, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT), params
+    recorded = ""
+    if x.activity is not None:
+        recorded = ACTIVITY
+        params.update(activity.answered_params(
+            facts=x.activity, received_at=x.received_at, replied_at=x.replied_at, error=x.activity_error
+        ))
+    statement = STORE_EXCHANGE.format(
+        claim=claim, activity=recorded, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT
+    )
+    return statement, params
