@@ -45,6 +45,8 @@ EXPECTED = {
     "dashboard:transcript-by-query": READERS,
     "dashboard:transcript": READERS,
     "dashboard:usage": READERS,
+    "dashboard:activity": READERS,
+    "dashboard:activity-export": READERS,
     "dashboard:alerts": {OWNER, ADMIN},
     "dashboard:webhook-secret-rotate": {OWNER, ADMIN},
     "dashboard:knowledge": READERS,
@@ -69,6 +71,8 @@ EXPECTED = {
     "teams:sso-domain-check": {OWNER},
     "teams:sso-link": ALL,
     "teams:usage": READERS,
+    "teams:activity": READERS,
+    "teams:activity-export": READERS,
 }
 
 # Requests that change things run last, leaving the organisation last of all.
