@@ -21,7 +21,7 @@ from django.utils import timezone
 from channels_app import key_cache
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
-from channels_app.selectors import api_key_authenticate, api_key_touch, api_key_touch_due, publishable_key_authenticate
+from channels_app.selectors import api_key_lookup, api_key_touch, api_key_touch_due, publishable_key_authenticate
 from gateway.infra.db import in_db_phase
 from gateway.infra.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
 
@@ -73,6 +73,15 @@ class OriginRefused(OriginNotAllowed):
     def __init__(self, channel: Channel, origin: str | None):
         super().__init__()
         self.channel, self.origin = channel, origin
+
+
+class KeyRevoked(InvalidApiKey):
+    """InvalidApiKey (the same answer: a caller learns nothing more), naming the revoked secret key and its
+    channel, whose activity log shows the refusal."""
+
+    def __init__(self, api_key):
+        super().__init__()
+        self.channel, self.key_id, self.name = api_key.channel, api_key.pk, api_key.name
 
 
 class ChannelInactive(SiteInactive):
@@ -129,12 +138,14 @@ def _from_database(presented: PresentedKey) -> VerifiedKey:
 
 def _load(presented: PresentedKey):
     # Both record the key's use when due (api_key_touch) and load its channel.
-    return publishable_key_authenticate(presented.raw) if presented.publishable else api_key_authenticate(presented.raw)
+    return publishable_key_authenticate(presented.raw) if presented.publishable else api_key_lookup(presented.raw)
 
 
 def _checked(presented: PresentedKey, found, generation: int | None) -> VerifiedKey:
-    if found is None or not found.is_usable():  # not usable: cached, and its rotation grace ended since
+    if found is None:
         raise InvalidApiKey()
+    if not found.is_usable():  # revoked, or its rotation grace ended (since it was cached)
+        raise KeyRevoked(found) if not presented.publishable else InvalidApiKey()
     if presented.publishable and not found.allows_origin(presented.origin):
         raise OriginRefused(found.channel, presented.origin)
     if not presented.publishable:

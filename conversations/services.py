@@ -56,23 +56,19 @@ async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
 
 @db_phase
 def failed_request_record(
-    *, channel: Channel, endpoint: str, status: int, error: str, key: VerifiedKey | None = None,
-    session_id: str = "", model: str = "", latency_ms: int | None = None,
+    *, channel: Channel, endpoint: str, status: int, error: str, key_id: int | None = None, key_name: str = "",
+    source: str = Session.Source.API, session_id: str = "", model: str = "", latency_ms: int | None = None,
 ) -> None:
     """Record a refused or failed request for its channel's owner: the dashboard's failed requests, the usage
-    roll-up and the activity log (with `key`, the key verified at the edge, when there was one), in one transaction.
+    roll-up and the activity log (naming the secret key `key_id`, when one was presented), in one transaction.
     The one writer of refusals: the API views' after-answer step and a stream that failed after it opened."""
     with transaction.atomic():
         failed = FailedRequest.objects.create(
             channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX]
         )
         rollups.add_failure(channel_id=channel.pk, at=failed.created_at, status=status)
-        facts = Facts(
-            organisation_id=channel.organisation_id, endpoint=endpoint,
-            key_id=key.key_id if key is not None and not key.publishable else None,
-            key_name=key.name if key is not None else "",
-        )
+        facts = Facts(organisation_id=channel.organisation_id, endpoint=endpoint, key_id=key_id, key_name=key_name)
         activity.refusal_add(
-            facts=facts, channel_id=channel.pk, source=key.source if key is not None else Session.Source.API,
-            at=failed.created_at, status=status, error=error, session_id=session_id, model=model, latency=latency_ms,
+            facts=facts, channel_id=channel.pk, source=source, at=failed.created_at, status=status, error=error,
+            session_id=session_id, model=model, latency=latency_ms,
         )

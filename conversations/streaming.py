@@ -143,8 +143,8 @@ async def _count_failure(chat: pipeline.PreparedChat, endpoint: str, error: Prov
     """
     try:
         await services.failed_request_record(
-            channel=chat.key.channel, endpoint=endpoint, status=error.status, error=error.message, key=chat.key,
-            session_id=chat.request.session_id, model=chat.models[0].id if chat.models else chat.key.channel.model,
+            channel=chat.key.channel, endpoint=endpoint, status=error.status, error=error.message,
+            key_id=chat.facts().key_id, key_name=chat.key.name, source=chat.key.source, session_id=chat.request.session_id, model=chat.models[0].id if chat.models else chat.key.channel.model,
             latency_ms=activity.latency_ms(chat.received_at, timezone.now()),
         )
     except Exception:

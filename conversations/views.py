@@ -49,22 +49,28 @@ class ApiKeyView(LoopAPIView):
             request.auth = await credentials.resolve(presented)
 
     def handle_exception(self, exc):
-        if isinstance(exc, (credentials.ChannelInactive, credentials.OriginRefused)):
+        if isinstance(exc, (credentials.ChannelInactive, credentials.OriginRefused, credentials.KeyRevoked)):
             self.refused = exc
         return super().handle_exception(exc)
 
     async def after_finalize(self, request, response):
         key = self.authenticated_credential(request)
         verified = key if isinstance(key, VerifiedKey) else None
-        # An inactive channel's refusals count for its owner; a refused origin is counted by the widget-config view.
+        # An inactive channel's refusals, and a revoked key's, count for the channel's owner; a refused origin is
+        # counted by the widget-config view.
         inactive = self.refused if isinstance(self.refused, credentials.ChannelInactive) else None
-        channel = verified.channel if verified else (inactive.channel if inactive else None)
+        revoked = self.refused if isinstance(self.refused, credentials.KeyRevoked) else None
+        channel = verified.channel if verified else (inactive or revoked).channel if (inactive or revoked) else None
         if response.status_code >= 400 and channel is not None:
             error = self.error_message(response)
             started = getattr(self, "started", None)
+            named = verified if verified is not None and not verified.publishable else revoked
             try:
                 await services.failed_request_record(
-                    channel=channel, endpoint=self.endpoint, status=response.status_code, error=error, key=verified,
+                    channel=channel, endpoint=self.endpoint, status=response.status_code, error=error,
+                    key_id=named.key_id if named is not None else None,
+                    key_name=(verified or revoked).name if (verified or revoked) else "",
+                    source=verified.source if verified else "api",
                     session_id=self.session_of(request), model=self.model_of(request, channel),
                     latency_ms=round((time.monotonic() - started) * 1000) if started is not None else None,
                 )
