@@ -6,7 +6,9 @@ Two writers, one row shape:
   exchange (conversations/store/postgresql.py), so recording it adds no round trip; the ORM store calls
   `answered_add` in the transaction that stores it;
 - a refused or failed request: `refusal_add`, called only by services.failed_request_record (after the
-  answer, in the transaction that counts the failure), which every refusal and failure goes through.
+  answer, in the transaction that counts the failure), which every refusal and failure goes through;
+- an answered read of a session (history, feedback): `answered_read_add`, by services.answered_request_record,
+  after the answer.
 
 What a request is recorded with (`Facts`) comes from the key verified at the edge: its id and name, never
 the key. The time is the answer's.
@@ -77,4 +79,16 @@ def refusal_add(
         key_name=facts.key_name[:60], source=source, endpoint=facts.endpoint[:24], session_id=session_id[:255],
         model=model[:64], status=status, outcome=Activity.outcome_of(status), error=error[:ERROR_MAX],
         latency_ms=latency,
+    )
+
+
+def answered_read_add(
+    *, facts: Facts, channel_id: int, source: str, at: dt.datetime, status: int, session_id: str = "",
+    latency: int | None = None,
+) -> None:
+    """An answered request other than a chat: only services.answered_request_record calls it."""
+    Activity.objects.create(
+        channel_id=channel_id, organisation_id=facts.organisation_id, created_at=at, api_key_id=facts.key_id,
+        key_name=facts.key_name[:60], source=source, endpoint=facts.endpoint[:24], session_id=session_id[:255],
+        status=status, outcome=Activity.Outcome.ANSWERED, latency_ms=latency,
     )

@@ -72,3 +72,17 @@ def failed_request_record(
             facts=facts, channel_id=channel.pk, source=source, at=failed.created_at, status=status, error=error,
             session_id=session_id, model=model, latency=latency_ms,
         )
+
+
+@db_phase
+def answered_request_record(
+    *, channel: Channel, endpoint: str, status: int, error: str = "", key_id: int | None = None, key_name: str = "",
+    source: str = Session.Source.API, session_id: str = "", model: str = "", latency_ms: int | None = None,
+) -> None:
+    """Record an answered request other than a chat (a session's history or feedback) in the activity log;
+    an answered chat's row is written by the chat store with its exchange."""
+    facts = Facts(organisation_id=channel.organisation_id, endpoint=endpoint, key_id=key_id, key_name=key_name)
+    activity.answered_read_add(
+        facts=facts, channel_id=channel.pk, source=source, at=timezone.now(), status=status, session_id=session_id,
+        latency=latency_ms,
+    )

@@ -61,12 +61,15 @@ class ApiKeyView(LoopAPIView):
         inactive = self.refused if isinstance(self.refused, credentials.ChannelInactive) else None
         revoked = self.refused if isinstance(self.refused, credentials.KeyRevoked) else None
         channel = verified.channel if verified else (inactive or revoked).channel if (inactive or revoked) else None
-        if response.status_code >= 400 and channel is not None:
-            error = self.error_message(response)
+        failed = response.status_code >= 400
+        # Answered chats are recorded by the chat store, with the exchange; answered reads of a session here.
+        if channel is not None and (failed or self.endpoint in ANSWERED_HERE):
+            error = self.error_message(response) if failed else ""
             started = getattr(self, "started", None)
             named = verified if verified is not None and not verified.publishable else revoked
+            record = services.failed_request_record if failed else services.answered_request_record
             try:
-                await services.failed_request_record(
+                await record(
                     channel=channel, endpoint=self.endpoint, status=response.status_code, error=error,
                     key_id=named.key_id if named is not None else None,
                     key_name=(verified or revoked).name if (verified or revoked) else "",
@@ -75,7 +78,7 @@ class ApiKeyView(LoopAPIView):
                     latency_ms=round((time.monotonic() - started) * 1000) if started is not None else None,
                 )
             except Exception:  # bookkeeping: the database may be what failed; the answer stands
-                logger.exception("Could not record a failed %s request", self.endpoint)
+                logger.exception("Could not record a %s request", self.endpoint)
         if cors.is_preflight(request) or getattr(key, "publishable", False):
             cors.vary(response)
         origin = verified.cors_origin if verified else (inactive.cors_origin if inactive else None)
@@ -118,6 +121,9 @@ class ApiKeyView(LoopAPIView):
 
 
 CHAT_ENDPOINTS = ("chat", "v1-chat", "v1-responses")
+# The endpoints whose answered requests the activity log gets from the view (a session's history and feedback);
+# an answered chat's row is written with its exchange (conversations/store), the widget's set-up calls have none.
+ANSWERED_HERE = ("history", "feedback")
 
 
 class ChatView(ApiKeyView):
