@@ -107,7 +107,7 @@ ACTIVITY_SQL = """
 INSERT INTO conversations_activity
     (channel_id, organisation_id, created_at, api_key_id, key_name, source, endpoint, session_id, model,
      prompt_tokens, completion_tokens, cost, latency_ms, status, outcome, error)
-SELECT %(channel)s, %(organisation)s, now() - (n * %(spacing)s) * interval '1 millisecond',
+SELECT %(channel)s, %(organisation)s, now() - (n::bigint * %(spacing)s) * interval '1 millisecond',
        (%(keys)s::bigint[])[1 + n %% 3], (ARRAY['Default', 'Staging', 'Batch job'])[1 + n %% 3], 'api', 'chat',
        'session-' || (n / 4), CASE WHEN n %% 7 = 0 THEN 'openai/gpt-oss-20b' ELSE 'openai/gpt-oss-120b' END,
        CASE WHEN n %% 50 = 0 OR n %% 12 = 0 THEN NULL ELSE 300 + n %% 500 END,

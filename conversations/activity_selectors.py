@@ -25,6 +25,7 @@ class Filters:
     outcome: str = ""
     status: int | None = None
     key_id: int | None = None  # an ApiKey of the scope (activity_keys); ids of other scopes match nothing
+    key_channel_id: int | None = None  # its channel: the log of one key is walked on (channel, key, time)
     model: str = ""
     channel_id: int | None = None  # on the organisation's log: one of its channels
     since: dt.datetime | None = None
@@ -52,14 +53,17 @@ def activity_rows(*, channel: Channel | None = None, organisation=None, filters:
         rows = Activity.objects.filter(channel=channel)
     else:
         rows = Activity.objects.filter(organisation=organisation)
-        if filters.channel_id is not None:
-            rows = rows.filter(channel_id=filters.channel_id)
+        one = {filters.channel_id, filters.key_channel_id} - {None}
+        if one:
+            # One channel of the organisation (checked to be one), so the channel's own indexes serve the page.
+            mine = len(one) == 1 and Channel.objects.filter(pk__in=one, organisation=organisation).exists()
+            rows = Activity.objects.filter(channel_id=one.pop()) if mine else Activity.objects.none()
     if filters.outcome:
         rows = rows.filter(outcome=filters.outcome)
     if filters.status is not None:
         rows = rows.filter(status=filters.status)
     if filters.key_id is not None:
-        rows = rows.filter(api_key_id=filters.key_id)
+        rows = rows.filter(channel_id=filters.key_channel_id, api_key_id=filters.key_id)
     if filters.model:
         rows = rows.filter(model=filters.model)
     if filters.since is not None:

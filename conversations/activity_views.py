@@ -68,6 +68,7 @@ class ActivityFilterForm(forms.Form):
             since = max(since, now - PERIODS[data["period"]]) if since else now - PERIODS[data["period"]]
         return Filters(
             outcome=data.get("outcome") or "", status=data.get("status"), key_id=key.pk if key else None,
+            key_channel_id=key.channel_id if key else None,
             model=data.get("model") or "", channel_id=channel.pk if channel else None, since=since,
             until=data.get("until"),
         )

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'activity',
-                'indexes': [models.Index(fields=['channel', '-created_at', '-id'], name='activity_channel_recent'), models.Index(fields=['channel', 'outcome', '-created_at', '-id'], name='activity_channel_outcome'), models.Index(fields=['api_key', '-created_at', '-id'], name='activity_key_recent'), models.Index(fields=['organisation', '-created_at', '-id'], name='activity_org_recent'), models.Index(fields=['organisation', 'outcome', '-created_at', '-id'], name='activity_org_outcome')],
+                'indexes': [models.Index(fields=['channel', '-created_at', '-id'], name='activity_channel_recent'), models.Index(fields=['channel', 'outcome', '-created_at', '-id'], name='activity_channel_outcome'), models.Index(fields=['channel', 'api_key', '-created_at', '-id'], name='activity_channel_key'), models.Index(fields=['organisation', '-created_at', '-id'], name='activity_org_recent'), models.Index(fields=['organisation', 'outcome', '-created_at', '-id'], name='activity_org_outcome')],
             },
         ),
     ]
