@@ -88,7 +88,10 @@ class ApiKeyView(LoopAPIView):
 
     @staticmethod
     def session_of(request) -> str:
-        """The session a refused request named, for the activity log: in its body, query or X-Session-Id header."""
+        """The session a request named, for the activity log: in its body, query or X-Session-Id header. Never an
+        erasure's (DELETE): the session it erased is gone from the log too."""
+        if request.method == "DELETE":
+            return ""
         try:
             data = request.data if request.method == "POST" else {}
         except Exception:  # an unreadable body: it named none
