@@ -157,9 +157,15 @@ def activity_pages(client, channel) -> list[tuple[str, str]]:
         ("activity, one key", f"{base}?key={key.public_id}"),
         ("activity, code 429", f"{base}?status=429"),
         ("activity, one model", f"{base}?model=openai/gpt-oss-20b"),
+        ("activity, a model never used", f"{base}?model=gemma2-9b-it"),
+        ("activity, a code never answered (418)", f"{base}?status=418"),
+        ("activity, answered", f"{base}?outcome=answered"),
         ("activity, last 24 hours", f"{base}?period=24h"),
         ("organisation activity", org),
         ("organisation activity, failed", f"{org}?outcome=failed"),
+        ("organisation activity, code 429", f"{org}?status=429"),
+        ("organisation activity, one model", f"{org}?model=openai/gpt-oss-20b"),
+        ("organisation activity, one channel", f"{org}?channel={channel.public_id}"),
     ]
 
 

@@ -1,7 +1,8 @@
 """The activity log's reads: a channel's or an organisation's requests, filtered, newest first, by keyset pages.
 
 Every filter keeps the page on one index walked in the page's order (conversations.models.Activity's indexes):
-the scope (channel or organisation), optionally an outcome, or a key; the time range bounds that walk. A page is
+the scope (channel or organisation), optionally a key, a model, or a refused/failed outcome or code (partial
+indexes); answered rows, most of the log, walk the time index. The time range bounds that walk. A page is
 the PER_PAGE rows before a cursor, never counted and never skipped with OFFSET, so the 1,000th page costs what the
 first does.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from channels_app.models import ApiKey, Channel
-from conversations.models import Activity
+from conversations.models import NOT_ANSWERED, Activity
 
 PER_PAGE = 50
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -58,10 +59,16 @@ def activity_rows(*, channel: Channel | None = None, organisation=None, filters:
             # One channel of the organisation (checked to be one), so the channel's own indexes serve the page.
             mine = len(one) == 1 and Channel.objects.filter(pk__in=one, organisation=organisation).exists()
             rows = Activity.objects.filter(channel_id=one.pop()) if mine else Activity.objects.none()
-    if filters.outcome:
-        rows = rows.filter(outcome=filters.outcome)
+    outcome = filters.outcome
     if filters.status is not None:
-        rows = rows.filter(status=filters.status)
+        implied = Activity.outcome_of(filters.status)
+        if outcome and outcome != implied:
+            return Activity.objects.none()  # a code of another outcome than the one asked: nothing is both
+        rows, outcome = rows.filter(status=filters.status), implied
+    if outcome == Activity.Outcome.ANSWERED:
+        rows = rows.filter(outcome=outcome)  # most rows: the time index, filtered
+    elif outcome:
+        rows = rows.filter(NOT_ANSWERED, outcome=outcome)  # the partial indexes' own condition, so they serve it
     if filters.key_id is not None:
         rows = rows.filter(channel_id=filters.key_channel_id, api_key_id=filters.key_id)
     if filters.model:

@@ -41,10 +41,18 @@ def _plan(rows) -> str:
 @pytest.mark.parametrize(("filters", "index"), [
     (Filters(), "activity_channel_recent"),
     (Filters(outcome="failed"), "activity_channel_outcome"),
+    (Filters(status=418), "activity_channel_status"),
+    (Filters(model="nothing-used-it"), "activity_channel_model"),
     (Filters(since=timezone.now() - dt.timedelta(hours=1)), "activity_channel_recent"),
+    (Filters(outcome="answered"), "activity_channel_recent"),
 ])
 def test_a_channels_page_walks_its_index(seeded, filters, index):
     assert index in _plan(activity_rows(channel=seeded, filters=filters))
+
+
+def test_a_code_of_another_outcome_than_the_one_asked_is_nothing(seeded):
+    assert not activity_rows(channel=seeded, filters=Filters(outcome="failed", status=200)).exists()
+    assert activity_rows(channel=seeded, filters=Filters(outcome="failed", status=500)).count() == 10
 
 
 def test_a_keys_page_walks_the_key_index(seeded):
@@ -62,6 +70,8 @@ def test_an_older_page_walks_the_same_index_without_offset(seeded):
 
 
 @pytest.mark.parametrize(("filters", "index"), [(Filters(), "activity_org_recent"),
-                                                (Filters(outcome="failed"), "activity_org_outcome")])
+                                                (Filters(outcome="failed"), "activity_org_outcome"),
+                                                (Filters(status=429), "activity_org_status"),
+                                                (Filters(model="m"), "activity_org_model")])
 def test_the_organisations_page_walks_its_index(seeded, filters, index):
     assert index in _plan(activity_rows(organisation=seeded.organisation, filters=filters))
