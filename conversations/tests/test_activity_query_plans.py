@@ -72,6 +72,6 @@ def test_an_older_page_walks_the_same_index_without_offset(seeded):
 @pytest.mark.parametrize(("filters", "index"), [(Filters(), "activity_org_recent"),
                                                 (Filters(outcome="failed"), "activity_org_outcome"),
                                                 (Filters(status=429), "activity_org_status"),
-                                                (Filters(model="m"), "activity_org_model")])
+                                                (Filters(model="nothing-used-it"), "activity_org_model")])
 def test_the_organisations_page_walks_its_index(seeded, filters, index):
     assert index in _plan(activity_rows(organisation=seeded.organisation, filters=filters))
