@@ -5,10 +5,10 @@ Two writers, one row shape:
 - an answered chat: `ANSWERED_INSERT`, a CTE the PostgreSQL store embeds in the statement that stores the
   exchange (conversations/store/postgresql.py), so recording it adds no round trip; the ORM store calls
   `answered_add` in the transaction that stores it;
-- a refused or failed request: `refusal_add`, called only by services.failed_request_record (after the
-  answer, in the transaction that counts the failure), which every refusal and failure goes through;
+- a refused or failed request: `refusal_add`, called only by services.failed_request_record (once the
+  answer is built, before it is sent, in the transaction that counts the failure), which every refusal and failure goes through;
 - an answered read of a session (history, feedback): `answered_read_add`, by services.answered_request_record,
-  after the answer.
+  once the answer is built.
 
 What a request is recorded with (`Facts`) comes from the key verified at the edge: its id and name, never
 the key. The time is the answer's.

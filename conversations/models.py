@@ -279,7 +279,7 @@ class Activity(models.Model):
     """One API request of a channel, as its owner's activity log shows it: answered, refused or failed.
 
     An answered chat's row is inserted by the chat store in the statement that stores the exchange
-    (conversations/store); refused and failed requests by services.failed_request_record, after the answer.
+    (conversations/store); refused and failed requests by services.failed_request_record, once the answer is built.
     The key is named (its name then, and a link to it for its mask), never stored. The organisation is
     the channel's, kept on the row so the organisation's log reads one index. Purged with the channel's
     retention (conversations/retention.py).
