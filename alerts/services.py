@@ -19,6 +19,7 @@ DESCRIPTIONS = {
     AlertState.Kind.CREDITS_LOW: "credits are running low",
     AlertState.Kind.DAILY_LIMIT: "today's chats are near the daily limit",
     AlertState.Kind.ERROR_RATE: "many chats are failing",
+    "key.created": "an API key was created",
     "key.rotated": "an API key was rotated",
     "key.revoked": "an API key was revoked",
     "model.retired": "a model the channel uses was retired",

@@ -118,14 +118,14 @@ class Floor:
             return 429, b'{"error": "Rate limit exceeded"}', 0.0
         received = datetime.now(timezone.utc)
         params = {"channel": channel_id, "source": "api", "session": session_id, "now": received,
-                  "limit": HISTORY_LOAD_LIMIT}
+                  "limit": HISTORY_LOAD_LIMIT, "key": None, "capped": False}
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(HOLD_AND_HISTORY, params)).fetchall()
         if rows[0][0] != 1:
             return 402, b'{"error": "Out of credits"}', 0.0
         upstream_model, reserve, input_price, output_price = self.models[model_id]
         messages = [{"role": "system", "content": system_prompt}]
-        messages += [{"role": role, "content": content} for _, _, role, content in reversed(rows) if role is not None]
+        messages += [{"role": role, "content": content} for *_, role, content in reversed(rows) if role is not None]
         context = page_context(metadata)
         if context:
             messages.append({"role": "user", "content": context})

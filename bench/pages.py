@@ -46,6 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true", help="keep the database and its data (no seeding)")
     p.add_argument("--seed-only", action="store_true", help="seed, then stop (measure later with --reuse)")
     p.add_argument("--purge-day", action="store_true", help="then time the retention purge of the oldest day")
+    p.add_argument("--activity", type=int, default=0,
+                   help="rows of the measured channel's activity log (seeded in SQL: 30 days, 3 named keys)")
     p.add_argument("--label", default="")
     return p.parse_args(argv)
 
@@ -91,11 +93,80 @@ def seed(args) -> None:
                                       credits=1, ignore_cap=True)
             n = min(per_channel, args.other_messages - i)
             call_command("seed_demo_data", "--channel", str(other.public_id), "--sessions", str(n // 4))
+    if args.activity:
+        seed_activity(channel, args.activity)
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"seeded in {time.monotonic() - began:.0f} s")
+
+
+# One request in fifty failed, one in twelve refused; the rest answered.
+ACTIVITY_SQL = """
+INSERT INTO conversations_activity
+    (channel_id, organisation_id, created_at, api_key_id, key_name, source, endpoint, session_id, model,
+     prompt_tokens, completion_tokens, cost, latency_ms, status, outcome, error)
+SELECT %(channel)s, %(organisation)s, now() - (n::bigint * %(spacing)s) * interval '1 millisecond',
+       (%(keys)s::bigint[])[1 + n %% 3], (ARRAY['Default', 'Staging', 'Batch job'])[1 + n %% 3], 'api', 'chat',
+       'session-' || (n / 4), CASE WHEN n %% 7 = 0 THEN 'openai/gpt-oss-20b' ELSE 'openai/gpt-oss-120b' END,
+       CASE WHEN n %% 50 = 0 OR n %% 12 = 0 THEN NULL ELSE 300 + n %% 500 END,
+       CASE WHEN n %% 50 = 0 OR n %% 12 = 0 THEN NULL ELSE 50 + n %% 300 END,
+       CASE WHEN n %% 50 = 0 OR n %% 12 = 0 THEN NULL ELSE 0.0001 END,
+       200 + n %% 900,
+       CASE WHEN n %% 50 = 0 THEN 500 WHEN n %% 12 = 0 THEN 429 ELSE 200 END,
+       CASE WHEN n %% 50 = 0 THEN 'failed' WHEN n %% 12 = 0 THEN 'refused' ELSE 'answered' END,
+       CASE WHEN n %% 50 = 0 THEN 'AI service error. Please try again.' WHEN n %% 12 = 0 THEN 'Rate limit exceeded'
+            ELSE '' END
+FROM generate_series(%(start)s, %(stop)s) AS n
+"""
+
+
+def seed_activity(channel, rows: int) -> None:
+    """`rows` requests over 30 days in the channel's activity log, newest first, through three named keys."""
+    from django.db import connection
+
+    from channels_app.services import api_key_issue
+
+    keys = [channel.api_keys.first().pk] + [api_key_issue(channel=channel, name=n).api_key.pk
+                                            for n in ("Staging", "Batch job")]
+    spacing = 30 * 86_400_000 // max(rows, 1)
+    began = time.monotonic()
+    for start in range(0, rows, 1_000_000):
+        with connection.cursor() as cursor:
+            cursor.execute(ACTIVITY_SQL, {"channel": channel.pk, "organisation": channel.organisation_id,
+                                          "keys": keys, "spacing": spacing, "start": start,
+                                          "stop": min(rows, start + 1_000_000) - 1})
+    print(f"seeded {rows:,} activity rows in {time.monotonic() - began:.0f} s")
+
+
+def activity_pages(client, channel) -> list[tuple[str, str]]:
+    """The activity log's pages: its first page, an older one, each filter, the organisation's log."""
+    from channels_app.models import ApiKey
+
+    base = f"/dashboard/channels/{channel.public_id}/activity/"
+    org = f"/dashboard/org/{channel.organisation.public_id}/activity/"
+    first = client.get(base).content.decode()
+    older = re.search(r"before=([0-9_]+)", first).group(1)
+    key = ApiKey.objects.filter(channel=channel, name="Batch job").first() or channel.api_keys.first()
+    return [
+        ("activity", base),
+        ("activity, older page", f"{base}?before={older}"),
+        ("activity, failed", f"{base}?outcome=failed"),
+        ("activity, failed in the last hour", f"{base}?outcome=failed&period=1h"),
+        ("activity, one key", f"{base}?key={key.public_id}"),
+        ("activity, code 429", f"{base}?status=429"),
+        ("activity, one model", f"{base}?model=openai/gpt-oss-20b"),
+        ("activity, a model never used", f"{base}?model=gemma2-9b-it"),
+        ("activity, a code never answered (418)", f"{base}?status=418"),
+        ("activity, answered", f"{base}?outcome=answered"),
+        ("activity, last 24 hours", f"{base}?period=24h"),
+        ("organisation activity", org),
+        ("organisation activity, failed", f"{org}?outcome=failed"),
+        ("organisation activity, code 429", f"{org}?status=429"),
+        ("organisation activity, one model", f"{org}?model=openai/gpt-oss-20b"),
+        ("organisation activity, one channel", f"{org}?channel={channel.public_id}"),
+    ]
 
 
 def pages(client, channel) -> list[tuple[str, str]]:
@@ -123,7 +194,7 @@ def pages(client, channel) -> list[tuple[str, str]]:
         ("transcript", transcript),
         ("usage (30 days)", f"{base}/usage/"),
         ("usage (90 days)", f"{base}/usage/?days=90"),
-    ]
+    ] + (activity_pages(client, channel) if channel.activity.exists() else [])
 
 
 def admin_pages(channel) -> list[tuple[str, str]]:

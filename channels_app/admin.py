@@ -19,7 +19,7 @@ SECRET_FIELDS = ("ciphertext", "digest")
 
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
-    fields = ("masked", "created_at", "revoked_at", "last_used_at")
+    fields = ("name", "masked", "created_at", "revoked_at", "last_used_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -86,11 +86,12 @@ class ChannelAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("masked", "channel", "status", "created_at", "revoked_at", "last_used_at")
+    list_display = ("name", "masked", "channel", "status", "created_at", "revoked_at", "last_used_at")
     list_filter = ("created_at", "revoked_at")
     search_fields = ("channel__name", "channel__owner__email", "=public_id")
-    fields = ("masked", "public_id", "channel", "created_at", "revoked_at", "last_used_at")
-    readonly_fields = ("masked", "public_id", "channel", "created_at", "last_used_at")
+    fields = ("name", "masked", "public_id", "channel", "rate_limit_per_minute", "credit_cap", "credits_spent",
+              "created_at", "revoked_at", "last_used_at")
+    readonly_fields = ("masked", "public_id", "channel", "credits_spent", "created_at", "last_used_at")
     list_select_related = ("channel",)
     actions = ["rotate_keys", "revoke_keys"]
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from channels_app import key_cache
 from channels_app.authentication import PresentedKey
 from channels_app.models import Channel
-from channels_app.selectors import api_key_authenticate, api_key_touch, api_key_touch_due, publishable_key_authenticate
+from channels_app.selectors import api_key_lookup, api_key_touch, api_key_touch_due, publishable_key_authenticate
 from gateway.infra.db import in_db_phase
 from gateway.infra.endpoints import PUBLISHABLE, SECRET
 from gateway.infra.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
@@ -37,10 +37,20 @@ class VerifiedKey:
     generation: int | None  # the key cache's generation it was read under; None when read uncached
     cors_origin: str | None  # a publishable key's verified Origin: what the answer may grant CORS to
     presented: PresentedKey = field(repr=False)  # to resolve again when the generation moved on
+    # A secret key's own name and limits (ApiKey): its per-minute limit (conversations/admission.py) and whether
+    # its chats count against a credit cap (the credit hold, channels_app/services.py). None: only the channel's.
+    name: str = ""
+    rate_limit_per_minute: int | None = None
+    credit_cap: int | None = None
 
     @property
     def publishable(self) -> bool:
         return self.kind == PUBLISHABLE
+
+    @property
+    def capped(self) -> bool:
+        """Whether its chats count against a credit cap of its own."""
+        return self.credit_cap is not None
 
     @property
     def source(self) -> str:
@@ -62,6 +72,15 @@ class OriginRefused(OriginNotAllowed):
     def __init__(self, channel: Channel, origin: str | None):
         super().__init__()
         self.channel, self.origin = channel, origin
+
+
+class KeyRevoked(InvalidApiKey):
+    """InvalidApiKey (the same answer: a caller learns nothing more), naming the revoked secret key and its
+    channel, whose activity log shows the refusal."""
+
+    def __init__(self, api_key):
+        super().__init__()
+        self.channel, self.key_id, self.name = api_key.channel, api_key.pk, api_key.name
 
 
 class ChannelInactive(SiteInactive):
@@ -118,12 +137,14 @@ def _from_database(presented: PresentedKey) -> VerifiedKey:
 
 def _load(presented: PresentedKey):
     # Both record the key's use when due (api_key_touch) and load its channel.
-    return publishable_key_authenticate(presented.raw) if presented.publishable else api_key_authenticate(presented.raw)
+    return publishable_key_authenticate(presented.raw) if presented.publishable else api_key_lookup(presented.raw)
 
 
 def _checked(presented: PresentedKey, found, generation: int | None) -> VerifiedKey:
-    if found is None or not found.is_usable():  # not usable: cached, and its rotation grace ended since
+    if found is None:
         raise InvalidApiKey()
+    if not found.is_usable():  # revoked, or its rotation grace ended (since it was cached)
+        raise KeyRevoked(found) if not presented.publishable else InvalidApiKey()
     if presented.publishable and not found.allows_origin(presented.origin):
         raise OriginRefused(found.channel, presented.origin)
     if not presented.publishable:
@@ -135,11 +156,22 @@ def _checked(presented: PresentedKey, found, generation: int | None) -> Verified
 
 
 def _verified(presented: PresentedKey, found, generation: int | None) -> VerifiedKey:
+    if presented.publishable:
+        return VerifiedKey(
+            channel=found.channel, kind=PUBLISHABLE, key_id=found.pk, generation=generation,
+            cors_origin=presented.origin, presented=presented, name=WIDGET_KEY_NAME,
+        )
     return VerifiedKey(
         channel=found.channel,
-        kind=PUBLISHABLE if presented.publishable else SECRET,
+        kind=SECRET,
         key_id=found.pk,
         generation=generation,
-        cors_origin=presented.origin if presented.publishable else None,
+        cors_origin=None,
         presented=presented,
+        name=found.name,
+        rate_limit_per_minute=found.rate_limit_per_minute,
+        credit_cap=found.credit_cap,
     )
+
+
+WIDGET_KEY_NAME = "Widget (publishable key)"

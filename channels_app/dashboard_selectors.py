@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
@@ -22,6 +23,14 @@ def get_channel_for_user(request: HttpRequest, public_id) -> Channel:
 def get_key_for_channel(channel: Channel, public_id) -> ApiKey:
     """A key of this channel (so of the same owner); 404 for any other."""
     return get_object_or_404(ApiKey.objects.select_related("channel"), public_id=public_id, channel=channel)
+
+
+def get_open_key_for_channel(channel: Channel, public_id) -> ApiKey:
+    """A key of this channel with no end date yet (one to rotate); 404 for any other, or a malformed id."""
+    try:
+        return get_object_or_404(ApiKey, public_id=public_id, channel=channel, revoked_at__isnull=True)
+    except ValidationError:
+        raise Http404() from None
 
 
 def _active_keys() -> Prefetch:

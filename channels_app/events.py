@@ -3,7 +3,7 @@
     emit(channel, "model.retired", {"model": "llama-3.1-8b", "replacement": "..."})
 
 Event types so far: "credits.low", "daily_limit.used", "error_rate.high" (thresholds, from
-alerts/thresholds.py), "key.rotated", "key.revoked", "model.retired", "channel.deactivated".
+alerts/thresholds.py), "key.created", "key.rotated", "key.revoked", "model.retired", "channel.deactivated".
 `data` must be JSON; it is shown in the e-mail and sent as the webhook's "data". Delivery is
 a background job queued after the caller's transaction commits (nothing is sent if it rolls back).
 """

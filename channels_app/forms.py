@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from channels_app import catalog, origins
-from channels_app.models import Channel
+from channels_app.models import ApiKey, Channel
 from channels_app.services import ROTATION_GRACE_CHOICES
 
 MAX_PER_MINUTE = 10_000
@@ -168,6 +168,36 @@ class RotateKeyForm(forms.Form):
     @property
     def grace_period(self):
         return ROTATION_GRACE_CHOICES[self.cleaned_data["grace"]]
+
+
+class ApiKeyForm(forms.ModelForm):
+    """A named secret key: its name, and optionally its own per-minute limit and credit cap."""
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "rate_limit_per_minute", "credit_cap"]
+        labels = {"name": "Name", "rate_limit_per_minute": "Requests per minute", "credit_cap": "Credit cap"}
+        help_texts = {
+            "name": "Who uses it, e.g. “Shop backend” or “Staging”. Requests show it in the activity log.",
+            "rate_limit_per_minute": "Optional: its own limit, within the channel's.",
+            "credit_cap": "Optional: the most credits its chats may take, ever.",
+        }
+        widgets = {
+            "rate_limit_per_minute": forms.NumberInput(attrs={"min": 1, "max": MAX_PER_MINUTE}),
+            "credit_cap": forms.NumberInput(attrs={"min": 0}),
+        }
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Give the key a name.")
+        return name
+
+    def clean_rate_limit_per_minute(self):
+        value = self.cleaned_data.get("rate_limit_per_minute")
+        if value is not None and value > MAX_PER_MINUTE:
+            raise ValidationError(f"At most {MAX_PER_MINUTE:,} per minute.")
+        return value
 
 
 class AllowedOriginsForm(forms.Form):

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from accounts import reauth
 from channels_app import dashboard_selectors as selectors, shown_keys
-from channels_app.forms import RotateKeyForm
-from channels_app.services import api_key_reveal, api_key_revoke, api_key_rotate
+from channels_app.models import ApiKey
+from channels_app.forms import ApiKeyForm, RotateKeyForm
+from channels_app.services import api_key_create, api_key_reveal, api_key_revoke, api_key_rotate
 from gateway.infra.endpoints import API
 from gateway.infra.errors import error_json
 from teams import audit
@@ -82,14 +83,17 @@ def key_rotate(request: HttpRequest, public_id) -> HttpResponse:
         for error in form.errors.get("grace", []):
             messages.error(request, error)
         return redirect("dashboard:channel-detail", public_id=channel.public_id)
+    # One named key (its id posted as `key`), or without one every open key of the channel.
+    one = selectors.get_open_key_for_channel(channel, request.POST["key"]) if request.POST.get("key") else None
     if not reauth.is_recent(request):
         return _ask_for_password(request, channel, label="Rotate key")
-    old_key = selectors.card_key(channel)
+    old_key = one or selectors.card_key(channel)
     issued = api_key_rotate(
         channel=channel,
         grace=form.grace_period,
         revealed_to=request.user,
         ip_address=get_client_ip_address(request) or "",
+        api_key=one,
     )
     shown_keys.remember(request, issued.api_key, rotated=True, old_key=old_key)
     audit.record_channel(
@@ -124,8 +128,54 @@ def key_revoke(request: HttpRequest, public_id, key_id) -> HttpResponse:
     api_key = selectors.get_key_for_channel(channel, key_id)
     if api_key.is_usable():
         api_key_revoke(api_key=api_key)
-        audit.record_channel(request, "key.revoke", detail=api_key.masked)
-        messages.success(request, f"Key {api_key.masked} is revoked: requests with it now get 401.")
+        audit.record_channel(request, "key.revoke", detail=f"{api_key.name} {api_key.masked}")
+        messages.success(request, f"Key “{api_key.name}” ({api_key.masked}) is revoked: requests with it now get 401.")
     else:
         messages.info(request, f"Key {api_key.masked} was already revoked.")
     return redirect("dashboard:channel-detail", public_id=channel.public_id)
+
+
+@never_cache
+@requires("key.create")
+@require_POST
+def key_create(request: HttpRequest, public_id) -> HttpResponse:
+    """Another named key beside the channel's others, shown once (so it needs a recent password, like a reveal)."""
+    channel = selectors.get_channel_for_user(request, public_id)
+    form = ApiKeyForm(request.POST, instance=ApiKey(channel=channel))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(f"{reverse('dashboard:channel-detail', kwargs={'public_id': channel.public_id})}#new-key")
+    if not reauth.is_recent(request):
+        return _ask_for_password(request, channel, label="Create key")
+    issued = api_key_create(
+        channel=channel, revealed_to=request.user, ip_address=get_client_ip_address(request) or "", **form.cleaned_data
+    )
+    shown_keys.remember(request, issued.api_key)
+    audit.record_channel(request, "key.create", detail=f"{issued.api_key.name} {issued.api_key.masked}",
+                         changes=_limits({}, form.cleaned_data))
+    return redirect("dashboard:key-shown", public_id=channel.public_id, key_id=issued.api_key.public_id)
+
+
+@requires("key.edit")
+@require_POST
+def key_edit(request: HttpRequest, public_id, key_id) -> HttpResponse:
+    """A key's name and its own limits; the key itself stays as it is."""
+    channel = selectors.get_channel_for_user(request, public_id)
+    api_key = selectors.get_key_for_channel(channel, key_id)
+    before = {name: getattr(api_key, name) for name in ApiKeyForm.Meta.fields}
+    form = ApiKeyForm(request.POST, instance=api_key)
+    if form.is_valid():
+        form.save()
+        audit.record_channel(request, "key.edit", detail=api_key.masked, changes=_limits(before, form.cleaned_data))
+        messages.success(request, f"Key “{api_key.name}” saved.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(f"{reverse('dashboard:channel-detail', kwargs={'public_id': channel.public_id})}#keys-list")
+
+
+def _limits(before: dict, after: dict) -> dict:
+    return audit.diff(before, {name: after.get(name) for name in ApiKeyForm.Meta.fields})

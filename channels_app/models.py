@@ -135,10 +135,30 @@ class Channel(models.Model):
 
 
 class ApiKey(models.Model):
-    """A channel's secret key, stored only as ciphertext and a lookup digest."""
+    """A channel's secret key, stored only as ciphertext and a lookup digest.
 
+    A channel has as many as its owner names (one per backend, say); each may have its own per-minute
+    limit and a cap on the credits it may spend, on top of the channel's. The key edge carries them in the
+    VerifiedKey (channels_app/credentials.py); the credit hold counts `credits_spent` (channels_app/services.py).
+    """
+
+    NAME_MAX = 60
+    DEFAULT_NAME = "Default"
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=NAME_MAX, default=DEFAULT_NAME)
+    # None: only the channel's limit applies.
+    rate_limit_per_minute = models.PositiveIntegerField(
+        "requests per minute", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Empty: only the channel's limit applies.",
+    )
+    # The most credits chats with this key may take, ever (None: no cap but the channel's credits).
+    credit_cap = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(1_000_000_000)],
+        help_text="Empty: no cap of its own; the channel's credits still apply.",
+    )
+    # Credits its chats took, counted only while it has a cap (a conditional UPDATE in the credit hold).
+    credits_spent = models.PositiveIntegerField(default=0, editable=False)
     ciphertext = models.BinaryField(editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(max_length=4, editable=False)
@@ -157,6 +177,11 @@ class ApiKey(models.Model):
     @property
     def masked(self) -> str:
         return keys.mask(self.hint)
+
+    @property
+    def credits_left(self) -> int | None:
+        """What its cap still allows; None without a cap."""
+        return None if self.credit_cap is None else max(0, self.credit_cap - self.credits_spent)
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
@@ -208,6 +233,7 @@ class KeyReveal(models.Model):
     class Action(models.TextChoices):
         REVEAL = "reveal", "Revealed"
         ROTATE = "rotate", "Issued by rotation"
+        CREATE = "create", "Created"
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="reveals")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

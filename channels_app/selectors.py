@@ -15,13 +15,19 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
 
     A malformed key is refused here without a query.
     """
+    api_key = api_key_lookup(raw)
+    return api_key if api_key is not None and api_key.is_usable() else None
+
+
+def api_key_lookup(raw: str) -> ApiKey | None:
+    """The key matching `raw`, usable or not (the edge refuses a revoked one naming it for its channel's activity
+    log), with its channel loaded; its use recorded when it is usable. A malformed key: None, without a query."""
     if not keys.is_well_formed(raw):
         return None
     # During a digest-secret rotation a key may still be stored under a retired secret's digest.
     api_key = ApiKey.objects.select_related("channel").filter(digest__in=keys.lookup_digests(raw)).first()
-    if api_key is None or not api_key.is_usable():
-        return None
-    api_key_touch(api_key)
+    if api_key is not None and api_key.is_usable():
+        api_key_touch(api_key)
     return api_key
 
 

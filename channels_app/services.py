@@ -23,19 +23,45 @@ class IssuedKey:
     plaintext: str  # shown once to the owner, never stored or logged
 
 
-def api_key_issue(*, channel: Channel) -> IssuedKey:
+def api_key_issue(
+    *, channel: Channel, name: str = ApiKey.DEFAULT_NAME, rate_limit_per_minute: int | None = None,
+    credit_cap: int | None = None,
+) -> IssuedKey:
     raw = keys.generate()
-    api_key = ApiKey.objects.create(
+    api_key = ApiKey(
         channel=channel,
         ciphertext=keys.encrypt(raw, channel.public_id),
         digest=keys.digest(raw),
         hint=keys.hint(raw),
+        name=name.strip() or ApiKey.DEFAULT_NAME,
+        rate_limit_per_minute=rate_limit_per_minute,
+        credit_cap=credit_cap,
     )
+    api_key.full_clean(exclude=["ciphertext", "digest"])
+    api_key.save()
     return IssuedKey(api_key=api_key, plaintext=raw)
 
 
+@transaction.atomic
+def api_key_create(
+    *, channel: Channel, name: str, rate_limit_per_minute: int | None = None, credit_cap: int | None = None,
+    revealed_to=None, ip_address: str = "",
+) -> IssuedKey:
+    """Another named key for the channel, beside the ones it has; shown once to `revealed_to` (recorded)."""
+    issued = api_key_issue(
+        channel=channel, name=name, rate_limit_per_minute=rate_limit_per_minute, credit_cap=credit_cap
+    )
+    if revealed_to is not None:
+        KeyReveal.objects.create(
+            api_key=issued.api_key, user=revealed_to, action=KeyReveal.Action.CREATE, ip_address=ip_address[:64]
+        )
+    events.emit(channel, "key.created", {"key": keys.mask(issued.api_key.hint), "name": issued.api_key.name})
+    return issued
+
+
 def api_key_revoke(*, api_key: ApiKey, at=None) -> None:
-    """Stop the key working at `at` (now by default; a later time is a grace period)."""
+    """Stop the key working at `at` (now by default; a later time is a grace period). The channel's other keys
+    keep working."""
     api_key.revoked_at = at or timezone.now()
     api_key.save(update_fields=["revoked_at"])
     events.emit(api_key.channel, "key.revoked", {"key": keys.mask(api_key.hint), "stops_at": api_key.revoked_at.isoformat()})
@@ -123,45 +149,75 @@ def channel_create(
 
 # The credit hold rule, its one home: a chat takes one credit only while there is one, in one conditional UPDATE,
 # so concurrent chats can never overspend: from the channel's own credits, or, for a channel that draws from its
-# organisation, from the organisation's. credit_hold runs it through the ORM; CREDIT_HOLD_CTES are the same UPDATEs
-# for conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in one round
-# trip (they take %(channel)s; `held` has a row, its `organisation` flag saying where, when a credit was taken).
+# organisation, from the organisation's. A key with a credit cap of its own (ApiKey.credit_cap) must also have room
+# under it: its `credits_spent` goes up by one in the same statement, conditionally, and the credit is held only
+# when it did. credit_hold runs it through the ORM; CREDIT_HOLD_CTES are the same UPDATEs for
+# conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in one round trip
+# (they take %(channel)s, %(key)s and %(capped)s; `held` has a row, its `organisation` flag saying where, when a
+# credit was taken; `key_spent` a row when the key's cap counted it). A capped key counted while the channel had
+# no credit left is given back at once (KEY_CREDIT_RELEASE_SQL; only then is there a second statement).
 # CREDIT_HOLD_SQL runs them alone. test_rule_homes.py pins both forms to one behaviour.
-CREDIT_HOLD_CTES = f"""held_channel AS (
+CREDIT_HOLD_CTES = f"""key_spent AS (
+    UPDATE {ApiKey._meta.db_table} SET credits_spent = credits_spent + 1
+    WHERE %(capped)s AND id = %(key)s AND credit_cap IS NOT NULL AND credits_spent < credit_cap RETURNING id
+), held_channel AS (
     UPDATE {Channel._meta.db_table} SET credits = credits - 1
-    WHERE id = %(channel)s AND credits > 0 AND NOT draws_from_organisation RETURNING false AS organisation
+    WHERE id = %(channel)s AND credits > 0 AND NOT draws_from_organisation
+      AND (NOT %(capped)s OR EXISTS (SELECT 1 FROM key_spent))
+    RETURNING false AS organisation
 ), held_organisation AS (
     UPDATE {Organisation._meta.db_table} SET credits = credits - 1
     WHERE id = (SELECT organisation_id FROM {Channel._meta.db_table} WHERE id = %(channel)s AND draws_from_organisation)
-      AND credits > 0
+      AND credits > 0 AND (NOT %(capped)s OR EXISTS (SELECT 1 FROM key_spent))
     RETURNING true AS organisation
 ), held AS (
     SELECT organisation FROM held_channel UNION ALL SELECT organisation FROM held_organisation
 )"""
-CREDIT_HOLD_SQL = f"WITH {CREDIT_HOLD_CTES} SELECT organisation FROM held"
+CREDIT_HOLD_SQL = f"WITH {CREDIT_HOLD_CTES} SELECT organisation, (SELECT count(*) FROM key_spent) FROM held"
 
 
-def credit_hold(*, channel_id: int) -> str | None:
+def credit_hold_params(*, channel_id: int, key_id: int | None = None, capped: bool = False) -> dict:
+    """CREDIT_HOLD_CTES's parameters."""
+    return {"channel": channel_id, "key": key_id, "capped": bool(capped and key_id is not None)}
+
+
+def credit_hold(*, channel_id: int, key_id: int | None = None, capped: bool = False) -> str | None:
     """Take one credit for a chat about to go upstream: from the channel's own credits, or from its organisation's
-    when the channel draws from it (CREDIT_HOLD_SQL's rule). Where it was taken (HELD_FROM_CHANNEL or
-    HELD_FROM_ORGANISATION), or None when none is left there."""
-    if Channel.objects.filter(pk=channel_id, credits__gt=0, draws_from_organisation=False).update(
-        credits=F("credits") - 1
-    ) == 1:
-        return HELD_FROM_CHANNEL
-    drawing = Channel.objects.filter(pk=channel_id, draws_from_organisation=True).values("organisation_id")
-    if Organisation.objects.filter(pk__in=drawing, credits__gt=0).update(credits=F("credits") - 1) == 1:
-        return HELD_FROM_ORGANISATION
-    return None
+    when the channel draws from it, and, for a `capped` key, from the room under its cap (CREDIT_HOLD_SQL's rule).
+    Where it was taken (HELD_FROM_CHANNEL or HELD_FROM_ORGANISATION), or None when none is left there."""
+    capped = capped and key_id is not None
+    with transaction.atomic():
+        if capped and not ApiKey.objects.filter(
+            pk=key_id, credit_cap__isnull=False, credits_spent__lt=F("credit_cap")
+        ).update(credits_spent=F("credits_spent") + 1):
+            return None
+        if Channel.objects.filter(pk=channel_id, credits__gt=0, draws_from_organisation=False).update(
+            credits=F("credits") - 1
+        ) == 1:
+            return HELD_FROM_CHANNEL
+        drawing = Channel.objects.filter(pk=channel_id, draws_from_organisation=True).values("organisation_id")
+        if Organisation.objects.filter(pk__in=drawing, credits__gt=0).update(credits=F("credits") - 1) == 1:
+            return HELD_FROM_ORGANISATION
+        if capped:
+            key_credit_release(key_id=key_id)
+        return None
 
 
-def credit_release(*, channel_id: int, held_from: str = "channel") -> None:
-    """Give back a held credit where it was taken: the chat it was held for failed (CREDIT_RELEASE_SQL's rule)."""
+def credit_release(*, channel_id: int, held_from: str = "channel", key_id: int | None = None) -> None:
+    """Give back a held credit where it was taken: the chat it was held for failed (CREDIT_RELEASE_SQL's rule);
+    `key_id` names a capped key whose cap counted it (KEY_CREDIT_RELEASE_SQL)."""
     if held_from == HELD_FROM_ORGANISATION:
         owner = Channel.objects.filter(pk=channel_id).values("organisation_id")
         Organisation.objects.filter(pk__in=owner).update(credits=F("credits") + 1)
     else:
         Channel.objects.filter(pk=channel_id).update(credits=F("credits") + 1)
+    if key_id is not None:
+        key_credit_release(key_id=key_id)
+
+
+def key_credit_release(*, key_id: int) -> None:
+    """Give back one credit a capped key's cap counted (KEY_CREDIT_RELEASE_SQL's rule)."""
+    ApiKey.objects.filter(pk=key_id, credits_spent__gt=0).update(credits_spent=F("credits_spent") - 1)
 
 
 HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION = "channel", "organisation"
@@ -170,6 +226,9 @@ CREDIT_RELEASE_SQL = f"UPDATE {_CHANNELS} SET credits = credits + 1 WHERE id = %
 CREDIT_RELEASE_ORGANISATION_SQL = (
     f"UPDATE {_ORGANISATIONS} SET credits = credits + 1 WHERE id = (SELECT organisation_id FROM {_CHANNELS} "
     "WHERE id = %(channel)s)"
+)
+KEY_CREDIT_RELEASE_SQL = (
+    f"UPDATE {ApiKey._meta.db_table} SET credits_spent = credits_spent - 1 WHERE id = %(key)s AND credits_spent > 0"
 )
 
 
@@ -222,25 +281,38 @@ def channel_update(*, channel: Channel, **fields) -> Channel:
 
 
 @transaction.atomic
-def api_key_rotate(*, channel: Channel, grace: timedelta, revealed_to=None, ip_address: str = "") -> IssuedKey:
-    """Issue a new key; the channel's current keys stop working after `grace`.
+def api_key_rotate(
+    *, channel: Channel, grace: timedelta, revealed_to=None, ip_address: str = "", api_key: ApiKey | None = None
+) -> IssuedKey:
+    """Issue a new key; the channel's current keys (or only `api_key`, one of them) stop working after `grace`.
 
-    Keys already inside an earlier grace period keep their (sooner) end. When the
-    new plaintext is shown to someone (`revealed_to`), that is recorded as a reveal.
+    The new key takes the name and limits of the one it replaces (of the newest open key, when all are
+    rotated). Keys already inside an earlier grace period keep their (sooner) end. When the new plaintext is
+    shown to someone (`revealed_to`), that is recorded as a reveal.
     """
     if grace < timedelta(0):
         raise ValueError("grace must not be negative")
     Channel.objects.select_for_update().filter(pk=channel.pk).first()  # one rotation at a time per channel
     ends = timezone.now() + grace
-    channel.api_keys.filter(revoked_at__isnull=True).update(revoked_at=ends)
+    open_keys = channel.api_keys.filter(revoked_at__isnull=True)
+    if api_key is not None:
+        open_keys = open_keys.filter(pk=api_key.pk)
+    replaced = api_key or open_keys.order_by("-created_at", "-id").first()
+    open_keys.update(revoked_at=ends)
     key_cache.invalidate()
-    issued = api_key_issue(channel=channel)
+    issued = api_key_issue(channel=channel, **_named_as(replaced))
     if revealed_to is not None:
         KeyReveal.objects.create(
             api_key=issued.api_key, user=revealed_to, action=KeyReveal.Action.ROTATE, ip_address=ip_address[:64]
         )
     events.emit(channel, "key.rotated", {"new_key": keys.mask(issued.api_key.hint), "old_keys_stop_at": ends.isoformat()})
     return issued
+
+
+def _named_as(api_key: ApiKey | None) -> dict:
+    if api_key is None:
+        return {}
+    return {"name": api_key.name, "rate_limit_per_minute": api_key.rate_limit_per_minute, "credit_cap": api_key.credit_cap}
 
 
 def api_key_reveal(*, api_key: ApiKey, user, ip_address: str = "") -> str:

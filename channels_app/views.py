@@ -14,7 +14,7 @@ from accounts.selectors import confirmation_pending
 from channels_app import catalog, catalog_services, dashboard_selectors as selectors, integration, shown_keys
 from channels_app.models import ApiKey, Channel
 from channels_app.credits import latest_decision, pending_request
-from channels_app.forms import ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
+from channels_app.forms import ApiKeyForm, ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
 from teams import audit
 from teams.policy import requires
@@ -64,6 +64,7 @@ def channel_detail(request: HttpRequest, public_id) -> HttpResponse:
         "keys": selectors.channel_keys(channel),
         "reveals": selectors.key_reveals(channel),
         "rotate_form": RotateKeyForm(),
+        "key_form": ApiKeyForm(initial={"name": ""}),
         "credit_form": CreditRequestForm(),
         "credit_pending": pending_request(channel),
         "credit_decided": latest_decision(channel),

@@ -55,7 +55,7 @@ def _needs_proof_of_work(key: VerifiedKey, endpoint: str) -> bool:
 
 
 def _counters(key: VerifiedKey, endpoint: str, session_id: str | None) -> list[limits.Counter]:
-    """A secret key's: the channel's minute (and daily) counters. A publishable key's: the visitor's, then the
+    """A secret key's: the channel's minute counter, its own when it has a limit (and the daily counter). A publishable key's: the visitor's, then the
     widget's own minute counter and, for a chat, its shares of the day, then the channel's daily counter.
     Feedback counts like a history read, on its own counters. Issuing a widget session id counts per client
     address; reading the widget's settings, a challenge or erasing a session counts nothing."""
@@ -70,6 +70,8 @@ def _counters(key: VerifiedKey, endpoint: str, session_id: str | None) -> list[l
             found += limits.widget_counters(channel)
     else:
         found = [limits.minute_counter(channel, endpoint)]
+        if key.rate_limit_per_minute is not None:
+            found.append(limits.key_minute_counter(channel, key.key_id, key.rate_limit_per_minute, endpoint))
     if endpoint == "chat":
         found.append(limits.daily_counter(channel))
     return found

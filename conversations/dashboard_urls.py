@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from conversations import dashboard
+from conversations import activity_views, dashboard
 
 urlpatterns = [
     path("conversations/", dashboard.session_list, name="session-list"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("conversations/<int:thread>/", dashboard.transcript, name="transcript-by-query"),
     path("conversations/<int:thread>/<path:session_id>", dashboard.transcript, name="transcript"),
     path("usage/", dashboard.usage_page, name="usage"),
+    path("activity/", activity_views.channel_activity, name="activity"),
+    path("activity/export.csv", activity_views.channel_activity_export, name="activity-export"),
 ]

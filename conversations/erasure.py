@@ -2,7 +2,8 @@
 
 A session's text lives in its threads' messages (and their feedback), in the
 Idempotency-Key answers that replay its replies, and possibly in failed-request
-rows whose error quotes it. All are deleted in one transaction; the audit event
+rows whose error quotes it. All are deleted in one transaction, and the activity log's rows of the session
+lose its id; the audit event
 keeps only a keyed digest of the session_id and the counts (docs/dashboard.md#erasure).
 """
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from channels_app.models import Channel
-from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
+from conversations.models import Activity, AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
 from knowledge import services as knowledge_services
 
 _DIGEST_SALT = "conversations.erasure.subject"
@@ -44,6 +45,8 @@ def session_erase(
         # unrelated errors ("1" is in "…65536 bytes"), so those are left: nothing can have quoted them either.
         quoting = FailedRequest.objects.filter(channel=channel, error__contains=session_id)
         counts["failed_requests"] = quoting.delete()[0] if len(session_id) >= QUOTED_ID_MIN else 0
+        # Its requests stay in the activity log (status, tokens, cost: the owner's bookkeeping), without the session id.
+        Activity.objects.filter(channel=channel, session_id=session_id, **scope).update(session_id="")
         # Which knowledge sources its replies were given, with their questions: part of the messages, not counted apart.
         knowledge_services.answers_erase(channel=channel, session_id=session_id)
         AuditEvent.objects.create(

@@ -58,6 +58,17 @@ def minute_counter(channel: Channel, endpoint: str) -> Counter:
     return _minute(channel, f"minute:{endpoint}", channel.rate_limit_per_minute)
 
 
+def key_minute_counter(channel: Channel, key_id: int, limit: int, endpoint: str) -> Counter:
+    """One named secret key's own per-minute counter for `endpoint` (ApiKey.rate_limit_per_minute), in its
+    channel's minute window: on top of the channel's, so one backend cannot use up the channel's whole rate."""
+    value = str(channel.public_id)
+    window = windows.minute_window_end(value, time.time())
+    return Counter(
+        f"rl:key:{key_id}:{endpoint}:{limit}:{window}", limit, windows.MINUTE_KEY_TTL,
+        lambda: RateLimited(retry_after=window - int(time.time())),
+    )
+
+
 def widget_share(channel: Channel, of: int) -> int:
     """The widget's share of `of` (rounded down)."""
     return of * channel.widget_share_percent // 100

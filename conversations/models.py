@@ -268,3 +268,76 @@ class UsageLatency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} {self.day} #{self.bucket}"
+
+
+# The rows the activity log's partial indexes hold: refusals and failures (activity_selectors.py filters by it, so
+# the planner can use them).
+NOT_ANSWERED = models.Q(outcome__in=["refused", "failed"])
+
+
+class Activity(models.Model):
+    """One API request of a channel, as its owner's activity log shows it: answered, refused or failed.
+
+    An answered chat's row is inserted by the chat store in the statement that stores the exchange
+    (conversations/store); refused and failed requests by services.failed_request_record, once the answer is built.
+    The key is named (its name then, and a link to it for its mask), never stored. The organisation is
+    the channel's, kept on the row so the organisation's log reads one index. Purged with the channel's
+    retention (conversations/retention.py).
+    """
+
+    class Outcome(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        REFUSED = "refused", "Refused"  # 4xx: the key, a limit, the credits, the request itself
+        FAILED = "failed", "Failed"  # 5xx: the provider, or the gateway
+
+    ERROR_MAX = 200
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="activity", db_index=False)
+    organisation = models.ForeignKey("teams.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    api_key = models.ForeignKey(
+        "channels_app.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    key_name = models.CharField(max_length=60, blank=True)  # the key's name when the request came
+    source = models.CharField(max_length=8, choices=Session.Source.choices, default=Session.Source.API)
+    endpoint = models.CharField(max_length=24)
+    session_id = models.CharField(max_length=255, blank=True)
+    model = models.CharField(max_length=64, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=16, decimal_places=10, null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    error = models.CharField(max_length=ERROR_MAX, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activity"
+        # The log pages by keyset on (created_at, id), newest first: per channel or organisation, optionally of one
+        # key or model, or of one outcome or status code, each filter walking its own index in the page's order
+        # (activity_selectors.py). Refusals and failures are a small part of the log: their indexes are partial,
+        # so an answered chat's row costs the six full indexes' entries, not ten; answered rows are most of the log, so
+        # the "answered" filter walks the plain time index.
+        indexes = [
+            models.Index(fields=["channel", "-created_at", "-id"], name="activity_channel_recent"),
+            models.Index(fields=["channel", "api_key", "-created_at", "-id"], name="activity_channel_key"),
+            models.Index(fields=["channel", "model", "-created_at", "-id"], name="activity_channel_model"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="activity_org_recent"),
+            models.Index(fields=["organisation", "model", "-created_at", "-id"], name="activity_org_model"),
+            models.Index(fields=["channel", "outcome", "-created_at", "-id"], name="activity_channel_outcome",
+                         condition=NOT_ANSWERED),
+            models.Index(fields=["channel", "status", "-created_at", "-id"], name="activity_channel_status",
+                         condition=NOT_ANSWERED),
+            models.Index(fields=["organisation", "outcome", "-created_at", "-id"], name="activity_org_outcome",
+                         condition=NOT_ANSWERED),
+            models.Index(fields=["organisation", "status", "-created_at", "-id"], name="activity_org_status",
+                         condition=NOT_ANSWERED),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status}"
+
+    @staticmethod
+    def outcome_of(status: int) -> str:
+        if status < 400:
+            return Activity.Outcome.ANSWERED
+        return Activity.Outcome.REFUSED if status < 500 else Activity.Outcome.FAILED

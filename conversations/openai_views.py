@@ -40,7 +40,7 @@ class ChatCompletionsView(OpenAIView):
         served = await catalog.current(request.auth.generation)  # in memory while fresh: no query
         asked = openai_api.read(request.data, channel=request.auth.channel, session_header=session_of(request),
                                 once=retry_of(request, once), served=served)
-        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once, endpoint=self.endpoint)
         headers = answer_headers(asked, started)
         if asked.stream:
             encoder = openai_api.CompletionChunks(model=asked.model, include_usage=asked.include_usage)
@@ -62,7 +62,7 @@ class ResponsesView(OpenAIView):
         served = await catalog.current(request.auth.generation)
         asked = responses_api.read(request.data, channel=channel, session_header=session_of(request),
                                    once=retry_of(request, once), served=served)
-        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once)
+        started = await pipeline.start(request.auth, asked.chat, idempotency_key=once, endpoint=self.endpoint)
         headers = answer_headers(asked, started)
         shape = responses_api.ResponseShape(request.data, asked)
         if asked.stream:

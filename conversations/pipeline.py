@@ -35,7 +35,7 @@ from django.utils import timezone
 from channels_app import catalog, catalog_services
 from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
-from conversations import admission, counters, idempotency, provider, store
+from conversations import activity, admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
 from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
 from gateway.infra.metrics import usage_record
@@ -147,6 +147,12 @@ class PreparedChat:
     # Passages of the channel's knowledge for this message (knowledge/grounding.py); None: the channel has none.
     grounding: knowledge.Grounding | None = None
     held_from: str = "channel"  # where its credit was taken, so a release gives it back there
+    key_spent: bool = False  # its key's own credit cap counted it too, so a release gives it back there as well
+    endpoint: str = "chat"  # the API endpoint it came through, for its row in the activity log
+
+    def facts(self) -> activity.Facts:
+        """What its row in the activity log says of its key."""
+        return activity_facts(self.key, self.endpoint)
 
     def attempts(self) -> list[tuple[CatalogModel, list[dict]]]:
         """The channel's model, then its fallback, each with a prompt trimmed to fit it."""
@@ -185,7 +191,17 @@ class Sink(Protocol):
         """What reached the client of a stream cut off before its end; None when nothing did."""
 
 
-async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str | None = None) -> PreparedChat | ChatReply:
+def activity_facts(key: VerifiedKey, endpoint: str) -> activity.Facts:
+    """A request's key, as the activity log records it: the secret key's id and name, the widget's name."""
+    return activity.Facts(
+        organisation_id=key.channel.organisation_id, endpoint=endpoint,
+        key_id=None if key.publishable else key.key_id, key_name=key.name,
+    )
+
+
+async def start(
+    key: VerifiedKey, request: ChatRequest, *, idempotency_key: str | None = None, endpoint: str = "chat"
+) -> PreparedChat | ChatReply:
     """Prepare the chat, or with an Idempotency-Key seen before, the stored answer (a ChatReply, replayed).
 
     Raises the API's errors (limits, credits, a key in use) with nothing held.
@@ -199,7 +215,7 @@ async def start(key: VerifiedKey, request: ChatRequest, *, idempotency_key: str 
             return ChatReply(replayed=True, **outcome.replay)
         claim = outcome.claim_id
     try:
-        return await prepare(key, request, idempotency_claim=claim)
+        return dataclasses.replace(await prepare(key, request, idempotency_claim=claim), endpoint=endpoint)
     except BaseException:
         if claim is not None:
             await asyncio.shield(idempotency.abandon(claim))
@@ -216,7 +232,8 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
         if stale:  # the channel changed since its key was cached, so its models may have too
             models = _able(await _models_of(key), request)
         found = await store.backend().hold_and_history(
-            channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at
+            channel_id=key.channel.pk, source=key.source, session_id=request.session_id, now=received_at,
+            key_id=key.key_id, capped=key.capped,
         )
     except BaseException:  # e.g. the database dropped the connection: nothing was held there
         await asyncio.shield(counters.backend().give_back(admitted.held))
@@ -225,7 +242,7 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
     chat = PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models,
-                        held_from=found.held_from)
+                        held_from=found.held_from, key_spent=found.key_spent)
     # The search comes after the credit is held, so a chat refused for its limits or credits costs no search.
     try:
         grounding = await _grounding(key, request)
@@ -353,6 +370,8 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         page_url=chat.request.metadata.get("url") or "",
         page_title=chat.request.metadata.get("title") or "",
         cost=cost,
+        activity=chat.facts(),
+        activity_error="" if answer is not None else CUT_OFF,
     )
     try:
         await store.backend().store_exchange(exchange)
@@ -371,6 +390,9 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
             logger.exception("Could not record the knowledge sources of a chat for channel %s", chat.key.channel.public_id)
 
 
+CUT_OFF = "The client left before the end; what it received was stored"
+
+
 async def release(chat: PreparedChat) -> None:
     """Give back what a chat holds: its credit, its daily slots and its Idempotency-Key (an answered one stays)."""
     await _give_back(chat)
@@ -379,8 +401,10 @@ async def release(chat: PreparedChat) -> None:
 
 
 async def _give_back(chat: PreparedChat) -> None:
-    """The chat's credit, where it was taken, and its daily slots."""
-    await store.backend().release(channel_id=chat.key.channel.pk, held_from=chat.held_from)
+    """The chat's credit, where it was taken (and from its key's cap when that counted it), and its daily slots."""
+    await store.backend().release(
+        channel_id=chat.key.channel.pk, held_from=chat.held_from, key_id=chat.key.key_id if chat.key_spent else None
+    )
     await counters.backend().give_back(chat.held)
 
 

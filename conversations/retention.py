@@ -2,7 +2,7 @@
 
 A thread is old once its last message (or its start, if it has none) is older
 than the channel's retention; its messages and feedback go with it. Failed-request
-rows and refused origins follow the same age; Idempotency-Key answers go once they
+rows, the activity log and refused origins follow the same age; Idempotency-Key answers go once they
 can no longer be replayed. Run by `manage.py purge_expired_data` (cron) and as the
 background job "retention.purge" (alerts/jobs.py) every RETENTION_PURGE_INTERVAL_SECONDS:
 Celery beat schedules it, or the in-process job runner (gateway/infra/jobs).
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel, RefusedOrigin
 from conversations.idempotency import TTL as IDEMPOTENCY_TTL
-from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
+from conversations.models import Activity, AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
 from knowledge import services as knowledge_services
 from teams import audit
 
@@ -51,6 +51,10 @@ def channel_purge(*, channel: Channel, now: datetime, batch: int | None = None) 
             Message.objects.filter(session_id__in=ids).delete()
             Session.objects.filter(id__in=ids).delete()
     counts["failed_requests"] = _delete_in_batches(FailedRequest.objects.filter(channel=channel, created_at__lt=cutoff), batch)
+    # The activity log: through its (channel, created_at) index, oldest first.
+    counts["activity"] = _delete_in_batches(
+        Activity.objects.filter(channel=channel, created_at__lt=cutoff).order_by("created_at", "id"), batch
+    )
     counts["refused_origins"] = _delete_in_batches(RefusedOrigin.objects.filter(channel=channel, last_seen__lt=cutoff), batch)
     # The records of which knowledge each reply was given hold the visitors' questions: the same age as messages.
     knowledge_services.answers_purge(channel=channel, before=cutoff, batch=batch)

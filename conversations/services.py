@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from channels_app.models import Channel
-from conversations import admission, erasure, proof_of_work, rollups, selectors, widget_sessions
+from conversations import activity, admission, erasure, proof_of_work, rollups, selectors, widget_sessions
+from conversations.activity import Facts
 from conversations.models import AuditEvent, FailedRequest, Session
 from gateway.infra.db import db_phase, in_db_phase
 from gateway.infra.errors import InvalidInput
@@ -62,10 +63,34 @@ async def _widget_admit(key: VerifiedKey, endpoint: str) -> VerifiedKey:
 
 
 @db_phase
-def failed_request_record(*, channel: Channel, endpoint: str, status: int, error: str) -> None:
-    """Count a refused or failed request for its channel's owner (the dashboard's failed requests and usage roll-up)."""
+def failed_request_record(
+    *, channel: Channel, endpoint: str, status: int, error: str, key_id: int | None = None, key_name: str = "",
+    source: str = Session.Source.API, session_id: str = "", model: str = "", latency_ms: int | None = None,
+) -> None:
+    """Record a refused or failed request for its channel's owner: the dashboard's failed requests, the usage
+    roll-up and the activity log (naming the secret key `key_id`, when one was presented), in one transaction.
+    The one writer of refusals: the API views' after-answer step and a stream that failed after it opened."""
     with transaction.atomic():
         failed = FailedRequest.objects.create(
             channel=channel, endpoint=endpoint, status=status, error=error[: FailedRequest.ERROR_MAX]
         )
         rollups.add_failure(channel_id=channel.pk, at=failed.created_at, status=status)
+        facts = Facts(organisation_id=channel.organisation_id, endpoint=endpoint, key_id=key_id, key_name=key_name)
+        activity.refusal_add(
+            facts=facts, channel_id=channel.pk, source=source, at=failed.created_at, status=status, error=error,
+            session_id=session_id, model=model, latency=latency_ms,
+        )
+
+
+@db_phase
+def answered_request_record(
+    *, channel: Channel, endpoint: str, status: int, error: str = "", key_id: int | None = None, key_name: str = "",
+    source: str = Session.Source.API, session_id: str = "", model: str = "", latency_ms: int | None = None,
+) -> None:
+    """Record an answered request other than a chat (a session's history or feedback) in the activity log;
+    an answered chat's row is written by the chat store with its exchange."""
+    facts = Facts(organisation_id=channel.organisation_id, endpoint=endpoint, key_id=key_id, key_name=key_name)
+    activity.answered_read_add(
+        facts=facts, channel_id=channel.pk, source=source, at=timezone.now(), status=status, session_id=session_id,
+        latency=latency_ms,
+    )

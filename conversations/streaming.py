@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import timezone
 
-from conversations import pipeline, provider, services, sse
+from conversations import activity, pipeline, provider, services, sse
 from gateway.infra.endpoints import API
 from gateway.infra.errors import ProviderError, exception_body
 
@@ -143,7 +144,9 @@ async def _count_failure(chat: pipeline.PreparedChat, endpoint: str, error: Prov
     """
     try:
         await services.failed_request_record(
-            channel=chat.key.channel, endpoint=endpoint, status=error.status, error=error.message
+            channel=chat.key.channel, endpoint=endpoint, status=error.status, error=error.message,
+            key_id=chat.facts().key_id, key_name=chat.key.name, source=chat.key.source, session_id=chat.request.session_id, model=chat.models[0].id if chat.models else chat.key.channel.model,
+            latency_ms=activity.latency_ms(chat.received_at, timezone.now()),
         )
     except Exception:
         logger.exception("Could not record a failed stream for channel %s", chat.key.channel.public_id)

@@ -1,4 +1,5 @@
 import logging
+import time
 
 from django.http import StreamingHttpResponse
 from rest_framework.exceptions import UnsupportedMediaType
@@ -45,6 +46,7 @@ class ApiKeyView(LoopAPIView):
         return await super().run_handler(request, *args, **kwargs)
 
     async def before_handler(self, request):
+        self.started = time.monotonic()  # the activity log's latency of a refused request
         presented = request.auth  # DRF's authentication parsed it
         if isinstance(presented, PresentedKey):
             # The kind of key the endpoint takes, from the edge's table: by the key's form, before any query.
@@ -54,28 +56,66 @@ class ApiKeyView(LoopAPIView):
             request.auth = await credentials.resolve(presented)
 
     def handle_exception(self, exc):
-        if isinstance(exc, (credentials.ChannelInactive, credentials.OriginRefused)):
+        if isinstance(exc, (credentials.ChannelInactive, credentials.OriginRefused, credentials.KeyRevoked)):
             self.refused = exc
         return super().handle_exception(exc)
 
     async def after_finalize(self, request, response):
         key = self.authenticated_credential(request)
         verified = key if isinstance(key, VerifiedKey) else None
-        # An inactive channel's refusals count for its owner; a refused origin is counted by the widget-config view.
+        # An inactive channel's refusals, and a revoked key's, count for the channel's owner; a refused origin is
+        # counted by the widget-config view.
         inactive = self.refused if isinstance(self.refused, credentials.ChannelInactive) else None
-        channel = verified.channel if verified else (inactive.channel if inactive else None)
-        if response.status_code >= 400 and channel is not None:
-            error = self.error_message(response)
+        revoked = self.refused if isinstance(self.refused, credentials.KeyRevoked) else None
+        channel = verified.channel if verified else (inactive or revoked).channel if (inactive or revoked) else None
+        failed = response.status_code >= 400
+        # Answered chats are recorded by the chat store, with the exchange; answered reads of a session here.
+        if channel is not None and (failed or self.endpoint in ANSWERED_HERE):
+            error = self.error_message(response) if failed else ""
+            started = getattr(self, "started", None)
+            named = verified if verified is not None and not verified.publishable else revoked
+            record = services.failed_request_record if failed else services.answered_request_record
             try:
-                await services.failed_request_record(channel=channel, endpoint=self.endpoint, status=response.status_code, error=error)
+                await record(
+                    channel=channel, endpoint=self.endpoint, status=response.status_code, error=error,
+                    key_id=named.key_id if named is not None else None,
+                    key_name=(verified or revoked).name if (verified or revoked) else "",
+                    source=verified.source if verified else "api",
+                    session_id=self.session_of(request), model=self.model_of(request, channel),
+                    latency_ms=round((time.monotonic() - started) * 1000) if started is not None else None,
+                )
             except Exception:  # bookkeeping: the database may be what failed; the answer stands
-                logger.exception("Could not record a failed %s request", self.endpoint)
+                logger.exception("Could not record a %s request", self.endpoint)
         if cors.is_preflight(request) or getattr(key, "publishable", False):
             cors.vary(response)
         origin = verified.cors_origin if verified else (inactive.cors_origin if inactive else None)
         if origin:
             cors.grant(response, origin)  # verified from one of its channel's allowed origins
         return response
+
+    @staticmethod
+    def session_of(request) -> str:
+        """The session a request named, for the activity log: in its body, query or X-Session-Id header. Never an
+        erasure's (DELETE): the session it erased is gone from the log too."""
+        if request.method == "DELETE":
+            return ""
+        try:
+            data = request.data if request.method == "POST" else {}
+        except Exception:  # an unreadable body: it named none
+            data = {}
+        found = data.get("session_id") if isinstance(data, dict) else None
+        found = found or request.query_params.get("session_id") or request.headers.get("X-Session-Id") or ""
+        return found[:255] if isinstance(found, str) else ""
+
+    def model_of(self, request, channel) -> str:
+        """The model a refused chat would have gone to: the one it asked for (/v1/), else the channel's."""
+        if self.endpoint not in CHAT_ENDPOINTS:
+            return ""
+        try:
+            asked = request.data.get("model") if isinstance(request.data, dict) else None
+        except Exception:
+            asked = None
+        return (asked if isinstance(asked, str) and asked else channel.model)[:64]
 
     @staticmethod
     def error_message(response) -> str:
@@ -90,6 +130,12 @@ class ApiKeyView(LoopAPIView):
         return cors.preflight_granted(origin)
 
 
+CHAT_ENDPOINTS = ("chat", "v1-chat", "v1-responses")
+# The endpoints whose answered requests the activity log gets from the view (a session's history and feedback);
+# an answered chat's row is written with its exchange (conversations/store), the widget's set-up calls have none.
+ANSWERED_HERE = ("history", "feedback")
+
+
 class ChatView(ApiKeyView):
     endpoint = "chat"
 
@@ -101,7 +147,9 @@ class ChatView(ApiKeyView):
         fields = ChatInput.validated(request.data)
         stream = fields.pop("stream") or "text/event-stream" in request.headers.get("Accept", "")
         once = idempotency_key_of(request)
-        started = await pipeline.start(request.auth, pipeline.ChatRequest(**fields), idempotency_key=once)
+        started = await pipeline.start(
+            request.auth, pipeline.ChatRequest(**fields), idempotency_key=once, endpoint=self.endpoint
+        )
         replayed = isinstance(started, pipeline.ChatReply)
         if stream:
             return event_stream(streaming.events(started), replayed=replayed)

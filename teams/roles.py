@@ -43,6 +43,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Secret keys
     "key.view": frozenset({O, A, D}),  # masked keys and who revealed them
     "key.reveal": frozenset({O, A, D}),
+    "key.create": frozenset({O, A, D}),  # another named key (shown once, so it needs a recent password too)
+    "key.edit": frozenset({O, A}),  # a key's name and its own limits
     "key.rotate": frozenset({O, A, D}),
     "key.revoke": frozenset({O, A}),
     # The widget (its publishable key is public by design, its settings are the admin's)
@@ -53,6 +55,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "conversations.export": frozenset({O, A, N}),
     "conversations.erase": frozenset({O, A}),
     "usage.view": frozenset({O, A, N}),
+    # Every API request of a channel (or of the organisation's channels): what it was, never a key
+    "activity.view": frozenset({O, A, N}),
     # Alerts: thresholds, the webhook and its signing secret (shown once), the delivery log
     "alerts.manage": frozenset({O, A}),
     # Knowledge (knowledge/): analysts read the sources and the unanswered questions; admins change them

@@ -20,7 +20,7 @@ from gateway.testing.implementations import run
 ROOT = Path(__file__).resolve().parents[2]
 # Reading a key (from the database, or the key cache) is verifying it: only the edge does that. Everyone
 # else who needs a key verified calls the edge's entry point, `credentials.resolve`.
-VERIFYING_CALLS = {"api_key_authenticate", "publishable_key_authenticate", "key_cache.peek", "key_cache.resolve"}
+VERIFYING_CALLS = {"api_key_authenticate", "api_key_lookup", "publishable_key_authenticate", "key_cache.peek", "key_cache.resolve"}
 EDGE = {"channels_app/credentials.py", "channels_app/selectors.py", "channels_app/key_cache.py"}
 
 

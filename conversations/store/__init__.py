@@ -23,6 +23,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from conversations.activity import Facts
 from conversations.provider import Completion
 
 
@@ -33,6 +34,7 @@ class Held:
     held: bool
     history: list[tuple[str, str]]  # (role, content), oldest first
     held_from: str = "channel"  # where the credit was taken: "channel" or "organisation" (channels_app/services.py)
+    key_spent: bool = False  # the key's own credit cap counted it too: a release gives it back there as well
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,20 @@ class Exchange:
     page_url: str = ""
     page_title: str = ""
     cost: Decimal | None = None  # US dollars, from the catalog's prices (None: the model has no price)
+    # Its row in the channel's activity log, written with it (None: none, e.g. a store's own tests).
+    activity: Facts | None = None
+    activity_error: str = ""  # e.g. a stream its client left: answered, but not all of it was received
 
 
 class ChatStore:
-    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
+    async def hold_and_history(
+        self, *, channel_id: int, source: str, session_id: str, now: datetime, key_id: int | None = None,
+        capped: bool = False,
+    ) -> Held:
         """Take one credit (never below zero, whatever runs concurrently) and read the live thread's history.
 
-        No credit left: Held(False, []) and nothing taken.
+        A `capped` key (its own credit cap, VerifiedKey.credit_cap) must have room under its cap too, and the
+        credit counts against it. No credit left: Held(False, []) and nothing taken.
         """
         raise NotImplementedError
 
@@ -71,8 +80,9 @@ class ChatStore:
         """
         raise NotImplementedError
 
-    async def release(self, *, channel_id: int, held_from: str = "channel") -> None:
-        """Give back the credit a chat held, where it was taken: it got no reply, or its reply could not be stored."""
+    async def release(self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None) -> None:
+        """Give back the credit a chat held, where it was taken: it got no reply, or its reply could not be stored.
+        `key_id`: a capped key whose cap counted it (Held.key_spent)."""
         raise NotImplementedError
 
 

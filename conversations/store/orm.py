@@ -10,29 +10,34 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from channels_app.services import credit_hold, credit_release
-from conversations import idempotency, rollups, selectors, threads
+from conversations import activity, idempotency, rollups, selectors, threads
 from conversations.models import Message, Session
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra.db import in_db_phase
 
 
 class OrmStore(ChatStore):
-    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
-        return await in_db_phase(_hold_and_history, channel_id, source, session_id, now)
+    async def hold_and_history(
+        self, *, channel_id: int, source: str, session_id: str, now: datetime, key_id: int | None = None,
+        capped: bool = False,
+    ) -> Held:
+        return await in_db_phase(_hold_and_history, channel_id, source, session_id, now, key_id, capped)
 
     async def store_exchange(self, exchange: Exchange) -> None:
         await in_db_phase(_store_exchange, exchange)
 
-    async def release(self, *, channel_id: int, held_from: str = "channel") -> None:
-        await in_db_phase(credit_release, channel_id=channel_id, held_from=held_from)
+    async def release(self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None) -> None:
+        await in_db_phase(credit_release, channel_id=channel_id, held_from=held_from, key_id=key_id)
 
 
-def _hold_and_history(channel_id: int, source: str, session_id: str, now: datetime) -> Held:
-    held_from = credit_hold(channel_id=channel_id)
+def _hold_and_history(
+    channel_id: int, source: str, session_id: str, now: datetime, key_id: int | None, capped: bool
+) -> Held:
+    held_from = credit_hold(channel_id=channel_id, key_id=key_id, capped=capped)
     if held_from is None:
         return Held(False, [])
     history = selectors.thread_history(channel_id=channel_id, source=source, session_id=session_id, now=now)
-    return Held(True, history, held_from)
+    return Held(True, history, held_from, bool(capped and key_id is not None))
 
 
 def _store_exchange(x: Exchange) -> None:
@@ -59,6 +64,13 @@ def _store_exchange(x: Exchange) -> None:
             channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
             completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
         )
+        if x.activity is not None:
+            activity.answered_add(
+                facts=x.activity, channel_id=x.channel_id, source=x.source, session_id=x.session_id,
+                model=x.completion.model, prompt_tokens=x.completion.prompt_tokens,
+                completion_tokens=x.completion.completion_tokens, cost=x.cost, received_at=x.received_at,
+                replied_at=x.replied_at, error=x.activity_error,
+            )
         if x.idempotency_claim is not None:
             idempotency.complete(x.idempotency_claim, x.answer)
 

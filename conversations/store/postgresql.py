@@ -11,8 +11,9 @@ then stored or given back, never lost.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
   session store their exchanges one after the other; insert the message and its
-  reply in one INSERT; add the chat to the channel's usage roll-up of the day (conversations/rollups.py);
-  and store the Idempotency-Key's answer in the same statement.
+  reply in one INSERT; add the chat to the channel's usage roll-up of the day (conversations/rollups.py)
+  and to its activity log (conversations/activity.py); and store the Idempotency-Key's answer in the same
+  statement.
 """
 
 import json
@@ -20,15 +21,17 @@ from datetime import datetime
 
 from channels_app.services import (
     CREDIT_HOLD_CTES, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
+    KEY_CREDIT_RELEASE_SQL, credit_hold_params,
 )
-from conversations import rollups, selectors, threads
+from conversations import activity, rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
 
 HOLD_AND_HISTORY = f"""
 WITH {CREDIT_HOLD_CTES}
-SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), recent.role, recent.content
+SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), (SELECT count(*) FROM key_spent),
+       recent.role, recent.content
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.id, m.role, m.content
@@ -64,7 +67,7 @@ WITH latest AS (
     RETURNING id
 ), usage AS ({usage}
 ), latency AS ({latency}
-){claim}
+){activity}{claim}
 INSERT INTO conversations_message
     (session_id, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated, cost)
 SELECT thread.id, pair.role, pair.content, pair.created_at, pair.model, pair.prompt_tokens, pair.completion_tokens,
@@ -78,28 +81,39 @@ FROM thread, (VALUES
            cost)
 ORDER BY pair.position
 """
+ACTIVITY = f""", activity AS ({activity.ANSWERED_INSERT})"""
 CLAIM = """, claim AS (
     UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s
 )"""
 
 
 class PostgreSQLStore(ChatStore):
-    async def hold_and_history(self, *, channel_id: int, source: str, session_id: str, now: datetime) -> Held:
-        params = {"channel": channel_id, "source": source, "session": session_id, "now": now,
-                  "limit": selectors.HISTORY_LOAD_LIMIT}
+    async def hold_and_history(
+        self, *, channel_id: int, source: str, session_id: str, now: datetime, key_id: int | None = None,
+        capped: bool = False,
+    ) -> Held:
+        params = {"source": source, "session": session_id, "now": now, "limit": selectors.HISTORY_LOAD_LIMIT}
+        params |= credit_hold_params(channel_id=channel_id, key_id=key_id, capped=capped)
         async with phase_gate():
             rows = await adb.fetchall(HOLD_AND_HISTORY, params)
-        history = [(role, content) for _, _, role, content in reversed(rows) if role is not None]
-        return Held(rows[0][0] == 1, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL)
+        held, key_spent = rows[0][0] == 1, rows[0][2] == 1
+        if key_spent and not held:  # the key had room, the channel no credit: the cap gives it back at once
+            async with phase_gate():
+                await adb.execute(KEY_CREDIT_RELEASE_SQL, {"key": key_id})
+        history = [(role, content) for *_, role, content in reversed(rows) if role is not None]
+        return Held(held, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL, key_spent and held)
 
     async def store_exchange(self, exchange: Exchange) -> None:
         async with phase_gate():
             await adb.execute(*store_statement(exchange))
 
-    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL) -> None:
+    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL, key_id: int | None = None) -> None:
         statement = CREDIT_RELEASE_ORGANISATION_SQL if held_from == HELD_FROM_ORGANISATION else CREDIT_RELEASE_SQL
         async with phase_gate():
             await adb.execute(statement, {"channel": channel_id})
+        if key_id is not None:
+            async with phase_gate():
+                await adb.execute(KEY_CREDIT_RELEASE_SQL, {"key": key_id})
 
 
 def store_statement(x: Exchange) -> tuple[str, dict]:
@@ -130,4 +144,13 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         channel_id=x.channel_id, replied_at=x.replied_at, prompt_tokens=x.completion.prompt_tokens,
         completion_tokens=x.completion.completion_tokens, cost=x.cost, latency_ms=x.completion.latency_ms,
     ))
-    return STORE_EXCHANGE.format(claim=claim, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT), params
+    recorded = ""
+    if x.activity is not None:
+        recorded = ACTIVITY
+        params.update(activity.answered_params(
+            facts=x.activity, received_at=x.received_at, replied_at=x.replied_at, error=x.activity_error
+        ))
+    statement = STORE_EXCHANGE.format(
+        claim=claim, activity=recorded, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT
+    )
+    return statement, params

@@ -16,7 +16,7 @@ from django.utils import timezone
 from channels_app.models import Channel
 from channels_app.services import (
     CREDIT_HOLD_SQL, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
-    credit_hold, credit_release,
+    KEY_CREDIT_RELEASE_SQL, credit_hold, credit_hold_params, credit_release,
 )
 from conversations import selectors, threads, windows
 from conversations.models import Session
@@ -48,7 +48,7 @@ def test_the_credit_hold_sql_is_credit_holds_rule(channel, credits, draws):
 
     pool.update(credits=credits)
     with connection.cursor() as cursor:
-        cursor.execute(CREDIT_HOLD_SQL, {"channel": channel.pk})
+        cursor.execute(CREDIT_HOLD_SQL, credit_hold_params(channel_id=channel.pk))
         rows = cursor.fetchall()
     by_sql = (HELD_FROM_ORGANISATION if rows[0][0] else HELD_FROM_CHANNEL) if rows else None
 
@@ -77,6 +77,33 @@ def test_the_credit_release_sql_is_credit_releases_rule(channel):
     with connection.cursor() as cursor:
         cursor.execute(CREDIT_RELEASE_ORGANISATION_SQL, {"channel": channel.pk})
     assert (by_orm, org.get().credits, _credits(channel)) == (1, 2, 102)
+
+
+@on_postgresql
+@pytest.mark.parametrize("credits", [0, 1])
+@pytest.mark.parametrize("spent", [0, 1, 2])
+def test_the_credit_hold_sql_is_credit_holds_rule_for_a_capped_key(channel, credits, spent):
+    """A key with a credit cap of 2: a credit is held only with room under it, and counted there only when held."""
+    api_key = channel.api_keys.get()
+    keys = type(api_key).objects.filter(pk=api_key.pk)
+    outcomes = []
+    for form in ("orm", "sql"):
+        keys.update(credit_cap=2, credits_spent=spent)
+        Channel.objects.filter(pk=channel.pk).update(credits=credits)
+        if form == "orm":
+            held = credit_hold(channel_id=channel.pk, key_id=api_key.pk, capped=True)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(CREDIT_HOLD_SQL, credit_hold_params(channel_id=channel.pk, key_id=api_key.pk, capped=True))
+                rows = cursor.fetchall()
+                if not rows and spent < 2:  # the store gives a counted cap back when the channel had no credit
+                    cursor.execute(KEY_CREDIT_RELEASE_SQL, {"key": api_key.pk})
+            held = HELD_FROM_CHANNEL if rows else None
+        outcomes.append((held, _credits(channel), keys.get().credits_spent))
+    room = credits and spent < 2
+    assert outcomes[0] == outcomes[1] == (
+        HELD_FROM_CHANNEL if room else None, credits - 1 if room else credits, spent + 1 if room else spent
+    )
 
 
 def test_the_credit_hold_sql_names_the_channel_table():

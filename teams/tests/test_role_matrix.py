@@ -37,12 +37,16 @@ EXPECTED = {
     "dashboard:key-shown": KEY_HOLDERS,
     "dashboard:key-reveal": KEY_HOLDERS,
     "dashboard:key-revoke": {OWNER, ADMIN},
+    "dashboard:key-create": KEY_HOLDERS,
+    "dashboard:key-edit": {OWNER, ADMIN},
     "dashboard:session-list": READERS,
     "dashboard:session-export": READERS,
     "dashboard:session-erase": {OWNER, ADMIN},
     "dashboard:transcript-by-query": READERS,
     "dashboard:transcript": READERS,
     "dashboard:usage": READERS,
+    "dashboard:activity": READERS,
+    "dashboard:activity-export": READERS,
     "dashboard:alerts": {OWNER, ADMIN},
     "dashboard:webhook-secret-rotate": {OWNER, ADMIN},
     "dashboard:knowledge": READERS,
@@ -67,6 +71,8 @@ EXPECTED = {
     "teams:sso-domain-check": {OWNER},
     "teams:sso-link": ALL,
     "teams:usage": READERS,
+    "teams:activity": READERS,
+    "teams:activity-export": READERS,
 }
 
 # Requests that change things run last, leaving the organisation last of all.
@@ -117,6 +123,8 @@ def _url(name: str, args: list[str], world) -> str:
 def _post_data(name: str, world) -> dict:
     return {
         "dashboard:key-rotate": {"grace": "1h"},
+        "dashboard:key-create": {"name": "Another backend"},
+        "dashboard:key-edit": {"name": "Renamed"},
         "dashboard:session-erase": {"session_id": world.session.session_id, "source": world.session.source},
         "dashboard:credit-request": {"amount": "100"},
         "dashboard:credit-draw": {"draws": "on"},
