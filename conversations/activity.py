@@ -7,8 +7,8 @@ Two writers, one row shape:
   `answered_add` in the transaction that stores it;
 - a refused or failed request: `refusal_add`, called only by services.failed_request_record (once the
   answer is built, before it is sent, in the transaction that counts the failure), which every refusal and failure goes through;
-- an answered read of a session (history, feedback): `answered_read_add`, by services.answered_request_record,
-  once the answer is built.
+- any other answered request (history, feedback, the widget's set-up calls, the model list, a replayed
+  Idempotency-Key's answer): `answered_read_add`, by services.answered_request_record, once the answer is built.
 
 What a request is recorded with (`Facts`) comes from the key verified at the edge: its id and name, never
 the key. The time is the answer's.
@@ -84,11 +84,11 @@ def refusal_add(
 
 def answered_read_add(
     *, facts: Facts, channel_id: int, source: str, at: dt.datetime, status: int, session_id: str = "",
-    latency: int | None = None,
+    latency: int | None = None, model: str = "", note: str = "",
 ) -> None:
-    """An answered request other than a chat: only services.answered_request_record calls it."""
+    """An answered request the chat store does not record: only services.answered_request_record calls it."""
     Activity.objects.create(
         channel_id=channel_id, organisation_id=facts.organisation_id, created_at=at, api_key_id=facts.key_id,
         key_name=facts.key_name[:60], source=source, endpoint=facts.endpoint[:24], session_id=session_id[:255],
-        status=status, outcome=Activity.Outcome.ANSWERED, latency_ms=latency,
+        model=model[:64], status=status, outcome=Activity.Outcome.ANSWERED, latency_ms=latency, error=note[:ERROR_MAX],
     )

@@ -87,10 +87,10 @@ def answered_request_record(
     *, channel: Channel, endpoint: str, status: int, error: str = "", key_id: int | None = None, key_name: str = "",
     source: str = Session.Source.API, session_id: str = "", model: str = "", latency_ms: int | None = None,
 ) -> None:
-    """Record an answered request other than a chat (a session's history or feedback) in the activity log;
-    an answered chat's row is written by the chat store with its exchange."""
+    """Record an answered request the chat store does not (a session's history, feedback, the widget's set-up
+    calls, the model list, a replayed Idempotency-Key's answer) in the activity log; `error` is its note."""
     facts = Facts(organisation_id=channel.organisation_id, endpoint=endpoint, key_id=key_id, key_name=key_name)
     activity.answered_read_add(
         facts=facts, channel_id=channel.pk, source=source, at=timezone.now(), status=status, session_id=session_id,
-        latency=latency_ms,
+        latency=latency_ms, model=model, note=error,
     )

@@ -69,9 +69,11 @@ class ApiKeyView(LoopAPIView):
         revoked = self.refused if isinstance(self.refused, credentials.KeyRevoked) else None
         channel = verified.channel if verified else (inactive or revoked).channel if (inactive or revoked) else None
         failed = response.status_code >= 400
-        # Answered chats are recorded by the chat store, with the exchange; answered reads of a session here.
-        if channel is not None and (failed or self.endpoint in ANSWERED_HERE):
-            error = self.error_message(response) if failed else ""
+        # An answered chat is recorded by the chat store, with its exchange; every other request here, a replayed
+        # Idempotency-Key's answer included (the store stores nothing for it).
+        replayed = response.has_header(REPLAY_HEADER)
+        if channel is not None and (failed or replayed or self.endpoint not in CHAT_ENDPOINTS):
+            error = self.error_message(response) if failed else REPLAY_NOTE if replayed else ""
             started = getattr(self, "started", None)
             named = verified if verified is not None and not verified.publishable else revoked
             record = services.failed_request_record if failed else services.answered_request_record
@@ -131,9 +133,7 @@ class ApiKeyView(LoopAPIView):
 
 
 CHAT_ENDPOINTS = ("chat", "v1-chat", "v1-responses")
-# The endpoints whose answered requests the activity log gets from the view (a session's history and feedback);
-# an answered chat's row is written with its exchange (conversations/store), the widget's set-up calls have none.
-ANSWERED_HERE = ("history", "feedback")
+REPLAY_NOTE = "Replayed the stored answer of its Idempotency-Key; nothing was charged"
 
 
 class ChatView(ApiKeyView):
@@ -220,7 +220,8 @@ class WidgetSessionView(ApiKeyView):
         return Response({"session_id": await services.widget_session_issue(key=request.auth)})
 
 
-REPLAYED = {"Idempotent-Replayed": "true"}
+REPLAY_HEADER = "Idempotent-Replayed"
+REPLAYED = {REPLAY_HEADER: "true"}
 
 
 def refuse_untyped_body(request) -> None:

@@ -15,7 +15,7 @@ from conftest import make_channel
 from conversations import retention
 from conversations.activity_selectors import PER_PAGE
 from conversations.models import Activity
-from gateway.testing.api import chat, chat_stream, history, widget_chat
+from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, history, widget_chat
 from teams import services
 from teams.tests.worlds import make_user
 
@@ -86,6 +86,29 @@ def test_a_rate_limited_request_a_revoked_key_and_a_widget_chat_are_named(api, l
     ]
     html = _page(owner_web, channel, "?outcome=refused")
     assert _rows(html) == [("refused", "401"), ("refused", "429")]
+
+
+def test_a_replayed_idempotency_key_the_widgets_set_up_calls_and_the_model_list_are_rows_too(
+    api, llm, channel_and_key, widget_key
+):
+    channel, issued = channel_and_key
+    once = {"X-API-Key": issued.plaintext, "Idempotency-Key": "order-7"}
+    body = {"message": "Hi", "session_id": "s-9"}
+    first = api.post("/api/chat", json=body, headers=once)
+    replay = api.post("/api/chat", json=body, headers=once)
+    assert (first.status_code, replay.status_code, replay.headers.get("Idempotent-Replayed")) == (200, 200, "true")
+    assert api.get("/v1/models", headers={"Authorization": f"Bearer {issued.plaintext}"}).status_code == 200
+    config = api.get("/api/widget-config", params={"key": widget_key}, headers={"Origin": WIDGET_ORIGIN})
+    assert config.status_code == 200, config.text
+    calls_before = len(llm.requests)
+
+    rows = list(Activity.objects.order_by("id").values_list("status", "endpoint", "session_id", "cost", "error"))
+    assert [row[:3] for row in rows] == [
+        (200, "chat", "s-9"), (200, "chat", "s-9"), (200, "v1-models", ""), (200, "widget-config", ""),
+    ]
+    assert rows[0][3] > 0 and rows[0][4] == ""
+    assert rows[1][3] is None and "Replayed" in rows[1][4]  # the replay is charged nothing, and says so
+    assert len(llm.requests) == calls_before == 1
 
 
 def test_its_filters_narrow_by_status_code_key_model_and_time(api, llm, owner_web, channel_and_key):
