@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from channels_app import views as channel_views
+from conversations import organisation_urls
 from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
 from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
@@ -10,7 +11,7 @@ from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
-from teams import sso_views
+from teams import sso_views, urls as teams_urls
 from teams.accept_views import accept as invitation_accept
 
 urlpatterns = [
@@ -35,7 +36,8 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("dashboard/org/", include("teams.urls")),
+    # The organisation's pages: teams' own, and the activity log the chat engine keeps.
+    path("dashboard/org/", include((teams_urls.urlpatterns + organisation_urls.urlpatterns, teams_urls.app_name))),
     path("dashboard/", include("channels_app.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
     # A user's own notices (a model retired under a channel), whatever organisation they work in: not an

@@ -1,8 +1,8 @@
-"""Organisation pages under /dashboard/org/, addressed by the organisation's public id."""
+"""Organisation pages under /dashboard/org/, addressed by the organisation's public id (gateway/urls.py adds the
+activity pages of conversations/organisation_urls.py to this namespace)."""
 
 from django.urls import path
 
-from conversations import activity_views
 from teams import audit_views, credit_views, sso_views, usage_views, views
 
 app_name = "teams"
@@ -25,6 +25,4 @@ urlpatterns = [
     path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_views.sso_domain_check, name="sso-domain-check"),
     path("<uuid:org_id>/sso/link/", sso_views.sso_link, name="sso-link"),
     path("<uuid:org_id>/usage/", usage_views.org_usage, name="usage"),
-    path("<uuid:org_id>/activity/", activity_views.organisation_activity, name="activity"),
-    path("<uuid:org_id>/activity/export.csv", activity_views.organisation_activity_export, name="activity-export"),
 ]
