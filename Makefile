@@ -79,10 +79,13 @@ topology-test: install-dev
 	$(VENV)/bin/pytest -q -p no:cacheprovider gateway/tests/test_topology.py
 
 ## Load-test the production setup (uvicorn, one worker per core, PostgreSQL + Redis) against a local
-## mock upstream; prints a table and writes bench/results/*.json. Extra options: BENCH_ARGS="--help".
+## mock upstream, each shape beside the floor: the spread-out load (200 channels x 10 returning sessions), then
+## the busy single channel (one channel, a new session per chat); prints a table per shape and writes
+## bench/results/*.json. Extra options: BENCH_ARGS="--help".
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.run --busy $(BENCH_ARGS)
 
 ## Server time of every dashboard and admin page on one channel of N messages (seeded in its own PostgreSQL
 ## database, bench_pages): prints a table, writes bench/results/pages-*.json. BENCH_PAGES_ARGS="--messages 2000000".
@@ -102,3 +105,4 @@ bench-knowledge: install
 bench-smoke: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run --smoke $(BENCH_ARGS)
+	$(PY) -m bench.run --smoke --busy $(BENCH_ARGS)

@@ -39,6 +39,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: one per core)")
     p.add_argument("--channels", type=int, default=200)
     p.add_argument("--sessions", type=int, default=10, help="sessions per channel")
+    p.add_argument("--new-sessions", action="store_true",
+                   help="a new session per chat (every visitor new) instead of rotating the seeded ones")
+    p.add_argument("--busy", action="store_true",
+                   help="the busy single channel: --channels 1 --new-sessions (a popular site's widget or backend)")
     p.add_argument("--seconds", type=float, default=10, help="length of each 0 ms phase")
     p.add_argument("--slow-seconds", type=float, default=20, help="length of each slow-upstream phase")
     p.add_argument("--slow-latency-ms", type=float, default=2000)
@@ -56,8 +60,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--label", default="baseline")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
+    if args.busy:
+        args.channels, args.sessions, args.new_sessions = 1, 1, True
+        if args.label == "baseline":
+            args.label = "busy"
     if args.smoke:
-        args.channels, args.sessions = 4, 3
+        args.channels, args.sessions = (1, 1) if args.busy else (4, 3)
         args.seconds, args.slow_seconds = 1, 2
         args.slow_latency_ms, args.slow_connections = 200, 50
         args.sweep = "8"
@@ -177,6 +185,7 @@ def main(argv=None) -> int:
         "machine": machine(),
         "config": {
             "workers": args.workers, "channels": args.channels, "sessions_per_channel": args.sessions,
+            "new_session_per_chat": args.new_sessions,
             "seconds": args.seconds, "slow_seconds": args.slow_seconds, "slow_latency_ms": args.slow_latency_ms,
             "slow_connections": args.slow_connections, "pool_max": args.pool_max,
             "llm_max_connections": args.llm_max_connections, "server": server_impl(args.loop, args.http),
@@ -240,6 +249,8 @@ def main(argv=None) -> int:
                 url, extra, pids = gw_url, [target, str(targets)], workers
             else:
                 url, extra, pids = mock_url, ["direct"], []
+            if args.new_sessions and target != "direct":
+                extra.append(f"{name}-{time.time_ns()}")  # this phase's session names: none seen before
             cpu_before = procs.cpu_seconds(pids)
             r = procs.wrk(url, connections=connections, seconds=seconds, timeout=timeout, args=extra, log=log)
             # CPU the server's workers (the gateway's, or the floor's) spent per answered request: steadier

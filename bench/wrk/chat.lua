@@ -1,12 +1,15 @@
 -- wrk script for the gateway bench.
 --   wrk ... -s chat.lua <url> -- gateway <targets.tsv>   POST /api/chat, rotating keys and sessions
 --   wrk ... -s chat.lua <url> -- openai <targets.tsv>    POST /v1/chat/completions to the gateway (its OpenAI-compatible API)
+--   wrk ... -s chat.lua <url> -- gateway <targets.tsv> <run>   the same keys, a new session per chat (a busy
+--                                                         site's widget: every visitor new), named <run>-<thread>-<n>
 --   wrk ... -s chat.lua <url> -- direct                  POST /v1/chat/completions straight to the mock
 -- done() prints one line "BENCH_JSON {...}" that bench.run parses.
 
 local threads = {}
 
 function setup(thread)
+  thread:set("tid", #threads + 1)
   table.insert(threads, thread)
 end
 
@@ -22,30 +25,30 @@ local QUESTIONS = {
   "Which of your kettles is the quietest?",
 }
 
-function init(args)
-  local mode = args[1]
+local mode, run, keys = nil, nil, {}
+
+local function chat(key, session, i)
   if mode == "openai" then
+    local body = '{"messages": [{"role": "user", "content": "' .. QUESTIONS[(i % #QUESTIONS) + 1] .. ' (#' .. i ..
+      ')"}], "user": "' .. session .. '"}'
+    return wrk.format("POST", "/v1/chat/completions",
+      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
+  end
+  local body = '{"message": "' .. QUESTIONS[(i % #QUESTIONS) + 1] .. ' (#' .. i .. ')", "session_id": "' .. session ..
+    '", "metadata": {"url": "https://shop.example/p/' .. i .. '", "title": "Product ' .. i .. '"}}'
+  return wrk.format("POST", "/api/chat", {["Content-Type"] = "application/json", ["X-API-Key"] = key}, body)
+end
+
+function init(args)
+  mode, run = args[1], args[3]
+  if mode == "openai" or mode == "gateway" then
     local i = 0
     for line in io.lines(args[2]) do
       local key, session = line:match("^(%S+)\t(%S+)$")
       if key then
         i = i + 1
-        local body = '{"messages": [{"role": "user", "content": "' .. QUESTIONS[(i % #QUESTIONS) + 1] .. ' (#' .. i ..
-          ')"}], "user": "' .. session .. '"}'
-        table.insert(requests, wrk.format("POST", "/v1/chat/completions",
-          {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body))
-      end
-    end
-  elseif mode == "gateway" then
-    local i = 0
-    for line in io.lines(args[2]) do
-      local key, session = line:match("^(%S+)\t(%S+)$")
-      if key then
-        i = i + 1
-        local body = '{"message": "' .. QUESTIONS[(i % #QUESTIONS) + 1] .. ' (#' .. i .. ')", "session_id": "' .. session ..
-          '", "metadata": {"url": "https://shop.example/p/' .. i .. '", "title": "Product ' .. i .. '"}}'
-        table.insert(requests, wrk.format("POST", "/api/chat",
-          {["Content-Type"] = "application/json", ["X-API-Key"] = key}, body))
+        table.insert(keys, key)
+        table.insert(requests, chat(key, session, i))
       end
     end
   else
@@ -66,6 +69,9 @@ end
 
 function request()
   n = n + 1
+  if run then  -- a session no chat has named before: built per request
+    return chat(keys[(n % #keys) + 1], run .. "-" .. tid .. "-" .. n, n)
+  end
   return requests[(n % #requests) + 1]
 end
 
