@@ -31,12 +31,6 @@ def groq_today(llm):
     return llm
 
 
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
-
-
 def _clean(text: str) -> bool:
     return bool(text.strip()) and "SECRET" not in text and "greet back" not in text and "think>" not in text
 

@@ -37,12 +37,6 @@ def mixed(api, sdk, channel):
     return one
 
 
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
-
-
 def test_20_mixed_chats_against_5_credits_exactly_5_succeed(api, sdk, llm, channel, key):
     channel.credits = 5
     channel.save()

@@ -13,20 +13,9 @@ from channels_app.catalog import REASONING_ROOM
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, channel_update
 from conversations.models import FailedRequest, Message
-from gateway.testing.api import chat, history
+from gateway.testing.api import chat, credits, history
 
 HELLO = [{"role": "user", "content": "Hello"}]
-
-
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
-
-
-def credits(channel) -> int:
-    channel.refresh_from_db()
-    return channel.credits
 
 
 def test_it_answers_a_plain_completion(api, sdk, llm, key, channel):

@@ -19,12 +19,6 @@ WEATHER = [{"type": "function", "name": "get_weather", "description": "The weath
             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
 
 
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
-
-
 def test_text_input_with_instructions_is_answered_stored_and_charged(api, sdk, llm, key, channel):
     channel.system_prompt = "You are the shop's assistant."
     channel.save()

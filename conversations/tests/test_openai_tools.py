@@ -11,7 +11,7 @@ import pytest
 
 from channels_app.catalog_models import AiModel
 from conversations.models import Message
-from gateway.testing.api import history
+from gateway.testing.api import credits, history
 
 WEATHER = [{"type": "function", "function": {
     "name": "get_weather", "description": "The weather in a city",
@@ -28,17 +28,6 @@ def able(slug: str, **capabilities) -> None:
     for name, value in capabilities.items():
         setattr(model, f"supports_{name}", value)
     model.save()
-
-
-def credits(channel) -> int:
-    channel.refresh_from_db()
-    return channel.credits
-
-
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
 
 
 @pytest.fixture

@@ -17,22 +17,11 @@ from channels_app.catalog_models import AiModel
 from conversations import reasoning
 from conversations.models import Message
 from gateway.infra.errors import NoAnswerError
-from gateway.testing.api import chat, chat_stream, history
+from gateway.testing.api import chat, chat_stream, credits, history
 
 SECRET = "SECRET-PLAN the user wants a greeting so I will greet them"
 NO_ANSWER = {"error": NoAnswerError.message}
 THOUGHT = len(SECRET.split())  # the fake provider's reasoning tokens: one per word
-
-
-def credits(channel) -> int:
-    channel.refresh_from_db()
-    return channel.credits
-
-
-@pytest.fixture
-def sdk(gateway_server, key):
-    with openai.OpenAI(base_url=f"{gateway_server.url}/v1", api_key=key, max_retries=0) as client:
-        yield client
 
 
 def _leaks(text: str) -> bool:

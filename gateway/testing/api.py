@@ -100,3 +100,9 @@ def preflight(client, path, pk, origin=WIDGET_ORIGIN, method="POST"):
 
 def cors_headers(response) -> dict:
     return {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+
+
+def credits(channel) -> int:
+    """The channel's credits as the database holds them now."""
+    channel.refresh_from_db()
+    return channel.credits
