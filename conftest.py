@@ -24,6 +24,14 @@ _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_d
 
 
 @pytest.fixture(autouse=True)
+def no_test_straddles_utc_midnight():
+    """Daily counters start again at 00:00 UTC; a test that began a minute before would see its day's count vanish."""
+    from gateway.testing.limits import wait_for_fresh_utc_day
+
+    wait_for_fresh_utc_day()
+
+
+@pytest.fixture(autouse=True)
 def model_catalog(request):
     """The catalog the migrations seeded (channels_app/catalog_seed.py), for every test that uses the database.
 

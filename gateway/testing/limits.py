@@ -22,3 +22,11 @@ def wait_for_fresh_clock_minute(margin: float = 10.0) -> None:
     left = (windows.clock_minute(now) + 1) * windows.MINUTE - now
     if left < margin:
         time.sleep(left + 0.1)
+
+
+def wait_for_fresh_utc_day(margin: float = 60.0) -> None:
+    """Sleep past 00:00 UTC if it is less than `margin` seconds away: a test that counts a day's chats (daily
+    limits, the widget's daily share) must not see its counters start again halfway (conversations/windows.py)."""
+    left = windows.seconds_to_utc_midnight(time.time())
+    if left < margin:
+        time.sleep(left + 0.1)

@@ -32,6 +32,14 @@ class ThreadedUvicorn:
             time.sleep(0.01)
         return self
 
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait until the server holds no connection and runs no request (a test before it measures the process)."""
+        state = self.server.server_state
+        deadline = time.monotonic() + timeout
+        while (state.connections or state.tasks) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not (state.connections or state.tasks)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
