@@ -52,10 +52,11 @@ run: migrate
 
 ## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set),
 ## in TEST_WORKERS parallel processes (pytest-xdist, a test database each; 0: in this one process). docs/testing.md.
+## --dist loadfile: each file's tests run in one worker, so a module's started processes (nginx, gateways) start once.
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 test: install-dev
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(NODE_TESTS)/node_modules $(AI_SDK_TESTS)/node_modules e2e/node_modules

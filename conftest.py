@@ -74,6 +74,9 @@ def pytest_runtest_setup(item):
     from gateway.testing.needs import missing
 
     names = {marker.name for marker in item.iter_markers()}
+    if "standalone" in names and (_DB_FIXTURES & set(item.fixturenames) or "django_db" in names):
+        # CI runs a standalone test in one of its two database passes only: it must not be using the run's database.
+        pytest.fail("a test marked standalone uses the run's database; drop the mark (or the database)")
     reasons = missing(names)
     if reasons and "browser" in names and os.environ.get("CI"):
         pytest.fail("; ".join(reasons))  # CI installs Chromium: a browser test that cannot run is a broken CI

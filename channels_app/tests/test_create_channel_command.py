@@ -58,6 +58,8 @@ def test_it_refuses_a_bad_email(db):
         run("--owner", "nobody", "--name", "X")
 
 
+@pytest.mark.processes
+@pytest.mark.standalone
 def test_it_exits_non_zero_from_the_shell(tmp_path):
     import subprocess
     import sys

@@ -21,7 +21,7 @@ import pytest
 from gateway.testing.api import WIDGET_ORIGIN
 from gateway.testing.processes import ROOT, free_port, gateway_env, manage, sqlite_database
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.standalone]
 
 _CHANNEL_WITH_WIDGET = """
 import json

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.testing.processes import ROOT, gateway_env
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.standalone]
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:

@@ -50,6 +50,8 @@ def https_only_gateway(tmp_path):
     server.stop()
 
 
+@pytest.mark.processes
+@pytest.mark.standalone
 def test_load_balancers_can_probe_it_over_plain_http(https_only_gateway):
     assert httpx.get(https_only_gateway.url + "/healthz").status_code == 200
     redirected = httpx.get(https_only_gateway.url + "/api/history")
@@ -64,6 +66,8 @@ def gateway_without_database(tmp_path):
     server.stop()
 
 
+@pytest.mark.processes
+@pytest.mark.standalone
 def test_it_names_the_database_when_the_database_fails(gateway_without_database):
     r = httpx.get(gateway_without_database.url + "/healthz")
     assert (r.status_code, r.json()) == (503, {"status": "error", "database": "error", "cache": "ok"})
@@ -78,6 +82,8 @@ def gateway_with_unreachable_postgres(tmp_path):
     server.stop()
 
 
+@pytest.mark.processes
+@pytest.mark.standalone
 def test_an_unreachable_postgres_fails_it_within_its_deadline(gateway_with_unreachable_postgres):
     started = time.monotonic()
     r = httpx.get(gateway_with_unreachable_postgres.url + "/healthz", timeout=10)

@@ -13,7 +13,7 @@ import pytest
 from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream, history
 from gateway.testing.processes import GatewayProcess, RedisServer, create_channels, gateway_env, sqlite_database
 
-pytestmark = [pytest.mark.processes, pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")]
+pytestmark = [pytest.mark.processes, pytest.mark.standalone, pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")]
 
 UNAVAILABLE = {"error": "Service temporarily unavailable. Please try again."}
 

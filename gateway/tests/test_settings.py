@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# A child process loads the settings from the environment given it; nothing uses the run's database or cache.
+pytestmark = [pytest.mark.processes, pytest.mark.standalone]
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ["SECRET_KEY", "KEY_ENCRYPTION_KEY", "KEY_DIGEST_SECRET"]
 STRONG_SECRET_KEY = "a-strong-secret-key-for-these-tests-0123456789-abcdef"

@@ -9,6 +9,9 @@ import pytest
 
 from gateway.testing.processes import ROOT, gateway_env
 
+# A child process loads the settings from the environment given it; nothing uses the run's database or cache.
+pytestmark = [pytest.mark.processes, pytest.mark.standalone]
+
 KEY_A = base64.b64encode(b"a" * 32).decode()
 KEY_B = base64.b64encode(b"b" * 32).decode()
 SK_FROM_FILE = "s3cret-from-file-long-enough-to-pass-the-start-up-check"  # >= 50 characters

@@ -13,7 +13,7 @@ import pytest
 
 from gateway.testing.processes import GatewayProcess, create_channels, gateway_env, manage
 
-pytestmark = [pytest.mark.processes, pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")]
+pytestmark = [pytest.mark.processes, pytest.mark.standalone, pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")]
 
 
 def _modes(directory) -> dict[str, int]:
