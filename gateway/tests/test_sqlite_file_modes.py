@@ -11,7 +11,7 @@ import stat
 import httpx
 import pytest
 
-from gateway.testing.processes import GatewayProcess, create_channels, gateway_env, manage
+from gateway.testing.processes import GatewayProcess, create_channels, gateway_env, manage, sqlite_database
 
 pytestmark = [pytest.mark.processes, pytest.mark.standalone, pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")]
 
@@ -62,8 +62,7 @@ def test_the_database_files_are_owner_only_after_real_writes(tmp_path):
 
 
 def test_an_existing_world_readable_database_is_fixed_on_first_connection(tmp_path):
-    env = gateway_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL="")
-    manage(env, "migrate", "--noinput", "-v0")
+    env = gateway_env(DATABASE_URL=sqlite_database(tmp_path), REDIS_URL="")  # a migrated copy of a database
     for path in tmp_path.iterdir():
         if path.name.startswith("db.sqlite3"):
             path.chmod(0o644)  # as a database made before this change
