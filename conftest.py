@@ -23,6 +23,14 @@ from gateway.testing.servers import ThreadedUvicorn
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def flush_by_delete():
+    """PostgreSQL is emptied after a transactional test by DELETE, not TRUNCATE (gateway/overrides/flush_by_delete.py)."""
+    from gateway.overrides import flush_by_delete
+
+    flush_by_delete.install()
+
+
 @pytest.fixture(autouse=True)
 def no_test_straddles_utc_midnight():
     """Daily counters start again at 00:00 UTC; a test that began a minute before would see its day's count vanish."""

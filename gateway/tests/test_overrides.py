@@ -102,7 +102,7 @@ def test_every_override_module_says_what_it_replaces_why_and_which_test_guards_i
         doc = importlib.import_module(f"gateway.overrides.{info.name}").__doc__ or ""
         assert doc.startswith("Override:"), info.name
         # The measurement of a speed override, or the threat a security one closes.
-        why = "Why (docs/performance.md" in doc or "Why (docs/security.md" in doc
+        why = any(f"Why (docs/{page}.md" in doc for page in ("performance", "security", "testing"))
         assert "What it " in doc and why and "Guarded by" in doc, info.name
         assert f"`{info.name}.py`" in gateway.overrides.__doc__, f"{info.name} is missing from the index"
 
@@ -345,3 +345,45 @@ def test_shallow_copy_is_copy_copy_for_every_api_field():
         ours, theirs = shallow_copy(field), copy.copy(field)
         assert type(ours) is type(theirs) is type(field)
         assert vars(ours) == vars(theirs) and ours is not field
+
+
+# --- flush_by_delete: the test suite empties PostgreSQL by DELETE --------------------------------------------------
+
+
+def test_the_test_flush_empties_every_table_by_delete_and_keeps_djangos_otherwise():
+    from django.core.management.color import no_style
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from gateway.overrides import flush_by_delete
+
+    flush_by_delete.install()  # as the root conftest does
+    ops = DatabaseOperations(None)
+    assert ops.sql_flush(no_style(), ["a", "b"]) == ['DELETE FROM "a";', 'DELETE FROM "b";']
+    assert ops.sql_flush(no_style(), ["a", "b"], reset_sequences=True) == ['TRUNCATE "a", "b" RESTART IDENTITY;']
+    assert ops.sql_flush(no_style(), ["a"], allow_cascade=True) == ['TRUNCATE "a" CASCADE;']
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_flush_on_postgresql_leaves_no_row_in_any_table(api, llm, key):
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from gateway.testing.api import chat
+
+    assert chat(api, key, "rows in linked tables: owner, channel, key, session, messages").status_code == 200
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+
+    def rows() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            counts = {}
+            for table in tables:
+                cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+                counts[table] = cursor.fetchone()[0]
+            return {table: n for table, n in counts.items() if n}
+
+    assert {"conversations_message", "channels_app_channel", "channels_app_apikey"} <= set(rows())
+    assert connection.ops.sql_flush(no_style(), tables)[0].startswith("DELETE FROM")
+    call_command("flush", interactive=False, reset_sequences=False, inhibit_post_migrate=True, verbosity=0)
+    assert rows() == {}
