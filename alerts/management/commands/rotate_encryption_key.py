@@ -1,3 +1,9 @@
+"""`manage.py rotate_encryption_key`: every secret sealed under KEY_ENCRYPTION_KEY, re-sealed in one transaction.
+
+It lives in alerts, the highest app that stores a sealed secret (webhook signing secrets), so it may import
+every module that seals one: channels_app's keys and provider keys, teams' SSO client secrets, and alerts' own.
+"""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
