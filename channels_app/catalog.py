@@ -225,7 +225,7 @@ def _frozen(row) -> CatalogModel:
 
 
 def _key_of(provider) -> str:
-    from channels_app.keys import UndecryptableKey
+    from gateway.infra.sealing import UndecryptableKey
 
     try:
         return provider.api_key()

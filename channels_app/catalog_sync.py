@@ -27,7 +27,7 @@ from django.utils import timezone
 from channels_app import catalog_services
 from channels_app.catalog import scrub
 from channels_app.catalog_models import AiModel, Provider
-from channels_app.keys import UndecryptableKey
+from gateway.infra.sealing import UndecryptableKey
 
 logger = logging.getLogger(__name__)
 
