@@ -12,7 +12,7 @@ from channels_app import catalog, keys, origins
 
 def _default_credits() -> int:
     # Credits come from channel_create: an explicit amount (staff, CLI) or the owner's one
-    # starting grant (accounts/starting_credits.py). A channel made any other way starts empty.
+    # starting grant (channels_app/starting_credits.py). A channel made any other way starts empty.
     return 0
 
 
