@@ -5,8 +5,7 @@ Each app routes its own pages: a channel's conversations and usage are conversat
 
 from django.urls import include, path
 
-from channels_app import credit_views, delete_views, key_views, views, widget_views
-from teams import credit_views as teams_credit_views
+from channels_app import credit_views, delete_views, key_views, organisation_credit_views, views, widget_views
 
 app_name = "dashboard"
 
@@ -28,7 +27,7 @@ urlpatterns = [
     ),
     path("channels/<uuid:public_id>/delete/", delete_views.channel_delete, name="channel-delete"),
     path("channels/<uuid:public_id>/credits/request/", credit_views.credit_request, name="credit-request"),
-    path("channels/<uuid:public_id>/credits/draw/", teams_credit_views.credit_draw, name="credit-draw"),
+    path("channels/<uuid:public_id>/credits/draw/", organisation_credit_views.credit_draw, name="credit-draw"),
     path("channels/<uuid:public_id>/keys/rotate/", key_views.key_rotate, name="key-rotate"),
     path("channels/<uuid:public_id>/keys/new/", key_views.key_create, name="key-create"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/edit/", key_views.key_edit, name="key-edit"),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from channels_app import views as channel_views
+from channels_app import organisation_urls as channel_organisation_urls, views as channel_views
 from conversations import organisation_urls
 from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
@@ -36,8 +36,12 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    # The organisation's pages: teams' own, and the activity log the chat engine keeps.
-    path("dashboard/org/", include((teams_urls.urlpatterns + organisation_urls.urlpatterns, teams_urls.app_name))),
+    # The organisation's pages: teams' own, the credits it moves to its channels, and the activity log the chat
+    # engine keeps.
+    path("dashboard/org/", include((
+        teams_urls.urlpatterns + channel_organisation_urls.urlpatterns + organisation_urls.urlpatterns,
+        teams_urls.app_name,
+    ))),
     path("dashboard/", include("channels_app.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
     # A user's own notices (a model retired under a channel), whatever organisation they work in: not an
