@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "alerts",
     "teams",
     "knowledge",
+    "dashboard",
     "axes",
 ]
 

@@ -7,6 +7,7 @@ from conversations import organisation_urls
 from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
 from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
+from dashboard import organisation_urls as dashboard_organisation_urls
 from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
@@ -36,10 +37,11 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    # The organisation's pages: teams' own, the credits it moves to its channels, and the activity log the chat
-    # engine keeps.
+    # The organisation's pages: teams' own, the credits it moves to its channels, the activity log the chat
+    # engine keeps, and its usage.
     path("dashboard/org/", include((
-        teams_urls.urlpatterns + channel_organisation_urls.urlpatterns + organisation_urls.urlpatterns,
+        teams_urls.urlpatterns + channel_organisation_urls.urlpatterns + organisation_urls.urlpatterns
+        + dashboard_organisation_urls.urlpatterns,
         teams_urls.app_name,
     ))),
     path("dashboard/", include("channels_app.urls")),

@@ -1,10 +1,10 @@
 """Organisation pages under /dashboard/org/, addressed by the organisation's public id (gateway/urls.py adds the
-activity pages of conversations/organisation_urls.py and the credits page of channels_app/organisation_urls.py
-to this namespace)."""
+activity pages of conversations/organisation_urls.py, the credits page of channels_app/organisation_urls.py
+and the usage page of dashboard/organisation_urls.py to this namespace)."""
 
 from django.urls import path
 
-from teams import audit_views, sso_views, usage_views, views
+from teams import audit_views, sso_views, views
 
 app_name = "teams"
 
@@ -24,5 +24,4 @@ urlpatterns = [
     path("<uuid:org_id>/sso/", sso_views.sso_settings, name="sso"),
     path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_views.sso_domain_check, name="sso-domain-check"),
     path("<uuid:org_id>/sso/link/", sso_views.sso_link, name="sso-link"),
-    path("<uuid:org_id>/usage/", usage_views.org_usage, name="usage"),
 ]
