@@ -1,6 +1,6 @@
 """Organisation pages under /dashboard/org/, addressed by the organisation's public id (gateway/urls.py adds the
-activity pages of conversations/organisation_urls.py, the credits page of channels_app/organisation_urls.py
-and the usage page of dashboard/organisation_urls.py to this namespace)."""
+activity pages of conversations/organisation_urls.py and the credits and usage pages of dashboard/organisation_urls.py
+to this namespace)."""
 
 from django.urls import path
 

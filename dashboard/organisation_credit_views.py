@@ -1,5 +1,5 @@
 """/dashboard/org/<id>/credits/: the organisation's balance and its channels'; owners and admins move credits.
-Routed in the teams namespace by channels_app/organisation_urls.py; a channel's draw switch by channels_app/urls.py."""
+Routed in the teams namespace by dashboard/organisation_urls.py; a channel's draw switch by dashboard/urls.py."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse

@@ -1,20 +1,21 @@
-"""The owner dashboard, under /dashboard/. Channels and keys are addressed by public UUIDs.
+"""The owner dashboard, under /dashboard/ (the `dashboard` namespace). Channels and keys are addressed by public UUIDs.
 
-Each app routes its own pages: a channel's conversations and usage are conversations/dashboard_urls.py.
+A channel's own pages are this app's views; the pages other apps keep are included from their URL maps: a
+channel's conversations and usage (conversations/dashboard_urls.py), alerts and knowledge.
 """
 
 from django.urls import include, path
 
-from channels_app import credit_views, delete_views, key_views, organisation_credit_views, views, widget_views
+from dashboard import channel_views, credit_views, delete_views, key_views, organisation_credit_views, widget_views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.channel_list, name="channel-list"),
-    path("channels/new/", views.channel_new, name="channel-new"),
-    path("channels/<uuid:public_id>/", views.channel_detail, name="channel-detail"),
-    path("channels/<uuid:public_id>/edit/", views.channel_edit, name="channel-edit"),
-    path("channels/<uuid:public_id>/integrate/", views.channel_integrate, name="channel-integrate"),
+    path("", channel_views.channel_list, name="channel-list"),
+    path("channels/new/", channel_views.channel_new, name="channel-new"),
+    path("channels/<uuid:public_id>/", channel_views.channel_detail, name="channel-detail"),
+    path("channels/<uuid:public_id>/edit/", channel_views.channel_edit, name="channel-edit"),
+    path("channels/<uuid:public_id>/integrate/", channel_views.channel_integrate, name="channel-integrate"),
     path("channels/<uuid:public_id>/widget/", widget_views.widget_page, name="channel-widget"),
     path("channels/<uuid:public_id>/widget/origins/", widget_views.widget_origins, name="widget-origins"),
     path("channels/<uuid:public_id>/widget/settings/", widget_views.widget_settings, name="widget-settings"),
