@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest
 
 from teams import roles
+from teams.current import current_organisation
 from teams.models import Membership, Organisation
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ def requires(action: str):
         def wrapper(request: HttpRequest, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            from teams.current import current_organisation  # imports services, which import channels_app
-
             request.policy_action = action
             if "public_id" in kwargs:
                 channel = _channel(kwargs["public_id"])
