@@ -1,5 +1,5 @@
 """Staff admin: who has confirmed their e-mail and who got the starting credits (read-only: the
-rules live in accounts/services.py and accounts/starting_credits.py, not in admin edits)."""
+rules live in accounts/services.py and channels_app/starting_credits.py, not in admin edits)."""
 
 from django.contrib import admin
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import confirmation_token
 from accounts.models import EmailConfirmation
-from accounts.starting_credits import starting_credits_grant
+from accounts.signals import email_confirmed
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def user_signup(*, email: str, password: str, address_proven: bool = False) -> A
 
     `address_proven`: the person came through a link mailed to this address (an invitation), which proves
     the address as the confirmation link would; the account starts confirmed. Starting credits still
-    follow accounts/starting_credits.py: once per confirmed owner, to their own oldest channel.
+    follow channels_app/starting_credits.py: once per confirmed owner, to their own oldest channel.
     """
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
@@ -75,7 +75,7 @@ def email_confirm(*, token: str):
         raise ConfirmationInvalid()
     with transaction.atomic():
         EmailConfirmation.objects.filter(user_id=user.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
-        starting_credits_grant(owner=user)
+        email_confirmed.send(sender=get_user_model(), user=user)  # the starting credits, if due
     return user
 
 

@@ -44,6 +44,11 @@ def event_emit(*, channel: Channel, event_type: str, data: dict) -> Event:
     return event
 
 
+def on_channel_event(sender, *, channel: Channel, event_type: str, data: dict, **kwargs) -> None:
+    """The receiver of channels_app.events.emitted: every event a channel emits is recorded and sent."""
+    event_emit(channel=channel, event_type=event_type, data=data)
+
+
 def event_send_email(*, event_id: int) -> None:
     """E-mail the owner about the event, once: a run after a successful send sends nothing."""
     event = Event.objects.select_related("channel__owner").filter(pk=event_id).first()

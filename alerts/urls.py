@@ -1,4 +1,4 @@
-"""A channel's alerts pages, included by the dashboard under channels/<public_id>/ (channels_app/urls.py)."""
+"""A channel's alerts pages, included by the dashboard under channels/<public_id>/ (dashboard/urls.py)."""
 
 from django.urls import path
 

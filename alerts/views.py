@@ -7,13 +7,12 @@ from django.views.decorators.http import require_POST
 
 from alerts import selectors, services
 from alerts.forms import AlertSettingsForm
-from channels_app import dashboard_selectors
-from teams.policy import requires
+from teams.policy import decided_channel, requires
 
 
 @requires("alerts.manage")
 def alerts_page(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     prefs = services.settings_for(channel)
     form = AlertSettingsForm(request.POST or None, instance=prefs)
     new_secret = None
@@ -30,7 +29,7 @@ def alerts_page(request: HttpRequest, public_id) -> HttpResponse:
 @requires("alerts.manage")
 @require_POST
 def webhook_secret_rotate(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     new_secret = services.webhook_secret_rotate(channel=channel)
     form = AlertSettingsForm(instance=services.settings_for(channel))
     return render(request, "alerts/alerts.html", page_context(channel, form, new_secret))

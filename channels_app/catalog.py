@@ -81,6 +81,19 @@ class Upstream:
 ENVIRONMENT = Upstream()
 
 
+def is_demo() -> bool:
+    """The environment provider (LLM_BASE_URL) has no key: its models answer from the offline demo."""
+    return ENVIRONMENT.demo
+
+
+def scrub(text: str, secret: str = "") -> str:
+    """Take the upstream keys (the environment's and `secret`) out of text bound for a log line (providers may echo them)."""
+    for key in (settings.LLM_API_KEY, secret):
+        if key:
+            text = text.replace(key, "[upstream key]")
+    return text
+
+
 @dataclass(frozen=True)
 class CatalogModel:
     id: str
@@ -212,7 +225,7 @@ def _frozen(row) -> CatalogModel:
 
 
 def _key_of(provider) -> str:
-    from channels_app.keys import UndecryptableKey
+    from gateway.infra.sealing import UndecryptableKey
 
     try:
         return provider.api_key()

@@ -25,9 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app import catalog_services
+from channels_app.catalog import scrub
 from channels_app.catalog_models import AiModel, Provider
-from channels_app.keys import UndecryptableKey
-from conversations.resilience import scrub
+from gateway.infra.sealing import UndecryptableKey
 
 logger = logging.getLogger(__name__)
 

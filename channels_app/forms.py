@@ -377,3 +377,34 @@ class CreditRequestForm(forms.Form):
     note = forms.CharField(
         label="Note for staff (optional)", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+ORGANISATION = "organisation"  # the credit move form's value for the organisation's own balance
+
+
+class CreditMoveForm(forms.Form):
+    """Move credits between the organisation and its channels: `source` and `destination` are ORGANISATION
+    or a channel's public id, among the organisation's own (the service checks it again)."""
+
+    amount = forms.IntegerField(min_value=1, label="Credits")
+    source = forms.ChoiceField(label="From")
+    destination = forms.ChoiceField(label="To")
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channels = {str(c.public_id): c for c in organisation.channels.order_by("name", "id")}
+        choices = [(ORGANISATION, f"{organisation.name} (organisation): {organisation.credits:,}")] + [
+            (key, f"{c.name}: {c.credits:,}") for key, c in self.channels.items()
+        ]
+        self.fields["source"].choices = choices
+        self.fields["destination"].choices = choices
+        self.organisation = organisation
+
+    def place(self, value: str):
+        return self.organisation if value == ORGANISATION else self.channels[value]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") and data.get("source") == data.get("destination"):
+            raise forms.ValidationError("Choose two different places to move credits between.")
+        return data

@@ -30,12 +30,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from gateway.infra.sealing import NONCE_LEN, UndecryptableKey, reseal, seal, unseal
+
 PREFIX = "amgai_"
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 BODY_LEN = 43  # 62**43 > 2**256, so 32 random bytes always fit
 CHECKSUM_LEN = 6  # 62**6 > 2**32
 KEY_LEN = len(PREFIX) + BODY_LEN + CHECKSUM_LEN
-NONCE_LEN = 12
 _ALPHABET_SET = frozenset(ALPHABET)
 
 
@@ -100,10 +101,6 @@ def encrypt(raw: str, channel_public_id: uuid.UUID) -> bytes:
     return nonce + sealed
 
 
-class UndecryptableKey(Exception):
-    """The ciphertext does not open with this encryption key and channel."""
-
-
 def _open(key: bytes, data: bytes, channel_public_id: uuid.UUID) -> str | None:
     try:
         plain = AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], _aad(channel_public_id))
@@ -164,45 +161,7 @@ def is_well_formed_publishable(raw: str) -> bool:
     return _is_well_formed(raw, PUBLISHABLE_PREFIX)
 
 
-# --- Other secrets stored sealed (provider keys, SSO client secrets, webhook signing secrets): one AES-256-GCM
-# seal, bound to its row by a context of its own, so no sealed secret opens in another kind's column. ---
-
-
-def seal(secret: str, context: bytes) -> bytes:
-    """AES-256-GCM under KEY_ENCRYPTION_KEY with `context` (e.g. b"provider:" + its public id) as associated data,
-    so a ciphertext copied to another row does not open."""
-    nonce = os.urandom(NONCE_LEN)
-    return nonce + AESGCM(settings.KEY_ENCRYPTION_KEY).encrypt(nonce, secret.encode("utf-8"), context)
-
-
-def _open_sealed(key: bytes, data: bytes, context: bytes) -> str | None:
-    try:
-        return AESGCM(key).decrypt(data[:NONCE_LEN], data[NONCE_LEN:], context).decode("utf-8")
-    except InvalidTag:
-        return None
-
-
-def unseal(ciphertext: bytes, context: bytes) -> str:
-    """The plaintext, opened with the current encryption key or, during a rotation, a retired one."""
-    data = bytes(ciphertext)
-    for key in (settings.KEY_ENCRYPTION_KEY, *settings.KEY_ENCRYPTION_KEYS_OLD):
-        plain = _open_sealed(key, data, context)
-        if plain is not None:
-            return plain
-    raise UndecryptableKey()
-
-
-def reseal(ciphertext: bytes, context: bytes) -> bytes:
-    """The same secret sealed afresh under the current encryption key (for `rotate_encryption_key`).
-
-    Raises UndecryptableKey when no configured key opens `ciphertext`, and checks that the new ciphertext
-    opens with the current key to the same plaintext, so a rotation never stores something unreadable.
-    """
-    plain = unseal(ciphertext, context)
-    sealed = seal(plain, context)
-    if _open_sealed(settings.KEY_ENCRYPTION_KEY, sealed, context) != plain:
-        raise UndecryptableKey()
-    return sealed
+# --- Upstream providers' keys: sealed (gateway/infra/sealing.py) to their provider. ---
 
 
 def _provider_aad(provider_public_id: uuid.UUID) -> bytes:

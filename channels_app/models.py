@@ -12,7 +12,7 @@ from channels_app import catalog, keys, origins
 
 def _default_credits() -> int:
     # Credits come from channel_create: an explicit amount (staff, CLI) or the owner's one
-    # starting grant (accounts/starting_credits.py). A channel made any other way starts empty.
+    # starting grant (channels_app/starting_credits.py). A channel made any other way starts empty.
     return 0
 
 
@@ -24,8 +24,8 @@ class Channel(models.Model):
     # business (teams/policy.py).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_channels")
     organisation = models.ForeignKey("teams.Organisation", on_delete=models.PROTECT, related_name="channels")
-    # Chats take their credit from the organisation's balance instead of the channel's own (teams/credits.py
-    # sets it; channels_app/services.py's credit hold reads it).
+    # Chats take their credit from the organisation's balance instead of the channel's own
+    # (channels_app/organisation_credits.py sets it; channels_app/services.py's credit hold reads it).
     draws_from_organisation = models.BooleanField(default=False)
     name = models.CharField(max_length=100)
     # An AiModel's slug (channels_app/catalog_models.py): checked against the catalog by the services and forms.

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from channels_app import keys
-from channels_app.models import ApiKey, PublishableKey
+from channels_app.models import ApiKey, Channel, PublishableKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -57,3 +57,8 @@ def publishable_key_authenticate(raw: str) -> PublishableKey | None:
 def publishable_key_current(*, channel) -> PublishableKey | None:
     """The channel's open publishable key (the one to embed), if it has one."""
     return channel.publishable_keys.filter(revoked_at__isnull=True).first()
+
+
+def channel_for_policy(public_id) -> Channel | None:
+    """The channel a dashboard URL's `public_id` names, with its organisation, for teams.policy's decision; or None."""
+    return Channel.objects.select_related("organisation").filter(public_id=public_id).first()

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.starting_credits import lock_owner, starting_credits_grant
 from channels_app import catalog, events, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
+from channels_app.starting_credits import lock_owner, starting_credits_grant
 from teams.models import Organisation
 from teams.services import personal_organisation
 
@@ -108,7 +108,7 @@ def channel_create(
     """Create a channel and issue its first key.
 
     Without explicit `credits` it starts with none, and the owner's one starting grant
-    goes to their oldest channel if it is due (accounts/starting_credits.py). At most
+    goes to their oldest channel if it is due (channels_app/starting_credits.py). At most
     MAX_CHANNELS_PER_OWNER per owner unless `ignore_cap` (operators: the CLI commands).
     """
     model = model or catalog.default_model_id()

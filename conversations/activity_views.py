@@ -11,11 +11,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import activity_export
 from conversations.activity_selectors import Filters, activity_keys, activity_models, activity_page, activity_rows
 from conversations.models import Activity
-from teams.policy import requires
+from teams.policy import decided_channel, requires
 
 PERIODS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7),
            "30d": dt.timedelta(days=30)}
@@ -87,7 +86,7 @@ def _render(request: HttpRequest, *, template_context: dict, rows, form) -> Http
 
 @requires("activity.view")
 def channel_activity(request: HttpRequest, public_id) -> HttpResponse:
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     form = ActivityFilterForm(request.GET or None, keys=activity_keys(channel=channel),
                               models=activity_models(channel=channel))
     rows = activity_rows(channel=channel, filters=form.filters(timezone.now()))
@@ -97,7 +96,7 @@ def channel_activity(request: HttpRequest, public_id) -> HttpResponse:
 
 @requires("activity.view")
 def channel_activity_export(request: HttpRequest, public_id) -> StreamingHttpResponse:
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     form = ActivityFilterForm(request.GET or None, keys=activity_keys(channel=channel),
                               models=activity_models(channel=channel))
     return _export(activity_rows(channel=channel, filters=form.filters(timezone.now())), f"activity-{channel.public_id}")

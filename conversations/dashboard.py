@@ -11,13 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from channels_app.dashboard_selectors import get_channel_for_user
 from conversations import charts, erasure, export, feedback, links, transcripts, usage
 from conversations.models import AuditEvent, Session
 from conversations.rendering import render_markdown
 from knowledge import selectors as knowledge_selectors
 from teams import audit
-from teams.policy import requires
+from teams.policy import decided_channel, requires
 
 MAX_SEARCH_LENGTH = 255
 # PostgreSQL text cannot hold NUL, so a search containing one would be a database error (a 500);
@@ -48,7 +47,7 @@ def _filters(request: HttpRequest) -> tuple[DateRangeForm, dict]:
 
 @requires("conversations.view")
 def session_list(request: HttpRequest, public_id) -> HttpResponse:
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     dates, bounds = _filters(request)
     context = {
@@ -87,7 +86,7 @@ def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpRe
     """
     if fmt not in export.FORMATS:
         raise Http404("No such format")
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     _dates, bounds = _filters(request)
     content_type, extension = export.FORMATS[fmt]
     name = f"conversations-{channel.public_id}-{timezone.now():%Y%m%d-%H%M%S}.{extension}"
@@ -101,7 +100,7 @@ def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpRe
 @require_POST
 def session_erase(request: HttpRequest, public_id) -> HttpResponse:
     """Erase every thread of one session (one namespace) and every copy of its text; back to the list."""
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     session_id, source = request.POST.get("session_id", ""), request.POST.get("source", "")
     if not session_id or "\x00" in session_id or source not in Session.Source.values:
         raise Http404("No such session")
@@ -121,7 +120,7 @@ def session_erase(request: HttpRequest, public_id) -> HttpResponse:
 
 @requires("conversations.view")
 def transcript(request: HttpRequest, public_id, thread: int, session_id: str | None = None) -> HttpResponse:
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     if session_id is None:  # the `?session_id=` form (conversations/links.py)
         session_id = request.GET.get("session_id")
         if not session_id:
@@ -163,7 +162,7 @@ RANGES = ("7", "30", "90")  # the usage page's date-range picker, in days
 
 @requires("usage.view")
 def usage_page(request: HttpRequest, public_id) -> HttpResponse:
-    channel = get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     days = int(request.GET["days"]) if request.GET.get("days") in RANGES else usage.DAYS
     result = usage.channel_usage(channel=channel, days=days)
     since = datetime.combine(result.days[0].day, time.min, tzinfo=dt_timezone.utc)  # the charts' first UTC day

@@ -1,4 +1,4 @@
-"""The owner's conversation pages, included by the dashboard (channels_app/urls.py) under /dashboard/channels/<id>/."""
+"""The owner's conversation pages, included by the dashboard (dashboard/urls.py) under /dashboard/channels/<id>/."""
 
 from django.urls import path
 

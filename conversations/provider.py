@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import aiohttp
 from django.conf import settings
 
-from channels_app.catalog import ENVIRONMENT, CatalogModel, Upstream
+from channels_app.catalog import CatalogModel, Upstream, scrub
 from conversations import reasoning, resilience, tokens
 from conversations.prompt import is_page_context
 from conversations.resilience import ProviderFailure
@@ -75,11 +75,6 @@ def require_answer(text: str, finish_reason: str) -> None:
         raise ProviderFailure("The provider's reply has no text content")
 
 
-def is_demo() -> bool:
-    """The environment provider (LLM_BASE_URL) has no key: its models answer from the offline demo."""
-    return ENVIRONMENT.demo
-
-
 _sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = weakref.WeakKeyDictionary()
 
 
@@ -112,9 +107,6 @@ async def close_sessions() -> None:
     session = _sessions.pop(asyncio.get_running_loop(), None)
     if session is not None:
         await session.close()
-
-
-_scrub = resilience.scrub
 
 
 async def _send(model: CatalogModel, payload: dict, *, stream: bool, deadline: float) -> aiohttp.ClientResponse:
@@ -191,7 +183,7 @@ def _parse(raw: bytes, *, model: CatalogModel, messages: list[dict], latency_ms:
         calls = tuple(_tool_call(call) for call in message.get("tool_calls") or ())
         finish_reason = _reason(body["choices"][0].get("finish_reason"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        shown = _scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
+        shown = scrub(raw.decode("utf-8", "replace"), model.provider.api_key)[:300]
         raise ProviderFailure(f"Malformed completion body: {shown!r}") from None
     if content is not None and not isinstance(content, str):
         raise ProviderFailure("Completion content is not text")
@@ -338,7 +330,7 @@ class CompletionStream:
             if choices and choices[0].get("finish_reason"):
                 self.finish_reason = _reason(choices[0]["finish_reason"])
         except (ValueError, AttributeError, IndexError, TypeError, KeyError):
-            raise ProviderFailure(f"Malformed stream chunk: {_scrub(data, self.model.provider.api_key)[:300]!r}") from None
+            raise ProviderFailure(f"Malformed stream chunk: {scrub(data, self.model.provider.api_key)[:300]!r}") from None
         if not isinstance(text, str):
             raise ProviderFailure("Stream chunk content is not text")
         usage = usage_of(chunk)  # the last chunk's (OpenAI: a chunk with no choices; Groq: x_groq.usage)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import aiohttp
 from django.conf import settings
 
+from channels_app.catalog import scrub
+
 
 class ProviderFailure(Exception):
     """The provider gave no usable reply. The message is for logs: never the upstream key.
@@ -68,14 +70,6 @@ def describe(exc: BaseException) -> str:
     else:
         kind = type(exc).__name__
     return f"{kind}: {scrub(str(exc))}" if str(exc) else kind
-
-
-def scrub(text: str, secret: str = "") -> str:
-    """Take the upstream keys (the environment's and `secret`) out of text bound for a log line (providers may echo them)."""
-    for key in (settings.LLM_API_KEY, secret):
-        if key:
-            text = text.replace(key, "[upstream key]")
-    return text
 
 
 def is_retryable_status(status: int) -> bool:

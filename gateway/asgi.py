@@ -25,7 +25,7 @@ application = BodySizeLimit(django_application)
 def _announce_provider() -> None:
     from django.conf import settings
 
-    from conversations.provider import is_demo
+    from channels_app.catalog import is_demo
 
     log = logging.getLogger("gateway")
     if is_demo():

@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "alerts",
     "teams",
     "knowledge",
+    "dashboard",
     "axes",
 ]
 
@@ -176,7 +177,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.signup",
-                "channels_app.context_processors.gateway_state",
+                "dashboard.context_processors.gateway_state",
                 "teams.context_processors.organisation",
             ],
         },

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from channels_app import views as channel_views
 from conversations import organisation_urls
 from conversations.api_extensions import FeedbackView
 from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
 from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
+from dashboard import channel_views, organisation_urls as dashboard_organisation_urls
 from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
@@ -36,9 +36,13 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    # The organisation's pages: teams' own, and the activity log the chat engine keeps.
-    path("dashboard/org/", include((teams_urls.urlpatterns + organisation_urls.urlpatterns, teams_urls.app_name))),
-    path("dashboard/", include("channels_app.urls")),
+    # The organisation's pages: teams' own, the credits it moves to its channels, the activity log the chat
+    # engine keeps, and its usage.
+    path("dashboard/org/", include((
+        teams_urls.urlpatterns + dashboard_organisation_urls.urlpatterns + organisation_urls.urlpatterns,
+        teams_urls.app_name,
+    ))),
+    path("dashboard/", include("dashboard.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
     # A user's own notices (a model retired under a channel), whatever organisation they work in: not an
     # organisation's page, so outside /dashboard/ and its policy (the service finds only the user's own).

@@ -10,16 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from channels_app import dashboard_selectors
 from knowledge import selectors, services
 from knowledge.forms import FORMS, FileForm, QAForm, SiteForm, TextForm
 from teams import audit
-from teams.policy import requires
+from teams.policy import decided_channel, requires
 
 
 @requires("knowledge.view")
 def knowledge_page(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     return render(request, "knowledge/knowledge.html", page_context(channel))
 
 
@@ -42,7 +41,7 @@ def page_context(channel, **forms) -> dict:
 @requires("knowledge.manage")
 @require_POST
 def knowledge_add(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     kind = request.POST.get("kind", "")
     form_class = FORMS.get(kind)
     if form_class is None:
@@ -79,7 +78,7 @@ def _add(channel, kind: str, data: dict):
 @requires("knowledge.manage")
 @require_POST
 def knowledge_refresh(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     source_id = request.POST.get("source", "")
     if source_id:
         source = selectors.source_of(channel, int(source_id)) if source_id.isdigit() else None
@@ -98,7 +97,7 @@ def knowledge_refresh(request: HttpRequest, public_id) -> HttpResponse:
 @requires("knowledge.manage")
 @require_POST
 def knowledge_remove(request: HttpRequest, public_id) -> HttpResponse:
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     source_id = request.POST.get("source", "")
     source = selectors.source_of(channel, int(source_id)) if source_id.isdigit() else None
     if source is None:
@@ -115,7 +114,7 @@ def knowledge_remove(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def unanswered_dismiss(request: HttpRequest, public_id) -> HttpResponse:
     """Take a question off the unanswered list without adding a Q&A pair (a greeting, say)."""
-    channel = dashboard_selectors.get_channel_for_user(request, public_id)
+    channel = decided_channel(request, public_id)
     answer_id = request.POST.get("unanswered", "")
     if answer_id.isdigit():
         services.unanswered_dismiss(channel=channel, answer_id=int(answer_id))

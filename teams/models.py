@@ -20,7 +20,7 @@ class Organisation(models.Model):
     # Audit entries older than this are purged (teams/audit.py), like conversations' retention.
     audit_retention_days = models.PositiveIntegerField(default=365)
     # Credits held by the organisation itself, moved to and from its channels by its owners and admins
-    # (teams/credits.py); chats spend a channel's own credits only.
+    # (channels_app/organisation_credits.py), granted by staff (teams/credits.py).
     credits = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,18 +4,42 @@
 which turns the decision into a response before the view runs: not a member of the target's
 organisation → 404 (its existence is not revealed), a member whose role lacks the action → 403.
 teams/tests/test_role_matrix.py walks every dashboard URL and fails for a view without it.
+
+A channel is decided through its organisation. Teams sit below channels in the layers, so this module never
+imports channels_app: channels_app registers how a URL's `public_id` becomes its channel (`channel_loader`,
+in its AppConfig.ready), and a target that is not an organisation is one that belongs to one (`.organisation`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest
 
-from channels_app.models import Channel
 from teams import roles
+from teams.current import current_organisation
 from teams.models import Membership, Organisation
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
+
+# public_id -> the channel with its organisation, or None: set by channels_app when it is ready.
+_channel_loader: "Callable[[object], Channel | None] | None" = None
+
+
+def channel_loader(load: "Callable[[object], Channel | None]") -> None:
+    """Say how `@requires` loads the channel a URL's `public_id` names (channels_app's AppConfig.ready)."""
+    global _channel_loader
+    _channel_loader = load
+
+
+def _channel(public_id) -> "Channel | None":
+    if _channel_loader is None:
+        raise ImproperlyConfigured("no channel loader: channels_app must be installed for channel pages")
+    return _channel_loader(public_id)
 
 
 def role_in(user, organisation: Organisation) -> str | None:
@@ -28,16 +52,16 @@ def role_in(user, organisation: Organisation) -> str | None:
 
 
 def organisation_of(target) -> Organisation:
-    return target.organisation if isinstance(target, Channel) else target
+    return target if isinstance(target, Organisation) else target.organisation
 
 
-def can(user, action: str, target: Organisation | Channel) -> bool:
+def can(user, action: str, target: "Organisation | Channel") -> bool:
     """Whether `user` may do `action` to `target` (an organisation, or a channel through its organisation)."""
     role = role_in(user, organisation_of(target))
     return role is not None and roles.allows(role, action)
 
 
-def decide(request: HttpRequest, action: str, target: Organisation | Channel) -> None:
+def decide(request: HttpRequest, action: str, target: "Organisation | Channel") -> None:
     """Raise Http404 for a non-member, PermissionDenied (403) for a member without the right; else note the role."""
     organisation = organisation_of(target)
     role = role_in(request.user, organisation)
@@ -81,11 +105,9 @@ def requires(action: str):
         def wrapper(request: HttpRequest, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            from teams.current import current_organisation  # imports services, which import channels_app
-
             request.policy_action = action
             if "public_id" in kwargs:
-                channel = Channel.objects.select_related("organisation").filter(public_id=kwargs["public_id"]).first()
+                channel = _channel(kwargs["public_id"])
                 if channel is None:
                     raise Http404()
                 decide(request, action, channel)
@@ -108,7 +130,7 @@ def requires(action: str):
     return decorator
 
 
-def decided_channel(request: HttpRequest, public_id) -> Channel:
+def decided_channel(request: HttpRequest, public_id) -> "Channel":
     """The channel `@requires` decided on for this request; fails loudly for a view that skipped the policy."""
     channel = getattr(request, "channel", None)
     if getattr(request, "policy_action", None) is None or channel is None:

@@ -1,9 +1,10 @@
 """Organisation pages under /dashboard/org/, addressed by the organisation's public id (gateway/urls.py adds the
-activity pages of conversations/organisation_urls.py to this namespace)."""
+activity pages of conversations/organisation_urls.py and the credits and usage pages of dashboard/organisation_urls.py
+to this namespace)."""
 
 from django.urls import path
 
-from teams import audit_views, credit_views, sso_views, usage_views, views
+from teams import audit_views, sso_views, views
 
 app_name = "teams"
 
@@ -12,7 +13,6 @@ urlpatterns = [
     path("<uuid:org_id>/switch/", views.org_switch, name="org-switch"),
     path("<uuid:org_id>/members/", views.members, name="members"),
     path("<uuid:org_id>/settings/", views.org_settings, name="settings"),
-    path("<uuid:org_id>/credits/", credit_views.org_credits, name="credits"),
     path("<uuid:org_id>/members/<uuid:member_id>/role/", views.member_role, name="member-role"),
     path("<uuid:org_id>/members/<uuid:member_id>/remove/", views.member_remove, name="member-remove"),
     path("<uuid:org_id>/leave/", views.leave, name="leave"),
@@ -24,5 +24,4 @@ urlpatterns = [
     path("<uuid:org_id>/sso/", sso_views.sso_settings, name="sso"),
     path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_views.sso_domain_check, name="sso-domain-check"),
     path("<uuid:org_id>/sso/link/", sso_views.sso_link, name="sso-link"),
-    path("<uuid:org_id>/usage/", usage_views.org_usage, name="usage"),
 ]

@@ -10,7 +10,7 @@ key opens stops the migration, which then changes nothing. Reversible: backwards
 
 from django.db import migrations
 
-from channels_app import keys
+from gateway.infra import sealing
 
 OLD = b"channel:"
 NEW = b"webhook-secret:"
@@ -22,17 +22,17 @@ def _reseal(apps, source: bytes, target: bytes) -> None:
     for prefs in rows.order_by("pk"):
         channel_id = prefs.channel.public_id.bytes
         try:
-            secret = keys.unseal(prefs.webhook_secret_ciphertext, source + channel_id)
-        except keys.UndecryptableKey:
+            secret = sealing.unseal(prefs.webhook_secret_ciphertext, source + channel_id)
+        except sealing.UndecryptableKey:
             try:  # moved already (a migration re-run after a partial restore): leave it
-                keys.unseal(prefs.webhook_secret_ciphertext, target + channel_id)
+                sealing.unseal(prefs.webhook_secret_ciphertext, target + channel_id)
                 continue
-            except keys.UndecryptableKey:
+            except sealing.UndecryptableKey:
                 raise RuntimeError(
                     f"the webhook secret of channel {prefs.channel.public_id} opens with no configured "
                     "KEY_ENCRYPTION_KEY / KEY_ENCRYPTION_KEY_OLD; nothing was changed"
                 ) from None
-        AlertSettings.objects.filter(pk=prefs.pk).update(webhook_secret_ciphertext=keys.seal(secret, target + channel_id))
+        AlertSettings.objects.filter(pk=prefs.pk).update(webhook_secret_ciphertext=sealing.seal(secret, target + channel_id))
 
 
 def forwards(apps, schema_editor):

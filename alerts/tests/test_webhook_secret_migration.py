@@ -14,6 +14,7 @@ from alerts import signing, webhook_secret
 from alerts.models import AlertSettings
 from channels_app import keys
 from conftest import make_channel
+from gateway.infra import sealing
 
 BEFORE = [("alerts", "0001_alerts_webhooks_failed_jobs")]
 AFTER = [("alerts", "0002_webhook_secret_own_context")]
@@ -54,7 +55,7 @@ def test_it_reseals_every_webhook_secret_in_its_own_context_and_back(owner):
         _migrate(AFTER)
         for channel, secret in made.items():
             assert webhook_secret.decrypt(_stored(channel), channel.public_id) == secret
-            with pytest.raises(keys.UndecryptableKey):  # no longer in the API keys' context
+            with pytest.raises(sealing.UndecryptableKey):  # no longer in the API keys' context
                 keys.decrypt(_stored(channel), channel.public_id)
         assert AlertSettings.objects.filter(webhook_secret_ciphertext__isnull=True).count() == 1
 

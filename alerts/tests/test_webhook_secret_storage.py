@@ -11,9 +11,10 @@ from django.core.management import call_command
 from alerts import signing
 from alerts.models import AlertSettings, FailedJob, WebhookDelivery
 from alerts.services import webhook_set
-from channels_app import catalog_services, events, keys
+from channels_app import catalog_services, events
 from channels_app.catalog_models import Provider
 from channels_app.models import ApiKey
+from gateway.infra import sealing
 from gateway.testing.waiting import wait_until
 
 
@@ -99,7 +100,7 @@ def test_a_webhook_secrets_ciphertext_copied_into_an_api_keys_column_does_not_re
     api_key = ApiKey.objects.select_related("channel").get(channel=channel)
     assert api_key.reveal() == key  # the column is read through the real path
     ApiKey.objects.filter(pk=api_key.pk).update(ciphertext=stored_secret(channel))  # same channel: its old context
-    with pytest.raises(keys.UndecryptableKey):
+    with pytest.raises(sealing.UndecryptableKey):
         ApiKey.objects.select_related("channel").get(pk=api_key.pk).reveal()
 
 
@@ -107,5 +108,5 @@ def test_a_webhook_secrets_ciphertext_copied_into_a_providers_column_does_not_op
     webhook_set(channel=channel, url="https://hooks.example.com/x")
     assert Provider.objects.get(pk=provider.pk).api_key() == "sk-abc-0123456789"
     Provider.objects.filter(pk=provider.pk).update(key_ciphertext=stored_secret(channel))
-    with pytest.raises(keys.UndecryptableKey):
+    with pytest.raises(sealing.UndecryptableKey):
         Provider.objects.get(pk=provider.pk).api_key()

@@ -12,6 +12,7 @@ from alerts.services import webhook_set
 from channels_app import keys
 from channels_app.models import ApiKey
 from conftest import make_channel
+from gateway.infra import sealing
 from gateway.testing.api import chat
 from teams import sso_secret
 from teams.models import SsoConfig
@@ -167,7 +168,7 @@ def test_webhook_and_sso_secrets_are_reencrypted_too(settings, channel, owner):
 
 def test_a_secret_that_cannot_be_opened_leaves_every_key_and_secret_as_it_was(settings, channel, owner):
     _webhook_and_sso(channel, owner)
-    SsoConfig.objects.update(client_secret_ciphertext=keys.seal("x", b"sealed-under-a-lost-key"))
+    SsoConfig.objects.update(client_secret_ciphertext=sealing.seal("x", b"sealed-under-a-lost-key"))
     org = channel.organisation.public_id
 
     def everything():

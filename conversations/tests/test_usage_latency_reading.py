@@ -63,7 +63,7 @@ def test_with_no_answered_chat_the_latency_chart_says_so(api, llm, owner_web, ch
 def test_money_too_small_for_four_decimals_says_so():
     from decimal import Decimal
 
-    from channels_app.templatetags.dashboard import usd
+    from dashboard.templatetags.dashboard import usd
 
     assert [usd(v) for v in (None, Decimal(0), Decimal("0.00003"), Decimal("0.0042"), Decimal("1234.5"))] == [
         "–", "$0.00", "under $0.0001", "$0.0042", "$1,234.50"

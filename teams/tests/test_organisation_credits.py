@@ -192,7 +192,8 @@ def test_staff_grant_from_the_admin(staff_web, staff, owner):
 
 
 def test_a_channel_deleted_meanwhile_is_refused_and_nothing_moves(owner):
-    from teams.credits import CreditMoveRefused, credits_move
+    from channels_app.organisation_credits import credits_move
+    from teams.credits import CreditMoveRefused
 
     first, _ = make_channel(owner, name="Shop", credits=10)
     gone, _ = make_channel(owner, name="Gone", credits=10)
@@ -275,7 +276,8 @@ def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, ow
     """Twelve chats at once on two channels drawing from an organisation that holds five credits: five answered."""
     import httpx
 
-    from teams.credits import channel_set_draws, organisation_credits_grant
+    from channels_app.organisation_credits import channel_set_draws
+    from teams.credits import organisation_credits_grant
 
     first, first_key = make_channel(owner, name="Shop", credits=0)
     second, second_key = make_channel(owner, name="Blog", credits=0)
@@ -306,7 +308,8 @@ def test_the_low_credits_alert_of_a_drawing_channel_watches_the_organisations_ba
     from alerts.models import AlertState
     from alerts.services import settings_for
     from alerts.thresholds import measure
-    from teams.credits import channel_set_draws, organisation_credits_grant
+    from channels_app.organisation_credits import channel_set_draws
+    from teams.credits import organisation_credits_grant
 
     channel, _ = make_channel(owner, name="Shop", credits=0)
     org = channel.organisation

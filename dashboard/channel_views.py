@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
 from accounts.selectors import confirmation_pending
-from channels_app import catalog, catalog_services, dashboard_selectors as selectors, integration, shown_keys
+from channels_app import catalog, catalog_services, integration, shown_keys
 from channels_app.models import ApiKey, Channel
 from channels_app.credits import latest_decision, pending_request
 from channels_app.forms import ApiKeyForm, ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from channels_app.services import ChannelCapReached, channel_create, channel_update
+from dashboard import selectors
 from teams import audit
 from teams.policy import requires
 

@@ -1,9 +1,11 @@
+"""/dashboard/org/<id>/usage/: the organisation's usage, routed in the teams namespace by dashboard/organisation_urls.py."""
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from conversations import charts
+from dashboard.organisation_usage import organisation_usage
 from teams.policy import requires
-from teams.usage import organisation_usage
 
 RANGES = ("7", "30", "90")  # the date-range picker, in days, as on a channel's usage page
 

@@ -4,6 +4,10 @@ They go to the owner's oldest channel, when the owner is confirmed and has a cha
 called when an e-mail is confirmed and when a channel is created, whichever comes last
 grants. The owner's row is locked first (so grants and channel creations of one owner
 take turns) and StartingCreditGrant.owner is unique, so a race cannot grant twice.
+
+The grant record is an account's (accounts.models.StartingCreditGrant); the credits are a channel's, so
+the rule lives here, above accounts: channel_create calls it, and a confirmation reaches it through
+accounts' `email_confirmed` signal (connected in channels_app/apps.py).
 """
 
 from django.conf import settings
@@ -39,3 +43,8 @@ def starting_credits_grant(*, owner) -> StartingCreditGrant | None:
     if amount:
         Channel.objects.filter(pk=channel.pk).update(credits=F("credits") + amount)
     return grant
+
+
+def on_email_confirmed(sender, *, user, **kwargs) -> None:
+    """The receiver of accounts.signals.email_confirmed."""
+    starting_credits_grant(owner=user)

@@ -6,9 +6,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from channels_app import dashboard_selectors as selectors
 from channels_app.credits import CreditRequestPending, credit_request_create
 from channels_app.forms import CreditRequestForm
+from dashboard import selectors
 from teams import audit
 from teams.policy import requires
 

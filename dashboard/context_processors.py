@@ -3,9 +3,8 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from channels_app import dashboard_selectors as selectors
-
-from conversations.provider import is_demo
+from channels_app.catalog import is_demo
+from dashboard import selectors
 
 
 def gateway_state(request: HttpRequest) -> dict:

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from channels_app import dashboard_selectors as selectors
+from dashboard import selectors
 from teams import audit
 from teams.policy import requires
 

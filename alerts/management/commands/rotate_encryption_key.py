@@ -1,3 +1,9 @@
+"""`manage.py rotate_encryption_key`: every secret sealed under KEY_ENCRYPTION_KEY, re-sealed in one transaction.
+
+It lives in alerts, the highest app that stores a sealed secret (webhook signing secrets), so it may import
+every module that seals one: channels_app's keys and provider keys, teams' SSO client secrets, and alerts' own.
+"""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -5,6 +11,7 @@ from alerts import webhook_secret
 from alerts.models import AlertSettings
 from channels_app import keys
 from channels_app.models import ApiKey, Provider
+from gateway.infra import sealing
 from teams import sso_secret
 from teams.models import SsoConfig
 
@@ -61,7 +68,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{counts[count]} {what} re-encrypted.")
 
     def _reseal_secrets(self, counts: dict, failures: list[str]) -> None:
-        """The other secrets sealed under KEY_ENCRYPTION_KEY (keys.seal), each re-sealed by its own module."""
+        """The other secrets sealed under KEY_ENCRYPTION_KEY (gateway/infra/sealing.py), each re-sealed by its own module."""
         self._reseal(
             counts, failures, "providers", Provider.objects.filter(key_ciphertext__isnull=False),
             field="key_ciphertext", bound_to=lambda p: p.public_id, reseal=keys.reseal_provider_key,
@@ -85,7 +92,7 @@ class Command(BaseCommand):
         for row in rows.select_for_update(of=("self",)).order_by("pk"):
             try:
                 sealed = reseal(getattr(row, field), bound_to(row))
-            except keys.UndecryptableKey:
+            except sealing.UndecryptableKey:
                 failures.append(f"{name(row)}: no configured encryption key opens it")
                 continue
             type(row).objects.filter(pk=row.pk).update(**{field: sealed})
@@ -104,7 +111,7 @@ class Command(BaseCommand):
                 else:
                     ciphertext, plain = keys.reencrypt(api_key.ciphertext, channel_id)
                     counts["reencrypted"] += 1
-            except keys.UndecryptableKey:
+            except sealing.UndecryptableKey:
                 failures.append(f"key {api_key.public_id} (channel {channel_id}): no configured encryption key opens it")
                 continue
             changes = {"ciphertext": ciphertext} if ciphertext is not None else {}

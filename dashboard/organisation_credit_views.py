@@ -1,4 +1,5 @@
-"""/dashboard/org/<id>/credits/: the organisation's balance and its channels'; owners and admins move credits."""
+"""/dashboard/org/<id>/credits/: the organisation's balance and its channels'; owners and admins move credits.
+Routed in the teams namespace by dashboard/organisation_urls.py; a channel's draw switch by dashboard/urls.py."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -6,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from teams.credits import CreditMoveRefused, channel_set_draws, credits_move, place_name
-from teams.forms import ORGANISATION, CreditMoveForm
+from channels_app.forms import ORGANISATION, CreditMoveForm
+from channels_app.organisation_credits import channel_set_draws, credits_move, place_name
+from teams.credits import CreditMoveRefused
 from teams.policy import requires
 
 
