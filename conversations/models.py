@@ -231,11 +231,16 @@ class UsageDay(models.Model):
     The dashboard's usage page, cards and the admin's cost read these rows, never the messages:
     their cost does not grow with the history. `manage.py rebuild_usage` recomputes them from
     messages and failed requests for a date range.
+
+    A channel's day is split over up to settings.USAGE_SHARDS rows (`shard`), each chat adding to one of
+    them, so a busy channel's concurrent chats do not all wait for one row's lock; every reader sums a
+    day's shards.
     """
 
-    # No index of its own: the unique (channel, day) serves every lookup by channel.
+    # No index of its own: the unique (channel, day, shard) serves every lookup by channel.
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_days", db_index=False)
     day = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
     answered = models.PositiveIntegerField(default=0)
     limited = models.PositiveIntegerField(default=0)  # 429
     refused = models.PositiveIntegerField(default=0)  # other 4xx
@@ -246,28 +251,32 @@ class UsageDay(models.Model):
     last_at = models.DateTimeField(null=True, blank=True)  # the day's latest answered chat
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "day"], name="usageday_channel_day")]
+        constraints = [models.UniqueConstraint(fields=["channel", "day", "shard"], name="usageday_channel_day_shard")]
 
     def __str__(self) -> str:
-        return f"{self.channel_id} {self.day}"
+        return f"{self.channel_id} {self.day} ({self.shard})"
 
 
 class UsageLatency(models.Model):
     """How many of a channel's answered chats of one UTC day took a latency within one bucket
-    (conversations/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these."""
+    (conversations/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these. Sharded as
+    UsageDay is: a bucket's count is the sum over its shards."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_latencies", db_index=False)
     day = models.DateField()
     bucket = models.PositiveSmallIntegerField()
+    shard = models.PositiveSmallIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "day", "bucket"], name="usagelatency_channel_day_bucket")
+            models.UniqueConstraint(
+                fields=["channel", "day", "bucket", "shard"], name="usagelatency_channel_day_bucket_shard"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel_id} {self.day} #{self.bucket}"
+        return f"{self.channel_id} {self.day} #{self.bucket} ({self.shard})"
 
 
 # The rows the activity log's partial indexes hold: refusals and failures (activity_selectors.py filters by it, so

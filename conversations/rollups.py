@@ -7,6 +7,14 @@ it; each failed request in the transaction that records it
 that add to the row, so concurrent chats never lose a count (the row lock orders
 them). The SQL below runs unchanged on PostgreSQL and SQLite (3.24+).
 
+A channel's day is kept in up to settings.USAGE_SHARDS rows (`shard`); each chat
+or failure adds to one picked at random (`shard`). A single row per channel and
+day would be locked by every chat of the channel until its statement commits
+(a WAL flush), so a busy channel's chats would store one after the other;
+spread over the shards they rarely meet. A day's usage is the sum of its shards:
+every reader sums them (conversations/usage.py, teams/usage.py, the dashboard
+cards, the admin's cost); `rebuild` writes shard 0 only.
+
 Latency is kept as counts per bucket (LATENCY_BUCKETS_MS); the median and the
 95th percentile are read from them (`quantile`), as the lower bound of the bucket
 that holds the rank: exact for latencies on a bucket bound, otherwise at most one
@@ -14,10 +22,12 @@ bucket low.
 """
 
 import datetime as dt
+import random
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
@@ -32,10 +42,10 @@ LATENCY_BUCKETS_MS = (
 
 USAGE_UPSERT = """
 INSERT INTO conversations_usageday
-    (channel_id, day, answered, limited, refused, errors, prompt_tokens, completion_tokens, cost, last_at)
-VALUES (%(u_channel)s, %(u_day)s, %(u_answered)s, %(u_limited)s, %(u_refused)s, %(u_errors)s, %(u_prompt)s,
-        %(u_completion)s, %(u_cost)s, %(u_last_at)s)
-ON CONFLICT (channel_id, day) DO UPDATE SET
+    (channel_id, day, shard, answered, limited, refused, errors, prompt_tokens, completion_tokens, cost, last_at)
+VALUES (%(u_channel)s, %(u_day)s, %(u_shard)s, %(u_answered)s, %(u_limited)s, %(u_refused)s, %(u_errors)s,
+        %(u_prompt)s, %(u_completion)s, %(u_cost)s, %(u_last_at)s)
+ON CONFLICT (channel_id, day, shard) DO UPDATE SET
     answered = conversations_usageday.answered + excluded.answered,
     limited = conversations_usageday.limited + excluded.limited,
     refused = conversations_usageday.refused + excluded.refused,
@@ -49,9 +59,9 @@ ON CONFLICT (channel_id, day) DO UPDATE SET
 
 # A chat without a measured latency (u_bucket -1) inserts nothing.
 LATENCY_UPSERT = """
-INSERT INTO conversations_usagelatency (channel_id, day, bucket, count)
-SELECT %(u_channel)s, %(u_day)s, %(u_bucket)s, 1 WHERE %(u_bucket)s >= 0
-ON CONFLICT (channel_id, day, bucket) DO UPDATE SET count = conversations_usagelatency.count + 1
+INSERT INTO conversations_usagelatency (channel_id, day, bucket, shard, count)
+SELECT %(u_channel)s, %(u_day)s, %(u_bucket)s, %(u_shard)s, 1 WHERE %(u_bucket)s >= 0
+ON CONFLICT (channel_id, day, bucket, shard) DO UPDATE SET count = conversations_usagelatency.count + 1
 """
 
 
@@ -70,14 +80,19 @@ def utc_day(at: dt.datetime) -> dt.date:
     return at.astimezone(dt.timezone.utc).date()
 
 
+def shard() -> int:
+    """The shard row one chat or failure adds to (see the module's docstring)."""
+    return random.randrange(max(1, settings.USAGE_SHARDS))
+
+
 def answered_params(
     *, channel_id: int, replied_at: dt.datetime, prompt_tokens: int | None, completion_tokens: int | None,
     cost: Decimal | None, latency_ms: int | None,
 ) -> dict:
     """USAGE_UPSERT's and LATENCY_UPSERT's parameters for one answered chat."""
     return {
-        "u_channel": channel_id, "u_day": utc_day(replied_at), "u_answered": 1, "u_limited": 0, "u_refused": 0,
-        "u_errors": 0, "u_prompt": prompt_tokens or 0, "u_completion": completion_tokens or 0,
+        "u_channel": channel_id, "u_day": utc_day(replied_at), "u_shard": shard(), "u_answered": 1, "u_limited": 0,
+        "u_refused": 0, "u_errors": 0, "u_prompt": prompt_tokens or 0, "u_completion": completion_tokens or 0,
         "u_cost": cost or Decimal(0), "u_last_at": replied_at,
         "u_bucket": -1 if latency_ms is None else bucket_of(latency_ms),
     }
@@ -85,8 +100,8 @@ def answered_params(
 
 def failure_params(*, channel_id: int, at: dt.datetime, status: int) -> dict:
     """USAGE_UPSERT's parameters for one failed request."""
-    params = {"u_channel": channel_id, "u_day": utc_day(at), "u_answered": 0, "u_limited": 0, "u_refused": 0,
-              "u_errors": 0, "u_prompt": 0, "u_completion": 0, "u_cost": Decimal(0), "u_last_at": None}
+    params = {"u_channel": channel_id, "u_day": utc_day(at), "u_shard": shard(), "u_answered": 0, "u_limited": 0,
+              "u_refused": 0, "u_errors": 0, "u_prompt": 0, "u_completion": 0, "u_cost": Decimal(0), "u_last_at": None}
     params["u_" + failure_class(status)] = 1
     return params
 
@@ -154,8 +169,8 @@ def _latency_bucket_expression() -> Case:
 def rebuild(*, since: dt.date, until: dt.date, channel_ids: list[int] | None = None) -> Rebuilt:
     """Recompute the roll-ups of UTC days `since`..`until` (both included) from stored messages and failed requests.
 
-    What retention already deleted cannot be counted again: rebuild only days still kept. Run it
-    for closed days; chats recorded on a rebuilt day while it runs may be counted twice or not at all.
+    Each rebuilt channel-day is one row of shard 0 (its other shards' rows are deleted). What retention
+    already deleted cannot be counted again: rebuild only days still kept. Run it for closed days; chats recorded on a rebuilt day while it runs may be counted twice or not at all.
     """
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.timezone.utc)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc)

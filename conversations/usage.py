@@ -1,7 +1,8 @@
 """A channel's usage per UTC day and per month, from the roll-ups (conversations/rollups.py), for the dashboard.
 
-Read from UsageDay and UsageLatency rows (one per channel and day, one per
-latency bucket), never from messages: a page's cost does not grow with the history.
+Read from UsageDay and UsageLatency rows (a few shard rows per channel and day, and
+per latency bucket, summed here), never from messages: a page's cost does not grow
+with the history.
 
 - Answered chats: replies stored by the chat store (one per successful /api/chat).
 - Failed requests: every API request of the channel that got an error status,
@@ -114,7 +115,7 @@ def _usage(scope: dict, *, days: int, now: dt.datetime | None) -> Usage:
             "answered": row.answered, "limited": row.limited, "refused": row.refused, "errors": row.errors,
             "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cost": row.cost,
         }
-        if row.day in by_day:  # one row per channel and day: several in an organisation's scope
+        if row.day in by_day:  # a day's shards, of every channel in an organisation's scope, add up
             for name, value in values.items():
                 setattr(by_day[row.day], name, getattr(by_day[row.day], name) + value)
         if row.day >= first_month:

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -61,13 +61,15 @@ def _utc_midnight(now: dt.datetime) -> dt.datetime:
 def _annotated(channels: QuerySet, now: dt.datetime) -> QuerySet:
     """Today's answered chats (the ones the daily limit counts) and the latest activity, in one query.
 
-    Both come from the usage roll-up (conversations/rollups.py), one indexed row per channel and day,
-    never from the messages: the cards cost the same whatever the history.
+    Both come from the usage roll-up (conversations/rollups.py), a few indexed shard rows per channel and
+    day, never from the messages: the cards cost the same whatever the history.
     """
     usage = UsageDay.objects.filter(channel=OuterRef("pk"))
+    today = usage.filter(day=_utc_midnight(now).date()).order_by().values("channel").annotate(n=Sum("answered"))
     return channels.prefetch_related(_active_keys()).annotate(
-        today_requests=Coalesce(Subquery(usage.filter(day=_utc_midnight(now).date()).values("answered")[:1]), 0),
-        last_message_at=Subquery(usage.filter(last_at__isnull=False).order_by("-day").values("last_at")[:1]),
+        today_requests=Coalesce(Subquery(today.values("n")), 0),
+        # The latest day's shards, latest first: the index gives the day, a few rows are sorted.
+        last_message_at=Subquery(usage.filter(last_at__isnull=False).order_by("-day", "-last_at").values("last_at")[:1]),
         last_key_use_at=Subquery(
             ApiKey.objects.filter(channel=OuterRef("pk"), last_used_at__isnull=False)
             .order_by("-last_used_at")

@@ -241,6 +241,11 @@ CHAT_STORE = {
     "orm": "conversations.store.orm.OrmStore",
 }[env.str("CHAT_STORE", default="postgresql" if _db["ENGINE"] == "django.db.backends.postgresql" else "orm")]
 
+# Rows each channel's usage roll-ups of a day are split over (conversations/rollups.py): each chat adds to one
+# chosen at random, so a busy channel's concurrent chats rarely wait on one row's lock; readers sum the shards.
+# Lowering it leaves rows of higher shards, still summed.
+USAGE_SHARDS = 8
+
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
 # invalidated at once on any change; this is only a backstop age. 0 turns it off.
 KEY_CACHE_SECONDS = env.int("KEY_CACHE_SECONDS", default=60)

@@ -91,7 +91,8 @@ def test_it_shows_each_channels_and_owners_cost_of_the_last_30_days_from_the_rol
 
     today = timezone.now().date()
     second, _ = make_channel(owner, name="Second site")
-    UsageDay.objects.create(channel=channel, day=today, answered=3, cost=Decimal("1.25"))
+    UsageDay.objects.create(channel=channel, day=today, answered=2, cost=Decimal("1"))
+    UsageDay.objects.create(channel=channel, day=today, shard=5, answered=1, cost=Decimal("0.25"))  # a day's shards add up
     UsageDay.objects.create(channel=channel, day=today - timedelta(days=29), answered=1, cost=Decimal("2"))
     UsageDay.objects.create(channel=channel, day=today - timedelta(days=30), answered=1, cost=Decimal("100"))  # too old
     UsageDay.objects.create(channel=second, day=today, answered=1, cost=Decimal("0.5"))

@@ -28,6 +28,11 @@ from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
 
+# Commits synchronously, as every statement here: with synchronous_commit off the hold's commit would not wait
+# for its WAL flush, and WAL being flushed in order, the chat's later synchronous store would still make it
+# durable first. But a crash-restart before the WAL writer's next flush (up to 3 × wal_writer_delay) loses the
+# hold, and the chat, still upstream, is then stored by a pooled connection to the recovered server: answered
+# and stored without its credit spent (docs/performance.md, "The busy single channel").
 HOLD_AND_HISTORY = f"""
 WITH {CREDIT_HOLD_CTES}
 SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), (SELECT count(*) FROM key_spent),

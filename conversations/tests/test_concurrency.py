@@ -8,6 +8,7 @@ from conversations import limits
 from conversations.models import Message, Session, UsageDay
 from gateway.testing.api import chat
 from gateway.testing.limits import wait_for_fresh_minute
+from gateway.testing.rollups import latency_counts, usage_totals
 
 
 def parallel(n, fn):
@@ -28,8 +29,8 @@ def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel
     assert Message.objects.count() == 10
     assert len(llm.requests) == 5  # refused chats never reach the provider
     assert limits.daily_used(channel) == 5
-    usage = UsageDay.objects.get(channel=channel)  # the roll-up counts every one, exactly
-    assert (usage.answered, usage.refused, usage.limited, usage.errors) == (5, 15, 0, 0)
+    usage = usage_totals(channel)  # the roll-up counts every one, exactly, over its shards
+    assert (usage["answered"], usage["refused"], usage["limited"], usage["errors"]) == (5, 15, 0, 0)
 
 
 @pytest.mark.live  # concurrent clients on a real server
@@ -43,8 +44,8 @@ def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm,
     assert all(r.json() == {"error": "Rate limit exceeded"} for r in responses if r.status_code == 429)
     channel.refresh_from_db()
     assert channel.credits == 95
-    usage = UsageDay.objects.get(channel=channel)
-    assert (usage.answered, usage.limited, usage.refused) == (5, 15, 0)
+    usage = usage_totals(channel)
+    assert (usage["answered"], usage["limited"], usage["refused"]) == (5, 15, 0)
 
 
 @pytest.mark.live  # concurrent clients on a real server
@@ -75,3 +76,22 @@ def test_parallel_failures_give_every_credit_back(api, llm, channel, key):
     channel.refresh_from_db()
     assert channel.credits == 5
     assert not Message.objects.exists()
+
+
+@pytest.mark.live  # concurrent clients on a real server
+def test_a_busy_channels_parallel_chats_spread_over_the_roll_up_shards_and_add_up_exactly(api, llm, channel, key):
+    """One channel, a new session per chat, all in flight together: every chat is paid, stored and counted once,
+    and the day's counts are spread over several shard rows instead of one row every chat waits for."""
+    channel.credits = 30
+    channel.save()
+    llm.latency = 0.1
+    responses = parallel(24, lambda i: chat(api, key, f"m{i}", session_id=f"visitor-{i}"))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 24
+    channel.refresh_from_db()
+    assert channel.credits == 6
+    assert Message.objects.filter(session__channel=channel).count() == 48
+    usage = usage_totals(channel)
+    assert (usage["answered"], usage["limited"], usage["refused"], usage["errors"]) == (24, 0, 0, 0)
+    assert sum(latency_counts(channel).values()) == 24
+    assert UsageDay.objects.filter(channel=channel).count() > 1  # 24 chats on one of 8 shards: 1 in 8**23

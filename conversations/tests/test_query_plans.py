@@ -122,10 +122,33 @@ def test_the_admin_live_sessions_walk_the_expiry_index(seeded):
 def test_the_usage_page_and_cards_read_the_roll_up_index(seeded):
     today = timezone.now().date()
     text = plan(UsageDay.objects.filter(channel=seeded, day__gte=today - dt.timedelta(days=30), day__lte=today))
-    assert "usageday_channel_day" in text
+    assert "usageday_channel_day_shard" in text
     assert_no_seq_scan(text)
     text = plan(UsageLatency.objects.filter(channel=seeded, day__gte=today - dt.timedelta(days=30)))
-    assert "usagelatency_channel_day_bucket" in text
+    assert "usagelatency_channel_day_bucket_shard" in text
+    assert_no_seq_scan(text)
+
+
+def test_the_channel_card_sums_todays_shards_and_finds_the_last_chat_through_the_roll_up_index(seeded):
+    """The card's two subqueries (today's answered chats, the latest chat) read a channel's few shard rows of
+    one day through the unique index, never all its days."""
+    from django.test.utils import CaptureQueriesContext
+
+    from channels_app import dashboard_selectors
+
+    for shard in range(1, 8):  # a busy day: every shard has a row
+        UsageDay.objects.create(channel=seeded, day=timezone.now().date(), shard=shard, answered=1,
+                                last_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_usageday")
+    with CaptureQueriesContext(connection) as queries:
+        dashboard_selectors.channel_card(seeded)
+    [sql] = [q["sql"] for q in queries.captured_queries if "conversations_usageday" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+    assert text.count("usageday_channel_day_shard") == 2, text
+    assert "Presorted Key" in text, text  # the latest chat: the index gives the latest day, its shards are sorted
     assert_no_seq_scan(text)
 
 

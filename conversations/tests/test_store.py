@@ -16,6 +16,7 @@ from conversations.models import IdempotencyKey, Message, Session, UsageDay, Usa
 from conversations.provider import Completion
 from conversations.store import Exchange, Held
 from gateway.testing.implementations import STORES, run
+from gateway.testing.rollups import latency_counts, usage_totals
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the PostgreSQL store uses its own connections
 
@@ -163,11 +164,13 @@ def test_an_exchange_adds_itself_to_its_days_usage_roll_up(store, channel):
             completion=reply("Hello", prompt_tokens=7, completion_tokens=3, latency_ms=latency), replied_at=replied,
             cost=cost,
         )))
-    day = UsageDay.objects.get(channel=channel)
-    assert (day.day, day.answered, day.limited, day.refused, day.errors) == (replied.date(), 2, 0, 0, 0)
-    assert (day.prompt_tokens, day.completion_tokens, day.cost, day.last_at) == (14, 6, Decimal("0.0015"), replied)
-    buckets = dict(UsageLatency.objects.filter(channel=channel).values_list("bucket", "count"))
-    assert buckets == {rollups.bucket_of(120): 1, rollups.bucket_of(480): 1}
+    day = usage_totals(channel)
+    assert (day["days"], day["answered"], day["limited"], day["refused"], day["errors"]) == (1, 2, 0, 0, 0)
+    assert set(UsageDay.objects.filter(channel=channel).values_list("day", flat=True)) == {replied.date()}
+    assert (day["prompt_tokens"], day["completion_tokens"], day["cost"], day["last_at"]) == (
+        14, 6, Decimal("0.0015"), replied
+    )
+    assert latency_counts(channel) == {rollups.bucket_of(120): 1, rollups.bucket_of(480): 1}
 
 
 def test_a_reply_without_latency_or_usage_counts_as_answered_only(store, channel):
@@ -175,20 +178,32 @@ def test_a_reply_without_latency_or_usage_counts_as_answered_only(store, channel
         channel_id=channel.pk, source="api", session_id="s", message="q", received_at=timezone.now(),
         completion=Completion("a", "m", None, None, None), replied_at=timezone.now(),
     )))
-    day = UsageDay.objects.get(channel=channel)
-    assert (day.answered, day.prompt_tokens, day.completion_tokens, day.cost) == (1, 0, 0, Decimal(0))
+    day = usage_totals(channel)
+    assert (day["answered"], day["prompt_tokens"], day["completion_tokens"], day["cost"]) == (1, 0, 0, Decimal(0))
     assert not UsageLatency.objects.filter(channel=channel).exists()
 
 
-def test_parallel_exchanges_are_all_counted_in_the_roll_up(store, channel):
+def test_parallel_exchanges_are_all_counted_in_the_roll_up(store, channel, settings):
     def one(i):
         run(store.store_exchange(exchange(channel, f"s{i % 3}", f"q{i}", f"a{i}", cost=Decimal("0.01"))))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(one, range(24)))
-    day = UsageDay.objects.get(channel=channel)
-    assert (day.answered, day.cost) == (24, Decimal("0.24"))
-    assert sum(UsageLatency.objects.filter(channel=channel).values_list("count", flat=True)) == 24
+    day = usage_totals(channel)
+    assert (day["days"], day["answered"], day["cost"]) == (1, 24, Decimal("0.24"))
+    assert sum(latency_counts(channel).values()) == 24
+    # Spread over the day's shard rows, not all on one row of the channel (a hot row on a busy channel):
+    # 24 chats all on one of 8 shards by chance is a 1 in 8**23 event.
+    rows = UsageDay.objects.filter(channel=channel).count()
+    assert 1 < rows <= settings.USAGE_SHARDS
+    assert UsageLatency.objects.filter(channel=channel).values("shard").distinct().count() > 1
+
+
+def test_one_usage_shard_keeps_one_row_per_channel_and_day(store, channel, settings):
+    settings.USAGE_SHARDS = 1
+    for i in range(5):
+        run(store.store_exchange(exchange(channel, f"s{i}", f"q{i}", f"a{i}")))
+    assert list(UsageDay.objects.filter(channel=channel).values_list("shard", "answered")) == [(0, 5)]
 
 
 def test_the_rebuilt_roll_up_equals_the_one_kept_as_chats_were_stored(store, channel):
@@ -203,11 +218,11 @@ def test_the_rebuilt_roll_up_equals_the_one_kept_as_chats_were_stored(store, cha
             completion=reply("a", 1, 2, latency_ms=30 * i), replied_at=timezone.now(), cost=Decimal("0.25"),
         )))
 
-    def snapshot():
+    def snapshot():  # per day, summed over the shards (the rebuild writes one row per day)
+        days = sorted(set(UsageDay.objects.filter(channel=channel).values_list("day", flat=True)))
         return (
-            sorted(UsageDay.objects.filter(channel=channel).values_list(
-                "day", "answered", "prompt_tokens", "completion_tokens", "cost", "last_at")),
-            sorted(UsageLatency.objects.filter(channel=channel).values_list("day", "bucket", "count")),
+            [(d, usage_totals(channel, d)) for d in days],
+            [(d, latency_counts(channel, d)) for d in days],
         )
 
     kept = snapshot()

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from conftest import UPSTREAM_KEY
-from conversations.models import Message, UsageDay
+from conversations.models import Message
 from gateway.testing.api import chat
 from gateway.testing.implementations import run
+from gateway.testing.rollups import usage_totals
 from gateway.testing.waiting import wait_until
 from knowledge import embeddings, readiness, retrieval, services
 from knowledge.grounding import KNOWLEDGE_HEADER
@@ -99,7 +100,7 @@ def test_a_chat_fuses_the_full_text_and_cosine_orders_and_pays_for_its_question(
     reply = Message.objects.get(session__channel=channel, role="assistant")
     assert (plain.prompt_tokens, reply.prompt_tokens, reply.completion_tokens) == (11, 19, plain.completion_tokens)
     assert reply.cost == plain.cost + Decimal(8 * 20) / 1_000_000
-    assert UsageDay.objects.get(channel=channel).prompt_tokens == 19
+    assert usage_totals(channel)["prompt_tokens"] == 19
 
 
 def test_without_an_embedding_model_nothing_is_embedded_and_the_full_text_order_stands(llm, api, key, channel):
