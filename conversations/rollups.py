@@ -12,7 +12,7 @@ or failure adds to one picked at random (`shard`). A single row per channel and
 day would be locked by every chat of the channel until its statement commits
 (a WAL flush), so a busy channel's chats would store one after the other;
 spread over the shards they rarely meet. A day's usage is the sum of its shards:
-every reader sums them (conversations/usage.py, teams/usage.py, the dashboard
+every reader sums them (conversations/usage.py, dashboard/usage.py, the dashboard
 cards, the admin's cost); `rebuild` writes shard 0 only.
 
 Latency is kept as counts per bucket (LATENCY_BUCKETS_MS); the median and the
