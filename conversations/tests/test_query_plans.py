@@ -134,7 +134,7 @@ def test_the_channel_card_sums_todays_shards_and_finds_the_last_chat_through_the
     one day through the unique index, never all its days."""
     from django.test.utils import CaptureQueriesContext
 
-    from channels_app import dashboard_selectors
+    from dashboard import selectors as dashboard_selectors
 
     for shard in range(1, 8):  # a busy day: every shard has a row
         UsageDay.objects.create(channel=seeded, day=timezone.now().date(), shard=shard, answered=1,
