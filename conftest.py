@@ -31,6 +31,20 @@ def flush_by_delete():
     flush_by_delete.install()
 
 
+@pytest.fixture
+def quiet_process(request):
+    """Nothing an earlier test left behind in this process runs while this test measures process-wide state (the
+    threaded pool's count, the key cache's generation): a job's retry on the job thread, or, for a `live` test, a
+    request its client gave up on, still running on the session's server."""
+    from gateway.infra import jobs
+
+    runner = jobs.backend()
+    runner.drain()
+    runner.stop()  # pending retries of earlier tests' jobs are dropped; the next job starts the thread again
+    if request.node.get_closest_marker("live"):
+        assert request.getfixturevalue("gateway_server").wait_idle()
+
+
 @pytest.fixture(autouse=True)
 def no_test_straddles_utc_midnight():
     """Daily counters start again at 00:00 UTC; a test that began a minute before would see its day's count vanish."""

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_key_seen_before_is_verified_without_a_query(channel, key):
+def test_a_key_seen_before_is_verified_without_a_query(quiet_process, channel, key):
     run(credentials.resolve(PresentedKey(key)))
     with CaptureQueriesContext(connection) as queries:
         verified = run(credentials.resolve(PresentedKey(key)))  # a database phase would run on another thread

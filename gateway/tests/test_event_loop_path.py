@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from gateway.infra import adb, jobs
+from gateway.infra import adb
 from gateway.testing.api import UPSTREAM_KEY, chat
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, RedisServer, create_channels, gateway_env
 
@@ -31,17 +31,7 @@ def async_pools() -> list[dict]:
     return [pool.get_stats() for pool in list(adb._pools.values())]
 
 
-@pytest.fixture
-def nothing_else_in_the_process(gateway_server):
-    """The threaded pool is the process's: what an earlier test left behind (a webhook retry on the job thread,
-    a request its client gave up on) must not be counted as these chats'."""
-    runner = jobs.backend()
-    runner.drain()
-    runner.stop()  # pending retries of earlier tests' jobs are dropped; the next job starts the thread again
-    assert gateway_server.wait_idle()
-
-
-def test_a_cached_keys_chats_use_the_async_pool_and_never_the_threaded_one(nothing_else_in_the_process, api, llm, key):
+def test_a_cached_keys_chats_use_the_async_pool_and_never_the_threaded_one(quiet_process, api, llm, key):
     assert chat(api, key, "first").status_code == 200  # read from the database on a thread, now cached
     threaded, on_loop = connection.pool.get_stats().get("requests_num", 0), requests_served(async_pools())
     for i in range(3):
