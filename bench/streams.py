@@ -1,0 +1,437 @@
+"""The open-streams phase of `make bench`: N streamed chats held open at once through the gateway.
+
+`python -m bench.run --streams 5000` (bench/run.py) starts the production setup and calls `phase()`:
+every stream is `POST /api/chat` with `"stream": true` (docs/api.md), a new session each, against the
+mock upstream trickling one token a second (bench/mock_upstream.py, `[bench-stream …]`) and holding
+every stream open until all N are open. It measures:
+
+- streams: how many ended with their `done` event, and every error (status, `error` event, a cut);
+- memory: each gateway process's RSS (/proc/<pid>/status) idle, then at its peak with the N open;
+- time to first token: the gateway's minus the mock's own (the same client asking the mock directly),
+  p50, at c=1 on an idle gateway and at c=1 beside the N open streams. The probes run in a process of
+  their own (`python -m bench.streams probe …`), so the client holding the N streams does not delay them.
+
+This one process holds every stream (asyncio + aiohttp, one connection each, the fd limit raised to the
+hard limit).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bench import procs
+from bench.procs import PY, ROOT
+
+PROBE_TOKENS = 3  # a probe's reply: short, so probes do not pile up beside the held streams
+
+
+def directive(*, tokens: int, delay_ms: float, hold: bool = False, tail: int = 0) -> str:
+    """What the mock upstream reads in the chat's message to trickle its answer."""
+    return f"[bench-stream tokens={tokens} delay_ms={delay_ms:g}{' hold' if hold else ''} tail={tail}]"
+
+
+@dataclass
+class Stream:
+    """One streamed chat as the client saw it (times from time.monotonic())."""
+
+    sent: float = 0.0
+    first_token: float | None = None
+    ended: float | None = None
+    tokens: int = 0
+    done: bool = False
+    error: str | None = None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if self.first_token is None else (self.first_token - self.sent) * 1000
+
+
+async def gateway_stream(http: aiohttp.ClientSession, url: str, key: str, session_id: str, message: str,
+                         s: Stream, on_first_token=None) -> Stream:
+    """POST /api/chat streamed: `event: token` {"delta"}…, then `event: done` (or `event: error`)."""
+    s.sent = time.monotonic()
+    try:
+        async with http.post(f"{url}/api/chat", json={"message": message, "session_id": session_id, "stream": True},
+                             headers={"X-API-Key": key}) as r:
+            if r.status != 200:
+                s.error = f"status {r.status}: {(await r.text())[:200]}"
+                return s
+            event = None
+            async for raw in r.content:
+                line = raw.rstrip(b"\r\n")
+                if line.startswith(b"event:"):
+                    event = line[6:].strip()
+                elif line.startswith(b"data:") and event == b"token":
+                    s.tokens += 1
+                    if s.first_token is None:
+                        s.first_token = time.monotonic()
+                        if on_first_token:
+                            on_first_token()
+                elif line.startswith(b"data:") and event == b"done":
+                    s.done = True
+                elif line.startswith(b"data:") and event == b"error":
+                    s.error = f"error event: {line[5:].strip()[:200].decode(errors='replace')}"
+            if not s.done and s.error is None:
+                s.error = "ended without its done event"
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        s.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        s.ended = time.monotonic()
+    return s
+
+
+async def direct_stream(http: aiohttp.ClientSession, mock_url: str, message: str, s: Stream) -> Stream:
+    """The same ask straight to the mock's /v1/chat/completions: chunks with delta.content, then [DONE]."""
+    s.sent = time.monotonic()
+    try:
+        async with http.post(f"{mock_url}/v1/chat/completions", json={
+            "model": "bench", "messages": [{"role": "user", "content": message}], "stream": True,
+        }, headers={"Authorization": "Bearer bench"}) as r:
+            if r.status != 200:
+                s.error = f"status {r.status}"
+                return s
+            async for raw in r.content:
+                line = raw.rstrip(b"\r\n")
+                if line == b"data: [DONE]":
+                    s.done = True
+                elif line.startswith(b"data:") and b'"content"' in line:
+                    s.tokens += 1
+                    if s.first_token is None:
+                        s.first_token = time.monotonic()
+            if not s.done:
+                s.error = "ended without [DONE]"
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        s.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        s.ended = time.monotonic()
+    return s
+
+
+def client(limit: int = 0, read_timeout: float = 600) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read_timeout),
+    )
+
+
+async def probe(*, gateway_url: str, mock_url: str, key: str, count: int, name: str) -> dict:
+    """`count` streamed chats at c=1 through the gateway, each beside the same ask to the mock; TTFT of each."""
+    ask = f"Which kettle is the quietest? {directive(tokens=PROBE_TOKENS, delay_ms=0)}"
+    gateway, direct, errors = [], [], []
+    async with client(limit=4) as http:
+        for i in range(count):
+            d = await direct_stream(http, mock_url, ask, Stream())
+            g = await gateway_stream(http, gateway_url, key, f"{name}-{time.time_ns()}-{i}", ask, Stream())
+            for s, into in ((d, direct), (g, gateway)):
+                if s.error or s.ttft_ms is None:
+                    errors.append(s.error or "no token")
+                else:
+                    into.append(round(s.ttft_ms, 3))
+    return {"direct_ttft_ms": direct, "gateway_ttft_ms": gateway, "errors": errors}
+
+
+async def run_probe(*, gateway_url: str, mock_url: str, key: str, count: int, name: str) -> dict:
+    """probe() in a process of its own; its figures summarised."""
+    proc = await asyncio.create_subprocess_exec(
+        PY, "-m", "bench.streams", "probe", "--gateway", gateway_url, "--mock", mock_url,
+        "--count", str(count), "--name", name, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "BENCH_STREAMS_KEY": key},  # a key stays out of command lines (ps shows them)
+    )
+    out, _ = await proc.communicate()
+    raw = json.loads(out.decode().strip().splitlines()[-1])
+    d, g = _quantiles(raw["direct_ttft_ms"]), _quantiles(raw["gateway_ttft_ms"])
+    return {
+        "probes": count, "errors": raw["errors"][:10], "error_count": len(raw["errors"]),
+        "direct_ttft_ms": d, "gateway_ttft_ms": g,
+        # The target's definition: the gateway's first-token time minus the mock's own, at the median.
+        "overhead_p50_ms": round(g["p50"] - d["p50"], 3) if g["n"] and d["n"] else None,
+        "overhead_p99_ms": round(g["p99"] - d["p99"], 3) if g["n"] and d["n"] else None,
+    }
+
+
+def _quantiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    v = sorted(values)
+    return {"n": len(v), "p50": round(statistics.median(v), 3), "p99": round(v[min(len(v) - 1, int(len(v) * 0.99))], 3),
+            "max": round(v[-1], 3)}
+
+
+@dataclass
+class Watch:
+    """What the phase samples every half second: each process's RSS and sockets, the streams open."""
+
+    pids: list[int]
+    peak_rss_kib: dict = field(default_factory=dict)
+    peak_fds: dict = field(default_factory=dict)
+    most_open: int = 0
+
+    def sample(self, open_now: int) -> None:
+        self.most_open = max(self.most_open, open_now)
+        for pid in self.pids:
+            rss = procs.memory_kib(pid).get("VmRSS", 0)
+            self.peak_rss_kib[pid] = max(self.peak_rss_kib.get(pid, 0), rss)
+            self.peak_fds[pid] = max(self.peak_fds.get(pid, 0), _fds(pid))
+
+
+def _fds(pid: int) -> int:
+    try:
+        return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    except OSError:
+        return 0
+
+
+def _rss_mib(pid: int) -> float:
+    return round(procs.memory_kib(pid).get("VmRSS", 0) / 1024, 1)
+
+
+def _database_connections(database_url: str) -> dict:
+    """The bench database's server connections by state (idle ones are pooled, not held by a stream)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT coalesce(state, '?'), count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
+
+
+async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pids: list[int], mock_pid: int,
+                database_url: str, metrics_token: str, streams: int, open_concurrency: int, token_delay_ms: float, hold_seconds: float,
+                tail_tokens: int, probes: int, open_timeout: float = 300) -> dict:
+    """Open `streams` held streams, measure with all of them open, release them, count how each ended."""
+    hard = procs.raise_fd_limit()
+    if hard < streams + 100:
+        print(f"bench: streams: the fd hard limit {hard} is below {streams} streams", file=sys.stderr, flush=True)
+    released = await _mock(mock_url, "hold")
+    assert not released["released"]
+    key = keys[0]
+    # Warm-up: every worker's pools, caches and provider client (sequential and concurrent).
+    async with client() as http:
+        warm = directive(tokens=PROBE_TOKENS, delay_ms=0)
+        for i in range(4 * len(gateway_pids)):
+            await gateway_stream(http, gateway_url, keys[i % len(keys)], f"warm-{time.time_ns()}-{i}", warm, Stream())
+        await asyncio.gather(*(gateway_stream(http, gateway_url, keys[i % len(keys)], f"warm-{time.time_ns()}-{i}",
+                                              warm, Stream()) for i in range(32)))
+    await asyncio.sleep(1)
+    idle = {pid: _rss_mib(pid) for pid in gateway_pids}
+    idle_fds = {pid: _fds(pid) for pid in gateway_pids}
+    mock_idle = _rss_mib(mock_pid)
+    print(f"bench: streams: idle RSS MiB {idle}; probing TTFT at c=1", flush=True)
+    low = await run_probe(gateway_url=gateway_url, mock_url=mock_url, key=key, count=probes, name="probe-idle")
+    print(f"bench: streams: c=1 idle: TTFT p50 direct {low['direct_ttft_ms']['p50']} ms, via gateway "
+          f"{low['gateway_ttft_ms']['p50']} ms, overhead {low['overhead_p50_ms']} ms", flush=True)
+
+    watch = Watch(gateway_pids)
+    held: list[Stream] = [Stream() for _ in range(streams)]
+    counts = {"opened": 0, "open": 0, "never_opened": 0}
+    opening = asyncio.Semaphore(open_concurrency)
+    ask = f"Tell me about your kettles, slowly. {directive(tokens=2, delay_ms=token_delay_ms, hold=True, tail=tail_tokens)}"
+    run_name = f"stream-{time.time_ns()}"
+
+    async def one(i: int, http: aiohttp.ClientSession) -> None:
+        # At most open_concurrency chats between sent and their first token: visitors arrive, they do not
+        # all press send in one instant.
+        await opening.acquire()
+        got = False
+
+        def first():
+            nonlocal got
+            got = True
+            counts["opened"] += 1
+            counts["open"] += 1
+            opening.release()
+
+        try:
+            await gateway_stream(http, gateway_url, keys[i % len(keys)], f"{run_name}-{i}", ask, held[i], first)
+        finally:
+            if got:
+                counts["open"] -= 1
+            else:
+                counts["never_opened"] += 1
+                opening.release()
+
+    async def sampler(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            watch.sample(counts["open"])
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except TimeoutError:
+                pass
+
+    stop = asyncio.Event()
+    sampling = asyncio.create_task(sampler(stop))
+    started = time.monotonic()
+    async with client(read_timeout=token_delay_ms / 1000 + 120) as http:
+        tasks = [asyncio.create_task(one(i, http)) for i in range(streams)]
+        last_report = started
+        while counts["opened"] + counts["never_opened"] < streams and time.monotonic() - started < open_timeout:
+            await asyncio.sleep(0.2)
+            if time.monotonic() - last_report >= 5:
+                last_report = time.monotonic()
+                print(f"bench: streams: {counts['open']} open, {counts['never_opened']} failed, "
+                      f"{time.monotonic() - started:.0f}s", flush=True)
+        ramp_s = time.monotonic() - started
+        open_at_peak = counts["open"]
+        print(f"bench: streams: {open_at_peak} open after {ramp_s:.1f}s; holding {hold_seconds:g}s", flush=True)
+        await asyncio.sleep(hold_seconds / 2)
+        metrics_in_flight = await asyncio.to_thread(_in_flight, gateway_url, metrics_token)
+        await asyncio.sleep(hold_seconds / 2)
+        database = await asyncio.to_thread(_database_connections, database_url)
+        fds_open = {pid: _fds(pid) for pid in gateway_pids}
+        rss_open = {pid: _rss_mib(pid) for pid in gateway_pids}
+        mock_open = await _mock(mock_url, "streams")
+        print(f"bench: streams: RSS MiB with {open_at_peak} open {rss_open}; probing TTFT at c=1 beside them", flush=True)
+        loaded = await run_probe(gateway_url=gateway_url, mock_url=mock_url, key=key, count=probes, name="probe-open")
+        print(f"bench: streams: c=1 beside {open_at_peak} open: TTFT p50 direct {loaded['direct_ttft_ms']['p50']} ms, "
+              f"via gateway {loaded['gateway_ttft_ms']['p50']} ms, overhead {loaded['overhead_p50_ms']} ms", flush=True)
+        still_open = counts["open"]
+        await _mock(mock_url, "release")
+        released_at = time.monotonic()
+        await asyncio.wait(tasks, timeout=tail_tokens * token_delay_ms / 1000 + 120)
+        drain_s = time.monotonic() - released_at
+        for t in tasks:
+            t.cancel()
+    stop.set()
+    await sampling
+    mock_end = await _mock(mock_url, "streams")
+
+    errors: dict[str, int] = {}
+    for s in held:
+        if not s.done or s.error:
+            reason = s.error or "not ended"
+            errors[reason[:80]] = errors.get(reason[:80], 0) + 1
+    ttft = _quantiles([s.ttft_ms for s in held if s.ttft_ms is not None])
+    hwm = {pid: round(procs.memory_kib(pid).get("VmHWM", 0) / 1024, 1) for pid in gateway_pids}
+    per_process = {
+        str(pid): {
+            "idle_rss_mib": idle[pid],
+            "rss_with_all_open_mib": rss_open[pid],
+            "peak_rss_sampled_mib": round(watch.peak_rss_kib.get(pid, 0) / 1024, 1),
+            "peak_rss_mib": hwm[pid],  # VmHWM: the kernel's own high-water mark
+            "growth_mib": round(max(hwm[pid], watch.peak_rss_kib.get(pid, 0) / 1024) - idle[pid], 1),
+            "idle_fds": idle_fds[pid], "fds_with_all_open": fds_open[pid], "peak_fds": watch.peak_fds.get(pid, 0),
+        } for pid in gateway_pids
+    }
+    return {
+        "streams": streams,
+        "token_delay_ms": token_delay_ms,
+        "hold_seconds": hold_seconds,
+        "open_concurrency": open_concurrency,
+        "fd_hard_limit": hard,
+        "opened": sum(1 for s in held if s.first_token is not None),
+        "open_at_once": open_at_peak,
+        "open_at_once_sampled_max": watch.most_open,
+        "still_open_after_probes": still_open,
+        "ramp_seconds": round(ramp_s, 1),
+        "opened_per_second": round(open_at_peak / ramp_s, 1) if ramp_s else None,
+        "drain_seconds": round(drain_s, 1),
+        "completed_with_done": sum(1 for s in held if s.done and not s.error),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "tokens_received": sum(s.tokens for s in held),
+        "ttft_while_opening_ms": ttft,
+        "ttft_idle_c1": low,
+        "ttft_beside_open_c1": loaded,
+        "memory": {"per_process": per_process,
+                   "max_growth_mib": max(p["growth_mib"] for p in per_process.values()),
+                   "mock_idle_rss_mib": mock_idle, "mock_peak_rss_mib": round(procs.memory_kib(mock_pid).get("VmHWM", 0) / 1024, 1)},
+        "gateway_chats_in_flight_metric": metrics_in_flight,
+        "database_connections_with_all_open": database,
+        "mock_with_all_open": mock_open,
+        "mock_at_end": mock_end,
+    }
+
+
+async def _mock(mock_url: str, what: str) -> dict:
+    async with client() as http:
+        method = "GET" if what == "streams" else "POST"
+        async with http.request(method, f"{mock_url}/_bench/{what}") as r:
+            return await r.json()
+
+
+def _in_flight(gateway_url: str, token: str) -> float | None:
+    """The chats in flight as the gateway's /metrics counts them (summed over its workers)."""
+    try:
+        status, body = procs.http("GET", f"{gateway_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    except OSError:
+        return None
+    match = re.search(rb'^gateway_requests_in_flight\{endpoint="chat"\} (\S+)$', body, re.M)
+    return float(match.group(1)) if status == 200 and match else None
+
+
+def table(result: dict, results: dict) -> str:
+    """The open-streams phase as the rows docs/performance.md shows."""
+    m, cfg = results["machine"], results["config"]
+    lines = [
+        "",
+        f"AI Gateway bench (open streams{', smoke' if results['smoke'] else ''}) — {m['nproc']} cores, {m['cpu']}, "
+        f"{m['memory_gib']} GiB; {cfg['workers']} workers, {cfg['server']['loop']}/{cfg['server']['http']}, "
+        f"{cfg['database']} + {cfg['cache']}; a token every {result['token_delay_ms']:g} ms",
+        "",
+        f"| {'figure':<58} | {'value':>28} |",
+        f"|{'-' * 60}|{'-' * 30}|",
+    ]
+
+    def row(name, value):
+        lines.append(f"| {name:<58} | {value!s:>28} |")
+
+    row("streams asked; open at once (after the ramp)", f"{result['streams']}; {result['open_at_once']}")
+    row("ramp: seconds to open them; streams opened per second", f"{result['ramp_seconds']}; {result['opened_per_second']}")
+    row(f"still open after {result['hold_seconds']:g} s held and the probes", result["still_open_after_probes"])
+    row("ended with their done event; errors", f"{result['completed_with_done']}; {result['errors']}")
+    for name, p in (("idle gateway", result["ttft_idle_c1"]), (f"beside {result['open_at_once']} open", result["ttft_beside_open_c1"])):
+        row(f"TTFT p50 at c=1, {name}: mock, via gateway (ms)",
+            f"{p['direct_ttft_ms']['p50']}; {p['gateway_ttft_ms']['p50']}")
+        row(f"TTFT overhead at c=1, {name}: p50; p99 (ms)", f"{p['overhead_p50_ms']}; {p['overhead_p99_ms']}")
+    t = result["ttft_while_opening_ms"]
+    row(f"TTFT of the held streams while opening (c={result['open_concurrency']}): p50; p99 (ms)", f"{t['p50']}; {t['p99']}")
+    for pid, p in result["memory"]["per_process"].items():
+        row(f"worker {pid} RSS MiB: idle; peak; growth",
+            f"{p['idle_rss_mib']}; {p['peak_rss_mib']}; {p['growth_mib']}")
+        row(f"worker {pid} open fds: idle; with all open", f"{p['idle_fds']}; {p['fds_with_all_open']}")
+    row("mock RSS MiB: idle; peak", f"{result['memory']['mock_idle_rss_mib']}; {result['memory']['mock_peak_rss_mib']}")
+    db = result["database_connections_with_all_open"]
+    row("PostgreSQL connections with all open, by state", ", ".join(f"{k} {v}" for k, v in sorted(db.items())) or "none")
+    return "\n".join(lines)
+
+
+def problems(result: dict) -> list[str]:
+    """What fails the phase: a stream not opened, not ended with `done`, or a probe that failed."""
+    found = []
+    if result["open_at_once"] < result["streams"]:
+        found.append(f"streams: only {result['open_at_once']} of {result['streams']} were open at once")
+    if result["still_open_after_probes"] < result["open_at_once"]:
+        found.append(f"streams: {result['open_at_once'] - result['still_open_after_probes']} ended while held")
+    if result["errors"]:
+        found.append(f"streams: {result['errors']} did not end with their done event: {result['error_kinds']}")
+    for name in ("ttft_idle_c1", "ttft_beside_open_c1"):
+        if result[name]["error_count"]:
+            found.append(f"streams: {name}: {result[name]['error_count']} probes failed: {result[name]['errors']}")
+    return found
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description="The TTFT probes of the open-streams phase, at c=1; prints one JSON line.")
+    p.add_argument("command", choices=["probe"])
+    p.add_argument("--gateway", required=True)
+    p.add_argument("--mock", required=True)
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--name", default="probe")
+    args = p.parse_args(argv)
+    result = asyncio.run(probe(gateway_url=args.gateway, mock_url=args.mock, key=os.environ["BENCH_STREAMS_KEY"], count=args.count, name=args.name))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
