@@ -76,14 +76,17 @@ class App:
         give_up = loop.time() + spec["max_hold_s"]
         # A held stream has no last token until it is released: then 0 to `tail` more, and at least `tokens`.
         last, sent = (None if spec["hold"] else spec["tokens"]), 0
+        # Encoded once: thousands of streams each trickling must not cost the mock what they cost the gateway.
+        first, next_ = (
+            f"data: {json.dumps({'id': 'chatcmpl-b', 'object': 'chat.completion.chunk', 'model': spec['model'], 'choices': [{'index': 0, 'delta': {'content': text}, 'finish_reason': None}]})}\n\n".encode()
+            for text in ("tok", " tok")
+        )
         try:
             while True:
                 if gone.done():
                     self.streams["cut_off"] += 1
                     return
-                chunk = {"id": "chatcmpl-b", "object": "chat.completion.chunk", "model": spec["model"],
-                         "choices": [{"index": 0, "delta": {"content": " tok" if sent else "tok"}, "finish_reason": None}]}
-                await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
+                await send({"type": "http.response.body", "body": next_ if sent else first, "more_body": True})
                 sent += 1
                 if last is None and (self.released.is_set() or loop.time() >= give_up):
                     last = max(spec["tokens"], sent + random.randint(0, spec["tail"]))
@@ -151,6 +154,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--loop", default="auto")
     parser.add_argument("--http", default="auto")
+    parser.add_argument("--timeout-keep-alive", type=int, default=5,
+                        help="seconds an idle kept-alive connection stays open (uvicorn's default: 5)")
     args = parser.parse_args()
     uvicorn.run(
         App(args.latency_ms / 1000),
@@ -162,6 +167,7 @@ def main() -> None:
         access_log=False,
         lifespan="off",
         backlog=4096,
+        timeout_keep_alive=args.timeout_keep_alive,
     )
 
 

@@ -222,6 +222,7 @@ def main(argv=None) -> int:
             "open_concurrency": args.stream_open_concurrency, "hold_seconds": args.stream_hold_seconds,
             "tail_tokens": args.stream_tail_tokens, "probes": args.stream_probes,
             "llm_max_connections": max(args.llm_max_connections, args.streams), "llm_total_timeout": 600,
+            "mock_keep_alive_seconds": 75,
         }
     try:
         print(f"bench: work dir {workdir}", flush=True)
@@ -244,7 +245,7 @@ def main(argv=None) -> int:
         )
         procs.wait_until(lambda: procs.http("POST", f"{mock_url}/_bench/latency?ms=0")[0] == 200, what="mock", proc=mock)
 
-        def start_gateway(port: int, gateway_env: dict) -> tuple[subprocess.Popen, list[int]]:
+        def start_gateway(port: int, gateway_env: dict, mock_pid: int) -> tuple[subprocess.Popen, list[int]]:
             url = f"http://127.0.0.1:{port}"
             gateway = running.start(
                 [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "gateway.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -258,7 +259,7 @@ def main(argv=None) -> int:
                 what="gateway", proc=gateway, timeout=60,
             )
             workers = procs.workers_of(gateway.pid) or [gateway.pid]
-            print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock.pid}", flush=True)
+            print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock_pid}", flush=True)
             return gateway, workers
 
         if args.streams:
@@ -266,20 +267,31 @@ def main(argv=None) -> int:
             # carry the streams' peak. Every stream may land on one worker, so each may open N upstream
             # connections; a stream held through the whole ramp outlives the 90 s default LLM_TOTAL_TIMEOUT
             # (a deadline for the whole answer, as long reasoning answers also need raised).
-            streams_port = procs.free_port()
+            # Its mock (its own too) keeps idle connections longer than the gateway's pool (aiohttp's 15 s), as
+            # providers do: with uvicorn's 5 s, a chat may be sent on a connection the mock is closing.
+            streams_port, streams_mock_port = procs.free_port(), procs.free_port()
+            streams_mock_url = f"http://127.0.0.1:{streams_mock_port}"
+            streams_mock = running.start(
+                [PY, "-m", "bench.mock_upstream", "--port", str(streams_mock_port), "--loop", args.loop, "--http", args.http,
+                 "--timeout-keep-alive", "75"], env=env, log=workdir / "mock-streams.log",
+            )
+            procs.wait_until(lambda: procs.http("GET", f"{streams_mock_url}/_bench/streams")[0] == 200, what="mock",
+                             proc=streams_mock)
             streams_gateway, streams_workers = start_gateway(streams_port, env | {
+                "LLM_BASE_URL": f"{streams_mock_url}/v1",
                 "LLM_MAX_CONNECTIONS": str(max(args.llm_max_connections, args.streams)), "LLM_TOTAL_TIMEOUT": "600",
-            })
+            }, streams_mock.pid)
             results["streams"] = asyncio.run(streams.phase(
-                gateway_url=f"http://127.0.0.1:{streams_port}", mock_url=mock_url,
-                keys=sorted({t["key"] for t in seeded["targets"]}), gateway_pids=streams_workers, mock_pid=mock.pid,
+                gateway_url=f"http://127.0.0.1:{streams_port}", mock_url=streams_mock_url,
+                keys=sorted({t["key"] for t in seeded["targets"]}), gateway_pids=streams_workers, mock_pid=streams_mock.pid,
                 database_url=args.database_url, metrics_token=token, streams=args.streams,
                 open_concurrency=args.stream_open_concurrency, token_delay_ms=args.stream_token_ms,
                 hold_seconds=args.stream_hold_seconds, tail_tokens=args.stream_tail_tokens, probes=args.stream_probes,
             ))
             running.stop(streams_gateway)
+            running.stop(streams_mock)
         if not args.streams_only:
-            gateway, workers = start_gateway(gw_port, env)
+            gateway, workers = start_gateway(gw_port, env, mock.pid)
             # The floor (bench/floor.py): the same chat's work with no framework, on the same uvicorn, same flags.
             floor = running.start(
                 [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "bench.floor:app", "--lifespan", "on", "--host", "127.0.0.1",

@@ -20,11 +20,13 @@ import asyncio
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -34,9 +36,9 @@ from bench.procs import PY, ROOT
 PROBE_TOKENS = 3  # a probe's reply: short, so probes do not pile up beside the held streams
 
 
-def directive(*, tokens: int, delay_ms: float, hold: bool = False, tail: int = 0) -> str:
+def directive(*, tokens: int, delay_ms: float, hold: bool = False, tail: int = 0, max_hold_s: float = 240) -> str:
     """What the mock upstream reads in the chat's message to trickle its answer."""
-    return f"[bench-stream tokens={tokens} delay_ms={delay_ms:g}{' hold' if hold else ''} tail={tail}]"
+    return f"[bench-stream tokens={tokens} delay_ms={delay_ms:g}{' hold' if hold else ''} tail={tail} max_hold_s={max_hold_s:g}]"
 
 
 @dataclass
@@ -65,26 +67,106 @@ async def gateway_stream(http: aiohttp.ClientSession, url: str, key: str, sessio
             if r.status != 200:
                 s.error = f"status {r.status}: {(await r.text())[:200]}"
                 return s
-            event = None
-            async for raw in r.content:
-                line = raw.rstrip(b"\r\n")
-                if line.startswith(b"event:"):
-                    event = line[6:].strip()
-                elif line.startswith(b"data:") and event == b"token":
-                    s.tokens += 1
+            # Whole events only (they end with a blank line), counted by bytes.find/count: a line-by-line
+            # read costs the client as much CPU per token as the gateway spends relaying it.
+            pending = b""
+            async for data in r.content.iter_any():
+                buf = pending + data
+                end = buf.rfind(b"\n\n") + 2
+                if end < 2:
+                    pending = buf
+                    continue
+                events, pending = buf[:end], buf[end:]
+                tokens = events.count(b"event: token\n")
+                if tokens:
+                    s.tokens += tokens
                     if s.first_token is None:
                         s.first_token = time.monotonic()
                         if on_first_token:
                             on_first_token()
-                elif line.startswith(b"data:") and event == b"done":
+                if b"event: done\n" in events:
                     s.done = True
-                elif line.startswith(b"data:") and event == b"error":
-                    s.error = f"error event: {line[5:].strip()[:200].decode(errors='replace')}"
+                at = events.find(b"event: error\n")
+                if at >= 0:
+                    s.error = f"error event: {events[at + 13:at + 213].decode(errors='replace').strip()}"
             if not s.done and s.error is None:
                 s.error = "ended without its done event"
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, RuntimeError) as exc:  # RuntimeError: aiohttp's 'Connection closed.'
         s.error = f"{type(exc).__name__}: {exc}"[:200]
     finally:
+        s.ended = time.monotonic()
+    return s
+
+
+class HeldStream(asyncio.Protocol):
+    """POST /api/chat streamed on a connection of its own, read with no HTTP client: the events counted in the raw
+    bytes as they arrive (the gateway writes each event whole, so no chunk-size line splits a marker). aiohttp's
+    reader costs the client about half the CPU per token that the gateway spends relaying it; this, a tenth."""
+
+    TAIL = 16  # bytes kept from the last read: a marker split between two reads is still seen once
+
+    def __init__(self, s: Stream, request: bytes, on_first_token, ended: asyncio.Future):
+        self.s, self.request, self.on_first_token, self.ended = s, request, on_first_token, ended
+        self.head, self.tail, self.in_body, self.transport = b"", b"", False, None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.s.sent = time.monotonic()
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.in_body:
+            self.head += data
+            at = self.head.find(b"\r\n\r\n")
+            if at < 0:
+                return
+            status, data, self.in_body = self.head.split(b" ", 2)[1], self.head[at + 4:], True
+            if status != b"200":
+                self.s.error = f"status {status.decode()}: {data[:200].decode(errors='replace')}"
+                self.transport.close()
+                return
+        buf = self.tail + data
+        tokens = buf.count(b"event: token\n") - self.tail.count(b"event: token\n")
+        if tokens:
+            self.s.tokens += tokens
+            if self.s.first_token is None:
+                self.s.first_token = time.monotonic()
+                if self.on_first_token:
+                    self.on_first_token()
+        if b"event: done\n" in buf:
+            self.s.done = True
+        at = buf.find(b"event: error\n")
+        if at >= 0 and self.s.error is None:
+            self.s.error = f"error event: {buf[at + 13:at + 213].decode(errors='replace').strip()}"
+        if buf.endswith(b"0\r\n\r\n"):  # the chunked body's end
+            self.transport.close()
+        self.tail = buf[-self.TAIL:]
+
+    def connection_lost(self, exc) -> None:
+        if not self.ended.done():
+            self.ended.set_result(exc)
+
+
+async def held_stream(host: str, port: int, key: str, session_id: str, message: str, s: Stream,
+                      on_first_token=None, timeout: float = 1800) -> Stream:
+    body = json.dumps({"message": message, "session_id": session_id, "stream": True}).encode()
+    request = (f"POST /api/chat HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+               f"X-API-Key: {key}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    loop = asyncio.get_running_loop()
+    ended = loop.create_future()
+    s.sent = time.monotonic()
+    transport = None
+    try:
+        transport, _ = await asyncio.wait_for(
+            loop.create_connection(lambda: HeldStream(s, request, on_first_token, ended), host, port), 30)
+        lost = await asyncio.wait_for(ended, timeout)
+        if s.error is None and not s.done:
+            s.error = f"ended without its done event{f' ({lost})' if lost else ''}"
+    except (OSError, asyncio.TimeoutError) as exc:
+        s.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        if transport is not None:
+            transport.close()
         s.ended = time.monotonic()
     return s
 
@@ -109,16 +191,18 @@ async def direct_stream(http: aiohttp.ClientSession, mock_url: str, message: str
                         s.first_token = time.monotonic()
             if not s.done:
                 s.error = "ended without [DONE]"
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, RuntimeError) as exc:  # RuntimeError: aiohttp's 'Connection closed.'
         s.error = f"{type(exc).__name__}: {exc}"[:200]
     finally:
         s.ended = time.monotonic()
     return s
 
 
-def client(limit: int = 0, read_timeout: float = 600) -> aiohttp.ClientSession:
+def client(limit: int = 0, read_timeout: float = 600, new_connections: bool = False) -> aiohttp.ClientSession:
+    """new_connections: each request on a connection of its own, as separate visitors (and no request races
+    the server closing an idle kept-alive connection)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit),
+        connector=aiohttp.TCPConnector(limit=limit, force_close=new_connections),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read_timeout),
     )
 
@@ -198,11 +282,14 @@ def _database_connections(database_url: str) -> dict:
     """The bench database's server connections by state (idle ones are pooled, not held by a stream)."""
     import psycopg
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT coalesce(state, '?'), count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() GROUP BY 1"
-        ).fetchall()
+    try:
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT coalesce(state, '?'), count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() GROUP BY 1"
+            ).fetchall()
+    except psycopg.Error as exc:  # a shared server's connection slots may all be taken: a figure lost, not the run
+        return {"unknown": str(exc).strip()[:120]}
     return dict(rows)
 
 
@@ -224,6 +311,7 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
         await asyncio.gather(*(gateway_stream(http, gateway_url, keys[i % len(keys)], f"warm-{time.time_ns()}-{i}",
                                               warm, Stream()) for i in range(32)))
     await asyncio.sleep(1)
+    load_before = os.getloadavg()[0]
     idle = {pid: _rss_mib(pid) for pid in gateway_pids}
     idle_fds = {pid: _fds(pid) for pid in gateway_pids}
     mock_idle = _rss_mib(mock_pid)
@@ -236,10 +324,15 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
     held: list[Stream] = [Stream() for _ in range(streams)]
     counts = {"opened": 0, "open": 0, "never_opened": 0}
     opening = asyncio.Semaphore(open_concurrency)
-    ask = f"Tell me about your kettles, slowly. {directive(tokens=2, delay_ms=token_delay_ms, hold=True, tail=tail_tokens)}"
+    # The mock lets a held stream go by itself only once this phase must be over.
+    max_hold = open_timeout + hold_seconds + 300
+    ask = (f"Tell me about your kettles, slowly. "
+           f"{directive(tokens=2, delay_ms=token_delay_ms, hold=True, tail=tail_tokens, max_hold_s=max_hold)}")
     run_name = f"stream-{time.time_ns()}"
 
-    async def one(i: int, http: aiohttp.ClientSession) -> None:
+    host, port = urlsplit(gateway_url).hostname, urlsplit(gateway_url).port
+
+    async def one(i: int) -> None:
         # At most open_concurrency chats between sent and their first token: visitors arrive, they do not
         # all press send in one instant.
         await opening.acquire()
@@ -253,7 +346,7 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
             opening.release()
 
         try:
-            await gateway_stream(http, gateway_url, keys[i % len(keys)], f"{run_name}-{i}", ask, held[i], first)
+            await held_stream(host, port, keys[i % len(keys)], f"{run_name}-{i}", ask, held[i], first)
         finally:
             if got:
                 counts["open"] -= 1
@@ -272,36 +365,47 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler(stop))
     started = time.monotonic()
-    async with client(read_timeout=token_delay_ms / 1000 + 120) as http:
-        tasks = [asyncio.create_task(one(i, http)) for i in range(streams)]
-        last_report = started
-        while counts["opened"] + counts["never_opened"] < streams and time.monotonic() - started < open_timeout:
-            await asyncio.sleep(0.2)
-            if time.monotonic() - last_report >= 5:
-                last_report = time.monotonic()
-                print(f"bench: streams: {counts['open']} open, {counts['never_opened']} failed, "
-                      f"{time.monotonic() - started:.0f}s", flush=True)
-        ramp_s = time.monotonic() - started
-        open_at_peak = counts["open"]
-        print(f"bench: streams: {open_at_peak} open after {ramp_s:.1f}s; holding {hold_seconds:g}s", flush=True)
-        await asyncio.sleep(hold_seconds / 2)
-        metrics_in_flight = await asyncio.to_thread(_in_flight, gateway_url, metrics_token)
-        await asyncio.sleep(hold_seconds / 2)
-        database = await asyncio.to_thread(_database_connections, database_url)
-        fds_open = {pid: _fds(pid) for pid in gateway_pids}
-        rss_open = {pid: _rss_mib(pid) for pid in gateway_pids}
-        mock_open = await _mock(mock_url, "streams")
-        print(f"bench: streams: RSS MiB with {open_at_peak} open {rss_open}; probing TTFT at c=1 beside them", flush=True)
-        loaded = await run_probe(gateway_url=gateway_url, mock_url=mock_url, key=key, count=probes, name="probe-open")
-        print(f"bench: streams: c=1 beside {open_at_peak} open: TTFT p50 direct {loaded['direct_ttft_ms']['p50']} ms, "
-              f"via gateway {loaded['gateway_ttft_ms']['p50']} ms, overhead {loaded['overhead_p50_ms']} ms", flush=True)
-        still_open = counts["open"]
-        await _mock(mock_url, "release")
-        released_at = time.monotonic()
-        await asyncio.wait(tasks, timeout=tail_tokens * token_delay_ms / 1000 + 120)
-        drain_s = time.monotonic() - released_at
-        for t in tasks:
-            t.cancel()
+    tasks = [asyncio.create_task(one(i)) for i in range(streams)]
+    last_report = started
+    while counts["opened"] + counts["never_opened"] < streams and time.monotonic() - started < open_timeout:
+        await asyncio.sleep(0.2)
+        if time.monotonic() - last_report >= 5:
+            last_report = time.monotonic()
+            print(f"bench: streams: {counts['open']} open, {counts['never_opened']} failed, "
+                  f"{time.monotonic() - started:.0f}s", flush=True)
+    ramp_s = time.monotonic() - started
+    open_at_peak = counts["open"]
+    print(f"bench: streams: {open_at_peak} open after {ramp_s:.1f}s; holding {hold_seconds:g}s", flush=True)
+    # What relaying the trickle costs, while nothing else happens: CPU per token relayed, per process.
+    cpu_before = _cpu(gateway_pids, mock_pid)
+    tokens_before, hold_started = sum(s.tokens for s in held), time.monotonic()
+    await asyncio.sleep(hold_seconds / 2)
+    metrics_in_flight = await asyncio.to_thread(_in_flight, gateway_url, metrics_token)
+    await asyncio.sleep(hold_seconds / 2)
+    relayed, held_s = sum(s.tokens for s in held) - tokens_before, time.monotonic() - hold_started
+    cpu_after = _cpu(gateway_pids, mock_pid)
+    load_while_holding = os.getloadavg()[0]
+    holding_cpu = {
+        name: {"cores": round((cpu_after[name] - cpu_before[name]) / held_s, 3),
+               "us_per_token": round((cpu_after[name] - cpu_before[name]) * 1e6 / relayed, 1) if relayed else None}
+        for name in cpu_before
+    }
+    holding_cpu["tokens_per_second"] = round(relayed / held_s, 1)
+    database = await asyncio.to_thread(_database_connections, database_url)
+    fds_open = {pid: _fds(pid) for pid in gateway_pids}
+    rss_open = {pid: _rss_mib(pid) for pid in gateway_pids}
+    mock_open = await _mock(mock_url, "streams")
+    print(f"bench: streams: RSS MiB with {open_at_peak} open {rss_open}; probing TTFT at c=1 beside them", flush=True)
+    loaded = await run_probe(gateway_url=gateway_url, mock_url=mock_url, key=key, count=probes, name="probe-open")
+    print(f"bench: streams: c=1 beside {open_at_peak} open: TTFT p50 direct {loaded['direct_ttft_ms']['p50']} ms, "
+          f"via gateway {loaded['gateway_ttft_ms']['p50']} ms, overhead {loaded['overhead_p50_ms']} ms", flush=True)
+    still_open = counts["open"]
+    await _mock(mock_url, "release")
+    released_at = time.monotonic()
+    await asyncio.wait(tasks, timeout=tail_tokens * token_delay_ms / 1000 + 120)
+    drain_s = time.monotonic() - released_at
+    for t in tasks:
+        t.cancel()
     stop.set()
     await sampling
     mock_end = await _mock(mock_url, "streams")
@@ -347,6 +451,8 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
                    "max_growth_mib": max(p["growth_mib"] for p in per_process.values()),
                    "mock_idle_rss_mib": mock_idle, "mock_peak_rss_mib": round(procs.memory_kib(mock_pid).get("VmHWM", 0) / 1024, 1)},
         "gateway_chats_in_flight_metric": metrics_in_flight,
+        "cpu_while_holding": holding_cpu,
+        "load_average_1m": {"before": round(load_before, 2), "while_holding": round(load_while_holding, 2)},
         "database_connections_with_all_open": database,
         "mock_with_all_open": mock_open,
         "mock_at_end": mock_end,
@@ -358,6 +464,13 @@ async def _mock(mock_url: str, what: str) -> dict:
         method = "GET" if what == "streams" else "POST"
         async with http.request(method, f"{mock_url}/_bench/{what}") as r:
             return await r.json()
+
+
+def _cpu(gateway_pids: list[int], mock_pid: int) -> dict:
+    """CPU seconds so far: the gateway's workers (summed), the mock, and this client."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"gateway": procs.cpu_seconds(gateway_pids), "mock": procs.cpu_seconds([mock_pid]),
+            "client": usage.ru_utime + usage.ru_stime}
 
 
 def _in_flight(gateway_url: str, token: str) -> float | None:
@@ -396,6 +509,12 @@ def table(result: dict, results: dict) -> str:
         row(f"TTFT overhead at c=1, {name}: p50; p99 (ms)", f"{p['overhead_p50_ms']}; {p['overhead_p99_ms']}")
     t = result["ttft_while_opening_ms"]
     row(f"TTFT of the held streams while opening (c={result['open_concurrency']}): p50; p99 (ms)", f"{t['p50']}; {t['p99']}")
+    c = result["cpu_while_holding"]
+    row("held: tokens relayed per second", c["tokens_per_second"])
+    for name in ("gateway", "mock", "client"):
+        row(f"held: {name} CPU, cores; µs per token relayed", f"{c[name]['cores']}; {c[name]['us_per_token']}")
+    row("load average (1 min): before; while held", f"{result['load_average_1m']['before']}; "
+        f"{result['load_average_1m']['while_holding']}")
     for pid, p in result["memory"]["per_process"].items():
         row(f"worker {pid} RSS MiB: idle; peak; growth",
             f"{p['idle_rss_mib']}; {p['peak_rss_mib']}; {p['growth_mib']}")
