@@ -63,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="first, on a gateway of its own: N streamed chats held open at once, each a new session "
                         "(bench/streams.py; N: 5000, or 50 with --smoke)")
     p.add_argument("--streams-only", action="store_true", help="with --streams: no wrk phases after it")
+    p.add_argument("--streams-app", default="gateway.asgi:application",
+                   help="the ASGI app the streams phase's gateway serves; bench.traced_app:application traces its memory")
     p.add_argument("--stream-token-ms", type=float, default=None,
                    help="the trickling upstream's delay between tokens (1000; 200 with --smoke)")
     p.add_argument("--stream-open-concurrency", type=int, default=64, help="streams between sent and first token, at most")
@@ -79,7 +81,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             args.stream_token_ms = 200 if args.smoke else 1000
         if args.smoke:
             args.stream_hold_seconds, args.stream_tail_tokens = 1, 2
-            args.stream_probes = min(args.stream_probes, 10)
+            args.stream_probes = min(args.stream_probes, 5)
         if args.streams_only and args.label == "baseline":
             args.label = "streams"
     if args.busy:
@@ -245,10 +247,11 @@ def main(argv=None) -> int:
         )
         procs.wait_until(lambda: procs.http("POST", f"{mock_url}/_bench/latency?ms=0")[0] == 200, what="mock", proc=mock)
 
-        def start_gateway(port: int, gateway_env: dict, mock_pid: int) -> tuple[subprocess.Popen, list[int]]:
+        def start_gateway(port: int, gateway_env: dict, mock_pid: int, app: str = "gateway.asgi:application"
+                          ) -> tuple[subprocess.Popen, list[int]]:
             url = f"http://127.0.0.1:{port}"
             gateway = running.start(
-                [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "gateway.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                  "--workers", str(args.workers), "--no-access-log", "--log-level", "warning", "--backlog", "4096",
                  "--loop", args.loop, "--http", args.http],
                 env=gateway_env, log=workdir / "gateway.log",
@@ -280,13 +283,16 @@ def main(argv=None) -> int:
             streams_gateway, streams_workers = start_gateway(streams_port, env | {
                 "LLM_BASE_URL": f"{streams_mock_url}/v1",
                 "LLM_MAX_CONNECTIONS": str(max(args.llm_max_connections, args.streams)), "LLM_TOTAL_TIMEOUT": "600",
-            }, streams_mock.pid)
+                "BENCH_TRACE_DIR": str(RESULTS),
+            }, streams_mock.pid, args.streams_app)
             results["streams"] = asyncio.run(streams.phase(
                 gateway_url=f"http://127.0.0.1:{streams_port}", mock_url=streams_mock_url,
                 keys=sorted({t["key"] for t in seeded["targets"]}), gateway_pids=streams_workers, mock_pid=streams_mock.pid,
+                gateway_master_pid=streams_gateway.pid, trace_memory=args.streams_app.startswith("bench.traced_app"),
                 database_url=args.database_url, metrics_token=token, streams=args.streams,
                 open_concurrency=args.stream_open_concurrency, token_delay_ms=args.stream_token_ms,
                 hold_seconds=args.stream_hold_seconds, tail_tokens=args.stream_tail_tokens, probes=args.stream_probes,
+                settle_seconds=0.2 if args.smoke else 1,
             ))
             running.stop(streams_gateway)
             running.stop(streams_mock)

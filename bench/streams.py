@@ -21,6 +21,7 @@ import json
 import os
 import re
 import resource
+import signal
 import statistics
 import sys
 import time
@@ -294,8 +295,8 @@ def _database_connections(database_url: str) -> dict:
 
 
 async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pids: list[int], mock_pid: int,
-                database_url: str, metrics_token: str, streams: int, open_concurrency: int, token_delay_ms: float, hold_seconds: float,
-                tail_tokens: int, probes: int, open_timeout: float = 300) -> dict:
+                gateway_master_pid: int, trace_memory: bool, database_url: str, metrics_token: str, streams: int, open_concurrency: int, token_delay_ms: float, hold_seconds: float,
+                tail_tokens: int, probes: int, open_timeout: float = 300, settle_seconds: float = 1) -> dict:
     """Open `streams` held streams, measure with all of them open, release them, count how each ended."""
     hard = procs.raise_fd_limit()
     if hard < streams + 100:
@@ -309,9 +310,12 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
         for i in range(4 * len(gateway_pids)):
             await gateway_stream(http, gateway_url, keys[i % len(keys)], f"warm-{time.time_ns()}-{i}", warm, Stream())
         await asyncio.gather(*(gateway_stream(http, gateway_url, keys[i % len(keys)], f"warm-{time.time_ns()}-{i}",
-                                              warm, Stream()) for i in range(32)))
-    await asyncio.sleep(1)
+                                              warm, Stream()) for i in range(min(32, streams))))
+    await asyncio.sleep(settle_seconds)
     load_before = os.getloadavg()[0]
+    if trace_memory:  # bench/traced_app.py: the baseline snapshot
+        for pid in gateway_pids:
+            os.kill(pid, signal.SIGUSR1)
     idle = {pid: _rss_mib(pid) for pid in gateway_pids}
     idle_fds = {pid: _fds(pid) for pid in gateway_pids}
     mock_idle = _rss_mib(mock_pid)
@@ -391,6 +395,9 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
         for name in cpu_before
     }
     holding_cpu["tokens_per_second"] = round(relayed / held_s, 1)
+    if trace_memory:  # bench/traced_app.py: what grew since the idle snapshot
+        for pid in gateway_pids:
+            os.kill(pid, signal.SIGUSR1)
     database = await asyncio.to_thread(_database_connections, database_url)
     fds_open = {pid: _fds(pid) for pid in gateway_pids}
     rss_open = {pid: _rss_mib(pid) for pid in gateway_pids}
@@ -417,6 +424,9 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
             errors[reason[:80]] = errors.get(reason[:80], 0) + 1
     ttft = _quantiles([s.ttft_ms for s in held if s.ttft_ms is not None])
     hwm = {pid: round(procs.memory_kib(pid).get("VmHWM", 0) / 1024, 1) for pid in gateway_pids}
+    # uvicorn's supervisor kills a worker that leaves its health check unanswered for 5 s (and starts another):
+    # every stream that worker held ends without its done event.
+    replaced = sorted(set(gateway_pids) - set(procs.workers_of(gateway_master_pid)))
     per_process = {
         str(pid): {
             "idle_rss_mib": idle[pid],
@@ -452,6 +462,7 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
                    "mock_idle_rss_mib": mock_idle, "mock_peak_rss_mib": round(procs.memory_kib(mock_pid).get("VmHWM", 0) / 1024, 1)},
         "gateway_chats_in_flight_metric": metrics_in_flight,
         "cpu_while_holding": holding_cpu,
+        "workers_replaced": replaced,
         "load_average_1m": {"before": round(load_before, 2), "while_holding": round(load_while_holding, 2)},
         "database_connections_with_all_open": database,
         "mock_with_all_open": mock_open,
@@ -519,6 +530,7 @@ def table(result: dict, results: dict) -> str:
         row(f"worker {pid} RSS MiB: idle; peak; growth",
             f"{p['idle_rss_mib']}; {p['peak_rss_mib']}; {p['growth_mib']}")
         row(f"worker {pid} open fds: idle; with all open", f"{p['idle_fds']}; {p['fds_with_all_open']}")
+    row("workers that died or were replaced during the phase", ", ".join(map(str, result["workers_replaced"])) or "none")
     row("mock RSS MiB: idle; peak", f"{result['memory']['mock_idle_rss_mib']}; {result['memory']['mock_peak_rss_mib']}")
     db = result["database_connections_with_all_open"]
     row("PostgreSQL connections with all open, by state", ", ".join(f"{k} {v}" for k, v in sorted(db.items())) or "none")
@@ -528,6 +540,8 @@ def table(result: dict, results: dict) -> str:
 def problems(result: dict) -> list[str]:
     """What fails the phase: a stream not opened, not ended with `done`, or a probe that failed."""
     found = []
+    if result["workers_replaced"]:
+        found.append(f"streams: workers {result['workers_replaced']} died or were killed (uvicorn's health check) during the phase")
     if result["open_at_once"] < result["streams"]:
         found.append(f"streams: only {result['open_at_once']} of {result['streams']} were open at once")
     if result["still_open_after_probes"] < result["open_at_once"]:
