@@ -389,9 +389,11 @@ async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pid
     relayed, held_s = sum(s.tokens for s in held) - tokens_before, time.monotonic() - hold_started
     cpu_after = _cpu(gateway_pids, mock_pid)
     load_while_holding = os.getloadavg()[0]
+    alive = all(Path(f"/proc/{pid}").exists() for pid in gateway_pids)  # a dead worker's CPU reads as 0
     holding_cpu = {
         name: {"cores": round((cpu_after[name] - cpu_before[name]) / held_s, 3),
                "us_per_token": round((cpu_after[name] - cpu_before[name]) * 1e6 / relayed, 1) if relayed else None}
+        if alive or name != "gateway" else {"cores": None, "us_per_token": None}
         for name in cpu_before
     }
     holding_cpu["tokens_per_second"] = round(relayed / held_s, 1)
