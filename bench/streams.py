@@ -1,18 +1,20 @@
 """The open-streams phase of `make bench`: N streamed chats held open at once through the gateway.
 
-`python -m bench.run --streams 5000` (bench/run.py) starts the production setup and calls `phase()`:
-every stream is `POST /api/chat` with `"stream": true` (docs/api.md), a new session each, against the
-mock upstream trickling one token a second (bench/mock_upstream.py, `[bench-stream …]`) and holding
-every stream open until all N are open. It measures:
+`python -m bench.run --busy --streams [N]` (bench/run.py) starts a gateway and a mock of their own and calls
+`phase()`: every stream is `POST /api/chat` with `"stream": true` (docs/api.md), a new session each, against
+the mock trickling one token a second (bench/mock_upstream.py, `[bench-stream …]`), which holds every stream
+open until all N are open. It measures:
 
-- streams: how many ended with their `done` event, and every error (status, `error` event, a cut);
-- memory: each gateway process's RSS (/proc/<pid>/status) idle, then at its peak with the N open;
+- streams: how many were open at once, and how many ended with their `done` event; every error (a status, an
+  `error` event, a cut connection), and any worker that died meanwhile;
+- memory: each gateway worker's RSS (/proc/<pid>/status) idle, then at its peak with the N open;
+- CPU: each process's CPU per token relayed while all are held (nothing opens or ends then);
 - time to first token: the gateway's minus the mock's own (the same client asking the mock directly),
   p50, at c=1 on an idle gateway and at c=1 beside the N open streams. The probes run in a process of
   their own (`python -m bench.streams probe …`), so the client holding the N streams does not delay them.
 
-This one process holds every stream (asyncio + aiohttp, one connection each, the fd limit raised to the
-hard limit).
+This one process holds every stream (asyncio, a plain Protocol per stream on a connection of its own, the fd
+limit raised to the hard limit); warm-up and probes use aiohttp.
 """
 
 import argparse
@@ -199,11 +201,9 @@ async def direct_stream(http: aiohttp.ClientSession, mock_url: str, message: str
     return s
 
 
-def client(limit: int = 0, read_timeout: float = 600, new_connections: bool = False) -> aiohttp.ClientSession:
-    """new_connections: each request on a connection of its own, as separate visitors (and no request races
-    the server closing an idle kept-alive connection)."""
+def client(limit: int = 0, read_timeout: float = 600) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, force_close=new_connections),
+        connector=aiohttp.TCPConnector(limit=limit),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read_timeout),
     )
 
@@ -295,8 +295,9 @@ def _database_connections(database_url: str) -> dict:
 
 
 async def phase(*, gateway_url: str, mock_url: str, keys: list[str], gateway_pids: list[int], mock_pid: int,
-                gateway_master_pid: int, trace_memory: bool, database_url: str, metrics_token: str, streams: int, open_concurrency: int, token_delay_ms: float, hold_seconds: float,
-                tail_tokens: int, probes: int, open_timeout: float = 300, settle_seconds: float = 1) -> dict:
+                gateway_master_pid: int, trace_memory: bool, database_url: str, metrics_token: str, streams: int,
+                open_concurrency: int, token_delay_ms: float, hold_seconds: float, tail_tokens: int, probes: int,
+                open_timeout: float = 300, settle_seconds: float = 1) -> dict:
     """Open `streams` held streams, measure with all of them open, release them, count how each ended."""
     hard = procs.raise_fd_limit()
     if hard < streams + 100:
