@@ -81,12 +81,13 @@ topology-test: install-dev
 
 ## Load-test the production setup (uvicorn, one worker per core, PostgreSQL + Redis) against a local
 ## mock upstream, each shape beside the floor: the spread-out load (200 channels x 10 returning sessions), then
-## the busy single channel (one channel, a new session per chat); prints a table per shape and writes
+## the busy single channel (one channel, a new session per chat), which first holds 5,000 streamed chats open at
+## once on a trickling upstream (bench/streams.py, on a gateway of its own); prints a table per shape and writes
 ## bench/results/*.json. Extra options: BENCH_ARGS="--help".
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run $(BENCH_ARGS)
-	$(PY) -m bench.run --busy $(BENCH_ARGS)
+	$(PY) -m bench.run --busy --streams $(BENCH_ARGS)
 
 ## Server time of every dashboard and admin page on one channel of N messages (seeded in its own PostgreSQL
 ## database, bench_pages): prints a table, writes bench/results/pages-*.json. BENCH_PAGES_ARGS="--messages 2000000".
@@ -101,9 +102,10 @@ bench-pages: install
 bench-knowledge: install
 	DATABASE_URL=$${BENCH_KNOWLEDGE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_knowledge} $(PY) -m bench.knowledge_retrieval
 
-## A few-second run of the same harness for CI: fails if the harness breaks, asserts nothing about speed.
+## A few-second run of the same harness for CI (50 streams held open): fails if the harness breaks or a stream is
+## dropped, asserts nothing about speed.
 .PHONY: bench-smoke
 bench-smoke: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run --smoke $(BENCH_ARGS)
-	$(PY) -m bench.run --smoke --busy $(BENCH_ARGS)
+	$(PY) -m bench.run --smoke --busy --streams $(BENCH_ARGS)

@@ -29,9 +29,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _raise_fd_limit() -> None:
+def raise_fd_limit() -> int:
+    """This process's soft fd limit raised to the hard one (every connection is one fd); returns it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 class Procs:
@@ -44,7 +46,7 @@ class Procs:
         out = open(log, "ab")
         proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_raise_fd_limit,
+            preexec_fn=raise_fd_limit,
         )
         self.running.append(proc)
         return proc
@@ -199,7 +201,7 @@ def wrk(url: str, *, connections: int, seconds: float, timeout: float, args: lis
         "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"--timeout={round(timeout)}s",
         "-s", str(ROOT / "bench" / "wrk" / "chat.lua"), url, "--", *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + timeout + 30, preexec_fn=_raise_fd_limit)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + timeout + 30, preexec_fn=raise_fd_limit)
     with open(log, "a") as f:
         f.write(" ".join(cmd) + "\n" + proc.stdout + proc.stderr + "\n")
     for line in proc.stdout.splitlines():
