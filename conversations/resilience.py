@@ -54,9 +54,15 @@ def says_model_gone(status: int, body: bytes) -> bool:
     return any(code in text for code in MODEL_GONE_CODES) or any(phrase in text for phrase in MODEL_GONE_PHRASES)
 
 
-# Nothing reached the provider: refused, unreachable, or no connection within LLM_CONNECT_TIMEOUT
-# (aiohttp's ConnectionTimeoutError covers both connecting and waiting for a pooled connection).
-RETRYABLE_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+# No answer began: refused, unreachable, or no connection within LLM_CONNECT_TIMEOUT (aiohttp's
+# ConnectionTimeoutError covers both connecting and waiting for a pooled connection); or the provider closed or reset
+# the connection before a status line came back (ServerDisconnectedError; ClientOSError, which a failed write of the
+# body raises) — a pooled keep-alive connection the provider was closing as it was reused, which the official OpenAI
+# client retries too. Either way the request was not answered, so it is sent again; a read timeout is not retried
+# (the provider may be working on it).
+RETRYABLE_ERRORS = (
+    aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError
+)
 
 
 def describe(exc: BaseException) -> str:

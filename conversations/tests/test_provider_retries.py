@@ -1,5 +1,9 @@
 """Retries with backoff inside the deadline, Retry-After, and the circuit breaker, against a faulty provider on loopback."""
 
+import asyncio
+import json
+import re
+
 import pytest
 
 from conversations import resilience
@@ -131,3 +135,62 @@ def test_each_upstream_has_its_own_breaker(api, llm, channel, key, settings):
     resilience.breaker_for(dead, channel.model).failed()
     assert resilience.breaker_for(dead, channel.model).state == "open"
     assert chat(api, key).status_code == 200  # the fake provider's breaker is still closed
+
+
+class ClosingUpstream:
+    """An OpenAI-compatible provider on loopback that reads the first request, then closes its connection without
+    answering (a keep-alive connection the provider was closing as the gateway reused it), and answers later ones."""
+
+    def __init__(self):
+        import threading
+
+        self.requests = 0
+        self.loop = asyncio.new_event_loop()
+        self.server = self.loop.run_until_complete(asyncio.start_server(self.serve, "127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/v1"
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    async def serve(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+                await reader.readexactly(length)
+                self.requests += 1
+                if self.requests == 1:
+                    return  # read, never answered: the connection closes below
+                body = json.dumps({
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Answered on a new connection"},
+                                 "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+                }).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_a_connection_the_provider_closes_before_answering_is_retried_and_charged_once(api, channel, key, settings):
+    upstream = ClosingUpstream()
+    try:
+        settings.LLM_BASE_URL, settings.LLM_API_KEY = upstream.url, "upstream-key"
+        settings.LLM_RETRY_BACKOFF_BASE = 0.01
+        resilience.reset_breakers()
+        r = chat(api, key, "hello")
+        assert (r.status_code, r.json()["reply"]) == (200, "Answered on a new connection")
+        assert upstream.requests == 2
+        channel.refresh_from_db()
+        assert channel.credits == 99
+        assert Message.objects.count() == 2
+    finally:
+        upstream.stop()
