@@ -381,7 +381,7 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
             # no token and gives nothing back). The client may try again.
             raise ServiceUnavailable()
     except BaseException:
-        logger.exception("Could not store a chat for channel %s; its credit is given back", chat.key.channel.public_id)
+        logger.exception("Could not store a chat for channel %s; what it held is given back", chat.key.channel.public_id)
         await release(chat)
         raise
     usage_record(completion.model, completion.prompt_tokens, completion.completion_tokens, cost)

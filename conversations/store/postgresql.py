@@ -6,8 +6,11 @@ connection only for its own round trip. A statement that was sent finishes
 even if the chat is cancelled meanwhile (adb.to_the_end): a credit it took is
 then stored or given back, never lost.
 
-- hold_and_history: CREDIT_HOLD_CTES (channels_app/services.py) and the live
-  thread's last messages, in one statement.
+- hold_and_history: CREDIT_HOLD_CTES and the hold's token (CREDIT_HOLD_TOKEN,
+  channels_app/services.py) and the live thread's last messages, in one
+  statement, committed without waiting for its WAL flush.
+- store_exchange and release act only on the hold's token they delete, so a
+  hold a crash-restart lost is neither stored nor given back.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
   session store their exchanges one after the other; insert the message and its
