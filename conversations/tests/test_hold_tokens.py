@@ -20,7 +20,7 @@ from conversations.models import Activity, IdempotencyKey, Message, Session, Usa
 from conversations.provider import Completion
 from conversations.store import Exchange
 from conversations.store.postgresql import HOLD_AND_HISTORY, PostgreSQLStore
-from gateway.testing.api import chat
+from gateway.testing.api import chat, chat_stream
 from gateway.testing.implementations import run
 from gateway.testing.rollups import usage_totals
 
@@ -148,23 +148,24 @@ def organisation_channel(owner):
     return channel, organisation
 
 
+def crash_while_upstream(channel, lost: list) -> None:
+    """Lose the hold of the channel's chat in flight, as a crash-restart would, once its token is there."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        token = CreditHold.objects.filter(channel=channel).values_list("pk", flat=True).first()
+        if token is not None:
+            lose_the_hold(token)
+            lost.append(token)
+            return
+        time.sleep(0.01)
+
+
 @pytest.mark.live  # the PostgreSQL store runs in the server the test talks to
 @pytest.mark.redis
 def test_a_chat_whose_hold_was_lost_answers_503_and_spends_nothing(api, llm, channel, key):
     llm.latency = 1.0  # upstream long enough for the hold to be lost meanwhile
     lost = []
-
-    def crash_while_upstream():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            token = CreditHold.objects.filter(channel=channel).values_list("pk", flat=True).first()
-            if token is not None:
-                lose_the_hold(token)
-                lost.append(token)
-                return
-            time.sleep(0.01)
-
-    crash = threading.Thread(target=crash_while_upstream)
+    crash = threading.Thread(target=crash_while_upstream, args=(channel, lost))
     crash.start()
     response = chat(api, key, "hello", session_id="lost")
     crash.join()
@@ -180,3 +181,20 @@ def test_a_chat_whose_hold_was_lost_answers_503_and_spends_nothing(api, llm, cha
     assert not CreditHold.objects.exists()
     assert chat(api, key, "again", session_id="lost").status_code == 200  # the client's retry is answered
     assert credits(channel) == 99
+
+
+@pytest.mark.live
+@pytest.mark.redis
+def test_a_streamed_chat_whose_hold_was_lost_ends_with_the_store_failure_error_and_spends_nothing(api, llm, channel, key):
+    llm.latency = 1.0
+    lost = []
+    crash = threading.Thread(target=crash_while_upstream, args=(channel, lost))
+    crash.start()
+    response, events = chat_stream(api, key, "hello", session_id="lost-stream")
+    crash.join()
+    assert lost and response.status_code == 200
+    assert events[-1] == ("error", {"error": "AI service error. Please try again."})  # as for any failed store
+    assert "done" not in [name for name, _ in events]
+    assert credits(channel) == 100
+    assert (Session.objects.count(), Message.objects.count(), usage_totals(channel)["answered"]) == (0, 0, 0)
+    assert limits.daily_used(channel) == 0
