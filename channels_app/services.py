@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -275,6 +275,23 @@ WHERE id = (SELECT organisation_id FROM {_CHANNELS}
             WHERE id = (SELECT channel_id FROM token WHERE held_from = '{HELD_FROM_ORGANISATION}'))
   AND (SELECT count(*) FROM key_back) >= 0
 """
+
+
+def credit_holds_give_back_stale(*, older_than: timedelta, limit: int = 1000) -> int:
+    """Give back the credits of hold tokens older than `older_than`, each by CREDIT_RELEASE_TOKEN_SQL: their chats'
+    processes died between the hold and the store or release. How many were given back (at most `limit`).
+
+    Safe for the books whatever the bound: a token is deleted once, by this, a store or a release, and only the
+    one that deleted it acts, so a chat still running past the bound is refused unstored (its credit given back
+    here) rather than stored for free. The bound (CREDIT_HOLD_STALE_SECONDS) is far above a chat's longest life so
+    that does not happen. Only the PostgreSQL store writes tokens."""
+    stale = CreditHold.objects.filter(created_at__lt=timezone.now() - older_than).order_by("pk")
+    given_back = 0
+    for token in stale.values_list("pk", flat=True)[:limit]:
+        with connection.cursor() as cursor:
+            cursor.execute(CREDIT_RELEASE_TOKEN_SQL, {"token": token})
+        given_back += 1
+    return given_back
 
 def credits_add(*, channel: Channel, amount: int) -> None:
     if amount <= 0:

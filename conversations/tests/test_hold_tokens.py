@@ -8,6 +8,7 @@ recovery does, and test_a_real_crash_restart does it with a PostgreSQL server of
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -198,3 +199,20 @@ def test_a_streamed_chat_whose_hold_was_lost_ends_with_the_store_failure_error_a
     assert credits(channel) == 100
     assert (Session.objects.count(), Message.objects.count(), usage_totals(channel)["answered"]) == (0, 0, 0)
     assert limits.daily_used(channel) == 0
+
+
+def test_tokens_older_than_the_bound_are_given_back_once_and_their_chats_then_store_nothing(channel, settings):
+    from gateway.infra import jobs
+
+    old, young = hold(channel, session_id="old"), hold(channel, session_id="young")
+    CreditHold.objects.filter(pk=old.token).update(created_at=timezone.now() - timedelta(hours=2))
+    assert credits(channel) == 98
+    settings.CREDIT_HOLD_STALE_SECONDS = 3600
+    jobs.load()["credits.give_back_stale_holds"].func()  # the periodic job, as its runner calls it
+    assert credits(channel) == 99  # the old hold given back, the young one kept
+    assert list(CreditHold.objects.values_list("pk", flat=True)) == [young.token]
+    jobs.load()["credits.give_back_stale_holds"].func()
+    assert credits(channel) == 99  # once
+    assert run(PostgreSQLStore().store_exchange(exchange(channel, old.token, session_id="old"))) is False
+    assert run(PostgreSQLStore().store_exchange(exchange(channel, young.token, session_id="young"))) is True
+    assert (credits(channel), Message.objects.count()) == (99, 2)
