@@ -293,6 +293,7 @@ def credit_holds_give_back_stale(*, older_than: timedelta, limit: int = 1000) ->
         given_back += 1
     return given_back
 
+
 def credits_add(*, channel: Channel, amount: int) -> None:
     if amount <= 0:
         raise ValueError("amount must be positive")
