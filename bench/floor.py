@@ -12,10 +12,11 @@ statements:
    (every key's channel is read once at start-up);
 3. one Redis call: the gateway's own limit script (conversations/counters/redis_lua.py
    COUNT_ALL) over the channel's minute and day counters;
-4. one PostgreSQL statement: the gateway's credit hold plus the last 20
-   messages (conversations/store/postgresql.py HOLD_AND_HISTORY);
+4. one PostgreSQL statement: the gateway's credit hold and its token plus the
+   last 20 messages (conversations/store/postgresql.py HOLD_AND_HISTORY);
 5. one aiohttp call to the upstream (system prompt, history, page context, message);
-6. one PostgreSQL statement storing both messages (store_statement, the gateway's STORE_EXCHANGE);
+6. one PostgreSQL statement storing both messages under the hold's token (store_statement, the gateway's
+   STORE_EXCHANGE);
 7. `{"reply", "session_id"}` with X-Gateway-Overhead-Ms, as the gateway answers.
 
 No validation beyond what parsing needs, no errors beyond a bare status, no
@@ -147,7 +148,7 @@ class Floor:
         exchange = Exchange(
             channel_id=channel_id, source="api", session_id=session_id, message=message, received_at=received,
             completion=completion, replied_at=datetime.now(timezone.utc),
-            page_url=metadata.get("url") or "", page_title=metadata.get("title") or "",
+            page_url=metadata.get("url") or "", page_title=metadata.get("title") or "", hold_token=rows[0][3],
             cost=((completion.prompt_tokens or 0) * input_price + (completion.completion_tokens or 0) * output_price)
             / MILLION,
         )

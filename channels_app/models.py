@@ -319,5 +319,28 @@ class RefusedOrigin(models.Model):
         return f"{self.origin} ×{self.count}"
 
 
+
+class CreditHold(models.Model):
+    """The token of one credit a chat holds (the PostgreSQL chat store, conversations/store/postgresql.py).
+
+    Written by the statement that takes the credit, in its transaction, and deleted by the one that stores the
+    chat or gives the credit back: a store or a release acts only when it deleted the token, so a hold a
+    database crash lost (with its token) is neither stored nor given back (channels_app/services.py,
+    CREDIT_HOLD_TOKEN). Rows live only while a chat is in flight.
+    """
+
+    # No database constraints and no index but the key's: the hold's insert, on every chat, would check the
+    # referenced rows and update more indexes; the table holds only the chats in flight. Deleting a channel or
+    # key deletes its tokens through Django; one left behind gives back to no row.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+")
+    held_from = models.CharField(max_length=12)  # "channel" or "organisation" (services.HELD_FROM_*)
+    key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"credit held from {self.held_from} {self.channel_id}"
+
 # The catalog's models live in their own file; importing them here registers them with this app.
 from channels_app.catalog_models import AiModel, OwnerNotice, Provider  # noqa: E402,F401

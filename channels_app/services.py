@@ -6,12 +6,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from channels_app import catalog, events, key_cache, keys, origins
-from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
+from channels_app.models import ApiKey, Channel, CreditHold, KeyReveal, PublishableKey
 from channels_app.starting_credits import lock_owner, starting_credits_grant
 from teams.models import Organisation
 from teams.services import personal_organisation
@@ -230,6 +230,68 @@ CREDIT_RELEASE_ORGANISATION_SQL = (
 KEY_CREDIT_RELEASE_SQL = (
     f"UPDATE {ApiKey._meta.db_table} SET credits_spent = credits_spent - 1 WHERE id = %(key)s AND credits_spent > 0"
 )
+
+
+# The hold's token (CreditHold), for the PostgreSQL chat store, whose hold commits without waiting for its WAL
+# flush: the channel's (or organisation's) credit row stays locked by a hold from its UPDATE to its commit, so a
+# busy channel's chats would otherwise queue behind each other's flushes. A crash-restart of PostgreSQL can then
+# lose a committed hold. The token makes that safe: it is inserted in the hold's own transaction (CREDIT_HOLD_TOKEN,
+# after CREDIT_HOLD_CTES), so the same crash loses both or neither, and the chat's store (synchronous) and its
+# release each act only when they delete the token. A lost hold is thus never stored (the chat fails) nor given
+# back; a kept one is stored or given back once. The store's synchronous commit flushes WAL up to itself, which
+# includes the hold and its token, so a stored chat's hold is durable with it. synchronous_commit is set with
+# is_local: for this transaction only, and only when a credit was taken (`unsynced` reads `held`), so a capped key
+# counted with no credit left, whose count KEY_CREDIT_RELEASE_SQL takes back at once, stays synchronous.
+_HOLDS = CreditHold._meta.db_table
+CREDIT_HOLD_TOKEN = f""", token AS (
+    INSERT INTO {_HOLDS} (channel_id, held_from, key_id, created_at)
+    SELECT %(channel)s, CASE WHEN held.organisation THEN 'organisation' ELSE 'channel' END,
+           CASE WHEN EXISTS (SELECT 1 FROM key_spent) THEN %(key)s::bigint END, now()
+    FROM held
+    RETURNING id
+), unsynced AS (
+    SELECT set_config('synchronous_commit', 'off', true) AS setting FROM held
+)"""
+# Read both in the statement's SELECT: a CTE that is only a SELECT runs only when read.
+CREDIT_HOLD_TOKEN_COLUMNS = "(SELECT id FROM token), (SELECT setting FROM unsynced)"
+
+# A release by token: gives back what the token says was taken, only when it deleted the token (a release, a store
+# or a crash got there first: nothing). The key is given back before the channel's or organisation's row is locked
+# (their updates read `key_back`), the order a hold takes them in, so a release and a hold never deadlock.
+CREDIT_RELEASE_TOKEN_SQL = f"""
+WITH token AS (
+    DELETE FROM {_HOLDS} WHERE id = %(token)s RETURNING channel_id, held_from, key_id
+), key_back AS (
+    UPDATE {ApiKey._meta.db_table} SET credits_spent = credits_spent - 1
+    WHERE id = (SELECT key_id FROM token) AND credits_spent > 0 RETURNING id
+), channel_back AS (
+    UPDATE {_CHANNELS} SET credits = credits + 1
+    WHERE id = (SELECT channel_id FROM token WHERE held_from = '{HELD_FROM_CHANNEL}')
+      AND (SELECT count(*) FROM key_back) >= 0
+    RETURNING id
+)
+UPDATE {_ORGANISATIONS} SET credits = credits + 1
+WHERE id = (SELECT organisation_id FROM {_CHANNELS}
+            WHERE id = (SELECT channel_id FROM token WHERE held_from = '{HELD_FROM_ORGANISATION}'))
+  AND (SELECT count(*) FROM key_back) >= 0
+"""
+
+
+def credit_holds_give_back_stale(*, older_than: timedelta, limit: int = 1000) -> int:
+    """Give back the credits of hold tokens older than `older_than`, each by CREDIT_RELEASE_TOKEN_SQL: their chats'
+    processes died between the hold and the store or release. How many were given back (at most `limit`).
+
+    Safe for the books whatever the bound: a token is deleted once, by this, a store or a release, and only the
+    one that deleted it acts, so a chat still running past the bound is refused unstored (its credit given back
+    here) rather than stored for free. The bound (CREDIT_HOLD_STALE_SECONDS) is far above a chat's longest life so
+    that does not happen. Only the PostgreSQL store writes tokens."""
+    stale = CreditHold.objects.filter(created_at__lt=timezone.now() - older_than).order_by("pk")
+    given_back = 0
+    for token in stale.values_list("pk", flat=True)[:limit]:
+        with connection.cursor() as cursor:
+            cursor.execute(CREDIT_RELEASE_TOKEN_SQL, {"token": token})
+        given_back += 1
+    return given_back
 
 
 def credits_add(*, channel: Channel, amount: int) -> None:

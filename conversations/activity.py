@@ -2,7 +2,7 @@
 
 Two writers, one row shape:
 
-- an answered chat: `ANSWERED_INSERT`, a CTE the PostgreSQL store embeds in the statement that stores the
+- an answered chat: `ANSWERED_INSERT_IF`, a CTE the PostgreSQL store embeds in the statement that stores the
   exchange (conversations/store/postgresql.py), so recording it adds no round trip; the ORM store calls
   `answered_add` in the transaction that stores it;
 - a refused or failed request: `refusal_add`, called only by services.failed_request_record (once the
@@ -22,13 +22,15 @@ from conversations.models import Activity
 
 ERROR_MAX = Activity.ERROR_MAX
 
-ANSWERED_INSERT = """
+# {guard}: the condition the row is written under (the store's: the chat's credit hold was still there).
+ANSWERED_INSERT_IF = """
 INSERT INTO conversations_activity
     (channel_id, organisation_id, created_at, api_key_id, key_name, source, endpoint, session_id, model,
      prompt_tokens, completion_tokens, cost, latency_ms, status, outcome, error)
-VALUES (%(channel)s, %(a_organisation)s, %(replied)s, %(a_key)s, %(a_key_name)s, %(source)s, %(a_endpoint)s,
+SELECT %(channel)s, %(a_organisation)s, %(replied)s, %(a_key)s, %(a_key_name)s, %(source)s, %(a_endpoint)s,
         %(session)s, %(model)s, %(prompt_tokens)s, %(completion_tokens)s, %(cost)s::numeric, %(a_latency)s, 200,
-        'answered', %(a_error)s)
+        'answered', %(a_error)s
+WHERE {guard}
 """
 
 

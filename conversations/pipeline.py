@@ -37,7 +37,7 @@ from channels_app.catalog import CatalogModel
 from channels_app.credentials import VerifiedKey
 from conversations import activity, admission, counters, idempotency, provider, store
 from conversations.prompt import build_conversation, build_messages
-from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, UnsupportedByModel
+from gateway.infra.errors import CreditsExhausted, NoAnswerError, ProviderError, ServiceUnavailable, UnsupportedByModel
 from gateway.infra.metrics import usage_record
 from knowledge import grounding as knowledge
 
@@ -148,6 +148,7 @@ class PreparedChat:
     grounding: knowledge.Grounding | None = None
     held_from: str = "channel"  # where its credit was taken, so a release gives it back there
     key_spent: bool = False  # its key's own credit cap counted it too, so a release gives it back there as well
+    hold_token: int | None = None  # its hold's token (store.Held.token): its store and release pass it
     endpoint: str = "chat"  # the API endpoint it came through, for its row in the activity log
 
     def facts(self) -> activity.Facts:
@@ -242,7 +243,7 @@ async def prepare(key: VerifiedKey, request: ChatRequest, *, idempotency_claim: 
         await counters.backend().give_back(admitted.held)
         raise CreditsExhausted()
     chat = PreparedChat(key, request, received_at, admitted.held, found.history, idempotency_claim, models,
-                        held_from=found.held_from, key_spent=found.key_spent)
+                        held_from=found.held_from, key_spent=found.key_spent, hold_token=found.token)
     # The search comes after the credit is held, so a chat refused for its limits or credits costs no search.
     try:
         grounding = await _grounding(key, request)
@@ -372,11 +373,15 @@ async def settle(chat: PreparedChat, completion: provider.Completion, *, answer:
         cost=cost,
         activity=chat.facts(),
         activity_error="" if answer is not None else CUT_OFF,
+        hold_token=chat.hold_token,
     )
     try:
-        await store.backend().store_exchange(exchange)
+        if not await store.backend().store_exchange(exchange):
+            # Its hold was lost with a database crash-restart: not stored, and no credit spent (the release finds
+            # no token and gives nothing back). The client may try again.
+            raise ServiceUnavailable()
     except BaseException:
-        logger.exception("Could not store a chat for channel %s; its credit is given back", chat.key.channel.public_id)
+        logger.exception("Could not store a chat for channel %s; what it held is given back", chat.key.channel.public_id)
         await release(chat)
         raise
     usage_record(completion.model, completion.prompt_tokens, completion.completion_tokens, cost)
@@ -403,7 +408,8 @@ async def release(chat: PreparedChat) -> None:
 async def _give_back(chat: PreparedChat) -> None:
     """The chat's credit, where it was taken (and from its key's cap when that counted it), and its daily slots."""
     await store.backend().release(
-        channel_id=chat.key.channel.pk, held_from=chat.held_from, key_id=chat.key.key_id if chat.key_spent else None
+        channel_id=chat.key.channel.pk, held_from=chat.held_from, key_id=chat.key.key_id if chat.key_spent else None,
+        token=chat.hold_token,
     )
     await counters.backend().give_back(chat.held)
 

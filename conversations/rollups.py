@@ -40,11 +40,15 @@ LATENCY_BUCKETS_MS = (
     20000, 30000, 60000,
 )
 
-USAGE_UPSERT = """
+# {guard}: the condition the row is written under; the PostgreSQL store's statement writes it only when the chat's
+# credit hold was still there (conversations/store/postgresql.py). The SELECT form (with a WHERE, which SQLite
+# needs before ON CONFLICT) makes that possible.
+USAGE_UPSERT_IF = """
 INSERT INTO conversations_usageday
     (channel_id, day, shard, answered, limited, refused, errors, prompt_tokens, completion_tokens, cost, last_at)
-VALUES (%(u_channel)s, %(u_day)s, %(u_shard)s, %(u_answered)s, %(u_limited)s, %(u_refused)s, %(u_errors)s,
-        %(u_prompt)s, %(u_completion)s, %(u_cost)s, %(u_last_at)s)
+SELECT %(u_channel)s, %(u_day)s, %(u_shard)s, %(u_answered)s, %(u_limited)s, %(u_refused)s, %(u_errors)s,
+        %(u_prompt)s, %(u_completion)s, %(u_cost)s, %(u_last_at)s
+WHERE {guard}
 ON CONFLICT (channel_id, day, shard) DO UPDATE SET
     answered = conversations_usageday.answered + excluded.answered,
     limited = conversations_usageday.limited + excluded.limited,
@@ -56,13 +60,15 @@ ON CONFLICT (channel_id, day, shard) DO UPDATE SET
     last_at = CASE WHEN conversations_usageday.last_at IS NULL OR excluded.last_at > conversations_usageday.last_at
                    THEN excluded.last_at ELSE conversations_usageday.last_at END
 """
+USAGE_UPSERT = USAGE_UPSERT_IF.format(guard="true")
 
 # A chat without a measured latency (u_bucket -1) inserts nothing.
-LATENCY_UPSERT = """
+LATENCY_UPSERT_IF = """
 INSERT INTO conversations_usagelatency (channel_id, day, bucket, shard, count)
-SELECT %(u_channel)s, %(u_day)s, %(u_bucket)s, %(u_shard)s, 1 WHERE %(u_bucket)s >= 0
+SELECT %(u_channel)s, %(u_day)s, %(u_bucket)s, %(u_shard)s, 1 WHERE %(u_bucket)s >= 0 AND {guard}
 ON CONFLICT (channel_id, day, bucket, shard) DO UPDATE SET count = conversations_usagelatency.count + 1
 """
+LATENCY_UPSERT = LATENCY_UPSERT_IF.format(guard="true")
 
 
 def bucket_of(latency_ms: int) -> int:

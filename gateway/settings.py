@@ -437,7 +437,13 @@ if JOBS == "celery" and not CELERY_BROKER_URL:
 CELERY_QUEUE = env.str("CELERY_QUEUE", default="ai-gateway-jobs")
 # A job not acknowledged this many seconds after a worker took it is handed to another (Redis transport).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-JOB_MODULES = ["alerts.jobs", "knowledge.jobs"]
+JOB_MODULES = ["alerts.jobs", "knowledge.jobs", "channels_app.jobs"]
+# A PostgreSQL credit hold's token older than CREDIT_HOLD_STALE_SECONDS belongs to a chat whose process died
+# between its hold and its store: its credit is given back, looked for this often; 0: never
+# (channels_app/services.py credit_holds_give_back_stale). The age is far above a chat's longest life
+# (LLM_TOTAL_TIMEOUT per model tried).
+CREDIT_HOLD_SWEEP_INTERVAL_SECONDS = env.int("CREDIT_HOLD_SWEEP_INTERVAL_SECONDS", default=600)
+CREDIT_HOLD_STALE_SECONDS = env.int("CREDIT_HOLD_STALE_SECONDS", default=3600)
 # How often deprecated models whose retirement day has come are retired (channels moved, owners told); 0: never
 # (then run `manage.py models retire-due` from cron). docs/providers.md.
 MODEL_RETIREMENT_INTERVAL_SECONDS = env.int("MODEL_RETIREMENT_INTERVAL_SECONDS", default=3600)

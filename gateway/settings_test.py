@@ -24,6 +24,7 @@ _DEFAULTS = {
     "MODEL_RETIREMENT_INTERVAL_SECONDS": "0",
     "MODEL_SYNC_INTERVAL_SECONDS": "0",
     "KNOWLEDGE_REFRESH_INTERVAL_SECONDS": "0",
+    "CREDIT_HOLD_SWEEP_INTERVAL_SECONDS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)

@@ -14,7 +14,7 @@ and session expiry (conversations/threads.py), the history's length
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -35,6 +35,9 @@ class Held:
     history: list[tuple[str, str]]  # (role, content), oldest first
     held_from: str = "channel"  # where the credit was taken: "channel" or "organisation" (channels_app/services.py)
     key_spent: bool = False  # the key's own credit cap counted it too: a release gives it back there as well
+    # The hold's token (channels_app CreditHold), when the store keeps one: the store and the release of the chat
+    # pass it, and act only if it is still there. None: the ORM store, whose hold commits synchronously.
+    token: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Exchange:
     # Its row in the channel's activity log, written with it (None: none, e.g. a store's own tests).
     activity: Facts | None = None
     activity_error: str = ""  # e.g. a stream its client left: answered, but not all of it was received
+    hold_token: int | None = None  # Held.token: stored only if it is still there (None: unguarded)
 
 
 class ChatStore:
@@ -71,8 +75,11 @@ class ChatStore:
         """
         raise NotImplementedError
 
-    async def store_exchange(self, exchange: Exchange) -> None:
+    async def store_exchange(self, exchange: Exchange) -> bool:
         """Store the message and its reply in the session's current thread (or the next one), both or neither.
+
+        False: nothing was stored, because the chat's hold (its `hold_token`) was lost (a database crash-restart
+        since the hold); no credit was spent for it.
 
         Concurrent exchanges on one session are stored one after the other,
         each user message next to its reply. A page URL or title, when given,
@@ -80,9 +87,12 @@ class ChatStore:
         """
         raise NotImplementedError
 
-    async def release(self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None) -> None:
+    async def release(
+        self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None, token: int | None = None
+    ) -> None:
         """Give back the credit a chat held, where it was taken: it got no reply, or its reply could not be stored.
-        `key_id`: a capped key whose cap counted it (Held.key_spent)."""
+        `key_id`: a capped key whose cap counted it (Held.key_spent). `token` (Held.token): only if it is still
+        there, and then where it says."""
         raise NotImplementedError
 
 

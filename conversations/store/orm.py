@@ -23,10 +23,13 @@ class OrmStore(ChatStore):
     ) -> Held:
         return await in_db_phase(_hold_and_history, channel_id, source, session_id, now, key_id, capped)
 
-    async def store_exchange(self, exchange: Exchange) -> None:
+    async def store_exchange(self, exchange: Exchange) -> bool:
         await in_db_phase(_store_exchange, exchange)
+        return True
 
-    async def release(self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None) -> None:
+    async def release(
+        self, *, channel_id: int, held_from: str = "channel", key_id: int | None = None, token: int | None = None
+    ) -> None:
         await in_db_phase(credit_release, channel_id=channel_id, held_from=held_from, key_id=key_id)
 
 

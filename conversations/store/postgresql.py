@@ -6,8 +6,11 @@ connection only for its own round trip. A statement that was sent finishes
 even if the chat is cancelled meanwhile (adb.to_the_end): a credit it took is
 then stored or given back, never lost.
 
-- hold_and_history: CREDIT_HOLD_CTES (channels_app/services.py) and the live
-  thread's last messages, in one statement.
+- hold_and_history: CREDIT_HOLD_CTES and the hold's token (CREDIT_HOLD_TOKEN,
+  channels_app/services.py) and the live thread's last messages, in one
+  statement, committed without waiting for its WAL flush.
+- store_exchange and release act only on the hold's token they delete, so a
+  hold a crash-restart lost is neither stored nor given back.
 - store_exchange: find or start the session's thread by the thread rule
   (conversations/threads.py), taking its row lock, so concurrent chats on one
   session store their exchanges one after the other; insert the message and its
@@ -19,24 +22,24 @@ then stored or given back, never lost.
 import json
 from datetime import datetime
 
+from channels_app.models import CreditHold
 from channels_app.services import (
-    CREDIT_HOLD_CTES, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
-    KEY_CREDIT_RELEASE_SQL, credit_hold_params,
+    CREDIT_HOLD_CTES, CREDIT_HOLD_TOKEN, CREDIT_HOLD_TOKEN_COLUMNS, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL,
+    CREDIT_RELEASE_TOKEN_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION, KEY_CREDIT_RELEASE_SQL, credit_hold_params,
 )
 from conversations import activity, rollups, selectors, threads
 from conversations.store import ChatStore, Exchange, Held
 from gateway.infra import adb
 from gateway.infra.db import phase_gate
 
-# Commits synchronously, as every statement here: with synchronous_commit off the hold's commit would not wait
-# for its WAL flush, and WAL being flushed in order, the chat's later synchronous store would still make it
-# durable first. But a crash-restart before the WAL writer's next flush (up to 3 × wal_writer_delay) loses the
-# hold, and the chat, still upstream, is then stored by a pooled connection to the recovered server: answered
-# and stored without its credit spent (docs/performance.md, "The busy single channel").
+# Takes the credit and its token (CREDIT_HOLD_TOKEN) and commits without waiting for its WAL flush: the credit
+# row it locked is free a flush sooner for the channel's next chat. Safe only with the token: the store and the
+# release act only on a token they delete, so a hold a crash-restart lost is neither stored nor given back
+# (channels_app/services.py; docs/performance.md, "The busy single channel").
 HOLD_AND_HISTORY = f"""
-WITH {CREDIT_HOLD_CTES}
+WITH {CREDIT_HOLD_CTES}{CREDIT_HOLD_TOKEN}
 SELECT (SELECT count(*) FROM held), (SELECT bool_or(organisation) FROM held), (SELECT count(*) FROM key_spent),
-       recent.role, recent.content
+       {CREDIT_HOLD_TOKEN_COLUMNS}, recent.role, recent.content
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.id, m.role, m.content
@@ -51,9 +54,11 @@ ORDER BY recent.id DESC
 
 # The thread rule of conversations/threads.py (thread_for_message) in SQL: the latest thread if it
 # is live, else the next one; ON CONFLICT both settles two first messages racing to start it and
-# takes the row lock.
+# takes the row lock. Every write is under {guard}: with a hold token, that this statement deleted it (TOKEN), so
+# a chat whose hold a crash lost stores nothing and returns no row. Its synchronous commit flushes WAL up to
+# itself, and so the hold it depended on (an earlier commit) with it.
 STORE_EXCHANGE = """
-WITH latest AS (
+WITH {token}latest AS (
     SELECT thread, expires_at FROM conversations_session
     WHERE channel_id = %(channel)s AND source = %(source)s AND session_id = %(session)s
     ORDER BY thread DESC LIMIT 1
@@ -66,6 +71,7 @@ WITH latest AS (
     SELECT %(channel)s, %(source)s, %(session)s, target.thread, %(received)s, %(expires)s, %(page_url)s, %(page_title)s,
            %(message)s
     FROM target
+    WHERE {guard}
     ON CONFLICT (channel_id, source, session_id, thread) DO UPDATE SET thread = excluded.thread,
         page_url = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_url)s ELSE conversations_session.page_url END,
         page_title = CASE WHEN %(page_url)s <> '' OR %(page_title)s <> '' THEN %(page_title)s ELSE conversations_session.page_title END
@@ -85,10 +91,13 @@ FROM thread, (VALUES
 ) AS pair (position, role, content, created_at, model, prompt_tokens, completion_tokens, latency_ms, tokens_estimated,
            cost)
 ORDER BY pair.position
+RETURNING 1
 """
-ACTIVITY = f""", activity AS ({activity.ANSWERED_INSERT})"""
+TOKEN = f"""token AS (DELETE FROM {CreditHold._meta.db_table} WHERE id = %(token)s RETURNING id), """
+GUARDED = "EXISTS (SELECT 1 FROM token)"
+ACTIVITY = """, activity AS ({answered})"""
 CLAIM = """, claim AS (
-    UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s
+    UPDATE conversations_idempotencykey SET response = %(answer)s::jsonb WHERE id = %(claim)s AND {guard}
 )"""
 
 
@@ -101,18 +110,26 @@ class PostgreSQLStore(ChatStore):
         params |= credit_hold_params(channel_id=channel_id, key_id=key_id, capped=capped)
         async with phase_gate():
             rows = await adb.fetchall(HOLD_AND_HISTORY, params)
-        held, key_spent = rows[0][0] == 1, rows[0][2] == 1
+        held, key_spent, token = rows[0][0] == 1, rows[0][2] == 1, rows[0][3]
         if key_spent and not held:  # the key had room, the channel no credit: the cap gives it back at once
             async with phase_gate():
                 await adb.execute(KEY_CREDIT_RELEASE_SQL, {"key": key_id})
         history = [(role, content) for *_, role, content in reversed(rows) if role is not None]
-        return Held(held, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL, key_spent and held)
+        return Held(
+            held, history, HELD_FROM_ORGANISATION if rows[0][1] else HELD_FROM_CHANNEL, key_spent and held, token
+        )
 
-    async def store_exchange(self, exchange: Exchange) -> None:
+    async def store_exchange(self, exchange: Exchange) -> bool:
         async with phase_gate():
-            await adb.execute(*store_statement(exchange))
+            return bool(await adb.fetchall(*store_statement(exchange)))
 
-    async def release(self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL, key_id: int | None = None) -> None:
+    async def release(
+        self, *, channel_id: int, held_from: str = HELD_FROM_CHANNEL, key_id: int | None = None, token: int | None = None
+    ) -> None:
+        if token is not None:  # the token says where the credit was taken, and gives it back only if it is there
+            async with phase_gate():
+                await adb.execute(CREDIT_RELEASE_TOKEN_SQL, {"token": token})
+            return
         statement = CREDIT_RELEASE_ORGANISATION_SQL if held_from == HELD_FROM_ORGANISATION else CREDIT_RELEASE_SQL
         async with phase_gate():
             await adb.execute(statement, {"channel": channel_id})
@@ -122,7 +139,7 @@ class PostgreSQLStore(ChatStore):
 
 
 def store_statement(x: Exchange) -> tuple[str, dict]:
-    """STORE_EXCHANGE and its parameters for `x`."""
+    """STORE_EXCHANGE and its parameters for `x`: it returns rows when it stored (none: `x.hold_token` was gone)."""
     params = {
         "channel": x.channel_id,
         "source": x.source,
@@ -141,6 +158,10 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
         "page_url": x.page_url,
         "page_title": x.page_title,
     }
+    token, guard = "", "true"
+    if x.hold_token is not None:
+        token, guard = TOKEN, GUARDED
+        params["token"] = x.hold_token
     claim = ""
     if x.idempotency_claim is not None:
         claim = CLAIM
@@ -156,6 +177,8 @@ def store_statement(x: Exchange) -> tuple[str, dict]:
             facts=x.activity, received_at=x.received_at, replied_at=x.replied_at, error=x.activity_error
         ))
     statement = STORE_EXCHANGE.format(
-        claim=claim, activity=recorded, usage=rollups.USAGE_UPSERT, latency=rollups.LATENCY_UPSERT
+        token=token, guard=guard, claim=claim.format(guard=guard),
+        activity=recorded.format(answered=activity.ANSWERED_INSERT_IF.format(guard=guard)),
+        usage=rollups.USAGE_UPSERT_IF.format(guard=guard), latency=rollups.LATENCY_UPSERT_IF.format(guard=guard),
     )
     return statement, params
