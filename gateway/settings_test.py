@@ -17,7 +17,6 @@ _DEFAULTS = {
     "CSRF_COOKIE_SECURE": "False",
     # Static files straight from static/ (no collectstatic before tests).
     "STATIC_COLLECTED": "False",
-    "CACHE_KEY_PREFIX": f"gwtest{os.getpid()}",
     # The purge and the alert thresholds run when a test calls them, not on a timer in the test server.
     "RETENTION_PURGE_INTERVAL_SECONDS": "0",
     "ALERT_CHECK_INTERVAL_SECONDS": "0",
@@ -28,6 +27,9 @@ _DEFAULTS = {
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)
+# Each test process its own cache keys, set, not defaulted: pytest-xdist's workers inherit the environment of the
+# process that started them, which imported this module first, so a default would give every worker its prefix.
+os.environ["CACHE_KEY_PREFIX"] = f"gwtest{os.getpid()}"
 os.environ["ENV_FILE"] = ""  # a developer's .env must not leak into tests
 os.environ["LLM_API_KEY"] = ""  # tests choose their provider explicitly
 os.environ["LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens there

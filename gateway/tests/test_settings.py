@@ -94,3 +94,16 @@ def test_the_generated_and_the_test_secrets_pass(tmp_path):
     from django.conf import settings
 
     assert load_settings(SECRET_KEY=settings.SECRET_KEY).returncode == 0
+
+
+def test_each_test_process_has_cache_keys_of_its_own_whatever_it_inherited():
+    """pytest-xdist's workers inherit the starting process's environment, its CACHE_KEY_PREFIX included: a worker
+    that kept it would share the other workers' Redis keys (counters, the key cache's generation)."""
+    code = ("import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'gateway.settings_test'; django.setup(); "
+            "from django.conf import settings; print(os.getpid(), settings.CACHES['default'].get('KEY_PREFIX', ''), "
+            "os.environ['CACHE_KEY_PREFIX'])")
+    env = {**os.environ, "CACHE_KEY_PREFIX": "gwtest1"}  # as a worker inherits it from the process that started it
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    pid, *prefixes = result.stdout.split()[-3:]
+    assert prefixes[-1] == f"gwtest{pid}", result.stdout + result.stderr
