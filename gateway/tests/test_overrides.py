@@ -358,7 +358,9 @@ def test_the_test_flush_empties_every_table_by_delete_and_keeps_djangos_otherwis
 
     flush_by_delete.install()  # as the root conftest does
     ops = DatabaseOperations(None)
-    assert ops.sql_flush(no_style(), ["a", "b"]) == ['DELETE FROM "a";', 'DELETE FROM "b";']
+    assert ops.sql_flush(no_style(), ["a", "b"]) == [
+        'LOCK TABLE "a", "b" IN ACCESS EXCLUSIVE MODE;', 'DELETE FROM "a";', 'DELETE FROM "b";'
+    ]
     assert ops.sql_flush(no_style(), ["a", "b"], reset_sequences=True) == ['TRUNCATE "a", "b" RESTART IDENTITY;']
     assert ops.sql_flush(no_style(), ["a"], allow_cascade=True) == ['TRUNCATE "a" CASCADE;']
 
@@ -384,6 +386,6 @@ def test_a_real_flush_on_postgresql_leaves_no_row_in_any_table(api, llm, key):
             return {table: n for table, n in counts.items() if n}
 
     assert {"conversations_message", "channels_app_channel", "channels_app_apikey"} <= set(rows())
-    assert connection.ops.sql_flush(no_style(), tables)[0].startswith("DELETE FROM")
+    assert connection.ops.sql_flush(no_style(), tables)[1].startswith("DELETE FROM")
     call_command("flush", interactive=False, reset_sequences=False, inhibit_post_migrate=True, verbosity=0)
     assert rows() == {}
