@@ -21,7 +21,7 @@ from conversations.models import Activity, IdempotencyKey, Message, Session, Usa
 from conversations.provider import Completion
 from conversations.store import Exchange
 from conversations.store.postgresql import HOLD_AND_HISTORY, PostgreSQLStore
-from gateway.testing.api import chat, chat_stream
+from gateway.testing.api import chat, chat_stream, credits
 from gateway.testing.implementations import run
 from gateway.testing.rollups import usage_totals
 
@@ -64,10 +64,6 @@ def lose_the_hold(token: int) -> None:
         if held.key_id is not None:
             cursor.execute("UPDATE channels_app_apikey SET credits_spent = credits_spent - 1 WHERE id = %s", [held.key_id])
         cursor.execute("COMMIT")
-
-
-def credits(channel) -> int:
-    return Channel.objects.get(pk=channel.pk).credits
 
 
 def test_the_hold_commits_without_waiting_for_its_flush_and_the_next_statement_waits_again(channel):

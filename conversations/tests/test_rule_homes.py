@@ -23,13 +23,10 @@ from conversations.models import Session
 from conversations.provider import Completion
 from conversations.store import Exchange
 from teams.models import Organisation
+from gateway.testing.api import credits as credits_of
 from gateway.testing.implementations import STORES, run
 
 on_postgresql = pytest.mark.postgres
-
-
-def _credits(channel) -> int:
-    return Channel.objects.values_list("credits", flat=True).get(pk=channel.pk)
 
 
 @on_postgresql
@@ -61,22 +58,22 @@ def test_the_credit_hold_sql_is_credit_holds_rule(channel, credits, draws):
 def test_the_orm_credit_hold_takes_only_while_there_is_one(channel, credits):
     Channel.objects.filter(pk=channel.pk).update(credits=credits)
     assert credit_hold(channel_id=channel.pk) == (HELD_FROM_CHANNEL if credits else None)
-    assert _credits(channel) == max(0, credits - 1)
+    assert credits_of(channel) == max(0, credits - 1)
 
 
 @on_postgresql
 def test_the_credit_release_sql_is_credit_releases_rule(channel):
     credit_release(channel_id=channel.pk)
-    by_orm = _credits(channel)
+    by_orm = credits_of(channel)
     with connection.cursor() as cursor:
         cursor.execute(CREDIT_RELEASE_SQL, {"channel": channel.pk})
-    assert (by_orm, _credits(channel)) == (101, 102)
+    assert (by_orm, credits_of(channel)) == (101, 102)
     org = Organisation.objects.filter(pk=channel.organisation_id)
     credit_release(channel_id=channel.pk, held_from=HELD_FROM_ORGANISATION)
     by_orm = org.get().credits
     with connection.cursor() as cursor:
         cursor.execute(CREDIT_RELEASE_ORGANISATION_SQL, {"channel": channel.pk})
-    assert (by_orm, org.get().credits, _credits(channel)) == (1, 2, 102)
+    assert (by_orm, org.get().credits, credits_of(channel)) == (1, 2, 102)
 
 
 @on_postgresql
@@ -99,7 +96,7 @@ def test_the_credit_hold_sql_is_credit_holds_rule_for_a_capped_key(channel, cred
                 if not rows and spent < 2:  # the store gives a counted cap back when the channel had no credit
                     cursor.execute(KEY_CREDIT_RELEASE_SQL, {"key": api_key.pk})
             held = HELD_FROM_CHANNEL if rows else None
-        outcomes.append((held, _credits(channel), keys.get().credits_spent))
+        outcomes.append((held, credits_of(channel), keys.get().credits_spent))
     room = credits and spent < 2
     assert outcomes[0] == outcomes[1] == (
         HELD_FROM_CHANNEL if room else None, credits - 1 if room else credits, spent + 1 if room else spent

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from accounts.testing import WebClient
 from channels_app.models import Channel
 from conftest import make_channel
-from gateway.testing.api import chat
+from gateway.testing.api import chat, credits
 from teams import services
 from teams.models import AuditEntry, Organisation
 from teams.tests.worlds import make_user
@@ -19,10 +19,6 @@ from teams.tests.worlds import make_user
 
 def _url(org) -> str:
     return f"/dashboard/org/{org.public_id}/credits/"
-
-
-def _credits(obj) -> int:
-    return type(obj).objects.values_list("credits", flat=True).get(pk=obj.pk)
 
 
 def _move(web, org, source, destination, amount):
@@ -38,10 +34,10 @@ def test_a_new_owner_moves_credits_to_a_second_channel_without_staff(owner_web, 
     assert page.status_code == 200 and "Move credits" in page.text
 
     assert _move(owner_web, org, first, second, 30).status_code == 302
-    assert (_credits(first), _credits(second), _credits(org)) == (70, 30, 0)
+    assert (credits(first), credits(second), credits(org)) == (70, 30, 0)
     assert _move(owner_web, org, first, org, 50).status_code == 302
     assert _move(owner_web, org, org, second, 20).status_code == 302
-    assert (_credits(first), _credits(second), _credits(org)) == (20, 50, 30)
+    assert (credits(first), credits(second), credits(org)) == (20, 50, 30)
 
     entries = list(AuditEntry.objects.filter(organisation=org, action="credits.move").order_by("id"))
     assert [e.changes for e in entries] == [
@@ -73,7 +69,7 @@ def test_a_bad_move_is_refused_with_a_clear_error_and_changes_nothing(owner_web,
     r = owner_web.submit(_url(org), data)
     assert r.status_code == 400
     assert 'class="alert alert-error"' in r.text or 'class="error"' in r.text
-    assert (_credits(first), _credits(second), _credits(elsewhere), _credits(org)) == (100, 5, 7, 0)
+    assert (credits(first), credits(second), credits(elsewhere), credits(org)) == (100, 5, 7, 0)
     assert not AuditEntry.objects.filter(action="credits.move").exists()
 
 
@@ -100,7 +96,7 @@ def test_admins_may_move_developers_and_analysts_get_403_and_strangers_404(owner
         web.force_login(outsider)
         assert web.get(_url(org)).status_code == 404
         assert _move(web, org, channel, org, 10).status_code == 404
-    assert (_credits(channel), _credits(org)) == (90, 10)
+    assert (credits(channel), credits(org)) == (90, 10)
     assert AuditEntry.objects.get(action="credits.move").actor == users["admin"]
 
 
@@ -111,7 +107,7 @@ def test_an_empty_channel_keeps_its_403_whatever_the_organisation_holds(api, llm
     r = chat(api, issued.plaintext, "Hi")
     assert r.status_code == 403
     assert r.json() == {"error": "This channel has no credits left. Ask the channel owner to top up its credits."}
-    assert llm.requests == [] and _credits(org) == 500
+    assert llm.requests == [] and credits(org) == 500
 
 
 def test_moves_and_chats_on_one_channel_never_overspend(api, llm, owner, gateway_server):
@@ -152,9 +148,9 @@ def test_moves_and_chats_on_one_channel_never_overspend(api, llm, owner, gateway
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads)
     assert sum(results.values()) == 16, results
-    assert _credits(channel) >= 0
-    assert 2 * results["moved"] + results["answered"] + _credits(channel) == 12, results
-    assert _credits(org) == 2 * results["moved"]
+    assert credits(channel) >= 0
+    assert 2 * results["moved"] + results["answered"] + credits(channel) == 12, results
+    assert credits(org) == 2 * results["moved"]
     assert AuditEntry.objects.filter(action="credits.move").count() == results["moved"]
 
 
@@ -163,7 +159,7 @@ def test_staff_grant_from_the_command_line(owner, staff):
     org = channel.organisation
     out = StringIO()
     call_command("credits", "grant", "--organisation", org.name, "--amount", "1000", "--by", "staff@example.com", stdout=out)
-    assert "Granted 1,000 credits" in out.getvalue() and _credits(org) == 1000
+    assert "Granted 1,000 credits" in out.getvalue() and credits(org) == 1000
     entry = AuditEntry.objects.get(action="credits.grant")
     assert entry.actor == staff and entry.changes == {"organisation": [0, 1000]}
     for args, message in (
@@ -173,7 +169,7 @@ def test_staff_grant_from_the_command_line(owner, staff):
     ):
         with pytest.raises(CommandError, match=message):
             call_command("credits", "grant", *args, stdout=StringIO())
-    assert _credits(org) == 1000 and AuditEntry.objects.filter(action="credits.grant").count() == 1
+    assert credits(org) == 1000 and AuditEntry.objects.filter(action="credits.grant").count() == 1
 
 
 def test_staff_grant_from_the_admin(staff_web, staff, owner):
@@ -184,9 +180,9 @@ def test_staff_grant_from_the_admin(staff_web, staff, owner):
     page = staff_web.submit("/admin/teams/organisation/", form)
     assert page.status_code == 200 and "Grant credits" in page.text
     bad = staff_web.submit("/admin/teams/organisation/", {**form, "apply": "1", "amount": "0"})
-    assert bad.status_code == 200 and _credits(org) == 0
+    assert bad.status_code == 200 and credits(org) == 0
     assert staff_web.submit("/admin/teams/organisation/", {**form, "apply": "1", "amount": "250"}).status_code == 302
-    assert (_credits(org), _credits(other)) == (250, 250)
+    assert (credits(org), credits(other)) == (250, 250)
     assert AuditEntry.objects.filter(action="credits.grant", actor=staff).count() == 2
     assert Channel.objects.get(pk=channel.pk).credits == 1
 
@@ -202,7 +198,7 @@ def test_a_channel_deleted_meanwhile_is_refused_and_nothing_moves(owner):
     for source, destination in ((gone, first), (first, gone), (org, gone)):
         with pytest.raises(CreditMoveRefused, match="no longer exists"):
             credits_move(organisation=org, source=source, destination=destination, amount=1, actor=owner)
-    assert (_credits(first), _credits(org)) == (10, 0)
+    assert (credits(first), credits(org)) == (10, 0)
     assert not AuditEntry.objects.filter(action="credits.move").exists()
 
 
@@ -230,7 +226,7 @@ def test_a_channel_drawing_from_the_organisation_spends_its_credits_and_gets_bac
 
     for i in range(3):
         assert chat(api, issued.plaintext, "Hi", session_id=f"s{i}").status_code == 200
-    assert (_credits(org), _credits(channel)) == (0, 5)
+    assert (credits(org), credits(channel)) == (0, 5)
     r = chat(api, issued.plaintext, "Hi")
     assert (r.status_code, r.json()) == (403, NO_CREDITS)  # the contract's answer, whichever balance is empty
     page = owner_web.get(f"/dashboard/channels/{channel.public_id}/").text
@@ -239,12 +235,12 @@ def test_a_channel_drawing_from_the_organisation_spends_its_credits_and_gets_bac
     organisation_credits_grant(organisation=org, amount=1, staff=staff)
     llm.mode, llm.status = "status", 500
     assert chat(api, issued.plaintext, "Hi").status_code >= 500
-    assert (_credits(org), _credits(channel)) == (1, 5)  # the failed chat's credit went back where it came from
+    assert (credits(org), credits(channel)) == (1, 5)  # the failed chat's credit went back where it came from
 
     llm.mode, llm.status = "ok", 200
     assert _draw(owner_web, channel, False).status_code == 302
     assert chat(api, issued.plaintext, "Hi").status_code == 200
-    assert (_credits(org), _credits(channel)) == (1, 4)
+    assert (credits(org), credits(channel)) == (1, 4)
 
 
 def test_only_owners_and_admins_switch_a_channel_to_the_organisations_credits(owner, gateway_server, outsider):
@@ -269,7 +265,7 @@ def test_a_widget_chat_on_a_drawing_channel_spends_the_organisations_credits(api
     organisation_credits_grant(organisation=org, amount=2, staff=staff)
     assert _draw(owner_web, channel, True).status_code == 302
     assert widget_chat(api, widget_key, "Hi", session_id="v-1").status_code == 200
-    assert (_credits(org), _credits(channel)) == (1, 0)
+    assert (credits(org), credits(channel)) == (1, 0)
 
 
 def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, owner, gateway_server, staff):
@@ -301,7 +297,7 @@ def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, ow
     for t in threads:
         t.join(timeout=60)
     assert sorted(statuses) == [200] * 5 + [403] * 7
-    assert (_credits(org), _credits(first), _credits(second)) == (0, 0, 0)
+    assert (credits(org), credits(first), credits(second)) == (0, 0, 0)
 
 
 def test_the_low_credits_alert_of_a_drawing_channel_watches_the_organisations_balance(owner, staff):
