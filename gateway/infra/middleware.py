@@ -29,17 +29,31 @@ class RequestMetricsMiddleware:
         endpoint, timing, started = self._start(request)
         try:
             response = self.get_response(request)
-        finally:
+        except BaseException:
             metrics.series(metrics.IN_FLIGHT, endpoint).dec()
-        return self._finish(request, response, endpoint, timing, started)
+            raise
+        return self._finish(request, self._landed(response, endpoint), endpoint, timing, started)
 
     async def _acall(self, request):
         endpoint, timing, started = self._start(request)
         try:
             response = await self.get_response(request)
-        finally:
+        except BaseException:  # a client gone while the view ran cancels it: no response will be closed
             metrics.series(metrics.IN_FLIGHT, endpoint).dec()
-        return self._finish(request, response, endpoint, timing, started)
+            raise
+        return self._finish(request, self._landed(response, endpoint), endpoint, timing, started)
+
+    @staticmethod
+    def _landed(response, endpoint):
+        """The request is in flight until its response is closed: at once for a whole body, when the stream ends (or
+        its client leaves) for a streamed one, whose view returned long before."""
+        series = metrics.series(metrics.IN_FLIGHT, endpoint)
+        if response.streaming:
+            counted = _CountedAsyncBody if response.is_async else _CountedBody
+            response.streaming_content = counted(response.streaming_content, series)
+        else:
+            series.dec()
+        return response
 
     @staticmethod
     def _start(request):
@@ -57,3 +71,29 @@ class RequestMetricsMiddleware:
             metrics.series(metrics.OVERHEAD, endpoint).observe(overhead)
             response[OVERHEAD_HEADER] = f"{overhead * 1000:.2f}"
         return response
+
+
+class _Counted:
+    """A streamed body that leaves the in-flight gauge when Django closes the response: Django calls the `close` of
+    the body it is given when it closes the response (`StreamingHttpResponse`), which the server's handler does
+    once the stream has ended or its client has gone, so the count is given back exactly once."""
+
+    def __init__(self, content, series):
+        self.content = content
+        self.series = series
+        self.closed = False
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.series.dec()
+
+
+class _CountedBody(_Counted):
+    def __iter__(self):
+        return iter(self.content)
+
+
+class _CountedAsyncBody(_Counted):
+    def __aiter__(self):  # and no __iter__: Django takes a body that iter() accepts as a synchronous one
+        return aiter(self.content)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from gateway.testing.api import chat
+from gateway.testing.waiting import wait_until
 
 TOKEN = "metrics-test-token-0123456789"
 
@@ -104,3 +105,32 @@ def test_it_shows_the_scrape_itself_in_flight(api, metrics_token):
     text = _scrape(api).text
     assert _sample(text, "gateway_requests_in_flight", endpoint="metrics") == 1
     assert _sample(text, "gateway_requests_in_flight", endpoint="chat") == 0
+
+
+def _open_stream(api, key, llm, session_id):
+    llm.token_delay = 0.5  # the stream stays open between its tokens
+    stream = api.stream("POST", "/api/chat", headers={"X-API-Key": key},
+                        json={"message": "one two three four five", "session_id": session_id, "stream": True})
+    response = stream.__enter__()
+    assert response.status_code == 200
+    chunks = response.iter_bytes()
+    next(chunks)  # the first event has arrived: the view has long returned its response
+    return stream, chunks
+
+
+@pytest.mark.live  # a body streamed over a socket, and a client that goes away
+def test_a_streamed_chat_is_in_flight_until_its_stream_ends(api, llm, key, metrics_token):
+    stream, chunks = _open_stream(api, key, llm, "in-flight-1")
+    assert _sample(_scrape(api).text, "gateway_requests_in_flight", endpoint="chat") == 1
+    for _ in chunks:
+        pass
+    stream.__exit__(None, None, None)
+    assert wait_until(lambda: _sample(_scrape(api).text, "gateway_requests_in_flight", endpoint="chat") == 0)
+
+
+@pytest.mark.live
+def test_a_streamed_chat_whose_client_goes_away_is_no_longer_in_flight(api, llm, key, metrics_token):
+    stream, _ = _open_stream(api, key, llm, "in-flight-2")
+    assert _sample(_scrape(api).text, "gateway_requests_in_flight", endpoint="chat") == 1
+    stream.__exit__(None, None, None)  # closes the connection mid-stream
+    assert wait_until(lambda: _sample(_scrape(api).text, "gateway_requests_in_flight", endpoint="chat") == 0)
