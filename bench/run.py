@@ -247,21 +247,26 @@ def main(argv=None) -> int:
         )
         procs.wait_until(lambda: procs.http("POST", f"{mock_url}/_bench/latency?ms=0")[0] == 200, what="mock", proc=mock)
 
-        def start_gateway(port: int, gateway_env: dict, mock_pid: int, app: str = "gateway.asgi:application"
-                          ) -> tuple[subprocess.Popen, list[int]]:
+        def start_server(what: str, port: int, app: str, server_env: dict, probe: str, *flags: str
+                         ) -> tuple[subprocess.Popen, list[int]]:
+            """`app` on uvicorn with the bench's flags; ready once its workers answer `probe` (a GET) with 401."""
             url = f"http://127.0.0.1:{port}"
-            gateway = running.start(
-                [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(args.workers), "--no-access-log", "--log-level", "warning", "--backlog", "4096",
-                 "--loop", args.loop, "--http", args.http],
-                env=gateway_env, log=workdir / "gateway.log",
+            server = running.start(
+                [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", app, *flags, "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
+                 "--backlog", "4096", "--loop", args.loop, "--http", args.http],
+                env=server_env, log=workdir / f"{what}.log",
             )
             procs.wait_until(
-                lambda: len(procs.workers_of(gateway.pid)) >= (args.workers if args.workers > 1 else 0)
-                and all(procs.http("GET", f"{url}/api/history")[0] == 401 for _ in range(4 * args.workers)),
-                what="gateway", proc=gateway, timeout=60,
+                lambda: len(procs.workers_of(server.pid)) >= (args.workers if args.workers > 1 else 0)
+                and all(procs.http("GET", url + probe)[0] == 401 for _ in range(4 * args.workers)),
+                what=what, proc=server, timeout=60,
             )
-            workers = procs.workers_of(gateway.pid) or [gateway.pid]
+            return server, procs.workers_of(server.pid) or [server.pid]
+
+        def start_gateway(port: int, gateway_env: dict, mock_pid: int, app: str = "gateway.asgi:application"
+                          ) -> tuple[subprocess.Popen, list[int]]:
+            gateway, workers = start_server("gateway", port, app, gateway_env, "/api/history")
             print(f"bench: gateway pid {gateway.pid}, workers {workers}; mock pid {mock_pid}", flush=True)
             return gateway, workers
 
@@ -299,18 +304,7 @@ def main(argv=None) -> int:
         if not args.streams_only:
             gateway, workers = start_gateway(gw_port, env, mock.pid)
             # The floor (bench/floor.py): the same chat's work with no framework, on the same uvicorn, same flags.
-            floor = running.start(
-                [PY, "-m", "bench.uvicorn_nodelay" if args.nodelay_fix else "uvicorn", "bench.floor:app", "--lifespan", "on", "--host", "127.0.0.1",
-                 "--port", str(floor_port), "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
-                 "--backlog", "4096", "--loop", args.loop, "--http", args.http],
-                env=env, log=workdir / "floor.log",
-            )
-            procs.wait_until(
-                lambda: len(procs.workers_of(floor.pid)) >= (args.workers if args.workers > 1 else 0)
-                and all(procs.http("GET", f"{floor_url}/api/chat")[0] == 401 for _ in range(4 * args.workers)),
-                what="floor", proc=floor, timeout=60,
-            )
-            floor_workers = procs.workers_of(floor.pid) or [floor.pid]
+            floor, floor_workers = start_server("floor", floor_port, "bench.floor:app", env, "/api/chat", "--lifespan", "on")
             print(f"bench: floor pid {floor.pid}, workers {floor_workers}", flush=True)
 
             def run(name: str, target: str, connections: int, seconds: float, timeout: float = 10) -> dict:
