@@ -19,7 +19,6 @@ from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.fake_llm import FakeLLM
 from gateway.testing.servers import ThreadedUvicorn
 
-
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
 
@@ -55,7 +54,7 @@ def no_test_straddles_utc_midnight():
 
 @pytest.fixture(autouse=True)
 def model_catalog(request):
-    """The catalog the migrations seeded (channels_app/catalog_seed.py), for every test that uses the database.
+    """The catalog the migrations seeded (channels_app/providers/catalog_seed.py), for every test that uses the database.
 
     A transactional test empties every table when it ends, the catalog's too;
     the next test gets it back here, and no process keeps a copy read before.
@@ -68,7 +67,7 @@ def model_catalog(request):
         request.getfixturevalue("transactional_db" if uses - {"db"} else "db")
     from django.apps import apps
 
-    from channels_app import catalog, catalog_seed
+    from channels_app.providers import catalog, catalog_seed
 
     catalog_seed.seed(apps)
     catalog.forget()
@@ -115,7 +114,7 @@ def gateway_target(request, db, settings):
     from gateway.testing.in_process import BASE_URL, InProcessTransport
 
     # The ORM store works inside the test's transaction; the PostgreSQL store's own pool could not see it.
-    settings.CHAT_STORE = "conversations.store.orm.OrmStore"
+    settings.CHAT_STORE = "conversations.engine.store.orm.OrmStore"
     return {"base_url": BASE_URL, "transport": InProcessTransport(application)}
 
 
@@ -165,7 +164,7 @@ def recorded_llm_server():
 @pytest.fixture
 def llm(fake_llm_server, settings):
     """The gateway talks to a real OpenAI-compatible server on loopback for this test."""
-    from conversations.resilience import reset_breakers
+    from channels_app.providers.resilience import reset_breakers
 
     fake_llm_server.app.reset()
     reset_breakers()

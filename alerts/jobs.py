@@ -25,7 +25,7 @@ def check_thresholds() -> None:
 
 @job("retention.purge", every="RETENTION_PURGE_INTERVAL_SECONDS")
 def purge_expired_data() -> None:
-    from conversations.retention import purge_all
+    from conversations.engine.retention import purge_all
 
     purge_all()
 
@@ -33,7 +33,7 @@ def purge_expired_data() -> None:
 @job("models.retire_due", every="MODEL_RETIREMENT_INTERVAL_SECONDS")
 def retire_due_models() -> None:
     """Deprecated models whose day has come are retired, their channels moved (docs/providers.md)."""
-    from channels_app.catalog_services import models_retire_due
+    from channels_app.model_retirement import models_retire_due
 
     models_retire_due()
 
@@ -41,6 +41,6 @@ def retire_due_models() -> None:
 @job("models.sync", every="MODEL_SYNC_INTERVAL_SECONDS")
 def sync_models() -> None:
     """Each provider's GET /models against the catalog: what it dropped is flagged for staff (docs/providers.md)."""
-    from channels_app.catalog_sync import models_sync
+    from channels_app.providers.catalog_sync import models_sync
 
     models_sync()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from alerts.models import AlertSettings, AlertState
 from alerts.services import event_emit, settings_for, threshold_crossing
 from channels_app.models import Channel
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import FailedRequest, Message
 
 

@@ -1,15 +1,18 @@
 """Per-chat CPU of the model catalog's work (catalog lookup, pricing, usage metrics, tokenizer): `python -m bench.catalog_micro`."""
 import os
 import timeit
+
 os.environ["DJANGO_SETTINGS_MODULE"]="gateway.settings_test"
 import django; django.setup()
-from django.core.management import call_command
 from django.conf import settings
+from django.core.management import call_command
+
 settings.DATABASES["default"]["NAME"]=":memory:"
 call_command("migrate", verbosity=0)
-from channels_app import catalog
-from conversations.provider import completion_with_usage
+from channels_app.providers import catalog
+from channels_app.providers.provider import completion_with_usage
 from gateway.infra.metrics import usage_record
+
 snap = catalog.snapshot()
 m = snap.serving("llama-3.3-70b-versatile")
 msgs=[{"role":"system","content":"x"*200},{"role":"user","content":"Hello there, what do you sell?"}]

@@ -10,10 +10,10 @@ statements:
 1. read and parse the JSON body;
 2. HMAC-SHA256 the key under KEY_DIGEST_SECRET and look the digest up in memory
    (every key's channel is read once at start-up);
-3. one Redis call: the gateway's own limit script (conversations/counters/redis_lua.py
+3. one Redis call: the gateway's own limit script (conversations/engine/counters/redis_lua.py
    COUNT_ALL) over the channel's minute and day counters;
 4. one PostgreSQL statement: the gateway's credit hold and its token plus the
-   last 20 messages (conversations/store/postgresql.py HOLD_AND_HISTORY);
+   last 20 messages (conversations/engine/store/postgresql.py HOLD_AND_HISTORY);
 5. one aiohttp call to the upstream (system prompt, history, page context, message);
 6. one PostgreSQL statement storing both messages under the hold's token (store_statement, the gateway's
    STORE_EXCHANGE);
@@ -30,8 +30,8 @@ import hmac
 import json
 import os
 import time
-from decimal import Decimal
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import django
 
@@ -44,14 +44,14 @@ import redis.asyncio  # noqa: E402
 from django.conf import settings  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from channels_app.catalog_models import AiModel  # noqa: E402
 from channels_app.models import ApiKey, Channel  # noqa: E402
-from conversations.counters.redis_lua import COUNT_ALL  # noqa: E402
-from conversations.prompt import page_context  # noqa: E402
-from conversations.provider import Completion  # noqa: E402
-from conversations.selectors import HISTORY_LOAD_LIMIT  # noqa: E402
-from conversations.store import Exchange  # noqa: E402
-from conversations.store.postgresql import HOLD_AND_HISTORY, store_statement  # noqa: E402
+from channels_app.providers.catalog_models import AiModel  # noqa: E402
+from channels_app.providers.provider import Completion  # noqa: E402
+from conversations.engine.counters.redis_lua import COUNT_ALL  # noqa: E402
+from conversations.engine.prompt import page_context  # noqa: E402
+from conversations.engine.selectors import HISTORY_LOAD_LIMIT  # noqa: E402
+from conversations.engine.store import Exchange  # noqa: E402
+from conversations.engine.store.postgresql import HOLD_AND_HISTORY, store_statement  # noqa: E402
 
 KEYS_SQL = f"""
 SELECT k.digest, c.id, c.public_id, c.model, c.system_prompt, c.rate_limit_per_minute, c.daily_limit, c.max_reply_tokens

@@ -27,8 +27,8 @@ def best_us(call, n: int, rounds: int = 5) -> float:
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings_test")
     django.setup()
-    from conversations.prompt import page_context
-    from conversations.serializers import ChatInput
+    from conversations.edge.serializers import ChatInput
+    from conversations.engine.prompt import page_context
 
     data = {"message": "Which of your kettles is the quietest? (#123)", "session_id": "bench-12-3",
             "metadata": {"url": "https://shop.example/p/123", "title": "Product 123"}}

@@ -238,7 +238,7 @@ def signed_in(client, user):
 def purge_oldest_day(channel) -> dict:
     from django.utils import timezone as dj_timezone
 
-    from conversations import retention
+    from conversations.engine import retention
 
     channel.retention_days = 29  # the seeded 30 days: the oldest one is past retention
     channel.save(update_fields=["retention_days"])

@@ -155,7 +155,8 @@ async def run_chats(app, chats, n: int) -> float:
 async def time_steps(app, chats, n: int) -> dict:
     """Wall-clock µs per chat of the gateway's round trips (--steps): each step wrapped for the run, then restored."""
     from channels_app import credentials
-    from conversations import admission, pipeline, provider, store
+    from channels_app.providers import provider
+    from conversations.engine import admission, pipeline, store
 
     backend = type(store.backend())
     spent: dict[str, float] = {}

@@ -38,7 +38,7 @@ HUGE = 1_000_000_000  # credits and limits high enough that no bench request is 
 def seed(*, channels: int, sessions: int, max_history: int, rng: random.Random) -> dict:
     from django.utils import timezone
 
-    from channels_app import catalog
+    from channels_app.providers import catalog
     from channels_app.services import channel_create, owner_get_or_create
     from conversations.models import Message, Session
 

@@ -30,10 +30,10 @@ if os.environ.get("SHARDS"):
 import psycopg  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
-from conversations.provider import Completion  # noqa: E402
-from conversations.selectors import HISTORY_LOAD_LIMIT  # noqa: E402
-from conversations.store import Exchange  # noqa: E402
-from conversations.store.postgresql import HOLD_AND_HISTORY, store_statement  # noqa: E402
+from channels_app.providers.provider import Completion  # noqa: E402
+from conversations.engine.selectors import HISTORY_LOAD_LIMIT  # noqa: E402
+from conversations.engine.store import Exchange  # noqa: E402
+from conversations.engine.store.postgresql import HOLD_AND_HISTORY, store_statement  # noqa: E402
 
 URL = os.environ["DATABASE_URL"]
 STORE_ONLY = len(sys.argv) > 3 and sys.argv[3] == "store"  # STORE_EXCHANGE alone, without the credit hold

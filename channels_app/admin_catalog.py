@@ -14,9 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from channels_app import catalog_services, catalog_sync
-from channels_app.catalog import CAPABILITIES
-from channels_app.catalog_models import AiModel, OwnerNotice, Provider
+from channels_app import model_retirement
+from channels_app.providers import catalog_sync
+from channels_app.providers.catalog import CAPABILITIES
+from channels_app.providers.catalog_models import AiModel, OwnerNotice, Provider
 
 
 class ProviderForm(forms.ModelForm):
@@ -207,8 +208,8 @@ class AiModelAdmin(admin.ModelAdmin):
     def retire(self, request, queryset):
         for model in queryset.select_related("replacement"):
             try:
-                moved = catalog_services.model_retire(model=model)
-            except catalog_services.CannotRetire as exc:
+                moved = model_retirement.model_retire(model=model)
+            except model_retirement.CannotRetire as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue
             self.message_user(

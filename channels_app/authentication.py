@@ -1,52 +1,53 @@
-"""The API's key edge, part one: the `X-API-Key` header (or a publishable key in `?key=`) parsed.
+"""The API's key edge: the key a request presents, parsed, refused by kind, and resolved once.
 
-`ApiKeyAuthentication` (DRF's public authentication hook) only parses: it refuses
-a missing or malformed key without touching the database and hands on a
-`PresentedKey`. The view then resolves it, once, into a `VerifiedKey`
-(channels_app/credentials.py) before its handler runs; nothing downstream looks
-at the raw key again.
+`authenticate` (DRF's public authentication hook, run by `initial()`) only parses: it refuses a missing or
+malformed key without touching the database and hands on a `PresentedKey`. `resolve` (run by the API view's
+dispatch right after, on the event loop: gateway/overrides/api_view.py) refuses a key of a kind the endpoint does
+not take, from the endpoint table and by the key's form alone, then verifies it once into a `VerifiedKey`
+(channels_app/credentials.py). The view's handler gets the `VerifiedKey` in `request.auth`; nothing downstream
+looks at the raw key or its kind again.
 """
-
-from dataclasses import dataclass, field
 
 from rest_framework.authentication import BaseAuthentication
 
 from accounts.client_ip import client_ip
-from channels_app import keys
-from gateway.infra.endpoints import PUBLISHABLE, SECRET
-from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl
+from channels_app import credentials, keys
+from channels_app.credentials import PresentedKey, VerifiedKey
+from gateway.infra import cors
+from gateway.infra.endpoints import endpoint_at
+from gateway.infra.errors import InvalidApiKey, MissingApiKey, SecretKeyInUrl, wrong_key_kind
 
 HEADER = "HTTP_X_API_KEY"
 BEARER = "Bearer "  # the OpenAI-compatible API's `Authorization: Bearer amgai_…`
 QUERY = "key"  # where a browser passes its publishable key (a CORS preflight carries no header values)
 
 
-@dataclass(frozen=True)
-class PresentedKey:
-    """A well-formed key as the request presented it, not yet checked against anything.
+class KeyAuthentication(BaseAuthentication):
+    """What both API key schemes share: a CORS preflight let through, the parsed key resolved once before the
+    view's handler runs."""
 
-    A publishable key comes with what its checks need: the request's Origin,
-    the client address (the visitor limits) and the `X-Altcha` proof of work.
-    """
+    def authenticate(self, request):
+        if cors.is_preflight(request):
+            return None  # it carries no key header: the view's OPTIONS handler answers it by the ?key= and Origin
+        return self.parse(request)
 
-    raw: str = field(repr=False)
-    publishable: bool = False
-    origin: str | None = None
-    client_ip: str = ""
-    pow_solution: str = field(default="", repr=False)
+    def parse(self, request) -> tuple[None, PresentedKey]:
+        raise NotImplementedError
 
-    @property
-    def kind(self) -> str:
-        """SECRET or PUBLISHABLE, by the key's form: what the endpoint table checks before any query."""
-        return PUBLISHABLE if self.publishable else SECRET
+    async def resolve(self, request, presented: PresentedKey) -> VerifiedKey:
+        """The key the endpoint may take, verified (channels_app/credentials.py).
 
-    @property
-    def cache_id(self) -> str:
-        """Its entry in the key cache: a secret key by its digest (never the plaintext), a publishable one as is."""
-        return "pk:" + self.raw if self.publishable else "sk:" + keys.digest(self.raw)
+        The kind is checked first, from the endpoint table, by the key's form and before any query (a refusal
+        names no channel); HEAD is held to GET's kinds. Then the key is verified: from the key cache with no
+        I/O, else in one database phase.
+        """
+        refused = wrong_key_kind(endpoint_at(request.path_info), request.method, presented.kind)
+        if refused is not None:
+            raise refused
+        return await credentials.resolve(presented)
 
 
-class ApiKeyAuthentication(BaseAuthentication):
+class ApiKeyAuthentication(KeyAuthentication):
     """`X-API-Key` (or, for a publishable key, the `key` query parameter) → `request.auth` as a PresentedKey.
 
     Missing and malformed keys are refused here, without a query; unknown,
@@ -54,7 +55,7 @@ class ApiKeyAuthentication(BaseAuthentication):
     nothing about which keys exist. A secret key in the URL is refused outright.
     """
 
-    def authenticate(self, request):
+    def parse(self, request):
         header = request.META.get(HEADER, "").strip()
         query = request.query_params.get(QUERY, "").strip()
         if query.startswith(keys.PREFIX):
@@ -77,7 +78,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         return "X-API-Key"
 
 
-class BearerKeyAuthentication(BaseAuthentication):
+class BearerKeyAuthentication(KeyAuthentication):
     """`Authorization: Bearer amgai_…` (the OpenAI-compatible API, /v1/) → `request.auth` as a PresentedKey.
 
     Parses only, like ApiKeyAuthentication: a missing or malformed key is
@@ -85,7 +86,7 @@ class BearerKeyAuthentication(BaseAuthentication):
     endpoint table's to say (gateway/infra/endpoints.py), as for /api/.
     """
 
-    def authenticate(self, request):
+    def parse(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "").strip()
         if not header:
             raise MissingApiKey()

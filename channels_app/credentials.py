@@ -1,7 +1,7 @@
 """The API's key edge, part two: a presented key resolved, once, into an immutable `VerifiedKey`.
 
-Resolve, then trust (healthchecks' `@authorize`): the API view calls `resolve()`
-before its handler runs (conversations/views.py), and every later step takes
+Resolve, then trust (healthchecks' `@authorize`): the key edge calls `resolve()`
+before the view's handler runs (channels_app/authentication.py), and every later step takes
 the `VerifiedKey` as given: its channel, its kind (and so the session
 namespace it chats in), its key id, the key cache's generation it was read
 under, and for a publishable key the origin it was verified for. Nothing
@@ -10,7 +10,7 @@ downstream verifies a key again or changes the value.
 A key in the key cache (channels_app/key_cache.py, with Redis) resolves with no
 I/O at all; otherwise one database phase reads it (and caches it). The
 generation travels in the value: the limit counters refuse to count under a
-generation that changed since (conversations/admission.py), and the request
+generation that changed since (conversations/engine/admission.py), and the request
 then resolves its key again with `fresh=True`: a new value, never a changed one.
 """
 
@@ -18,13 +18,37 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from channels_app import key_cache
-from channels_app.authentication import PresentedKey
+from channels_app import key_cache, keys
 from channels_app.models import Channel
 from channels_app.selectors import api_key_lookup, api_key_touch, api_key_touch_due, publishable_key_authenticate
 from gateway.infra.db import in_db_phase
 from gateway.infra.endpoints import PUBLISHABLE, SECRET
 from gateway.infra.errors import ApiError, InvalidApiKey, OriginNotAllowed, SiteInactive
+
+
+@dataclass(frozen=True)
+class PresentedKey:
+    """A well-formed key as the request presented it, not yet checked against anything.
+
+    A publishable key comes with what its checks need: the request's Origin,
+    the client address (the visitor limits) and the `X-Altcha` proof of work.
+    """
+
+    raw: str = field(repr=False)
+    publishable: bool = False
+    origin: str | None = None
+    client_ip: str = ""
+    pow_solution: str = field(default="", repr=False)
+
+    @property
+    def kind(self) -> str:
+        """SECRET or PUBLISHABLE, by the key's form: what the endpoint table checks before any query."""
+        return PUBLISHABLE if self.publishable else SECRET
+
+    @property
+    def cache_id(self) -> str:
+        """Its entry in the key cache: a secret key by its digest (never the plaintext), a publishable one as is."""
+        return "pk:" + self.raw if self.publishable else "sk:" + keys.digest(self.raw)
 
 
 @dataclass(frozen=True)
@@ -37,7 +61,7 @@ class VerifiedKey:
     generation: int | None  # the key cache's generation it was read under; None when read uncached
     cors_origin: str | None  # a publishable key's verified Origin: what the answer may grant CORS to
     presented: PresentedKey = field(repr=False)  # to resolve again when the generation moved on
-    # A secret key's own name and limits (ApiKey): its per-minute limit (conversations/admission.py) and whether
+    # A secret key's own name and limits (ApiKey): its per-minute limit (conversations/engine/admission.py) and whether
     # its chats count against a credit cap (the credit hold, channels_app/services.py). None: only the channel's.
     name: str = ""
     rate_limit_per_minute: int | None = None

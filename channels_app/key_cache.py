@@ -4,7 +4,7 @@ Used only with Redis (a shared cache): every change to a channel or key
 (save, delete, revoke, rotate, deactivate) sets a new random *generation* in
 Redis, and a request is counted against its limits only if the generation its
 cached key was read under is still current (one Lua call checks it and counts,
-conversations/limits.py). A stale entry is dropped and read again from the
+conversations/engine/limits.py). A stale entry is dropped and read again from the
 database, so a revoked key or a deactivated channel stops working on the next
 request in every process. Entries also expire after KEY_CACHE_SECONDS, a
 backstop for changes made behind the application's back (raw SQL).
@@ -88,7 +88,7 @@ def current_generation() -> int:
 
 
 def guard(generation: int | None) -> tuple[str, int] | None:
-    """What the counters check before counting (conversations/counters Counters.take): the generation still current."""
+    """What the counters check before counting (conversations/engine/counters Counters.take): the generation still current."""
     return None if generation is None else (GENERATION_KEY, generation)
 
 

@@ -169,7 +169,7 @@ def _provider_aad(provider_public_id: uuid.UUID) -> bytes:
 
 
 def encrypt_provider_key(raw: str, provider_public_id: uuid.UUID) -> bytes:
-    """An upstream provider's key (channels_app/catalog_models.py Provider), sealed to its provider."""
+    """An upstream provider's key (channels_app/providers/catalog_models.py Provider), sealed to its provider."""
     return seal(raw, _provider_aad(provider_public_id))
 
 

@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_app import catalog, keys, origins
+from channels_app import keys, origins
+from channels_app.providers import catalog
 
 
 def _default_credits() -> int:
@@ -28,7 +29,7 @@ class Channel(models.Model):
     # (channels_app/organisation_credits.py sets it; channels_app/services.py's credit hold reads it).
     draws_from_organisation = models.BooleanField(default=False)
     name = models.CharField(max_length=100)
-    # An AiModel's slug (channels_app/catalog_models.py): checked against the catalog by the services and forms.
+    # An AiModel's slug (channels_app/providers/catalog_models.py): checked against the catalog by the services and forms.
     model = models.CharField(max_length=64, default=catalog.DEFAULT_MODEL_ID)
     # Tried once when the provider fails on `model` (before any token, when streaming).
     fallback_model = models.CharField(max_length=64, blank=True, default="")
@@ -78,7 +79,7 @@ class Channel(models.Model):
     # The owner is warned on the dashboard at or below this many credits (0: only when they run out).
     credit_alert_threshold = models.PositiveIntegerField(default=10, validators=[MaxValueValidator(10_000_000)])
     # Conversations (and their feedback, failed-request rows) older than this are purged
-    # (conversations/retention.py); docs/dashboard.md#retention documents the default.
+    # (conversations/engine/retention.py); docs/dashboard.md#retention documents the default.
     retention_days = models.PositiveIntegerField(
         default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Days a conversation is kept after its last message; older ones are deleted.",
@@ -321,7 +322,7 @@ class RefusedOrigin(models.Model):
 
 
 class CreditHold(models.Model):
-    """The token of one credit a chat holds (the PostgreSQL chat store, conversations/store/postgresql.py).
+    """The token of one credit a chat holds (the PostgreSQL chat store, conversations/engine/store/postgresql.py).
 
     Written by the statement that takes the credit, in its transaction, and deleted by the one that stores the
     chat or gives the credit back: a store or a release acts only when it deleted the token, so a hold a
@@ -343,4 +344,4 @@ class CreditHold(models.Model):
         return f"credit held from {self.held_from} {self.channel_id}"
 
 # The catalog's models live in their own file; importing them here registers them with this app.
-from channels_app.catalog_models import AiModel, OwnerNotice, Provider  # noqa: E402,F401
+from channels_app.providers.catalog_models import AiModel, OwnerNotice, Provider  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Pages that load the widget from an origin its channel does not allow: counted for the owner's dashboard.
 
 The widget asks for its settings first (GET /api/widget-config); a refusal there
-("Origin not allowed") is counted per channel and origin (conversations/views.py
+("Origin not allowed") is counted per channel and origin (conversations/edge/views.py
 `WidgetConfigView` calls `refused_origin_record`), so the owner sees where the
 widget is embedded but not working, and can allow the origin or ignore it.
 Only well-formed origins are kept, at most RefusedOrigin.MAX_PER_CHANNEL per channel.

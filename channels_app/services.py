@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_app import catalog, events, key_cache, keys, origins
+from channels_app import events, key_cache, keys, origins
 from channels_app.models import ApiKey, Channel, CreditHold, KeyReveal, PublishableKey
+from channels_app.providers import catalog
 from channels_app.starting_credits import lock_owner, starting_credits_grant
 from teams.models import Organisation
 from teams.services import personal_organisation
@@ -152,7 +153,7 @@ def channel_create(
 # organisation, from the organisation's. A key with a credit cap of its own (ApiKey.credit_cap) must also have room
 # under it: its `credits_spent` goes up by one in the same statement, conditionally, and the credit is held only
 # when it did. credit_hold runs it through the ORM; CREDIT_HOLD_CTES are the same UPDATEs for
-# conversations/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in one round trip
+# conversations/engine/store/postgresql.py, whose PostgreSQL phase holds the credit and reads the history in one round trip
 # (they take %(channel)s, %(key)s and %(capped)s; `held` has a row, its `organisation` flag saying where, when a
 # credit was taken; `key_spent` a row when the key's cap counted it). A capped key counted while the channel had
 # no credit left is given back at once (KEY_CREDIT_RELEASE_SQL; only then is there a second statement).
@@ -298,7 +299,7 @@ def credits_add(*, channel: Channel, amount: int) -> None:
     if amount <= 0:
         raise ValueError("amount must be positive")
     Channel.objects.filter(pk=channel.pk).update(credits=F("credits") + amount)
-    # The widget's share of the credits is of what a chat read with its key (conversations/limits.py): a cached
+    # The widget's share of the credits is of what a chat read with its key (conversations/engine/limits.py): a cached
     # channel would keep the widget at its old share for up to KEY_CACHE_SECONDS.
     key_cache.invalidate()
 

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from channels_app import catalog, key_cache
+from channels_app import key_cache
 from channels_app.models import AiModel, ApiKey, Channel, Provider, PublishableKey
+from channels_app.providers import catalog
 
 
 @receiver([post_save, post_delete], sender=Channel)
@@ -23,7 +24,7 @@ def _channel_or_key_changed(sender, **kwargs):
 @receiver([post_save, post_delete], sender=AiModel)
 def _catalog_changed(sender, **kwargs):
     """This process reads the catalog again at once, and after the commit (what it read in between may be old);
-    the new key-cache generation makes every other process's chats read it again (channels_app/catalog.py)."""
+    the new key-cache generation makes every other process's chats read it again (channels_app/providers/catalog.py)."""
     catalog.forget()
     transaction.on_commit(catalog.forget)
     key_cache.invalidate()

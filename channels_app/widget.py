@@ -1,7 +1,7 @@
 """What the embeddable widget's CORS preflight asks: may this origin use this publishable key?"""
 
 from channels_app import credentials, keys
-from channels_app.authentication import PresentedKey
+from channels_app.credentials import PresentedKey
 from gateway.infra.errors import ApiError
 
 

@@ -1,9 +1,14 @@
-"""The chat engine and the API's HTTP edge: the /api and /v1 views, the pipeline and what it calls (admission,
-limits, counters, the store, prompt, the provider client with its retries and breaker, streaming, idempotency),
-sessions and messages, the usage roll-ups and the activity log, and the owner pages that read only those (a
-channel's conversations, usage and activity; the organisation's activity).
+"""Conversations: the API's HTTP edge and the chat engine, over the sessions and messages they keep.
+
+- `edge/`: the /api and /v1 endpoints (views, their input, the OpenAI-compatible adapters, streaming as SSE).
+- `engine/`: one chat's orchestration (`pipeline.py`: prepare → complete → settle) and what it calls (admission
+  and limits, the counters and the store interfaces, prompt, idempotency), the other endpoints' services, the
+  activity log, the usage roll-ups, retention and erasure.
+- `models.py`, `admin.py`, `migrations/`, `management/`, `seeding.py` (demo data): the records both share.
+
+Inside, the edge imports the engine and the engine never the edge (.importlinter). The provider client and the
+model catalog it calls are `channels_app/providers/`; the owner pages that show these records are `dashboard/`.
 
 May import: knowledge, channels_app, teams, accounts, gateway.infra and gateway.overrides. Above it are only
-alerts, the dashboard app and the entry points; the provider client reads its upstream (base URL, key, the
-demo flag, the key scrub) from the catalog in channels_app.
+alerts, the dashboard app and the entry points.
 """

@@ -12,14 +12,20 @@ date list filters (ranges on an indexed column) take its place.
 
 from django.contrib import admin
 from django.contrib.admin.views.main import (
-    ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, IS_POPUP_VAR, ORDER_VAR, PAGE_VAR, TO_FIELD_VAR,
+    ALL_VAR,
+    ERROR_FLAG,
+    IS_FACETS_VAR,
+    IS_POPUP_VAR,
+    ORDER_VAR,
+    PAGE_VAR,
+    TO_FIELD_VAR,
 )
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from channels_app import catalog
-from conversations import threads
+from channels_app.providers import catalog
+from conversations.engine import threads
 from conversations.models import AuditEvent, FailedRequest, Feedback, Message, Session
 from gateway.infra.paginators import CappedCountPaginator, NextPagePaginator
 
@@ -212,7 +218,7 @@ class FeedbackAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    """Erasures and purges: when, how, by whom and how much; never the content (conversations/erasure.py)."""
+    """Erasures and purges: when, how, by whom and how much; never the content (conversations/engine/erasure.py)."""
 
     list_display = ("created_at", "channel", "action", "via", "actor", "counts")
     list_filter = ("action", "via", "channel", "created_at")

@@ -41,7 +41,7 @@ class Session(models.Model):
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     # The page the thread's latest message named (the chat's metadata.url and metadata.title), for the owner's list
-    # and transcript; written by the chat store (conversations/store), blank for a thread that named none.
+    # and transcript; written by the chat store (conversations/engine/store), blank for a thread that named none.
     page_url = models.CharField(max_length=2048, blank=True, default="", db_default="")
     page_title = models.CharField(max_length=200, blank=True, default="", db_default="")
     # The thread's first user message, written once by the chat store when it starts the thread, so the
@@ -100,7 +100,7 @@ class Message(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    # True when the provider sent no usage and the tokens above were counted locally (conversations/tokens.py).
+    # True when the provider sent no usage and the tokens above were counted locally (channels_app/providers/tokens.py).
     tokens_estimated = models.BooleanField(default=False)
     # US dollars, from the model catalog's prices per million tokens when the reply was stored.
     cost = models.DecimalField(max_digits=16, decimal_places=10, null=True, blank=True)
@@ -175,7 +175,7 @@ class IdempotencyKey(models.Model):
 
 
 class Feedback(models.Model):
-    """A visitor's or backend's 👍/👎 on one assistant reply, with an optional comment (conversations/feedback.py).
+    """A visitor's or backend's 👍/👎 on one assistant reply, with an optional comment (conversations/edge/feedback.py).
 
     One per reply: giving it again replaces it. Deleted with its message (erasure, retention).
     """
@@ -197,7 +197,7 @@ class Feedback(models.Model):
 class AuditEvent(models.Model):
     """What was done to visitors' data, by whom and how much, never the data itself.
 
-    `subject` is a keyed digest of the session_id (conversations/erasure.py), so an
+    `subject` is a keyed digest of the session_id (conversations/engine/erasure.py), so an
     erasure can be confirmed for an id the owner still has without the log keeping it.
     """
 
@@ -226,7 +226,7 @@ class AuditEvent(models.Model):
 
 
 class UsageDay(models.Model):
-    """A channel's usage on one UTC day, kept as chats and failures are recorded (conversations/rollups.py).
+    """A channel's usage on one UTC day, kept as chats and failures are recorded (conversations/engine/rollups.py).
 
     The dashboard's usage page, cards and the admin's cost read these rows, never the messages:
     their cost does not grow with the history. `manage.py rebuild_usage` recomputes them from
@@ -259,7 +259,7 @@ class UsageDay(models.Model):
 
 class UsageLatency(models.Model):
     """How many of a channel's answered chats of one UTC day took a latency within one bucket
-    (conversations/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these. Sharded as
+    (conversations/engine/rollups.py LATENCY_BUCKETS_MS); the median and p95 are read from these. Sharded as
     UsageDay is: a bucket's count is the sum over its shards."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="usage_latencies", db_index=False)
@@ -288,10 +288,10 @@ class Activity(models.Model):
     """One API request of a channel, as its owner's activity log shows it: answered, refused or failed.
 
     An answered chat's row is inserted by the chat store in the statement that stores the exchange
-    (conversations/store); refused and failed requests by services.failed_request_record, once the answer is built.
+    (conversations/engine/store); refused and failed requests by services.failed_request_record, once the answer is built.
     The key is named (its name then, and a link to it for its mask), never stored. The organisation is
     the channel's, kept on the row so the organisation's log reads one index. Purged with the channel's
-    retention (conversations/retention.py).
+    retention (conversations/engine/retention.py).
     """
 
     class Outcome(models.TextChoices):

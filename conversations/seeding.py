@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from channels_app.models import Channel
-from conversations import rollups
+from conversations.engine import rollups
 from conversations.models import FailedRequest, Message, Session
 
 TOPICS = ("parcel", "refund", "opening hours", "pricing", "password reset", "invoice", "delivery", "warranty")

@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from channels_app.credits import credit_grant
-from channels_app.forms import CreditTopUpForm
 from channels_app.models import ApiKey, Channel
-from conversations import usage
+from dashboard import usage
+from dashboard.channel_forms import CreditTopUpForm
 from dashboard.templatetags.dashboard import usd
 
 

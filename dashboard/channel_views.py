@@ -11,12 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
 from accounts.selectors import confirmation_pending
-from channels_app import catalog, catalog_services, integration, shown_keys
-from channels_app.models import ApiKey, Channel
+from channels_app import integration, model_retirement, shown_keys
 from channels_app.credits import latest_decision, pending_request
-from channels_app.forms import ApiKeyForm, ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
+from channels_app.models import ApiKey, Channel
+from channels_app.providers import catalog
 from channels_app.services import ChannelCapReached, channel_create, channel_update
 from dashboard import selectors
+from dashboard.channel_forms import ApiKeyForm, ChannelForm, ChannelSettingsForm, CreditRequestForm, RotateKeyForm
 from teams import audit
 from teams.policy import requires
 
@@ -34,7 +35,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
     # A notice is its user's own (whatever organisation they work in): the service finds only theirs.
-    if not catalog_services.notice_dismiss(owner=request.user, notice_id=notice_id):
+    if not model_retirement.notice_dismiss(owner=request.user, notice_id=notice_id):
         raise Http404()
     return redirect("dashboard:channel-list")
 

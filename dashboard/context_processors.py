@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from channels_app.catalog import is_demo
+from channels_app.providers.catalog import is_demo
 from dashboard import selectors
 
 

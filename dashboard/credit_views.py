@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from channels_app.credits import CreditRequestPending, credit_request_create
-from channels_app.forms import CreditRequestForm
 from dashboard import selectors
+from dashboard.channel_forms import CreditRequestForm
 from teams import audit
 from teams.policy import requires
 

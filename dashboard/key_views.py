@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from accounts import reauth
 from channels_app import shown_keys
 from channels_app.models import ApiKey
-from channels_app.forms import ApiKeyForm, RotateKeyForm
 from channels_app.services import api_key_create, api_key_reveal, api_key_revoke, api_key_rotate
 from dashboard import selectors
+from dashboard.channel_forms import ApiKeyForm, RotateKeyForm
 from gateway.infra.endpoints import API
 from gateway.infra.errors import error_json
 from teams import audit

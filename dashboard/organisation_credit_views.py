@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from channels_app.forms import ORGANISATION, CreditMoveForm
 from channels_app.organisation_credits import channel_set_draws, credits_move, place_name
+from dashboard.channel_forms import ORGANISATION, CreditMoveForm
 from teams.credits import CreditMoveRefused
 from teams.policy import requires
 

@@ -1,6 +1,6 @@
 """An organisation's usage: its channels' days summed, and each channel's share.
 
-Read from the roll-ups (conversations/usage.py), like a channel's usage page, so both pages count the
+Read from the roll-ups (dashboard/usage.py), like a channel's usage page, so both pages count the
 same things the same way and neither grows with the history. Limits and credits stay per channel.
 """
 
@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from conversations import usage
 from conversations.models import UsageDay
+from dashboard import usage
 from teams.models import Organisation
 
 DAYS = usage.DAYS

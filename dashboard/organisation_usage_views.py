@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from conversations import charts
+from dashboard import charts
 from dashboard.organisation_usage import organisation_usage
 from teams.policy import requires
 

@@ -61,7 +61,7 @@ def _utc_midnight(now: dt.datetime) -> dt.datetime:
 def _annotated(channels: QuerySet, now: dt.datetime) -> QuerySet:
     """Today's answered chats (the ones the daily limit counts) and the latest activity, in one query.
 
-    Both come from the usage roll-up (conversations/rollups.py), a few indexed shard rows per channel and
+    Both come from the usage roll-up (conversations/engine/rollups.py), a few indexed shard rows per channel and
     day, never from the messages: the cards cost the same whatever the history.
     """
     usage = UsageDay.objects.filter(channel=OuterRef("pk"))
@@ -138,6 +138,6 @@ def publishable_keys_working(channel: Channel, now: dt.datetime | None = None) -
 
 def open_notices(owner, limit: int = 5) -> list:
     """The owner's notices not yet dismissed, newest first (OwnerNotice: e.g. a model retired under a channel)."""
-    from channels_app.catalog_models import OwnerNotice
+    from channels_app.providers.catalog_models import OwnerNotice
 
     return list(OwnerNotice.objects.filter(owner=owner, dismissed_at__isnull=True).order_by("-created_at")[:limit])

@@ -1,7 +1,7 @@
 """The owner dashboard, under /dashboard/ (the `dashboard` namespace). Channels and keys are addressed by public UUIDs.
 
 A channel's own pages are this app's views; the pages other apps keep are included from their URL maps: a
-channel's conversations and usage (conversations/dashboard_urls.py), alerts and knowledge.
+channel's conversations and usage (dashboard/conversation_urls.py), alerts and knowledge.
 """
 
 from django.urls import include, path
@@ -35,7 +35,7 @@ urlpatterns = [
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/", key_views.key_shown, name="key-shown"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/reveal/", key_views.key_reveal, name="key-reveal"),
     path("channels/<uuid:public_id>/keys/<uuid:key_id>/revoke/", key_views.key_revoke, name="key-revoke"),
-    path("channels/<uuid:public_id>/", include("conversations.dashboard_urls")),
-    path("channels/<uuid:public_id>/", include("alerts.urls")),
-    path("channels/<uuid:public_id>/", include("knowledge.urls")),
+    path("channels/<uuid:public_id>/", include("dashboard.conversation_urls")),
+    path("channels/<uuid:public_id>/", include("dashboard.alert_urls")),
+    path("channels/<uuid:public_id>/", include("dashboard.knowledge_urls")),
 ]

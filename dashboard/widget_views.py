@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from channels_app.forms import AllowedOriginsForm, RotateKeyForm, WidgetSettingsForm
 from channels_app.models import Channel
 from channels_app.refused_origins import refused_origins_for
 from channels_app.selectors import publishable_key_current
@@ -24,6 +23,7 @@ from channels_app.services import (
     publishable_key_rotate,
 )
 from dashboard import selectors
+from dashboard.channel_forms import AllowedOriginsForm, RotateKeyForm, WidgetSettingsForm
 from teams import audit
 from teams.policy import requires
 

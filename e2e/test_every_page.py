@@ -105,7 +105,7 @@ def test_the_demo_mode_banner_fits_and_passes_axe(page, owner, settings):
 
 
 def test_a_model_retirement_notice_fits_passes_axe_and_dismisses(page, owner, llm):
-    from channels_app.catalog_models import OwnerNotice
+    from channels_app.providers.catalog_models import OwnerNotice
 
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
     OwnerNotice.objects.create(

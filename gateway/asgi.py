@@ -25,7 +25,7 @@ application = BodySizeLimit(django_application)
 def _announce_provider() -> None:
     from django.conf import settings
 
-    from channels_app.catalog import is_demo
+    from channels_app.providers.catalog import is_demo
 
     log = logging.getLogger("gateway")
     if is_demo():
@@ -39,9 +39,9 @@ def _announce_provider() -> None:
 
 _announce_provider()
 
-# The tokenizer for replies that come without usage (conversations/tokens.py): read now, not on the event loop
+# The tokenizer for replies that come without usage (channels_app/providers/tokens.py): read now, not on the event loop
 # of the first such chat (about 0.4 s).
-from conversations import tokens  # noqa: E402
+from channels_app.providers import tokens  # noqa: E402
 
 tokens.encoding()
 

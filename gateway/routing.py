@@ -31,7 +31,7 @@ class Router:
     @staticmethod
     async def lifespan(receive, send):
         """Start-up needs nothing; at shutdown the provider's, database's and Redis's connections are closed cleanly."""
-        from conversations.provider import close_sessions
+        from channels_app.providers.provider import close_sessions
         from gateway.infra import adb
 
         while True:

@@ -233,15 +233,15 @@ DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
 # DATABASE_PREPARE_THRESHOLD=none behind such a pooler. Measured: docs/performance.md.
 _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
 DATABASE_PREPARE_THRESHOLD = None if _prepare in ("", "none", "off") else int(_prepare)
-# The chat's database steps (conversations/store): on PostgreSQL one statement each, sent from the
+# The chat's database steps (conversations/engine/store): on PostgreSQL one statement each, sent from the
 # event loop; elsewhere the ORM on the database phase threads. CHAT_STORE=orm keeps the ORM on
 # PostgreSQL too. Chosen once, at start-up.
 CHAT_STORE = {
-    "postgresql": "conversations.store.postgresql.PostgreSQLStore",
-    "orm": "conversations.store.orm.OrmStore",
+    "postgresql": "conversations.engine.store.postgresql.PostgreSQLStore",
+    "orm": "conversations.engine.store.orm.OrmStore",
 }[env.str("CHAT_STORE", default="postgresql" if _db["ENGINE"] == "django.db.backends.postgresql" else "orm")]
 
-# Rows each channel's usage roll-ups of a day are split over (conversations/rollups.py): each chat adds to one
+# Rows each channel's usage roll-ups of a day are split over (conversations/engine/rollups.py): each chat adds to one
 # chosen at random, so a busy channel's concurrent chats rarely wait on one row's lock; readers sum the shards.
 # Lowering it leaves rows of higher shards, still summed.
 USAGE_SHARDS = 8
@@ -249,7 +249,7 @@ USAGE_SHARDS = 8
 # Verified keys kept in each process (channels_app/key_cache.py), with Redis only:
 # invalidated at once on any change; this is only a backstop age. 0 turns it off.
 KEY_CACHE_SECONDS = env.int("KEY_CACHE_SECONDS", default=60)
-# The longest a process serves chats from its copy of the model catalog (channels_app/catalog.py);
+# The longest a process serves chats from its copy of the model catalog (channels_app/providers/catalog.py);
 # changes made through the application reach every process at once, whatever this says.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 
@@ -279,10 +279,10 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
-# The limit counters (conversations/counters): Redis, shared by every process, when REDIS_URL is
+# The limit counters (conversations/engine/counters): Redis, shared by every process, when REDIS_URL is
 # set; else the in-process cache (one process). Chosen once, at start-up.
 CHAT_COUNTERS = (
-    "conversations.counters.redis_lua.RedisCounters" if REDIS_URL else "conversations.counters.in_process.InProcessCounters"
+    "conversations.engine.counters.redis_lua.RedisCounters" if REDIS_URL else "conversations.engine.counters.in_process.InProcessCounters"
 )
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "rl:"
@@ -419,7 +419,7 @@ SPECTACULAR_SETTINGS = {
 
 # Conversations and the AI provider.
 SESSION_TTL_HOURS = env.int("SESSION_TTL_HOURS", default=24)
-# How often each server process runs the retention purge (conversations/retention.py); 0 turns it off
+# How often each server process runs the retention purge (conversations/engine/retention.py); 0 turns it off
 # (then run `manage.py purge_expired_data` from cron).
 RETENTION_PURGE_INTERVAL_SECONDS = env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=3600)
 # Background jobs (gateway/infra/jobs): alerts, webhook deliveries, the retention purge. JOBS=celery sends
@@ -464,7 +464,7 @@ LLM_CONNECT_TIMEOUT = env.float("LLM_CONNECT_TIMEOUT", default=5.0)
 LLM_READ_TIMEOUT = env.float("LLM_READ_TIMEOUT", default=60.0)
 LLM_TOTAL_TIMEOUT = env.float("LLM_TOTAL_TIMEOUT", default=90.0)
 LLM_MAX_CONNECTIONS = env.int("LLM_MAX_CONNECTIONS", default=1000)
-# Retries (connect errors, 408, 429, 5xx) and the circuit breaker: conversations/resilience.py.
+# Retries (connect errors, 408, 429, 5xx) and the circuit breaker: channels_app/providers/resilience.py.
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_RETRY_BACKOFF_BASE = env.float("LLM_RETRY_BACKOFF_BASE", default=0.25)
 LLM_RETRY_BACKOFF_CAP = env.float("LLM_RETRY_BACKOFF_CAP", default=4.0)
@@ -475,7 +475,7 @@ LLM_BREAKER_COOLDOWN = env.float("LLM_BREAKER_COOLDOWN", default=30.0)
 # is the deprecated name from when every channel got them; it is read when the new one is unset.
 NEW_OWNER_CREDITS = env.int("NEW_OWNER_CREDITS", default=env.int("NEW_CHANNEL_CREDITS", default=100))
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15.0)
-# The widget's proof of work (ALTCHA, conversations/proof_of_work.py), for channels that require it:
+# The widget's proof of work (ALTCHA, conversations/engine/proof_of_work.py), for channels that require it:
 # the highest number a challenge may hide (a browser tries half of them on average) and how long it stays valid.
 WIDGET_POW_MAX_NUMBER = env.int("WIDGET_POW_MAX_NUMBER", default=100_000)
 WIDGET_POW_EXPIRES_SECONDS = env.int("WIDGET_POW_EXPIRES_SECONDS", default=300)

@@ -2,16 +2,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
-from conversations import organisation_urls
-from conversations.api_extensions import FeedbackView
-from conversations.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
-from conversations.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
-from dashboard import channel_views, organisation_urls as dashboard_organisation_urls
+from conversations.edge.api_extensions import FeedbackView
+from conversations.edge.openai_views import ChatCompletionsView, ModelsView, ModelView, ResponsesView
+from conversations.edge.views import ChatView, HistoryView, WidgetChallengeView, WidgetConfigView, WidgetSessionView
+from dashboard import channel_views
 from gateway.infra.api_docs import ApiDocsView, SchemaView
 from gateway.infra.errors import api_not_found, server_error
 from gateway.infra.health import healthz
 from gateway.infra.metrics import metrics_view
-from teams import sso_views, urls as teams_urls
+from teams import sso_views
 from teams.accept_views import accept as invitation_accept
 
 urlpatterns = [
@@ -36,12 +35,7 @@ urlpatterns = [
     re_path(r"^api(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    # The organisation's pages: teams' own, the credits it moves to its channels, the activity log the chat
-    # engine keeps, and its usage.
-    path("dashboard/org/", include((
-        teams_urls.urlpatterns + dashboard_organisation_urls.urlpatterns + organisation_urls.urlpatterns,
-        teams_urls.app_name,
-    ))),
+    path("dashboard/org/", include("dashboard.organisation_urls")),
     path("dashboard/", include("dashboard.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation-accept"),
     # A user's own notices (a model retired under a channel), whatever organisation they work in: not an

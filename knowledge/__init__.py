@@ -6,7 +6,7 @@ crawler.py and fetching.py for sites, extraction.py for files and pages, chunkin
 retrieval behind one interface chosen at start-up (retrieval/: FTS5 on SQLite,
 tsvector on PostgreSQL); optional embeddings behind another (embeddings.py: off, or
 the provider's /embeddings); what a chat is given (grounding.py, called by
-conversations/pipeline.py after the credit is held); the crawler's pinned outbound
+conversations/engine/pipeline.py after the credit is held); the crawler's pinned outbound
 connection (outbound.py); the dashboard's Knowledge page (views.py, urls.py) and
 `manage.py knowledge`.
 

@@ -1,9 +1,9 @@
-"""What a chat is given from its channel's knowledge: the one entry point conversations/pipeline.py calls.
+"""What a chat is given from its channel's knowledge: the one entry point conversations/engine/pipeline.py calls.
 
 `for_chat` finds the best passages for the visitor's message (the visitor's page
 first) and returns them as one user-role message of quoted, untrusted data with
 our fixed instruction above it, never the system role, like the page context of
-conversations/prompt.py. A channel without knowledge costs no query: the set of
+conversations/engine/prompt.py. A channel without knowledge costs no query: the set of
 channels that have some is kept per process (knowledge/readiness.py).
 
 The passages travel as JSON strings, so a page saying "ignore your instructions"
@@ -43,7 +43,7 @@ RRF_K = 60  # reciprocal rank fusion's constant (Cormack, Clarke and Büttcher, 
 class Grounding:
     message: str  # the user-role message's content
     sources: tuple[tuple[str, str], ...]  # (title, url) of the passages given, each once, in order
-    # The question's embedding, when one was made: its tokens and cost are the chat's (conversations/pipeline.py).
+    # The question's embedding, when one was made: its tokens and cost are the chat's (conversations/engine/pipeline.py).
     embedding_tokens: int = 0
     embedding_cost: Decimal = Decimal(0)
 

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from alerts import signing
 from alerts.models import AlertSettings, FailedJob, WebhookDelivery
 from alerts.services import webhook_set
-from channels_app import catalog_services, events
-from channels_app.catalog_models import Provider
+from channels_app import events
 from channels_app.models import ApiKey
+from channels_app.providers import catalog_services
+from channels_app.providers.catalog_models import Provider
 from gateway.infra import sealing
 from gateway.testing.waiting import wait_until
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
-from channels_app import catalog_seed
+from channels_app.providers import catalog_seed
 
 
 def seed_catalog(apps, schema_editor):

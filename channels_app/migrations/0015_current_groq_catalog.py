@@ -1,13 +1,13 @@
 """Today's catalog on an existing install: Groq's current models added, the old ids retired with their
-replacements (channels_app/catalog_seed.py, with the sources), and every channel still naming an old id moved to
+replacements (channels_app/providers/catalog_seed.py, with the sources), and every channel still naming an old id moved to
 its replacement with the owners' dashboard notice the retire service gives (the e-mail and webhook of a live
 retirement are not sent from a migration)."""
 
 from django.db import migrations
 from django.db.models import Q
 
-from channels_app import catalog_seed
-from channels_app.catalog_notices import retirement_text
+from channels_app.providers import catalog_seed
+from channels_app.providers.catalog_notices import retirement_text
 
 MANAGERS = ("owner", "admin")  # teams.roles.Role.OWNER / ADMIN: who runs an organisation's channels
 

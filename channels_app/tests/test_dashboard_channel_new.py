@@ -1,7 +1,7 @@
 """/dashboard/channels/new/: the model picker, validation, and the first key."""
 
-from channels_app import catalog
 from channels_app.models import ApiKey, Channel
+from channels_app.providers import catalog
 
 VALID = {
     "name": "Shop",

@@ -15,10 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels_app import credentials, key_cache, keys
-from channels_app.authentication import PresentedKey
+from channels_app.credentials import PresentedKey
 from channels_app.models import ApiKey, Channel
 from channels_app.services import api_key_revoke, api_key_rotate, channel_update
-from conversations import admission, counters, limits
+from conversations.engine import admission, counters, limits
 from gateway.infra.errors import InvalidApiKey
 from gateway.testing.api import chat, history
 from gateway.testing.implementations import run

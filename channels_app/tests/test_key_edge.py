@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from channels_app import credentials
-from channels_app.authentication import PresentedKey
+from channels_app.credentials import PresentedKey
 from gateway.testing.implementations import run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 """What each catalog model can do (streaming, tools, JSON output, reasoning, vision): set in the admin, read from the snapshot."""
 
-from channels_app import catalog
-from channels_app.catalog_models import AiModel, Provider
+from channels_app.providers import catalog
+from channels_app.providers.catalog_models import AiModel, Provider
 
 
 def _model_form(provider: Provider, **checked) -> dict:

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from channels_app import catalog
-from channels_app.catalog_models import AiModel, OwnerNotice, Provider
 from channels_app.models import Channel
+from channels_app.providers import catalog
+from channels_app.providers.catalog_models import AiModel, OwnerNotice, Provider
 from conversations.models import Message
 from gateway.testing.api import chat
 

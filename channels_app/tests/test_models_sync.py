@@ -10,8 +10,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from channels_app import catalog_services
-from channels_app.catalog_models import AiModel, OwnerNotice, Provider
+from channels_app.providers import catalog_services
+from channels_app.providers.catalog_models import AiModel, OwnerNotice, Provider
 from gateway.infra import jobs
 from gateway.testing.api import UPSTREAM_KEY
 

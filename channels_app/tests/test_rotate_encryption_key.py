@@ -134,8 +134,8 @@ def test_api_keys_keep_working_through_a_digest_secret_rotation(api, llm, settin
 
 
 def test_provider_keys_are_reencrypted_too(settings, db):
-    from channels_app import catalog_services
-    from channels_app.catalog_models import Provider
+    from channels_app.providers import catalog_services
+    from channels_app.providers.catalog_models import Provider
 
     provider = catalog_services.provider_create(name="OpenAI", base_url="https://api.openai.com/v1", api_key="sk-abc-0123456789")
     old, before = settings.KEY_ENCRYPTION_KEY, bytes(provider.key_ciphertext)

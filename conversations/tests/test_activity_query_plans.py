@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conversations.activity_selectors import PER_PAGE, Filters, activity_rows, older_than
 from conversations.models import Activity
+from dashboard.activity_selectors import PER_PAGE, Filters, activity_rows, older_than
 
 pytestmark = [
     pytest.mark.django_db,

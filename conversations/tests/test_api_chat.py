@@ -1,6 +1,6 @@
 """POST /api/chat through real HTTP, against a real OpenAI-compatible server on loopback."""
 
-from channels_app.catalog import REASONING_ROOM
+from channels_app.providers.catalog import REASONING_ROOM
 from conversations.models import Message, Session
 from gateway.testing.api import chat, history
 

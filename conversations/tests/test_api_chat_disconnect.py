@@ -5,7 +5,7 @@ import socket
 
 import httpx
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.waiting import wait_until
 

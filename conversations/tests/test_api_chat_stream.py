@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.api import chat_stream, history, parse_sse
 from gateway.testing.waiting import wait_until

@@ -69,7 +69,7 @@ def test_it_counts_a_refused_request_for_the_owner(api, llm, key, channel):
 
 def test_one_requests_validation_leaves_nothing_behind_for_the_next():
     # The serializers' fields are shallow copies of their declarations (LightSerializer): no state may leak.
-    from conversations.serializers import ChatInput
+    from conversations.edge.serializers import ChatInput
 
     bad = ChatInput(data={"message": "x", "session_id": "s", "metadata": {"url": 5}})
     assert not bad.is_valid()

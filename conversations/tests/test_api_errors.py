@@ -59,7 +59,7 @@ def test_refusals_are_logged_on_the_event_loop(api, key):
     assert len(loop_thread) == 1 and not next(iter(loop_thread)).startswith(("asyncio_", "uvloop_", "ThreadPoolExecutor")), threads
 
 
-# DELETE /api/history is erasure (conversations/views.py HistoryView): PUT stands in as history's other wrong method.
+# DELETE /api/history is erasure (conversations/edge/views.py HistoryView): PUT stands in as history's other wrong method.
 @pytest.mark.parametrize(
     "method,path",
     [("GET", "/api/chat"), ("PUT", "/api/chat"), ("PUT", "/api/history"), ("POST", "/api/history"),
@@ -130,7 +130,7 @@ def test_an_error_no_view_handled_is_json_under_api_and_the_500_page_elsewhere(r
 
 def test_a_failure_to_record_a_refusal_leaves_the_refusal_as_it_was(api, llm, channel, key, monkeypatch):
     from channels_app.services import channel_update
-    from conversations import services
+    from conversations.engine import services
 
     async def broken(**kwargs):
         raise RuntimeError("the database went away")

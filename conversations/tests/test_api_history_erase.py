@@ -3,7 +3,7 @@
 import pytest
 
 from channels_app.services import api_key_issue, api_key_revoke
-from conversations.erasure import subject_digest
+from conversations.engine.erasure import subject_digest
 from conversations.models import AuditEvent, Feedback, IdempotencyKey, Message, Session
 from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, history, issued_session_id, widget_chat
 from gateway.testing.tables import tables_containing

@@ -7,8 +7,8 @@ provider (gateway/testing/fake_llm.py), which answers the attacker's model with 
 
 import pytest
 
+from channels_app.providers import resilience
 from channels_app.services import channel_create
-from conversations import resilience
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
 from gateway.testing.waiting import wait_until

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations.serializers import MESSAGE_MAX, SESSION_ID_MAX, TITLE_MAX, URL_MAX, ChatInput, plainly_valid_chat
+from conversations.edge.serializers import (
+    MESSAGE_MAX,
+    SESSION_ID_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    ChatInput,
+    plainly_valid_chat,
+)
 from gateway.testing.api import chat
 
 # Text near every rule: whitespace of all kinds, NUL, controls, separators, surrogates, non-ASCII, and lengths

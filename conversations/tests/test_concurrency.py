@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message, Session, UsageDay
 from gateway.testing.api import chat
 from gateway.testing.limits import wait_for_fresh_minute

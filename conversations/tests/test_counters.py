@@ -1,4 +1,4 @@
-"""The limit counters' contract (conversations/counters), run against every implementation: in-process and Redis.
+"""The limit counters' contract (conversations/engine/counters), run against every implementation: in-process and Redis.
 
 The API tests (test_limits, test_visitor_limits, test_widget_budget, test_scale_out)
 exercise the chosen implementation through HTTP; these pin each one directly.
@@ -7,8 +7,8 @@ exercise the chosen implementation through HTTP; these pin each one directly.
 import pytest
 from django.core.cache import cache
 
-from conversations.counters import Stale
-from conversations.limits import Counter, day_counter
+from conversations.engine.counters import Stale
+from conversations.engine.limits import Counter, day_counter
 from gateway.infra.errors import RateLimited
 from gateway.testing.cache_keys import clear_own_keys
 from gateway.testing.implementations import COUNTERS, run

@@ -12,9 +12,9 @@ from accounts.testing import WebClient
 from channels_app.models import ApiKey
 from channels_app.services import api_key_create, api_key_revoke
 from conftest import make_channel
-from conversations import retention
-from conversations.activity_selectors import PER_PAGE
+from conversations.engine import retention
 from conversations.models import Activity
+from dashboard.activity_selectors import PER_PAGE
 from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, history, widget_chat
 from teams import services
 from teams.tests.worlds import make_user

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conversations import export
 from conversations.models import Feedback, Message, Session
+from dashboard import export
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -1,11 +1,11 @@
-"""conversations.rendering.render_markdown: Markdown in, sanitised HTML out."""
+"""dashboard.rendering.render_markdown: Markdown in, sanitised HTML out."""
 
 import re
 from html.parser import HTMLParser
 
 import pytest
 
-from conversations.rendering import render_markdown
+from dashboard.rendering import render_markdown
 
 
 def test_it_renders_common_markdown():

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import Message, Session
-from conversations.transcripts import SESSIONS_PER_PAGE
+from dashboard.transcripts import SESSIONS_PER_PAGE
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -74,7 +74,7 @@ def test_it_marks_an_expired_thread(owner_web, channel):
 def test_it_finds_session_ids_with_slashes_and_spaces(owner_web, channel):
     session = _thread(channel, session_id="user/42 tab?x=1#y")
     listing = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/").text
-    assert "/conversations/1/user%2F42%20tab%3Fx%3D1%23y" in listing  # one encoded segment (conversations/links.py)
+    assert "/conversations/1/user%2F42%20tab%3Fx%3D1%23y" in listing  # one encoded segment (dashboard/links.py)
     r = owner_web.get(f"/dashboard/channels/{channel.public_id}/conversations/1/user/42%20tab%3Fx%3D1%23y")
     assert r.status_code == 200 and "<strong>Hello</strong>" in r.text
     assert session.session_id in r.text

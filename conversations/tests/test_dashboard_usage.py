@@ -1,4 +1,4 @@
-"""/dashboard/channels/<id>/usage/ and conversations.usage: 30 days of requests, tokens, failures, latency."""
+"""/dashboard/channels/<id>/usage/ and dashboard.usage: 30 days of requests, tokens, failures, latency."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import FailedRequest, Message, Session
-from conversations.usage import channel_usage
+from dashboard.usage import channel_usage
 from gateway.testing.api import chat
 from gateway.testing.rollups import rebuild_all_usage
 

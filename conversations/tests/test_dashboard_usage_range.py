@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conversations.charts import axis_ticks
 from conversations.models import FailedRequest, Message, Session
+from dashboard.charts import axis_ticks
 from gateway.testing.rollups import rebuild_all_usage
 
 

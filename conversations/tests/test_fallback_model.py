@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from channels_app import catalog
-from channels_app.catalog_models import AiModel
+from channels_app.providers import catalog
+from channels_app.providers.catalog_models import AiModel
 from channels_app.services import channel_create
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream

@@ -14,9 +14,10 @@ import openai
 import pytest
 from django.core.management import call_command
 
-from channels_app import catalog, catalog_seed, key_cache
-from channels_app.catalog_models import AiModel
+from channels_app import key_cache
 from channels_app.models import Channel
+from channels_app.providers import catalog, catalog_seed
+from channels_app.providers.catalog_models import AiModel
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
 

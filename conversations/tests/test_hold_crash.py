@@ -17,10 +17,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from channels_app.providers.provider import Completion
 from channels_app.services import CREDIT_RELEASE_TOKEN_SQL
-from conversations.provider import Completion
-from conversations.store import Exchange
-from conversations.store.postgresql import HOLD_AND_HISTORY, store_statement
+from conversations.engine.store import Exchange
+from conversations.engine.store.postgresql import HOLD_AND_HISTORY, store_statement
 
 pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

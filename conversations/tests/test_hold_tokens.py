@@ -15,12 +15,12 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import ApiKey, Channel, CreditHold
+from channels_app.providers.provider import Completion
 from channels_app.services import channel_create
-from conversations import limits
+from conversations.engine import limits
+from conversations.engine.store import Exchange
+from conversations.engine.store.postgresql import HOLD_AND_HISTORY, PostgreSQLStore
 from conversations.models import Activity, IdempotencyKey, Message, Session, UsageDay
-from conversations.provider import Completion
-from conversations.store import Exchange
-from conversations.store.postgresql import HOLD_AND_HISTORY, PostgreSQLStore
 from gateway.testing.api import chat, chat_stream, credits
 from gateway.testing.implementations import run
 from gateway.testing.rollups import usage_totals

@@ -2,7 +2,7 @@
 
 import time
 
-from conversations import limits, windows
+from conversations.engine import limits, windows
 from conversations.models import FailedRequest, Message
 from gateway.testing.api import chat, history
 from gateway.testing.limits import wait_for_fresh_minute

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from conversations.rendering import render_markdown
+from dashboard.rendering import render_markdown
 from gateway.testing.markdown_profile import CASES, normalise
 
 

@@ -3,7 +3,7 @@
 
 import openai
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.waiting import wait_until
 

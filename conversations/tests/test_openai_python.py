@@ -9,8 +9,8 @@ import asyncio
 import openai
 import pytest
 
-from channels_app.catalog import REASONING_ROOM
 from channels_app.models import ApiKey, Channel
+from channels_app.providers.catalog import REASONING_ROOM
 from channels_app.services import api_key_revoke, channel_update
 from conversations.models import FailedRequest, Message
 from gateway.testing.api import chat, credits, history

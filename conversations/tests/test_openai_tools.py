@@ -1,7 +1,7 @@
 """Tool calling, structured output and the fields clients send on /v1/chat/completions, through the `openai` package.
 
 The upstream is the loopback fake (gateway/testing/fake_llm.py), answering tool calls in OpenAI's and Groq's shapes;
-what the model can do comes from the catalog (channels_app.catalog_models.AiModel's capabilities).
+what the model can do comes from the catalog (channels_app.providers.catalog_models.AiModel's capabilities).
 """
 
 import json
@@ -9,7 +9,7 @@ import json
 import openai
 import pytest
 
-from channels_app.catalog_models import AiModel
+from channels_app.providers.catalog_models import AiModel
 from conversations.models import Message
 from gateway.testing.api import credits, history
 

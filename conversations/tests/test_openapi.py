@@ -9,6 +9,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
+from conversations.tests.test_openai_tools import able
 from gateway.testing.api import WIDGET_ORIGIN, chat, chat_stream, history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +165,35 @@ def test_the_schema_is_generated_once_per_process_and_format(api, monkeypatch):
     json_answer = next(a for t, a in answers.items() if "json" in t)
     assert json_answer.json()["paths"].keys() >= {"/api/chat", "/api/history"}
     assert "openapi: 3" in next(a for t, a in answers.items() if "json" not in t).text
+
+
+def test_a_responses_stream_names_only_the_events_the_schema_names(schema, api, llm, channel, key):
+    """/v1/responses streams named events (`event: response.created`, …), unlike /v1/chat/completions' unnamed ones:
+    its schema lists each name, and a real stream, with text and with a tool call, uses no other."""
+    operation = schema["paths"]["/v1/responses"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    spec = schema["components"]["schemas"][operation["$ref"].rsplit("/", 1)[1]] if "$ref" in operation else operation
+    named = set(spec["properties"]["event"]["enum"])
+    seen = set()
+    tool = {"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}
+    able(channel.model, tools=True)
+    for body, calls in (({"input": "Hi"}, []), ({"input": "Look it up", "tools": [tool]}, [("lookup", "{}")])):
+        llm.tool_calls = calls
+        r = api.post("/v1/responses", json={"model": channel.model, "stream": True, **body},
+                     headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200, r.text
+        seen |= set(re.findall(r"^event: (\S+)$", r.text, flags=re.M))
+    assert "response.created" in seen and "response.completed" in seen
+    assert seen <= named, seen - named
+
+
+def test_a_replayed_response_matches_the_schema(schema, api, llm, channel, key):
+    """A repeated Idempotency-Key on /v1/responses replays the stored answer, whose token counts are not kept: its
+    `usage` is null, and the schema says it may be."""
+    contract = Contract(schema)
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "replay-usage-1"}
+    body = {"model": channel.model, "input": "Hi"}
+    first = api.post("/v1/responses", json=body, headers=headers)
+    again = api.post("/v1/responses", json=body, headers=headers)
+    assert first.json()["usage"] is not None and again.json()["usage"] is None
+    for answer in (first, again):
+        contract.check("/v1/responses", "post", answer)

@@ -1,4 +1,4 @@
-"""The chat pipeline's contract (conversations/pipeline.py) at service level, on every store and counters implementation.
+"""The chat pipeline's contract (conversations/engine/pipeline.py) at service level, on every store and counters implementation.
 
 prepare → complete → settle against a real OpenAI-compatible server on
 loopback; each test runs on the ORM and the PostgreSQL store, with the
@@ -10,9 +10,10 @@ import pytest
 from django.core.cache import cache
 
 from channels_app import credentials
-from channels_app.authentication import PresentedKey
+from channels_app.credentials import PresentedKey
 from channels_app.models import Channel
-from conversations import limits, pipeline, streaming
+from conversations.edge import streaming
+from conversations.engine import limits, pipeline
 from conversations.models import IdempotencyKey, Message
 from gateway.infra.errors import CreditsExhausted, ProviderError
 from gateway.testing.cache_keys import clear_own_keys

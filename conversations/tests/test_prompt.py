@@ -1,7 +1,7 @@
 """Prompt building: system prompt, page context, history trimmed oldest first to the model's budget."""
 
-from channels_app.catalog import CatalogModel, get_model
-from conversations.prompt import PAGE_CONTEXT_HEADER, build_messages, estimate_tokens
+from channels_app.providers.catalog import CatalogModel, get_model
+from conversations.engine.prompt import PAGE_CONTEXT_HEADER, build_messages, estimate_tokens
 
 TINY = CatalogModel("tiny", "Tiny", context_window=400, max_output=100, speed="", best_for="")
 
@@ -65,7 +65,7 @@ def test_every_character_page_context_escapes_is_one_isprintable_refuses():
     import sys
     import unicodedata
 
-    from conversations import prompt
+    from conversations.engine import prompt
 
     printable_yet_escaped = [
         hex(code) for code in range(sys.maxunicode + 1)

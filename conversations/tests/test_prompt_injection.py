@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conversations import prompt
+from conversations.engine import prompt
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream, widget_chat
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.api import UPSTREAM_KEY, chat
 

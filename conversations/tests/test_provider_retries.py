@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conversations import resilience
+from channels_app.providers import resilience
 from conversations.models import Message
 from gateway.testing.api import chat, chat_stream
 from gateway.testing.waiting import wait_until

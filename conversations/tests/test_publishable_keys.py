@@ -7,8 +7,13 @@ import pytest
 from django.utils import timezone
 
 from channels_app.models import PublishableKey
-from channels_app.services import channel_set_allowed_origins, publishable_key_issue, publishable_key_revoke, publishable_key_rotate
-from conversations import limits
+from channels_app.services import (
+    channel_set_allowed_origins,
+    publishable_key_issue,
+    publishable_key_revoke,
+    publishable_key_rotate,
+)
+from conversations.engine import limits
 from conversations.models import FailedRequest, Message, Session
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, issued_session_id, widget_chat, widget_history
 

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conversations import seeding, transcripts
+from conversations import seeding
 from conversations.models import Message, Session, UsageDay, UsageLatency
+from dashboard import transcripts
 
 pytestmark = [
     pytest.mark.django_db,

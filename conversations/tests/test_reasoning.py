@@ -11,10 +11,9 @@ from decimal import Decimal
 import openai
 import pytest
 
-from channels_app import catalog
-from channels_app.catalog import REASONING_ROOM
-from channels_app.catalog_models import AiModel
-from conversations import reasoning
+from channels_app.providers import catalog, reasoning
+from channels_app.providers.catalog import REASONING_ROOM
+from channels_app.providers.catalog_models import AiModel
 from conversations.models import Message
 from gateway.infra.errors import NoAnswerError
 from gateway.testing.api import chat, chat_stream, credits, history

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from conversations import rollups
+from conversations.engine import rollups
 from conversations.models import FailedRequest, Message, Session, UsageDay, UsageLatency
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from channels_app import catalog
-from channels_app.catalog import REASONING_ROOM
-from channels_app.catalog_models import AiModel
-from conversations import tokens
+from channels_app.providers import catalog, tokens
+from channels_app.providers.catalog import REASONING_ROOM
+from channels_app.providers.catalog_models import AiModel
 from conversations.models import Message
 from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream
 
@@ -25,7 +24,7 @@ GPT_OSS_HELLO = "Hello! \U0001F44B How can I help you today?"
 
 @pytest.fixture
 def upstream(recorded_llm_server, settings):
-    from conversations.resilience import reset_breakers
+    from channels_app.providers.resilience import reset_breakers
 
     recorded_server = recorded_llm_server
     recorded_server.app.reset()

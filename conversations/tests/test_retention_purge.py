@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from channels_app.models import RefusedOrigin
-from conversations import retention
+from conversations.engine import retention
 from conversations.models import AuditEvent, FailedRequest, Feedback, IdempotencyKey, Message, Session
 from gateway.testing.api import chat
 from gateway.testing.tables import tables_containing

@@ -1,7 +1,7 @@
 """Rules with one home and a second, SQL form for the PostgreSQL store's single statements: both forms pinned together.
 
 The credit hold (channels_app.services.credit_hold / CREDIT_HOLD_SQL), the thread
-rule and the session expiry (conversations/threads.py, and conversations/store/postgresql.py's
+rule and the session expiry (conversations/engine/threads.py, and conversations/engine/store/postgresql.py's
 SQL). The SQL forms run on PostgreSQL only (CI runs this file there too); the rule
 functions and the ORM forms run everywhere.
 """
@@ -14,17 +14,24 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import Channel
+from channels_app.providers.provider import Completion
 from channels_app.services import (
-    CREDIT_HOLD_SQL, CREDIT_RELEASE_ORGANISATION_SQL, CREDIT_RELEASE_SQL, HELD_FROM_CHANNEL, HELD_FROM_ORGANISATION,
-    KEY_CREDIT_RELEASE_SQL, credit_hold, credit_hold_params, credit_release,
+    CREDIT_HOLD_SQL,
+    CREDIT_RELEASE_ORGANISATION_SQL,
+    CREDIT_RELEASE_SQL,
+    HELD_FROM_CHANNEL,
+    HELD_FROM_ORGANISATION,
+    KEY_CREDIT_RELEASE_SQL,
+    credit_hold,
+    credit_hold_params,
+    credit_release,
 )
-from conversations import selectors, threads, windows
+from conversations.engine import selectors, threads, windows
+from conversations.engine.store import Exchange
 from conversations.models import Session
-from conversations.provider import Completion
-from conversations.store import Exchange
-from teams.models import Organisation
 from gateway.testing.api import credits as credits_of
 from gateway.testing.implementations import STORES, run
+from teams.models import Organisation
 
 on_postgresql = pytest.mark.postgres
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from conversations.models import FailedRequest, Message, Session, UsageDay
-from conversations.transcripts import sessions_page
+from dashboard.transcripts import sessions_page
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The chat store's contract (conversations/store), run against every implementation: the ORM and PostgreSQL.
+"""The chat store's contract (conversations/engine/store), run against every implementation: the ORM and PostgreSQL.
 
 The API tests (test_concurrency, test_sessions, test_idempotency, test_scale_out)
 exercise the chosen implementation through HTTP; these pin each one directly.
@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from conversations import rollups, selectors
+from channels_app.providers.provider import Completion
+from conversations.engine import rollups, selectors
+from conversations.engine.store import Exchange, Held
 from conversations.models import IdempotencyKey, Message, Session, UsageDay, UsageLatency
-from conversations.provider import Completion
-from conversations.store import Exchange, Held
 from gateway.testing.implementations import STORES, run
 from gateway.testing.rollups import latency_counts, usage_totals
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conversations.models import FailedRequest, Message
-from conversations.usage import channel_usage
+from dashboard.usage import channel_usage
 from gateway.testing.api import chat_stream
 from gateway.testing.waiting import wait_until
 

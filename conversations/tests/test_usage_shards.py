@@ -1,4 +1,4 @@
-"""A channel's day of usage kept in several shard rows (conversations/rollups.py): every page shows their sum.
+"""A channel's day of usage kept in several shard rows (conversations/engine/rollups.py): every page shows their sum.
 
 The rows are written straight through the ORM, several shards of one channel and day, as a busy channel's
 concurrent chats leave them; the pages are read through real HTTP.
@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from conftest import make_channel
-from conversations import rollups
+from conversations.engine import rollups
 from conversations.models import UsageDay, UsageLatency
-from conversations.usage import channel_usage
+from dashboard.usage import channel_usage
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

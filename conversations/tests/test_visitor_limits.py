@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conversations import limits, windows
+from conversations.engine import limits, windows
 from conversations.models import Message
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, widget_chat, widget_history
 from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute

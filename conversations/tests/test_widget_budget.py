@@ -6,7 +6,7 @@ session id for every request.
 
 import itertools
 
-from conversations import limits
+from conversations.engine import limits
 from gateway.testing.api import chat, history, widget_chat, widget_history
 from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
 

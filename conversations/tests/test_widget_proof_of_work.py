@@ -7,7 +7,7 @@ import json
 import altcha
 import pytest
 
-from conversations import limits
+from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, issued_session_id, preflight, widget_chat
 
@@ -131,7 +131,7 @@ def test_with_the_counters_unavailable_a_solution_is_refused_with_503_and_nothin
 ):
     # The solution's single use is remembered by the limit counters: with them down (Redis gone) the chat
     # fails closed like every other counted request, a 503 the widget may retry, never a 500.
-    from conversations import counters
+    from conversations.engine import counters
 
     solution = solve(get_challenge(api, widget_key).json())
 

@@ -77,7 +77,7 @@ def usd(value) -> str:
 def latency(value) -> str:
     """A latency read from the roll-ups' buckets: 1,500 ms; "under 25 ms" for the first bucket, whose
     lower bound (0) would read as if the provider had answered instantly; "–" when none was measured."""
-    from conversations.rollups import LATENCY_BUCKETS_MS
+    from conversations.engine.rollups import LATENCY_BUCKETS_MS
 
     if value is None:
         return "–"

@@ -1,8 +1,8 @@
 """PostgreSQL and Redis straight from the event loop: the connections of the chat's single statements.
 
 The chat's store steps are one statement each on PostgreSQL
-(conversations/store/postgresql.py) and its limits one Lua call in Redis
-(conversations/counters/redis_lua.py), so they need no ORM and no transaction
+(conversations/engine/store/postgresql.py) and its limits one Lua call in Redis
+(conversations/engine/counters/redis_lua.py), so they need no ORM and no transaction
 management: they run on psycopg's async pool and redis-py's asyncio client
 kept here, with no thread hand-off. Everything else keeps the threaded
 database phases of gateway/infra/db.py.
@@ -21,7 +21,6 @@ import weakref
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 _redis: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()

@@ -1,6 +1,6 @@
 """CORS for the embeddable widget: granted per channel, only to a publishable key's allowed origins.
 
-The view base (conversations/views.py) decides; this module only writes the
+The view base (conversations/edge/views.py) decides; this module only writes the
 headers. A secret key's answers never carry any Access-Control-* header.
 """
 

@@ -3,12 +3,12 @@
 Every cross-cutting piece reads it instead of deciding for itself: the ASGI router, the body limit,
 the API middleware, the exception handlers and handler500 ask `family_of(path)` which error shape a
 path answers in; the request metrics take `label_of(path)`; the API views refuse a key of the wrong
-kind, once and before any query, with `Endpoint.refusal` (conversations/views.py `ApiKeyView`).
+kind, once and before any query, with `Endpoint.refusal` (conversations/edge/views.py `ApiKeyView`).
 
 Two families: `/api/` answers `{"error": "..."}` (docs/api.md), `/v1/` answers in OpenAI's shape
 (gateway/infra/errors.py). A path in neither family is a page of the web stack.
 
-`counters` names the set of limits `conversations/admission.py` counts the endpoint's requests
+`counters` names the set of limits `conversations/engine/admission.py` counts the endpoint's requests
 against (`admit(key, counters)`): "chat" (the minute, daily and widget counters), "history" and
 "feedback" (a read's minute counters), "widget-session" (per client address), or a name that counts
 nothing but still checks the key is current.

@@ -121,7 +121,7 @@ class ModelNotFound(ApiError):
 
 
 class ProofOfWorkRequired(ApiError):
-    """A widget chat without a solved challenge, on a channel that requires one (conversations/proof_of_work.py)."""
+    """A widget chat without a solved challenge, on a channel that requires one (conversations/engine/proof_of_work.py)."""
 
     status = 403
     message = "Proof of work required"
@@ -216,7 +216,7 @@ _OPENAI_TYPES = {
 }
 _SHAPES = {API: _api_shape, V1: _openai_shape}
 
-# The /v1/ shape as an OpenAPI schema (conversations/openapi.py).
+# The /v1/ shape as an OpenAPI schema (conversations/edge/openapi.py).
 OPENAI_ERROR_SCHEMA = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {

@@ -53,7 +53,7 @@ OVERHEAD = Histogram(
 UPSTREAM_LATENCY = Histogram(
     "gateway_upstream_duration_seconds", "Duration of each call to the AI provider.", buckets=_SLOW_BUCKETS
 )
-# Labelled by the catalog's model id: a short list staff control (channels_app/catalog_models.py AiModel), never input.
+# Labelled by the catalog's model id: a short list staff control (channels_app/providers/catalog_models.py AiModel), never input.
 TOKENS = Counter("gateway_tokens_total", "Tokens of stored replies, by model and kind (prompt, completion).", ["model", "kind"])
 COST = Counter("gateway_cost_usd_total", "Cost of stored replies in US dollars, from the catalog's prices, by model.", ["model"])
 IN_FLIGHT = Gauge(
@@ -94,7 +94,7 @@ def series(metric, *labels: str):
 
 
 def usage_record(model: str, prompt_tokens: int | None, completion_tokens: int | None, cost) -> None:
-    """Count one stored reply's tokens and cost (conversations/pipeline.py settle), on kept series (`series`:
+    """Count one stored reply's tokens and cost (conversations/engine/pipeline.py settle), on kept series (`series`:
     with three lookups a chat this took 44 µs, 17 µs with the series kept; docs/providers.md)."""
     series(TOKENS, model, "prompt").inc(prompt_tokens or 0)
     series(TOKENS, model, "completion").inc(completion_tokens or 0)

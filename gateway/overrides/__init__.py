@@ -36,12 +36,12 @@ Not overrides, and why they stay where they are:
 - `gateway/infra/web_middleware.py` `StaticFilesMiddleware`: WhiteNoise's `serve`, answering a static
   file as one body under ASGI (Django would drain a sync iterator on a thread, with a warning),
   for the web pages, not for speed; fingerprinted below.
-- `ApiKeyView.perform_content_negotiation` (conversations/views.py): a DRF policy method that
+- `ApiKeyView.perform_content_negotiation` (conversations/edge/views.py): a DRF policy method that
   DRF documents for overriding ("API policy implementation methods"): always JSON.
 - `gateway/infra/adb.py` `check_idle_connection`: psycopg_pool's documented `check`
   callback, polling the idle connection's socket instead of a round trip per checkout;
   gateway/tests/test_pool_check.py holds psycopg_pool to calling it on every checkout.
-- `conversations/serializers.py` `Text`: sets its own `validators` (public field API)
+- `conversations/edge/serializers.py` `Text`: sets its own `validators` (public field API)
   without DRF's surrogate validator, which its `to_internal_value` makes unreachable.
 """
 

@@ -10,10 +10,12 @@ two changes:
   called on the loop too (only DRF's `http_method_not_allowed` and `options` are sync here).
 - the finalized response is rendered on the loop (gateway/overrides/response_rendering.py).
 
-Three hooks for the view on top, so the copy holds nothing of the application:
-`run_handler()` (what adrf runs inside its `try`: `initial()`, then the method's handler),
-`before_handler()` (async, between the two) and `after_finalize()` (async, after DRF's
-`finalize_response`, before rendering).
+Two hooks for the view on top, so the copy holds nothing of the application: `run_handler()` (what adrf
+runs inside its `try`: `initial()`, then the method's handler) and `after_finalize()` (async, after DRF's
+`finalize_response`, before rendering). Between `initial()` and the handler, an authenticator that parsed a
+credential may resolve it asynchronously (`async resolve(request, credential)`: the API's key edge,
+channels_app/authentication.py), so a request goes from authentication to its handler without coming back
+to the view.
 
 Why (docs/performance.md, "After", `8e4f17c`): the thread for `initial()` was 9 % of the
 GIL-holding time of a chat in the baseline profile ("DRF `initial` → `ApiKeyAuthentication`");
@@ -50,9 +52,12 @@ class LoopAPIView(APIView):
         return rendered(await self.after_finalize(request, response))
 
     async def run_handler(self, request, *args, **kwargs):
-        """DRF's `initial()`, then `before_handler()`, then the handler for the request's method: on the loop, no thread."""
+        """DRF's `initial()`, then the credential resolved, then the handler for the request's method: on the loop,
+        no thread."""
         self.initial(request, *args, **kwargs)
-        await self.before_handler(request)
+        resolve = getattr(request.successful_authenticator, "resolve", None)
+        if resolve is not None:
+            request.auth = await resolve(request, request.auth)
         method = request.method.lower()
         handler = getattr(self, method, None) if method in self.http_method_names else None
         if handler is None:
@@ -60,10 +65,6 @@ class LoopAPIView(APIView):
         if iscoroutinefunction(handler):
             return await handler(request, *args, **kwargs)
         return handler(request, *args, **kwargs)
-
-    async def before_handler(self, request):
-        """After `initial()` (authentication, permissions), before the handler: a view may resolve what
-        authentication parsed (the API resolves its key there, channels_app/credentials.py)."""
 
     async def after_finalize(self, request, response):
         """The finalized response, before it is rendered: a view may add to it (or record it)."""

@@ -3,7 +3,7 @@
 What it replaces (DRF 3.16.1): `Serializer.get_fields`, which returns
 `copy.deepcopy(self._declared_fields)`. `Field.__deepcopy__` re-runs each field's `__init__`
 with its original arguments, for every serializer built, so every request. The API's
-serializers (conversations/serializers.py) never change a field's settings after declaring
+serializers (conversations/edge/serializers.py) never change a field's settings after declaring
 it; binding a field to its serializer sets attributes on the copy only (`field_name`,
 `parent`, `source_attrs`), so a shallow copy of each unbound declaration is as independent.
 What it relies on: `_declared_fields`, set by DRF's `SerializerMetaclass` (DRF's own

@@ -52,7 +52,7 @@ def issued_session_id(pk: str, label: str) -> str:
     """The widget session id `label` stands for on `pk`'s channel: the same label, the same issued id.
 
     Lets tests name visitors ("v-1", "v-2") while the server only accepts ids
-    it issued (conversations/widget_sessions.py). An id already issued ("ws_…"),
+    it issued (conversations/engine/widget_sessions.py). An id already issued ("ws_…"),
     or a key no channel has, passes through unchanged.
     """
     import hashlib
@@ -61,7 +61,7 @@ def issued_session_id(pk: str, label: str) -> str:
     from django.db import connection
 
     from channels_app.models import PublishableKey
-    from conversations import widget_sessions
+    from conversations.engine import widget_sessions
 
     if label.startswith(widget_sessions.PREFIX):
         return label

@@ -12,10 +12,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conversations.counters.in_process import InProcessCounters
-from conversations.counters.redis_lua import RedisCounters
-from conversations.store.orm import OrmStore
-from conversations.store.postgresql import PostgreSQLStore
+from conversations.engine.counters.in_process import InProcessCounters
+from conversations.engine.counters.redis_lua import RedisCounters
+from conversations.engine.store.orm import OrmStore
+from conversations.engine.store.postgresql import PostgreSQLStore
 from gateway.infra import adb
 
 STORES = [
@@ -29,15 +29,15 @@ COUNTERS = [
     pytest.param(RedisCounters, id="redis", marks=pytest.mark.skipif(
         not settings.REDIS_URL, reason="the Redis counters need REDIS_URL")),
 ]
-SETTING = {OrmStore: "conversations.store.orm.OrmStore", PostgreSQLStore: "conversations.store.postgresql.PostgreSQLStore",
-           InProcessCounters: "conversations.counters.in_process.InProcessCounters",
-           RedisCounters: "conversations.counters.redis_lua.RedisCounters"}
+SETTING = {OrmStore: "conversations.engine.store.orm.OrmStore", PostgreSQLStore: "conversations.engine.store.postgresql.PostgreSQLStore",
+           InProcessCounters: "conversations.engine.counters.in_process.InProcessCounters",
+           RedisCounters: "conversations.engine.counters.redis_lua.RedisCounters"}
 
 
 def run(coro):
     """Run `coro` on a new event loop in its own thread (whatever loop the test's thread may have), closing the
     loop's database pool, Redis client and provider session after it."""
-    from conversations.provider import close_sessions
+    from channels_app.providers.provider import close_sessions
 
     async def main():
         try:

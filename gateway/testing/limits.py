@@ -1,13 +1,13 @@
 import time
 
-from conversations import windows
+from conversations.engine import windows
 
 
 def wait_for_fresh_minute(channel, margin: float = 10.0) -> None:
     """Sleep past the channel's per-minute window boundary if it is less than `margin` seconds away.
 
     The channel's minute windows are fixed 60-second slots offset per channel
-    (conversations/windows.py); a test
+    (conversations/engine/windows.py); a test
     that counts requests must not straddle a boundary.
     """
     now = time.time()
@@ -26,7 +26,7 @@ def wait_for_fresh_clock_minute(margin: float = 10.0) -> None:
 
 def wait_for_fresh_utc_day(margin: float = 60.0) -> None:
     """Sleep past 00:00 UTC if it is less than `margin` seconds away: a test that counts a day's chats (daily
-    limits, the widget's daily share) must not see its counters start again halfway (conversations/windows.py)."""
+    limits, the widget's daily share) must not see its counters start again halfway (conversations/engine/windows.py)."""
     left = windows.seconds_to_utc_midnight(time.time())
     if left < margin:
         time.sleep(left + 0.1)

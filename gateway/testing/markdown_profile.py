@@ -1,6 +1,6 @@
-"""The one Markdown profile of replies, shared by the transcript (conversations/rendering.py) and the widget
+"""The one Markdown profile of replies, shared by the transcript (dashboard/rendering.py) and the widget
 (static/widget.js, whose renderer the Integrate page's try-it box also uses): `CASES` in
-conversations/markdown_profile.json, each a reply and the structure every renderer must turn it into.
+dashboard/markdown_profile.json, each a reply and the structure every renderer must turn it into.
 Structure is compared, not bytes: tags, link targets and text, with whitespace collapsed and an `<a>`
 without a safe href unwrapped (docs/dashboard.md#conversations)."""
 
@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-CASES = json.loads((Path(__file__).resolve().parents[2] / "conversations" / "markdown_profile.json").read_text())
+CASES = json.loads((Path(__file__).resolve().parents[2] / "dashboard" / "markdown_profile.json").read_text())
 VOID = {"br", "hr"}
 
 

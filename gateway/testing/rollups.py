@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from conversations import rollups
+from conversations.engine import rollups
 from conversations.models import UsageDay, UsageLatency
 
 

@@ -89,7 +89,7 @@ def test_no_module_uses_another_modules_or_a_librarys_private_names():
 
 # Error bodies that are not ours: the fake provider answers in the provider's own shape ({"error": {"message"}}).
 # The fake provider's own answers; OpenAI's `response` object, whose `error` field is null when it succeeded.
-NOT_OUR_ERROR_BODY = {"gateway/testing/fake_llm.py", "conversations/responses_api.py"}
+NOT_OUR_ERROR_BODY = {"gateway/testing/fake_llm.py", "conversations/edge/responses_api.py"}
 
 
 def hand_built_error_bodies(root: Path = ROOT) -> list[str]:

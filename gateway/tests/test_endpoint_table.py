@@ -7,8 +7,8 @@ import pytest
 from django.http import HttpResponse
 from django.urls import get_resolver, include, path
 
+from conversations.edge.views import ApiKeyView
 from conversations.models import FailedRequest
-from conversations.views import ApiKeyView
 from gateway.infra import endpoints
 from gateway.infra.endpoints import API, ENDPOINTS, PUBLISHABLE, SECRET, V1, family_of, label_of
 from gateway.infra.errors import server_error

@@ -3,7 +3,7 @@
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from conversations import provider
+from channels_app.providers import provider
 from gateway.asgi import application
 
 

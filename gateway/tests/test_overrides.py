@@ -330,8 +330,8 @@ def test_shallow_copy_is_copy_copy_for_every_api_field():
     # LightSerializer copies fields with shallow_copy, a shortcut of copy.copy: it must build the same object.
     import copy
 
-    import conversations.openai_api  # noqa: F401  (its serializers too)
-    import conversations.serializers  # noqa: F401
+    import conversations.edge.openai_api  # noqa: F401  (its serializers too)
+    import conversations.edge.serializers  # noqa: F401
     from gateway.overrides.light_serializer import shallow_copy
 
     def subclasses(cls):

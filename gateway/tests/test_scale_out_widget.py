@@ -76,7 +76,7 @@ def new_session_id(cluster, name: str, i: int) -> str:
     """A fresh session id for the channel `name`, as the gateway issues them (the gateways share our SECRET_KEY)."""
     import hashlib
 
-    from conversations import widget_sessions
+    from conversations.engine import widget_sessions
 
     nonce = hashlib.sha256(f"fresh-{name}-{i}".encode()).digest()[:16]
     return widget_sessions.signed(cluster.channels[name]["public_id"], nonce)

@@ -1,7 +1,7 @@
 """Finding a channel's passages for a question: one interface, two implementations, chosen once at start-up.
 
 `backend()` is the process's `Retrieval`, the class KNOWLEDGE_RETRIEVAL names
-(gateway/settings.py, from the database engine, like conversations/store):
+(gateway/settings.py, from the database engine, like conversations/engine/store):
 `sqlite.SqliteRetrieval` (FTS5, bm25) by default, `postgresql.PostgreSQLRetrieval`
 (a tsvector column, GIN, websearch_to_tsquery, ts_rank) in production. Both
 take the question's words as alternatives (any may match; the ranking weighs

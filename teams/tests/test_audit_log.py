@@ -101,7 +101,7 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_is_defused(owner_web, owner, ch
 
 
 def test_entries_older_than_the_organisations_retention_are_purged(owner, channel):
-    from conversations.retention import purge_all
+    from conversations.engine.retention import purge_all
 
     org = channel.organisation
     org.audit_retention_days = 30

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
-from channels_app import catalog
+from channels_app.providers import catalog
 from channels_app.services import channel_create, owner_get_or_create
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from channels_app.catalog import is_demo
 from channels_app.models import Channel
+from channels_app.providers.catalog import is_demo
 from channels_app.services import api_key_issue, channel_create, owner_get_or_create
 
 DEMO_OWNER = "demo@example.com"

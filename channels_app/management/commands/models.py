@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_app import catalog_services, catalog_sync
-from channels_app.catalog_models import AiModel
+from channels_app import model_retirement
+from channels_app.providers import catalog_sync
+from channels_app.providers.catalog_models import AiModel
 
 
 class Command(BaseCommand):
@@ -32,16 +33,16 @@ class Command(BaseCommand):
             try:
                 model = AiModel.objects.get(slug=opts["slug"])
                 replacement = AiModel.objects.get(slug=opts["replacement"]) if opts["replacement"] else None
-                moved = catalog_services.model_retire(model=model, replacement=replacement)
+                moved = model_retirement.model_retire(model=model, replacement=replacement)
             except AiModel.DoesNotExist:
                 raise CommandError("No such model") from None
-            except catalog_services.CannotRetire as exc:
+            except model_retirement.CannotRetire as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"{model.slug} retired; {len(moved)} channel(s) moved.")
         elif opts["action"] == "sync":
             self._sync()
         else:
-            done = catalog_services.models_retire_due()
+            done = model_retirement.models_retire_due()
             for slug, moved in done.items():
                 self.stdout.write(f"{slug} retired; {moved} channel(s) moved.")
             if not done:

@@ -10,8 +10,8 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_app import catalog_services
-from channels_app.catalog_models import Provider
+from channels_app.providers import catalog_services
+from channels_app.providers.catalog_models import Provider
 
 
 def _key(opts) -> str:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from conversations.retention import purge_all
+from conversations.engine.retention import purge_all
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from channels_app.models import Channel
-from conversations import rollups
+from conversations.engine import rollups
 
 
 class Command(BaseCommand):
