@@ -1,8 +1,12 @@
-"""The owner dashboard's pages that read across rooms: what a channel's or an organisation's owner sees beside the
-numbers the chat engine keeps (the usage roll-ups, the charts), and the staff admin's channel list with its spend.
+"""The owner dashboard: every page a channel's or an organisation's owner (and their team) sees, with its forms.
 
-It sits at the top of the layers, below only the entry points (gateway.urls includes its routes): it may import
-every app (channels_app, conversations, knowledge, teams, accounts, alerts) and gateway.infra, and no app imports
-it. A page that reads only its own room stays in that room's app; one that reads the chat engine's records
-beside another room's lives here, so the rooms below never import upwards. It has no models.
+A channel's pages (list, detail, settings, keys, widget, credits, deletion; its conversations, transcripts, exports,
+usage, activity log, alerts and Knowledge page) and an organisation's (members, invitations, settings, audit log,
+credits, usage, activity), the template tags, the context processor, and the staff admin's channel list with its
+spend. Each page is gated by the one policy (`teams.policy.requires`); its reads come from the selectors of the
+room that owns the data (or `selectors.py` here when it reads across rooms), its writes from that room's services.
+
+It sits at the top of the layers, below only the entry points (gateway.urls includes `urls.py` and
+`organisation_urls.py`): it may import every app (channels_app, conversations, knowledge, teams, accounts, alerts)
+and gateway.infra, and no app imports it. It has no models.
 """

@@ -6,8 +6,8 @@ import io
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from dashboard.team_forms import AuditFilterForm
 from teams import selectors
-from teams.forms import AuditFilterForm
 from teams.policy import requires
 
 PAGE = 200

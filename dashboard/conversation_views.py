@@ -79,7 +79,7 @@ def session_list(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "conversations/sessions.html", context)
 
 
-@requires("dashboard.export")
+@requires("conversations.export")
 def session_export(request: HttpRequest, public_id, fmt: str) -> StreamingHttpResponse:
     """The channel's conversations (optionally those started between two days) as CSV or JSON Lines, streamed.
 

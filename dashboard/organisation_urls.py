@@ -9,6 +9,7 @@ from dashboard import (
     audit_views,
     organisation_credit_views,
     organisation_usage_views,
+    sso_settings_views,
     team_views,
 )
 from teams import sso_views
@@ -28,8 +29,8 @@ urlpatterns = [
     path("<uuid:org_id>/invitations/<uuid:invitation_id>/revoke/", team_views.invitation_revoke_view, name="invitation-revoke"),
     path("<uuid:org_id>/audit/", audit_views.audit_log, name="audit"),
     path("<uuid:org_id>/audit/export.csv", audit_views.audit_export, name="audit-export"),
-    path("<uuid:org_id>/sso/", sso_views.sso_settings, name="sso"),
-    path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_views.sso_domain_check, name="sso-domain-check"),
+    path("<uuid:org_id>/sso/", sso_settings_views.sso_settings, name="sso"),
+    path("<uuid:org_id>/sso/domains/<int:domain_id>/check/", sso_settings_views.sso_domain_check, name="sso-domain-check"),
     path("<uuid:org_id>/sso/link/", sso_views.sso_link, name="sso-link"),
     path("<uuid:org_id>/credits/", organisation_credit_views.org_credits, name="credits"),
     path("<uuid:org_id>/usage/", organisation_usage_views.org_usage, name="usage"),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from channels_app.models import ApiKey, Channel, KeyReveal, PublishableKey
-from conversations.models import Message, UsageDay
+from conversations.models import UsageDay
 from teams import policy
 
 

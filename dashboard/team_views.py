@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dashboard.team_forms import InviteForm, OrganisationForm, RoleForm
 from teams import current, selectors, services
-from teams.forms import InviteForm, OrganisationForm, RoleForm
 from teams.invitations import AlreadyInvited, InvitationInvalid, invitation_create, invitation_resend, invitation_revoke
 from teams.policy import requires
 

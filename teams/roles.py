@@ -52,7 +52,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "widget.edit": frozenset({O, A}),
     # Visitors' data
     "conversations.view": frozenset({O, A, N}),
-    "dashboard.export": frozenset({O, A, N}),
+    "conversations.export": frozenset({O, A, N}),
     "conversations.erase": frozenset({O, A}),
     "usage.view": frozenset({O, A, N}),
     # Every API request of a channel (or of the organisation's channels): what it was, never a key
