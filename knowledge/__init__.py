@@ -7,8 +7,8 @@ retrieval behind one interface chosen at start-up (retrieval/: FTS5 on SQLite,
 tsvector on PostgreSQL); optional embeddings behind another (embeddings.py: off, or
 the provider's /embeddings); what a chat is given (grounding.py, called by
 conversations/engine/pipeline.py after the credit is held); the crawler's pinned outbound
-connection (outbound.py); the dashboard's Knowledge page (views.py, urls.py) and
-`manage.py knowledge`.
+connection (outbound.py) and `manage.py knowledge`. Its page is the dashboard's
+(dashboard/knowledge_views.py).
 
 May import: channels_app (Channel), gateway.infra (jobs, database phases, adb),
 teams.policy (who may see and change it), gateway.infra.outbound (the address rule) through
