@@ -13,7 +13,7 @@ import time
 import pytest
 
 from channels_app.services import api_key_revoke
-from channels_app.tests.test_dashboard_integration import examples_in
+from dashboard.tests.test_dashboard_integration import examples_in
 from gateway.testing.api import history
 
 # Programs of their own (the examples, curl, node) are the clients: the gateway listens on a socket.

@@ -6,7 +6,7 @@ import io
 
 from django.utils import timezone
 
-from channels_app.tests.test_dashboard_channel_edit import _form as settings_form
+from dashboard.tests.test_dashboard_channel_edit import settings_form
 from teams import audit
 from teams.models import AuditEntry
 from teams.tests.worlds import make_user

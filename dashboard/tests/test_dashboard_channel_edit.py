@@ -3,7 +3,7 @@
 from channels_app.models import Channel
 
 
-def _form(channel, **changes):
+def settings_form(channel, **changes):
     data = {
         "name": channel.name,
         "model": channel.model,
@@ -25,7 +25,7 @@ def test_it_shows_the_current_settings(owner_web, channel):
 def test_it_saves_the_changes(owner_web, channel):
     r = owner_web.submit(
         f"/dashboard/channels/{channel.public_id}/edit/",
-        _form(channel, name="Renamed", model="openai/gpt-oss-20b", daily_limit="200", is_active=""),
+        settings_form(channel, name="Renamed", model="openai/gpt-oss-20b", daily_limit="200", is_active=""),
     )
     assert r.status_code == 302
     channel.refresh_from_db()
@@ -38,13 +38,13 @@ def test_it_saves_the_changes(owner_web, channel):
 
 
 def test_it_keeps_credits_out_of_the_owners_reach(owner_web, channel):
-    owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", _form(channel, credits="999999"))
+    owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", settings_form(channel, credits="999999"))
     channel.refresh_from_db()
     assert channel.credits == 100
 
 
 def test_it_shows_validation_messages_and_saves_nothing(owner_web, channel):
-    r = owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", _form(channel, name="", daily_limit="0"))
+    r = owner_web.submit(f"/dashboard/channels/{channel.public_id}/edit/", settings_form(channel, name="", daily_limit="0"))
     assert r.status_code == 200
     assert "Give the channel a name." in r.text
     assert "The limit must be at least 1 chat a day." in r.text
@@ -55,5 +55,5 @@ def test_it_shows_validation_messages_and_saves_nothing(owner_web, channel):
 def test_it_is_a_404_for_another_owner_and_changes_nothing(outsider_web, channel):
     url = f"/dashboard/channels/{channel.public_id}/edit/"
     assert outsider_web.get(url).status_code == 404
-    assert outsider_web.submit(url, _form(channel, name="Hijacked")).status_code == 404
+    assert outsider_web.submit(url, settings_form(channel, name="Hijacked")).status_code == 404
     assert Channel.objects.get(pk=channel.pk).name == "Test site"
