@@ -377,10 +377,13 @@ WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A chat body is at most ~2,000 characters plus metadata; anything far larger
-# is refused with 413 before it is parsed.
+# A chat body on /api is at most ~2,000 characters plus metadata; anything far larger
+# is refused with 413 before it is parsed. A /v1 client (an agent framework) sends its whole
+# conversation every time, tool results included: 1 MiB is more text than the largest context
+# in the catalog holds (the pipeline trims what does not fit the model), and still bounded.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
+V1_MAX_BODY_BYTES = env.int("V1_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, V1_MAX_BODY_BYTES, 2_621_440)
 # Any request body, on any path, larger than this is cut off with 413 at the ASGI
 # edge (gateway.infra.body_limit) before Django reads it, chunked or not.
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)

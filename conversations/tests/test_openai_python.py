@@ -262,11 +262,12 @@ def test_unknown_v1_paths_are_404_in_openais_shape(api):
 
 
 def test_an_oversized_body_is_413_in_openais_shape(api, sdk, llm, key, channel, settings):
-    long_ago = [{"role": "user", "content": "x" * 70_000}, {"role": "assistant", "content": "ok"}]
+    # /v1's own limit (V1_MAX_BODY_BYTES, 1 MiB: a client resends its whole conversation), not /api's 64 KiB.
+    long_ago = [{"role": "user", "content": "x" * settings.V1_MAX_BODY_BYTES}, {"role": "assistant", "content": "ok"}]
     with pytest.raises(openai.APIStatusError) as caught:
         sdk.chat.completions.create(model=channel.model, messages=[*long_ago, *HELLO])
     assert caught.value.status_code == 413
-    assert caught.value.body["message"] == "Request body is too large (at most 65536 bytes)"
+    assert caught.value.body["message"] == "Request body is too large (at most 1048576 bytes)"
     # Past the edge's cap the answer comes before Django reads the body: the same shape.
     r = api.post("/v1/chat/completions", content=b"x" * (settings.REQUEST_MAX_BODY_BYTES + 1),
                  headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})

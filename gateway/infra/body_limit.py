@@ -6,13 +6,13 @@ it declared a Content-Length. This wrapper reads at most REQUEST_MAX_BODY_BYTES
 and answers 413 past that, so a huge or endless chunked upload costs a bounded
 amount of memory and no disk. Bodies under the cap are handed on whole (a
 chunked one with the Content-Length Django needs to read it); the API's own,
-smaller limit (API_MAX_BODY_BYTES, gateway.infra.parsers) still applies after
-authentication.
+smaller limit (its family's: API_MAX_BODY_BYTES or V1_MAX_BODY_BYTES, gateway.infra.parsers)
+still applies after authentication.
 """
 
 from django.conf import settings
 
-from gateway.infra.endpoints import family_of
+from gateway.infra.endpoints import family_of, max_body_bytes
 from gateway.infra.errors import PayloadTooLarge, error_bytes
 
 # After deciding on a 413, read (and drop) up to this much more, so a client still
@@ -83,7 +83,7 @@ async def _refuse(scope, receive, send, limit: int, *, more: bool = True) -> Non
         more = message.get("more_body", False)
     family = family_of(scope["path"])
     if family is not None:
-        api_limit = min(limit, settings.API_MAX_BODY_BYTES)
+        api_limit = min(limit, max_body_bytes(family))
         message = f"Request body is too large (at most {api_limit} bytes)"
         body = error_bytes(family, 413, message, code=PayloadTooLarge.openai_code)
         content_type = b"application/json"

@@ -2,8 +2,9 @@
 
 Every cross-cutting piece reads it instead of deciding for itself: the ASGI router, the body limit,
 the API middleware, the exception handlers and handler500 ask `family_of(path)` which error shape a
-path answers in; the request metrics take `label_of(path)`; the API views refuse a key of the wrong
-kind, once and before any query, with `Endpoint.refusal` (conversations/edge/views.py `ApiKeyView`).
+path answers in, and the JSON parser and the body limit `max_body_bytes(family)` how large a body it takes;
+the request metrics take `label_of(path)`; the key edge refuses a key of the wrong kind, once and before any
+query, with `Endpoint.refusal` (channels_app/authentication.py).
 
 Two families: `/api/` answers `{"error": "..."}` (docs/api.md), `/v1/` answers in OpenAI's shape
 (gateway/infra/errors.py). A path in neither family is a page of the web stack.
@@ -15,6 +16,8 @@ nothing but still checks the key is current.
 """
 
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 API, V1 = "/api", "/v1"
 FAMILIES = (API, V1)
@@ -85,6 +88,12 @@ def family_of(path: str) -> str | None:
         if path.startswith(family) and (len(path) == len(family) or path[len(family)] == "/"):
             return family
     return None
+
+
+def max_body_bytes(family: str) -> int:
+    """The largest body a family's endpoints take: /api's messages are short (API_MAX_BODY_BYTES, 64 KiB); a /v1
+    client sends its whole conversation, tool results included, each time (V1_MAX_BODY_BYTES, 1 MiB)."""
+    return settings.V1_MAX_BODY_BYTES if family == V1 else settings.API_MAX_BODY_BYTES
 
 
 def endpoint_at(path: str) -> Endpoint | None:

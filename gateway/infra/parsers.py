@@ -1,19 +1,22 @@
 import json
 
-from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
+from gateway.infra.endpoints import API, family_of, max_body_bytes
 from gateway.infra.errors import InvalidInput, PayloadTooLarge
 
 
 class BoundedJSONParser(BaseParser):
-    """Strict JSON with a byte cap: an oversized body is a 413, never parsed."""
+    """Strict JSON with a byte cap, its path's family's (gateway/infra/endpoints.py): an oversized body is a 413,
+    never parsed."""
 
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.API_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        family = family_of(request.path_info) if request is not None else None
+        limit = max_body_bytes(family or API)
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
             raise PayloadTooLarge(f"Request body is too large (at most {limit} bytes)")

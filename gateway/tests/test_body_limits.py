@@ -96,3 +96,43 @@ def test_an_endless_upload_is_cut_off_with_bounded_memory(served):
 
     assert (_peak_rss_kib(server.pid) - peak_before) < 16 * 1024  # KiB: nowhere near the 200 MB sent
     assert post(server.url, b'{"message": "still here", "session_id": "s"}', key=key).status_code == 200
+
+
+def v1_chat(api, key, conversation: list[dict]) -> httpx.Response:
+    body = {"model": "openai/gpt-oss-120b", "messages": conversation}
+    return api.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_an_agents_long_conversation_fits_on_v1(api, llm, channel, key):
+    """A /v1 client resends its whole conversation, tool results included: 300 KiB of it is taken, far past /api's
+    64 KiB, and what does not fit the model is trimmed (docs/api.md), not refused."""
+    page = "A fetched page, as a tool returns it. " * 8_000  # ~300 KiB
+    conversation = [
+        {"role": "user", "content": "Summarise the page."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "fetch", "arguments": '{"url": "https://a.example/"}'}},
+        ]},
+        {"role": "tool", "tool_call_id": "call_1", "content": page},
+        {"role": "user", "content": "And in one line?"},
+    ]
+    assert len(page) > settings.API_MAX_BODY_BYTES * 4
+    r = v1_chat(api, key, conversation)
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["message"]["content"] == "Echo: And in one line?"
+
+
+def test_a_v1_body_over_its_own_limit_is_refused_in_openai_s_shape(api, llm, channel, key):
+    r = v1_chat(api, key, [{"role": "user", "content": "x" * (settings.V1_MAX_BODY_BYTES + 1)}])
+    assert r.status_code == 413
+    assert r.json()["error"]["message"] == f"Request body is too large (at most {settings.V1_MAX_BODY_BYTES} bytes)"
+    assert r.json()["error"]["code"] == "request_too_large"
+    assert Message.objects.count() == 0 and len(llm.requests) == 0
+
+
+def test_api_keeps_its_smaller_limit(api, llm, channel, key):
+    """/api's contract is 64 KiB (docs/api.md): the larger /v1 limit does not widen it."""
+    assert settings.API_MAX_BODY_BYTES < settings.V1_MAX_BODY_BYTES
+    r = api.post("/api/chat", json={"message": "hi", "session_id": "s", "metadata": {"pad": "x" * settings.API_MAX_BODY_BYTES}},
+                 headers={"X-API-Key": key})
+    assert r.status_code == 413
+    assert r.json() == {"error": f"Request body is too large (at most {settings.API_MAX_BODY_BYTES} bytes)"}
