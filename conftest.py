@@ -24,10 +24,12 @@ _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_d
 
 @pytest.fixture(scope="session", autouse=True)
 def flush_by_delete():
-    """PostgreSQL is emptied after a transactional test by DELETE, not TRUNCATE (gateway/overrides/flush_by_delete.py)."""
-    from gateway.overrides import flush_by_delete
+    """After a transactional test PostgreSQL is emptied by DELETE, not TRUNCATE (gateway/overrides/flush_by_delete.py),
+    and the content types and permissions stay instead of being made again (flush_keeps_post_migrate_rows.py)."""
+    from gateway.overrides import flush_by_delete, flush_keeps_post_migrate_rows
 
     flush_by_delete.install()
+    flush_keeps_post_migrate_rows.install()
 
 
 @pytest.fixture

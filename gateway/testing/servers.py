@@ -20,6 +20,9 @@ class ThreadedUvicorn:
         config.setdefault("log_level", "warning")
         config.setdefault("lifespan", "off")
         config.setdefault("access_log", False)
+        # A request a test left open (a provider told to hang, a stream nobody reads) would hold `stop` for its whole
+        # join timeout: uvicorn waits for open requests without a bound unless given one. After it, they are cancelled.
+        config.setdefault("timeout_graceful_shutdown", 1)
         self.server = uvicorn.Server(uvicorn.Config(app, **config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -389,3 +389,80 @@ def test_a_real_flush_on_postgresql_leaves_no_row_in_any_table(api, llm, key):
     assert connection.ops.sql_flush(no_style(), tables)[1].startswith("DELETE FROM")
     call_command("flush", interactive=False, reset_sequences=False, inhibit_post_migrate=True, verbosity=0)
     assert rows() == {}
+
+
+# --- flush_keeps_post_migrate_rows: the content types and permissions stay through a test's flush -----------------
+
+
+def test_post_migrate_has_only_the_receivers_whose_rows_the_flush_keeps():
+    from gateway.overrides.flush_keeps_post_migrate_rows import KEPT, receivers
+
+    # A new receiver (an app added one) turns the override off, every flush Django's: say which tables it fills.
+    assert receivers() == set(KEPT), "a new post_migrate receiver: add the model it fills to KEPT, or drop the override"
+
+
+def _natural_rows(cursor) -> dict[str, set[tuple]]:
+    """The content types and permissions of a database, by natural key (ids differ between databases)."""
+    cursor.execute("SELECT app_label, model FROM django_content_type")
+    content_types = set(cursor.fetchall())
+    cursor.execute(
+        "SELECT t.app_label, t.model, p.codename, p.name FROM auth_permission p"
+        " JOIN django_content_type t ON t.id = p.content_type_id"
+    )
+    return {"content types": content_types, "permissions": set(cursor.fetchall())}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_the_rows_of_a_migrated_flushed_database(tmp_path, monkeypatch):
+    import sqlite3
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush as flush_command
+    from django.db import connection
+
+    from channels_app import catalog, catalog_seed
+    from conftest import make_channel, make_user
+    from gateway.overrides.flush_keeps_post_migrate_rows import flush, kept_tables
+    from gateway.testing.processes import sqlite_database
+
+    with sqlite3.connect(sqlite_database(tmp_path).removeprefix("sqlite:///")) as fresh:  # a fresh `migrate`
+        migrated = _natural_rows(fresh.cursor())
+    assert len(migrated["content types"]) > 40 and len(migrated["permissions"]) > 160
+
+    signals = []
+    emit = flush_command.emit_post_migrate_signal
+    monkeypatch.setattr(flush_command, "emit_post_migrate_signal", lambda *a, **k: (signals.append(a), emit(*a, **k)))
+
+    def left() -> tuple[set[str], dict[str, set[tuple]]]:
+        tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+        with connection.cursor() as cursor:
+            filled = set()
+            for table in tables:
+                cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT 1")
+                if cursor.fetchone():
+                    filled.add(table)
+            return filled, _natural_rows(cursor)
+
+    flush("default")
+    flush("default")  # the first in this process was Django's; from here on the snapshot exists
+    # A test that wrote rows, some pointing at the kept ones (the catalog as the model_catalog fixture seeds it).
+    catalog_seed.seed(apps)
+    catalog.forget()
+    owner = make_user("owner@example.com", "pw-owner-123!")
+    make_channel(owner)
+    Group.objects.create(name="editors").permissions.add(Permission.objects.get(codename="change_group"))
+    signals.clear()
+    flush("default")
+    assert signals == []  # nothing made again
+    assert left() == (set(kept_tables()), migrated)
+
+    # A test that changed the kept rows: Django's flush makes them again.
+    Permission.objects.filter(codename="view_group").delete()
+    ContentType.objects.create(app_label="elsewhere", model="thing")
+    flush("default")
+    assert len(signals) == 1
+    assert left() == (set(kept_tables()), migrated)
+    ContentType.objects.get_for_model(Group)  # the cache holds no content type a flush removed
+    assert not ContentType.objects.filter(app_label="elsewhere").exists()
