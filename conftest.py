@@ -10,6 +10,8 @@ committed data (`transactional_db`) that uvicorn's threads can see. docs/testing
 
 import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -78,6 +80,26 @@ def model_catalog(request):
 
 
 E2E = Path(__file__).resolve().parent / "e2e"
+
+
+_RUN_DIRECTORY = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    """The run's shared directory (gateway/testing/processes.py, RUN_DIRECTORY): made by the process that starts the
+    run, before pytest-xdist starts its workers, which inherit it."""
+    from gateway.testing.processes import RUN_DIRECTORY
+
+    if RUN_DIRECTORY not in os.environ:
+        os.environ[RUN_DIRECTORY] = config.stash[_RUN_DIRECTORY] = tempfile.mkdtemp(prefix="gw-test-run-")
+
+
+def pytest_unconfigure(config):
+    from gateway.testing.processes import RUN_DIRECTORY
+
+    if _RUN_DIRECTORY in config.stash:
+        shutil.rmtree(config.stash[_RUN_DIRECTORY], ignore_errors=True)
+        os.environ.pop(RUN_DIRECTORY, None)
 
 
 def pytest_collection_modifyitems(items):

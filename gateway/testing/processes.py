@@ -11,6 +11,7 @@ ever touches the machine's shared Redis or PostgreSQL server beyond its own data
 
 import atexit
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -84,18 +85,36 @@ def create_channels(env: dict[str, str], *specs: dict) -> list[dict]:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
+# A directory every process of one test run shares (pytest-xdist's workers inherit it from the process that started
+# them); the root conftest makes it and removes it.
+RUN_DIRECTORY = "GATEWAY_TEST_RUN_DIR"
+
 _sqlite_template: Path | None = None
+
+
+def _migrated_sqlite_template() -> Path:
+    """A migrated SQLite file: made by the first test process of the run that needs one, under a lock, and used by
+    every other (`manage.py migrate` is 6-10 s a process)."""
+    shared = os.environ.get(RUN_DIRECTORY)
+    if shared is None:  # a test process run some other way: a template of its own
+        shared = tempfile.mkdtemp(prefix="gw-sqlite-template-")
+        atexit.register(shutil.rmtree, shared, True)
+    template = Path(shared) / "sqlite-template.sqlite3"
+    with open(Path(shared) / "sqlite-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait while one migrates; released when the file closes
+        if not template.exists():
+            partial = Path(shared) / "sqlite-template-partial.sqlite3"  # renamed once whole: never a half-made one
+            partial.unlink(missing_ok=True)
+            manage(gateway_env(DATABASE_URL=f"sqlite:///{partial}", REDIS_URL=""), "migrate", "--noinput", "-v0")
+            os.replace(partial, template)
+    return template
 
 
 def sqlite_database(directory: Path) -> str:
     """A DATABASE_URL for a fresh, migrated SQLite file in `directory` (migrated once per test run, then copied)."""
     global _sqlite_template
     if _sqlite_template is None or not _sqlite_template.exists():
-        directory_ = tempfile.mkdtemp(prefix="gw-sqlite-template-")
-        atexit.register(shutil.rmtree, directory_, True)
-        template = Path(directory_) / "db.sqlite3"
-        manage(gateway_env(DATABASE_URL=f"sqlite:///{template}", REDIS_URL=""), "migrate", "--noinput", "-v0")
-        _sqlite_template = template
+        _sqlite_template = _migrated_sqlite_template()
     target = Path(directory) / "db.sqlite3"
     shutil.copyfile(_sqlite_template, target)
     return f"sqlite:///{target}"
