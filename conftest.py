@@ -94,6 +94,12 @@ def pytest_configure(config):
         os.environ[RUN_DIRECTORY] = config.stash[_RUN_DIRECTORY] = tempfile.mkdtemp(prefix="gw-test-run-")
 
 
+def pytest_sessionfinish(session):
+    from gateway.testing import browser
+
+    browser.close()
+
+
 def pytest_unconfigure(config):
     from gateway.testing.processes import RUN_DIRECTORY
 
@@ -116,7 +122,11 @@ def pytest_collection_modifyitems(items):
 
 def pytest_runtest_setup(item):
     """A test marked with a service this run lacks is skipped, saying how to get it (gateway/testing/needs.py)."""
+    from gateway.testing import browser
     from gateway.testing.needs import missing
+
+    if not item.path.is_relative_to(E2E):
+        browser.close()  # its event loop in this thread would stop an in-process test (gateway/testing/browser.py)
 
     names = {marker.name for marker in item.iter_markers()}
     if "standalone" in names and (_DB_FIXTURES & set(item.fixturenames) or "django_db" in names):

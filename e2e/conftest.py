@@ -29,9 +29,8 @@ def _fast_hashing(fast_password_hashing):
     pass
 
 
-# Per module, not per session: while it lives, Playwright's event loop runs in this thread, where the in-process
-# tests of other folders (gateway/testing/in_process.py) cannot start theirs; with parallel workers those run
-# between browser modules.
+# One for each run of browser modules in this process (gateway/testing/browser.py): the root conftest closes it before
+# a test that is not a browser test, and at the end of the session.
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -39,20 +38,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from gateway.testing import browser
 
-    # Playwright's sync API keeps an event loop in this thread while the browser lives;
-    # the tests' own ORM calls are plain synchronous code all the same (the server runs
-    # in its own thread). Allowed only for as long as the browser is up, so Django's
-    # async-safety check still guards every other test.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield browser
-            browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    return browser.browser(CHROMIUM, CHROMIUM_ARGS)
 
 
 class Watch:
