@@ -9,7 +9,7 @@ transaction (`execute_sql_flush`), and Django makes every foreign key `DEFERRABL
 of the tables does not matter: the constraints are checked at the commit, when every table is empty.
 The application never flushes a database, so nothing outside the tests changes.
 
-Why (docs/testing.md, "Emptying PostgreSQL between tests"): `TRUNCATE` gives each of the 52 tables a new file, and
+Why (docs/testing.md, "Emptying the database between tests"): `TRUNCATE` gives each of the 52 tables a new file, and
 took 150–360 ms per flush on the idle 2-core machine (0.6–1.7 s loaded); locking them and deleting the few rows a
 test leaves took 8–12 ms. The PostgreSQL pass runs hundreds of transactional tests.
 
