@@ -422,7 +422,7 @@ def test_a_flush_leaves_the_rows_of_a_migrated_flushed_database(tmp_path, monkey
     from django.core.management.commands import flush as flush_command
     from django.db import connection
 
-    from channels_app import catalog, catalog_seed
+    from channels_app.providers import catalog, catalog_seed
     from conftest import make_channel, make_user
     from gateway.overrides.flush_keeps_post_migrate_rows import flush, kept_tables
     from gateway.testing.processes import sqlite_database
