@@ -95,6 +95,7 @@ def pytest_configure(config):
 
 
 def pytest_sessionfinish(session):
+    """Close the browser the last browser modules of this process used (gateway/testing/browser.py)."""
     from gateway.testing import browser
 
     browser.close()
