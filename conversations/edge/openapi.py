@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
-from conversations.edge.serializers import ChatInput, HistoryInput
+from conversations.edge.serializers import SOME_TEXT_PATTERN, ChatInput, HistoryInput
 from gateway.infra.endpoints import API
 from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
@@ -200,7 +200,7 @@ widget_session_schema = extend_schema(exclude=True)
 # --- The OpenAI-compatible API (/v1/): OpenAI's shapes, so its request and answers are raw schemas. ---
 
 _V1_ERROR = OPENAI_ERROR_SCHEMA
-_SOME_TEXT = {"type": "string", "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}  # not blank, no NUL (as the view checks)
+_SOME_TEXT = {"type": "string", "pattern": SOME_TEXT_PATTERN}  # not blank, no NUL (as the view checks)
 _TEXT_PARTS = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
     "type": {"type": "string", "enum": ["text"]}, "text": _SOME_TEXT}, "required": ["type", "text"]}}
 _FUNCTION_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}

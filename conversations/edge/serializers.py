@@ -17,8 +17,13 @@ URL_MAX = 2048
 TITLE_MAX = 200
 
 
+# Whitespace as str.strip and str.isspace read it, spelled out: `\s` differs between Python's and ECMAScript's
+# regular expressions (\x1c-\x1f and \x85 are whitespace only in Python, \ufeff only in ECMAScript), and the
+# schema's pattern must refuse exactly what Text refuses in both.
+WHITESPACE = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SOME_TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*$"  # not blank, no NUL
 _ANY_TEXT = RegexValidator(r"^[^\x00]*$")
-_SOME_TEXT = RegexValidator(r"^[^\x00]*[^\x00\s][^\x00]*$")
+_SOME_TEXT = RegexValidator(SOME_TEXT_PATTERN)
 # For the schema only, like the two above: no C0/C1 control characters, no line or paragraph separators.
 _ONE_LINE = RegexValidator(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$")
 

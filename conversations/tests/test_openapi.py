@@ -197,3 +197,25 @@ def test_a_replayed_response_matches_the_schema(schema, api, llm, channel, key):
     assert first.json()["usage"] is not None and again.json()["usage"] is None
     for answer in (first, again):
         contract.check("/v1/responses", "post", answer)
+
+
+# Python's whitespace, ECMAScript's only whitespace (the BOM), and plain text.
+_EDGE_TEXTS = [chr(c) for c in range(0x110000) if chr(c).isspace()] + ["\ufeff", "a", " a "]
+
+
+@pytest.mark.node
+def test_a_client_validating_with_the_schemas_pattern_agrees_with_the_server_on_blank_text(schema, api, llm, channel, key):
+    """A client checks `pattern` with ECMAScript's regular expressions, where `\\s` is not Python's: each text the
+    pattern accepts, the server accepts, and each it refuses, the server refuses as blank."""
+    import subprocess
+
+    pattern = schema["components"]["schemas"]["FeedbackInputRequest"]["properties"]["session_id"]["pattern"]
+    assert schema["components"]["schemas"]["ChatInputRequest"]["properties"]["session_id"]["pattern"] == pattern
+    verdicts = json.loads(subprocess.run(
+        ["node", "-e", "const r = new RegExp(process.argv[1]); console.log(JSON.stringify(JSON.parse(process.argv[2]).map(t => r.test(t))))",
+         pattern, json.dumps(_EDGE_TEXTS)], capture_output=True, text=True, check=True).stdout)
+    chat(api, key, "Hi", session_id="s-1")
+    for text, valid in zip(_EDGE_TEXTS, verdicts, strict=True):
+        r = api.post("/api/feedback", json={"session_id": text, "rating": "up"}, headers={"X-API-Key": key})
+        blank = r.status_code == 400 and r.json() == {"error": "session_id must not be empty"}
+        assert valid is not blank, (hex(ord(text[0])), r.status_code, r.text)
