@@ -336,7 +336,8 @@ v1_chat_schema = extend_schema(
     summary="OpenAI-compatible chat completion",
     description="OpenAI's Chat Completions API on the channel's model, limits, credits and history, with "
     "`Authorization: Bearer <secret key>`. The session is `X-Session-Id`, else `user`, else a new one (named in the "
-    "answer's `X-Session-Id`). Streamed (`stream: true`): `chat.completion.chunk` events, the usage chunk with "
+    "answer's `X-Session-Id` when the name is printable ASCII). Streamed (`stream: true`): `chat.completion.chunk` "
+    "events, the usage chunk with "
     "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
     request={"application/json": V1_CHAT_REQUEST},
     parameters=V1_HEADERS,

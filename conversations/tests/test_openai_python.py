@@ -141,6 +141,18 @@ def test_the_session_is_the_header_then_user_then_a_new_one(api, sdk, llm, key, 
     assert [m["content"] for m in history(api, key, session).json()["messages"]] == ["Hello", "Echo: Hello"]
 
 
+@pytest.mark.parametrize("user", ["\x1b[31m", "José", "tab\there"])
+def test_a_session_named_by_a_user_no_header_can_carry_is_answered_without_naming_it(api, sdk, llm, key, channel, user):
+    """Control characters in a header end the connection at the server, and the answer with it: the name is left out
+    of the answer's headers, and the exchange is stored under it all the same."""
+    raw = sdk.chat.completions.with_raw_response.create(model=channel.model, messages=HELLO, user=user)
+    assert raw.parse().choices[0].message.content == "Echo: Hello"
+    assert "x-session-id" not in raw.headers
+    assert [m["content"] for m in history(api, key, user).json()["messages"]] == ["Hello", "Echo: Hello"]
+    raw = sdk.responses.with_raw_response.create(model=channel.model, input="Again", user=user)
+    assert raw.parse().output_text == "Echo: Again" and "x-session-id" not in raw.headers
+
+
 def test_an_idempotency_key_replays_the_answer_once_paid(sdk, llm, channel):
     once = {"Idempotency-Key": "order-42"}
     first = sdk.chat.completions.create(model=channel.model, messages=HELLO, user="u-4", extra_headers=once)
