@@ -136,6 +136,8 @@ def bodies(targets: list[tuple[str, str]]):
     while True:
         key, session = targets[i % len(targets)]
         i += 1
+        if os.environ.get("PROFILE_NEW_SESSIONS"):  # --new-sessions: the busy channel's visitors, each new
+            session = f"{session}-new-{i}"
         yield key, json.dumps({"message": f"Which of your kettles is the quietest? (#{i})", "session_id": session,
                                "metadata": {"url": f"https://shop.example/p/{i}", "title": f"Product {i}"}}).encode()
 
@@ -360,6 +362,7 @@ def main(argv=None) -> int:
     p.add_argument("--sessions", type=int, default=10, help="sessions per channel (histories grow with every chat)")
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"))
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
+    p.add_argument("--new-sessions", action="store_true", help="a new session per chat (with --channels 1: the busy channel)")
     p.add_argument("--json", type=Path)
     p.add_argument("--steps", action="store_true", help="also the wall clock of the gateway's round trips, step by step")
     p.add_argument("--pstats", type=Path, metavar="DIR", help="also write each app's raw cProfile (DIR/gateway.pstats)")
@@ -405,6 +408,8 @@ def main(argv=None) -> int:
             return 0
         if args.steps:
             env = {**env, "PROFILE_STEPS": "1"}
+        if args.new_sessions:
+            env = {**env, "PROFILE_NEW_SESSIONS": "1"}
         if args.pstats:
             args.pstats.mkdir(parents=True, exist_ok=True)
             env = {**env, "PROFILE_PSTATS_DIR": str(args.pstats.resolve())}
