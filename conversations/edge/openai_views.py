@@ -97,7 +97,7 @@ def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:
     session = asked.chat.session_id
     # Named back only where the name is a header value as it was sent: printable ASCII. A `user` may hold any text;
     # a control character in a header is refused by the server (the answer was lost), and Django would MIME-encode
-    # the rest into a name the client never sent. Generated names (`v1-<hex>`) and X-Session-Id's always qualify.
+    # the rest into a name the client never sent. Generated names (`v1-<hex>`) always qualify.
     named = {SESSION_HEADER: session} if session.isascii() and session.isprintable() else {}
     return {**named, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
 
