@@ -417,6 +417,7 @@ SPECTACULAR_SETTINGS = {
         "gateway.infra.openapi_hooks.strict_request_bodies",
         "gateway.infra.openapi_hooks.required_request_bodies",
         "gateway.infra.openapi_hooks.add_response_headers",
+        "gateway.infra.openapi_hooks.blank_or_text_any_of",
     ],
 }
 

@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
@@ -219,3 +220,14 @@ def test_a_client_validating_with_the_schemas_pattern_agrees_with_the_server_on_
         r = api.post("/api/feedback", json={"session_id": text, "rating": "up"}, headers={"X-API-Key": key})
         blank = r.status_code == 400 and r.json() == {"error": "session_id must not be empty"}
         assert valid is not blank, (hex(ord(text[0])), r.status_code, r.text)
+
+
+def test_the_schema_takes_the_blank_metadata_the_api_takes(schema, api, llm, channel, key):
+    """A blank page title or url is accepted by /api/chat, and the request schema says so (a blank string matched
+    both of drf-spectacular's `oneOf` branches, so a validating client refused it)."""
+    body = {"message": "Hi", "session_id": "s", "metadata": {"title": "", "url": ""}}
+    spec = {"$ref": "root#/components/schemas/ChatInputRequest"}
+    OAS30Validator(spec, registry=Contract(schema).registry).validate(body)
+    assert api.post("/api/chat", json=body, headers={"X-API-Key": key}).status_code == 200
+    with pytest.raises(jsonschema.ValidationError, match="is not valid under any of the given schemas"):
+        OAS30Validator(spec, registry=Contract(schema).registry).validate({**body, "metadata": {"title": "a\nb"}})

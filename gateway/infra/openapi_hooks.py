@@ -34,3 +34,25 @@ def add_response_headers(result, generator, request, public):
                     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
                 }
     return result
+
+
+_BLANK = {"type": "string", "maxLength": 0}
+
+
+def blank_or_text_any_of(result, generator, request, public):
+    """drf-spectacular offers a blank-allowed string with a pattern as `oneOf: [the string, an empty string]`; where the
+    pattern itself takes "" (a page title, an empty metadata url), "" matches both, which `oneOf` forbids, so the
+    schema refused what the API accepts. Either branch is what is meant: `anyOf`."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("oneOf"), list) and _BLANK in node["oneOf"]:
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
