@@ -12,9 +12,9 @@ Decisions (docs/api.md, "OpenAI-compatible API"):
   its own (`v1-<hex>`), named in the answer's `X-Session-Id` header.
 - The client's system (and developer) messages follow the owner's system
   prompt, or, on a channel set to refuse them, get 400.
-- A field that is null is as if absent. The fields clients send are passed on,
+- A known field that is null is as if absent. The fields clients send are passed on,
   passed on only to a model with the capability, or checked and dropped, each by
-  the table in docs/api.md; any other field is a 400.
+  the table in docs/api.md; any other field is a 400, whatever its value (null too).
 - What the catalog says the model cannot do (tools, JSON output, images) is a 400
   naming it (`model_not_capable`), unless the channel's fallback model can.
 - A tool-call turn is stored as text a person reads in the transcript: the
@@ -87,10 +87,10 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
     """
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
-    data = {name: value for name, value in data.items() if value is not None}
-    for name in sorted(data):
+    for name in sorted(data):  # before the nulls go: an unknown field is refused whatever its value, as OpenAI does
         if name not in SUPPORTED:
             raise BadField(f"Unsupported field: {name}", name)
+    data = {name: value for name, value in data.items() if value is not None}
     if data.get("n", 1) != 1 or isinstance(data.get("n"), bool):
         raise BadField("n must be 1: one choice per request", "n")
     model = model_of(data, channel, served)

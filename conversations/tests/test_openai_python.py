@@ -227,6 +227,7 @@ def test_the_rate_limit_is_the_channels_with_retry_after(api, sdk, llm, key, cha
     "extra, message, param",
     [
         ({"functions": [{"name": "f"}]}, "Unsupported field: functions", "functions"),
+        ({"functions": None}, "Unsupported field: functions", "functions"),  # null is as if absent only for known fields
         ({"n": 2}, "n must be 1: one choice per request", "n"),
         ({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x"}}]}]},
          "Only text and image content parts are supported (messages[0].content[0])", "messages[0].content[0]"),

@@ -121,6 +121,7 @@ def test_another_channels_items_cannot_be_referenced(sdk, llm, channel, owner, g
     ({"input": [{"type": "computer_call_output", "call_id": "c"}]},
      "Unsupported input item type: computer_call_output (input[0])", "input[0].type"),
     ({"conversation": "conv_1"}, "Unsupported field: conversation", "conversation"),
+    ({"conversation": None}, "Unsupported field: conversation", "conversation"),  # null is as if absent only for known fields
 ])
 def test_unknown_features_are_refused_in_openais_shape(sdk, llm, channel, extra, message, param):
     with pytest.raises(openai.BadRequestError) as caught:
