@@ -94,6 +94,8 @@ def tool_fields(data: dict, needs: dict) -> dict:
     """`tools`, `tool_choice` and `parallel_tool_calls`, checked; function tools only."""
     tools = data.get("tools")
     choice = data.get("tool_choice")
+    if "parallel_tool_calls" in data:
+        flag(data, "parallel_tool_calls")  # checked with or without tools: the schema says boolean either way
     if tools is None or tools == []:
         if choice not in (None, "none", "auto"):
             raise BadField("tool_choice needs tools", "tool_choice")

@@ -83,8 +83,10 @@ class ResponsesView(OpenAIView):
 
 def session_of(request) -> str | None:
     session = request.headers.get(SESSION_HEADER)
-    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip()):
-        raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} characters")
+    # Printable ASCII, as the schema says: what a header carries as sent (a header's other bytes arrive as latin-1).
+    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip() and session.isascii()
+                                    and session.isprintable()):
+        raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} printable ASCII characters")
     return session
 
 

@@ -234,7 +234,7 @@ V1_CHAT_REQUEST = {
             "required": ["role", "content"], "properties": {
                 "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
                 "content": {"oneOf": [_SOME_TEXT, _TEXT_PARTS]},
-                "name": {"type": "string"},
+                "name": {"type": "string", "nullable": True},
                 "refusal": {"type": "string", "nullable": True},
             }},
             "description": "The whole conversation, oldest first, ending with a user message (at most 2000 "

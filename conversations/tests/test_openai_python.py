@@ -153,6 +153,22 @@ def test_a_session_named_by_a_user_no_header_can_carry_is_answered_without_namin
     assert raw.parse().output_text == "Echo: Again" and "x-session-id" not in raw.headers
 
 
+@pytest.mark.parametrize("session", [b" ", b"x" * 256, b"caf\xe9", b"tab\tin"])
+def test_an_x_session_id_that_is_not_printable_ascii_is_refused(api, llm, key, channel, session):
+    r = api.post("/v1/chat/completions", json={"messages": HELLO},
+                 headers={"Authorization": f"Bearer {key}", "X-Session-Id": session})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "X-Session-Id must be 1 to 255 printable ASCII characters"
+    assert llm.requests == [] and credits(channel) == 100
+
+
+def test_parallel_tool_calls_is_a_boolean_with_or_without_tools(sdk, llm, channel):
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.chat.completions.create(model=channel.model, messages=HELLO, extra_body={"parallel_tool_calls": []})
+    assert caught.value.body["param"] == "parallel_tool_calls"
+    assert sdk.chat.completions.create(model=channel.model, messages=HELLO, parallel_tool_calls=False).choices
+
+
 def test_an_idempotency_key_replays_the_answer_once_paid(sdk, llm, channel):
     once = {"Idempotency-Key": "order-42"}
     first = sdk.chat.completions.create(model=channel.model, messages=HELLO, user="u-4", extra_headers=once)
