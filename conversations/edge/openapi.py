@@ -225,6 +225,22 @@ _CONTROL_FIELDS = {
     "prompt_cache_key": {"type": "string", "description": "Checked, not sent on."},
     "safety_identifier": {"type": "string", "description": "Checked, not sent on."},
 }
+def _null_as_absent(schema: dict) -> dict:
+    """`schema` with each optional top-level field nullable: /v1 takes a known field that is null as absent
+    (docs/api.md), as OpenAI's clients send them. A `oneOf` becomes an `anyOf` whose first branch takes null (its
+    branches are disjoint; OpenAPI 3.0's `nullable` beside a `oneOf` does not reach into it), an enum lists null."""
+
+    def nullable(field: dict) -> dict:
+        if "oneOf" in field:
+            first, *rest = field["oneOf"]
+            return {**{k: v for k, v in field.items() if k != "oneOf"}, "anyOf": [nullable(first), *rest]}
+        return {**field, "nullable": True, **({"enum": [*field["enum"], None]} if "enum" in field else {})}
+
+    required = set(schema.get("required", ()))
+    return {**schema, "properties": {name: field if name in required else nullable(field)
+                                     for name, field in schema["properties"].items()}}
+
+
 V1_CHAT_REQUEST = {
     "type": "object",
     "additionalProperties": False,
@@ -339,7 +355,7 @@ v1_chat_schema = extend_schema(
     "answer's `X-Session-Id` when the name is printable ASCII). Streamed (`stream: true`): `chat.completion.chunk` "
     "events, the usage chunk with "
     "`stream_options.include_usage`, then `data: [DONE]`. Errors are OpenAI's shape. See docs/api.md.",
-    request={"application/json": V1_CHAT_REQUEST},
+    request={"application/json": _null_as_absent(V1_CHAT_REQUEST)},
     parameters=V1_HEADERS,
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_COMPLETION, description="A chat.completion."),
@@ -409,7 +425,7 @@ v1_responses_schema = extend_schema(
     summary="OpenAI-compatible Responses API",
     description="OpenAI's Responses API on the same chat as /v1/chat/completions: text and message input, "
     "`instructions`, function tools, `text.format`, `stream` with the Responses events. See docs/api.md.",
-    request={"application/json": V1_RESPONSES_REQUEST},
+    request={"application/json": _null_as_absent(V1_RESPONSES_REQUEST)},
     parameters=V1_HEADERS,
     responses={
         (200, "application/json"): OpenApiResponse(response=V1_RESPONSE, description="A response."),

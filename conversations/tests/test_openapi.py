@@ -231,3 +231,19 @@ def test_the_schema_takes_the_blank_metadata_the_api_takes(schema, api, llm, cha
     assert api.post("/api/chat", json=body, headers={"X-API-Key": key}).status_code == 200
     with pytest.raises(jsonschema.ValidationError, match="is not valid under any of the given schemas"):
         OAS30Validator(spec, registry=Contract(schema).registry).validate({**body, "metadata": {"title": "a\nb"}})
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "Hi"}]}),
+    ("/v1/responses", {"input": "Hi"}),
+])
+def test_v1_takes_each_known_field_as_null_and_its_schema_says_so(schema, api, llm, channel, key, path, body):
+    """A known field that is null is as if absent (docs/api.md): the schema allows null for each optional field, and
+    the API answers a body that sends every one of them as null."""
+    request = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    nulls = {**{name: None for name in request["properties"] if name not in request["required"]}, **body}
+    OAS30Validator(request, registry=Contract(schema).registry).validate(nulls)
+    r = api.post(path, json=nulls, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    with pytest.raises(jsonschema.ValidationError):
+        OAS30Validator(request, registry=Contract(schema).registry).validate({**nulls, "unknown": None})
