@@ -81,11 +81,15 @@ class ResponsesView(OpenAIView):
         return json_answer(body, headers=headers)
 
 
+def _header_as_sent(text: str) -> bool:
+    """Printable ASCII: what a header value carries as it was sent (other bytes arrive as latin-1, control
+    characters not at all)."""
+    return text.isascii() and text.isprintable()
+
+
 def session_of(request) -> str | None:
     session = request.headers.get(SESSION_HEADER)
-    # Printable ASCII, as the schema says: what a header carries as sent (a header's other bytes arrive as latin-1).
-    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip() and session.isascii()
-                                    and session.isprintable()):
+    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip() and _header_as_sent(session)):
         raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} printable ASCII characters")
     return session
 
@@ -97,10 +101,10 @@ def retry_of(request, once: str | None) -> str | None:
 
 def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:
     session = asked.chat.session_id
-    # Named back only where the name is a header value as it was sent: printable ASCII. A `user` may hold any text;
-    # a control character in a header is refused by the server (the answer was lost), and Django would MIME-encode
-    # the rest into a name the client never sent. Generated names (`v1-<hex>`) always qualify.
-    named = {SESSION_HEADER: session} if session.isascii() and session.isprintable() else {}
+    # Named back only where a header carries the name as it is. A `user` may hold any text; a control character in a
+    # header is refused by the server (the answer was lost), and Django would MIME-encode the rest into a name the
+    # client never sent. Generated names (`v1-<hex>`) always qualify.
+    named = {SESSION_HEADER: session} if _header_as_sent(session) else {}
     return {**named, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
 
 

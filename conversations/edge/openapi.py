@@ -225,6 +225,8 @@ _CONTROL_FIELDS = {
     "prompt_cache_key": {"type": "string", "description": "Checked, not sent on."},
     "safety_identifier": {"type": "string", "description": "Checked, not sent on."},
 }
+
+
 def _null_as_absent(schema: dict) -> dict:
     """`schema` with each optional top-level field nullable: /v1 takes a known field that is null as absent
     (docs/api.md), as OpenAI's clients send them. A `oneOf` becomes an `anyOf` whose first branch takes null (its
