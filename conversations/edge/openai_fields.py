@@ -94,8 +94,8 @@ def tool_fields(data: dict, needs: dict) -> dict:
     """`tools`, `tool_choice` and `parallel_tool_calls`, checked; function tools only."""
     tools = data.get("tools")
     choice = data.get("tool_choice")
-    if "parallel_tool_calls" in data:
-        flag(data, "parallel_tool_calls")  # checked with or without tools: the schema says boolean either way
+    # Checked with or without tools: the schema says boolean either way.
+    parallel = flag(data, "parallel_tool_calls") if "parallel_tool_calls" in data else None
     if tools is None or tools == []:
         if choice not in (None, "none", "auto"):
             raise BadField("tool_choice needs tools", "tool_choice")
@@ -119,8 +119,8 @@ def tool_fields(data: dict, needs: dict) -> dict:
             raise BadField('tool_choice must be "none", "auto", "required" or {"type": "function", "function": '
                            '{"name"}} naming one of the tools', "tool_choice")
         passed["tool_choice"] = choice
-    if "parallel_tool_calls" in data:
-        passed["parallel_tool_calls"] = flag(data, "parallel_tool_calls")
+    if parallel is not None:
+        passed["parallel_tool_calls"] = parallel
     needs["tools"] = "tools"
     return passed
 
