@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from channels_app.models import Channel
 from channels_app.providers.catalog import RETIRED, Snapshot
 from conversations.edge import sse
-from conversations.edge.openai_fields import DROPPED, PASSED, BadField, flag, sampling
+from conversations.edge.openai_fields import DROPPED, PASSED, BadField, flag, known_fields, sampling
 from conversations.edge.serializers import MESSAGE_MAX, SESSION_ID_MAX
 from conversations.engine import pipeline
 from gateway.infra.endpoints import V1
@@ -87,10 +87,7 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
     """
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
-    for name in sorted(data):  # before the nulls go: an unknown field is refused whatever its value, as OpenAI does
-        if name not in SUPPORTED:
-            raise BadField(f"Unsupported field: {name}", name)
-    data = {name: value for name, value in data.items() if value is not None}
+    data = known_fields(data, SUPPORTED)
     if data.get("n", 1) != 1 or isinstance(data.get("n"), bool):
         raise BadField("n must be 1: one choice per request", "n")
     model = model_of(data, channel, served)

@@ -31,6 +31,15 @@ class BadField(InvalidInput):
         self.param = param
 
 
+def known_fields(data: dict, allowed) -> dict:
+    """`data` without its null fields (a known field that is null is as if absent), after refusing any field not in
+    `allowed` whatever its value, null too, as OpenAI refuses an argument it does not know."""
+    for name in sorted(data):
+        if name not in allowed:
+            raise BadField(f"Unsupported field: {name}", name)
+    return {name: value for name, value in data.items() if value is not None}
+
+
 def flag(data: dict, name: str, param: str | None = None) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):

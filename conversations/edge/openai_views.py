@@ -16,6 +16,7 @@ from conversations.edge.openapi import v1_chat_schema, v1_model_schema, v1_model
 from conversations.edge.serializers import SESSION_ID_MAX
 from conversations.edge.views import REPLAYED, ApiKeyView, event_stream, idempotency_key_of, refuse_untyped_body
 from conversations.engine import admission, pipeline
+from gateway.infra import header_values
 from gateway.infra.errors import InvalidInput, ModelNotFound
 from gateway.infra.json_answer import json_answer
 
@@ -81,15 +82,9 @@ class ResponsesView(OpenAIView):
         return json_answer(body, headers=headers)
 
 
-def _header_as_sent(text: str) -> bool:
-    """Printable ASCII: what a header value carries as it was sent (other bytes arrive as latin-1, control
-    characters not at all)."""
-    return text.isascii() and text.isprintable()
-
-
 def session_of(request) -> str | None:
     session = request.headers.get(SESSION_HEADER)
-    if session is not None and not (0 < len(session) <= SESSION_ID_MAX and session.strip() and _header_as_sent(session)):
+    if session is not None and not header_values.is_token(session, SESSION_ID_MAX):
         raise InvalidInput(f"X-Session-Id must be 1 to {SESSION_ID_MAX} printable ASCII characters")
     return session
 
@@ -104,7 +99,7 @@ def answer_headers(asked: openai_api.CompletionRequest, started) -> dict:
     # Named back only where a header carries the name as it is. A `user` may hold any text; a control character in a
     # header is refused by the server (the answer was lost), and Django would MIME-encode the rest into a name the
     # client never sent. Generated names (`v1-<hex>`) always qualify.
-    named = {SESSION_HEADER: session} if _header_as_sent(session) else {}
+    named = {SESSION_HEADER: session} if header_values.is_token(session, SESSION_ID_MAX) else {}
     return {**named, **(REPLAYED if isinstance(started, pipeline.ChatReply) else {})}
 
 

@@ -39,7 +39,7 @@ class HistoryOutput(serializers.Serializer):
 
 # One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id", "sources"} for done,
 # {"error"} for error.
-# The Idempotency-Key header as conversations/engine/idempotency.py is_valid_key takes it, on /api/chat and /v1 alike.
+# The Idempotency-Key header as gateway/infra/header_values.py is_token takes it, on /api/chat and /v1 alike.
 _IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"}
 
 # X-Session-Id: not blank (a header's surrounding spaces are not part of its value).

@@ -48,10 +48,7 @@ def read(data, *, channel: Channel, session_header: str | None, once: str | None
     """The body, checked and rewritten for openai_api.read; raises BadField (400) naming the field."""
     if not isinstance(data, dict):
         raise BadField("Request body must be a JSON object")
-    for name in sorted(data):  # before the nulls go: an unknown field is refused whatever its value, as OpenAI does
-        if name not in SAME | READ_HERE:
-            raise BadField(f"Unsupported field: {name}", name)
-    data = {name: value for name, value in data.items() if value is not None}
+    data = openai_fields.known_fields(data, SAME | READ_HERE)
     if data.get("previous_response_id"):
         raise BadField("previous_response_id is not supported: send the whole conversation in input",
                        "previous_response_id")

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from channels_app.credentials import VerifiedKey
 from conversations.models import IdempotencyKey
+from gateway.infra import header_values
 from gateway.infra.db import db_phase
 from gateway.infra.errors import ApiError
 
@@ -41,7 +42,7 @@ def fingerprint(fields: dict) -> str:
 
 
 def is_valid_key(key: str) -> bool:
-    return 1 <= len(key) <= KEY_MAX and key.isascii() and key.isprintable() and not key.isspace()
+    return header_values.is_token(key, KEY_MAX)
 
 
 @db_phase
