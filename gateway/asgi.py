@@ -8,11 +8,15 @@ django_application = get_asgi_application()
 
 from gateway.infra import log_redaction  # noqa: E402
 from gateway.infra.body_limit import BodySizeLimit  # noqa: E402  (after Django is set up)
+from gateway.overrides import graceful_shutdown  # noqa: E402
 from gateway.overrides.api_handler import ApiHandler  # noqa: E402
 from gateway.routing import API_MIDDLEWARE, Router  # noqa: E402
 
 # /api/ gets its own slim, all-async middleware stack (gateway/routing.py, gateway/overrides/api_handler.py).
 django_application = Router(web=django_application, api=ApiHandler(API_MIDDLEWARE))
+
+# A gateway told to stop answers what already reached it (gateway/overrides/graceful_shutdown.py).
+graceful_shutdown.install()
 
 # uvicorn's access and error logs are written through uvicorn's handlers, not LOGGING's: they
 # get the key-redacting filter here, after uvicorn configured them (`make run` logs every request).

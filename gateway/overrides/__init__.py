@@ -6,8 +6,8 @@ framework code it copies or relies on to a fingerprint of that code (fingerprint
 gateway/tests/test_overrides.py fails, naming the module to re-check, when an upgrade changes
 any of it, and when an installed framework version differs from requirements.txt.
 
-Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14, mozilla-django-oidc 5.0.2
-(requirements.txt).
+Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14, mozilla-django-oidc 5.0.2,
+uvicorn 0.38.0 (requirements.txt).
 
 | module | replaces | measurement (docs/performance.md), or the threat it closes |
 |---|---|---|
@@ -18,6 +18,7 @@ Written against Django 5.2.19, djangorestframework 3.16.1, adrf 0.1.14, mozilla-
 | `redis_clients.py` `SharedClientsRedisCache` | Django's `RedisCache._cache` and `RedisCacheClient.get_client` (a client, a pool and a connection per request), and `RedisCache.incr` (`EXISTS` then `INCRBY`; here one Lua call) | ≈ 15 % + 3 % of a chat's CPU (`5f03382`); incr one round trip instead of two (`78e6174`) |
 | `flush_by_delete.py` `sql_flush` | Django's PostgreSQL `DatabaseOperations.sql_flush` (one `TRUNCATE` of every table) in test runs only: a `DELETE FROM` per table after each transactional test | the flush took 150–360 ms per transactional test (0.6–1.7 s on a loaded machine), 8–12 ms locked and deleted (docs/testing.md) |
 | `flush_keeps_post_migrate_rows.py` `_fixture_teardown` | Django's `TransactionTestCase._fixture_teardown` (the `flush` command: every table emptied, then `post_migrate` makes the content types and permissions again) in test runs only: the other tables emptied, the unchanged content types and permissions kept, no signal | a flush 14.6–17.7 ms → 0.8–1.7 ms on SQLite, 40–95 ms → 4–6 ms on PostgreSQL, loaded (docs/testing.md) |
+| `graceful_shutdown.py` `shutdown` | uvicorn's `Server.shutdown` (copied): the listening queue is accepted before the socket closes, and a connection whose first request is still on its way gets `FRESH_CONNECTION_GRACE` (2 s) instead of being closed | correctness, not speed: a gateway restarted under load reset requests nginx had sent it, a 502 for the client (1 run in 6 of the rolling-restart test; docs/operations.md) |
 | `oidc_backend.py` `ProviderOIDCBackend` | mozilla-django-oidc's `OIDCAuthenticationBackend.__init__` (one provider from settings; here one per organisation, given) and its `get_token`, `get_userinfo`, `retrieve_matching_jwk` (each calls `requests`; here through the subclass's `provider_json`, under the outbound address rule) | security, not speed: the library follows redirects and connects to private addresses (docs/security.md, row 25, server-side request forgery) |
 
 Not overrides, and why they stay where they are:

@@ -36,7 +36,7 @@ from gateway.overrides.redis_clients import SharedClientsRedisCache
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 FRAMEWORKS = {
     "django": "Django", "rest_framework": "DRF", "adrf": "adrf", "whitenoise": "WhiteNoise",
-    "mozilla_django_oidc": "mozilla-django-oidc",
+    "mozilla_django_oidc": "mozilla-django-oidc", "uvicorn": "uvicorn",
 }
 
 
@@ -80,7 +80,7 @@ def resolve(dotted: str):
 
 def test_installed_framework_versions_are_the_pinned_ones():
     pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", REQUIREMENTS.read_text(), re.M))
-    for package in ("Django", "djangorestframework", "adrf", "whitenoise", "redis", "mozilla-django-oidc"):
+    for package in ("Django", "djangorestframework", "adrf", "whitenoise", "redis", "mozilla-django-oidc", "uvicorn"):
         installed = importlib.metadata.version(package)
         assert installed == pinned[package], (
             f"{package} {installed} is installed, requirements.txt pins {pinned[package]}: "
@@ -102,7 +102,7 @@ def test_every_override_module_says_what_it_replaces_why_and_which_test_guards_i
         doc = importlib.import_module(f"gateway.overrides.{info.name}").__doc__ or ""
         assert doc.startswith("Override:"), info.name
         # The measurement of a speed override, or the threat a security one closes.
-        why = any(f"Why (docs/{page}.md" in doc for page in ("performance", "security", "testing"))
+        why = any(f"Why (docs/{page}.md" in doc for page in ("performance", "security", "testing", "operations"))
         assert "What it " in doc and why and "Guarded by" in doc, info.name
         assert f"`{info.name}.py`" in gateway.overrides.__doc__, f"{info.name} is missing from the index"
 

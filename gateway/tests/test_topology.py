@@ -210,6 +210,40 @@ def test_graceful_shutdown_finishes_a_stream_in_flight(topology, llm):
         gateway.wait_ready()
 
 
+def test_a_chat_sent_on_a_connection_a_stopping_gateway_had_taken_is_answered(topology, llm):
+    """nginx connects, then writes its request; a gateway told to stop in between still answers it
+    (gateway/overrides/graceful_shutdown.py: uvicorn alone closes such a connection, a 502 through nginx)."""
+    import socket
+
+    gateway = topology.gateways[0]
+    body = json.dumps({"message": "just in time", "session_id": "shutdown-race"}).encode()
+    request = (f"POST /api/chat HTTP/1.1\r\nHost: localhost\r\nX-API-Key: {topology.channel['key']}\r\n"
+               f"Content-Type: application/json\r\nX-Forwarded-Proto: https\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    client = socket.create_connection(("127.0.0.1", gateway.port), timeout=20)
+    try:
+        gateway.process.send_signal(signal.SIGTERM)
+
+        def refusing():  # it has stopped accepting: the stop is under way
+            try:
+                socket.create_connection(("127.0.0.1", gateway.port), timeout=1).close()
+                return False
+            except ConnectionRefusedError:
+                return True
+
+        assert wait_until(refusing, timeout=10)
+        client.sendall(request + body)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    finally:
+        client.close()
+        gateway.process.wait(20)
+        gateway.launch().wait_ready()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert topology.database.query(
+        "SELECT count(*) FROM conversations_message WHERE role = 'user' AND content = 'just in time'") == [(1,)]
+
+
 def test_x_forwarded_proto_makes_django_see_https(topology):
     client = topology.client
     page = client.get("/accounts/login/")
