@@ -23,7 +23,6 @@ widget chats also against the widget's share of it and of the credits
 
 import dataclasses
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,10 +61,10 @@ def key_minute_counter(channel: Channel, key_id: int, limit: int, endpoint: str)
     """One named secret key's own per-minute counter for `endpoint` (ApiKey.rate_limit_per_minute), in its
     channel's minute window: on top of the channel's, so one backend cannot use up the channel's whole rate."""
     value = str(channel.public_id)
-    window = windows.minute_window_end(value, time.time())
+    window = windows.minute_window_end(value, windows.now())
     return Counter(
         f"rl:key:{key_id}:{endpoint}:{limit}:{window}", limit, windows.MINUTE_KEY_TTL,
-        lambda: RateLimited(retry_after=window - int(time.time())),
+        lambda: RateLimited(retry_after=window - int(windows.now())),
     )
 
 
@@ -84,14 +83,14 @@ def _minute(channel: Channel, group: str, limit: int) -> Counter:
     # rate starts a new count. Key as django-ratelimit 4.1 builds it (its default prefix and hash), so
     # counters taken before and after the switch to conversations/engine/windows.py are the same.
     value = str(channel.public_id)
-    window = windows.minute_window_end(value, time.time())
+    window = windows.minute_window_end(value, windows.now())
     digest = hashlib.sha256(f"{group}{channel.rate_limit_per_minute}/60s{value}{window}".encode()).hexdigest()
-    return Counter(f"rl:{digest}", limit, windows.MINUTE_KEY_TTL, lambda: RateLimited(retry_after=window - int(time.time())))
+    return Counter(f"rl:{digest}", limit, windows.MINUTE_KEY_TTL, lambda: RateLimited(retry_after=window - int(windows.now())))
 
 
 def daily_counter(channel: Channel) -> Counter:
     """Today's chats of the channel (UTC), whichever key made them: the channel's quota."""
-    return day_counter(_daily_key(channel, time.time()), channel.daily_limit, held=True)
+    return day_counter(_daily_key(channel, windows.now()), channel.daily_limit, held=True)
 
 
 def widget_counters(channel: Channel) -> list[Counter]:
@@ -103,7 +102,7 @@ def widget_counters(channel: Channel) -> list[Counter]:
     own chats nor a key read from the key cache (up to KEY_CACHE_SECONDS old)
     can raise it; the current share applies, so an owner's change counts at once.
     """
-    day = windows.utc_day(time.time())
+    day = windows.utc_day(windows.now())
     daily = day_counter(f"widget:daily:{channel.public_id}:{day}", widget_share(channel, channel.daily_limit), held=True)
     if channel.draws_from_organisation:
         # Its chats spend the organisation's credits, shared by its channels: the widget's share of the
@@ -118,7 +117,7 @@ def widget_counters(channel: Channel) -> list[Counter]:
 
 def day_counter(key: str, limit: int, *, held: bool = False, share_percent: int = 0) -> Counter:
     """A counter for today (UTC) under `key`, refusing with 429 "Daily limit exceeded" until midnight."""
-    ttl = windows.seconds_to_utc_midnight(time.time())
+    ttl = windows.seconds_to_utc_midnight(windows.now())
     return Counter(key, limit, ttl + windows.DAY_KEY_GRACE, lambda: DailyLimitExceeded(retry_after=ttl), share_percent, held)
 
 
@@ -128,4 +127,4 @@ def held_keys(counters: list[Counter]) -> tuple[str, ...]:
 
 
 def daily_used(channel: Channel) -> int:
-    return cache.get(_daily_key(channel, time.time()), 0)
+    return cache.get(_daily_key(channel, windows.now()), 0)

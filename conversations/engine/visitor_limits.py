@@ -20,7 +20,6 @@ All widget traffic together is bounded by the widget's share (conversations/engi
 """
 
 import hashlib
-import time
 
 from channels_app.credentials import VerifiedKey
 from conversations.engine import windows
@@ -40,7 +39,7 @@ def counters(credential: VerifiedKey, endpoint: str, session_id: str) -> list[Co
     channel = credential.channel
     session = _digest(session_id)
     address = _digest(credential.client_ip)
-    now = time.time()
+    now = windows.now()
     found = [
         _per_minute(channel, f"minute:{session}", endpoint, channel.visitor_rate_limit_per_minute, now),
         _per_minute(channel, f"ipminute:{address}", endpoint, channel.visitor_ip_rate_limit_per_minute, now),
@@ -59,7 +58,7 @@ def session_issue_counter(credential: VerifiedKey) -> Counter:
     channel's `visitor_rate_limit_per_minute`: one address cannot mint ids in bulk."""
     channel = credential.channel
     address = _digest(credential.client_ip)
-    return _per_minute(channel, f"ipminute:{address}", "widget-session", channel.visitor_rate_limit_per_minute, time.time())
+    return _per_minute(channel, f"ipminute:{address}", "widget-session", channel.visitor_rate_limit_per_minute, windows.now())
 
 
 def _per_minute(channel, who: str, endpoint: str, limit: int, now: float) -> Counter:

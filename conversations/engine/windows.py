@@ -10,7 +10,7 @@
 - Days (`utc_day`, `seconds_to_utc_midnight`): the UTC date, rolling over at 00:00 UTC;
   a day's counter lives DAY_KEY_GRACE past midnight, as clocks drift.
 
-All take `now` as epoch seconds (time.time()), read once per request by the caller.
+All take `now` as epoch seconds, read once per request by the caller from `now()`.
 """
 
 import time
@@ -20,6 +20,15 @@ MINUTE = 60
 MINUTE_KEY_TTL = MINUTE + 5  # a minute counter outlives its window by django-ratelimit's EXPIRATION_FUDGE
 DAY_KEY_GRACE = 3600  # keep a day's counter an hour past midnight; clocks drift
 _DAY = 86400
+
+
+def now() -> float:
+    """The time every limit window is read at (epoch seconds).
+
+    One clock for every window, so that a test counting requests in this process can start on a fresh
+    window by moving it forward (gateway/testing/limits.py `fresh_windows`) instead of sleeping to one.
+    """
+    return time.time()
 
 
 def minute_window_end(key: str, now: float) -> int:

@@ -7,7 +7,7 @@ import pytest
 from conversations.engine import limits
 from conversations.models import Message, Session, UsageDay
 from gateway.testing.api import chat
-from gateway.testing.limits import wait_for_fresh_minute
+from gateway.testing.limits import fresh_windows
 from gateway.testing.rollups import latency_counts, usage_totals
 
 
@@ -34,10 +34,10 @@ def test_20_parallel_chats_against_5_credits_exactly_5_succeed(api, llm, channel
 
 
 @pytest.mark.live  # concurrent clients on a real server
-def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm, channel, key):
+def test_20_parallel_chats_against_a_5_per_minute_limit_exactly_5_pass(api, llm, channel, key, monkeypatch):
     channel.rate_limit_per_minute = 5
     channel.save()
-    wait_for_fresh_minute(channel)
+    fresh_windows(monkeypatch, channel)
     responses = parallel(20, lambda i: chat(api, key, f"m{i}", session_id=f"s{i}"))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 5 + [429] * 15

@@ -5,13 +5,13 @@ import time
 from conversations.engine import limits, windows
 from conversations.models import FailedRequest, Message
 from gateway.testing.api import chat, history
-from gateway.testing.limits import wait_for_fresh_minute
+from gateway.testing.limits import fresh_windows
 
 
-def test_it_limits_requests_per_minute_with_retry_after(api, llm, channel, key):
+def test_it_limits_requests_per_minute_with_retry_after(api, llm, channel, key, monkeypatch):
     channel.rate_limit_per_minute = 3
     channel.save()
-    wait_for_fresh_minute(channel)
+    fresh_windows(monkeypatch, channel)
     assert [chat(api, key).status_code for _ in range(3)] == [200, 200, 200]
     r = chat(api, key)
     assert (r.status_code, r.json()) == (429, {"error": "Rate limit exceeded"})
@@ -22,10 +22,10 @@ def test_it_limits_requests_per_minute_with_retry_after(api, llm, channel, key):
     assert FailedRequest.objects.get(channel=channel).status == 429
 
 
-def test_history_has_its_own_per_minute_counter(api, llm, channel, key):
+def test_history_has_its_own_per_minute_counter(api, llm, channel, key, monkeypatch):
     channel.rate_limit_per_minute = 2
     channel.save()
-    wait_for_fresh_minute(channel)
+    fresh_windows(monkeypatch, channel)
     assert [chat(api, key).status_code for _ in range(2)] == [200, 200]
     assert [history(api, key).status_code for _ in range(3)] == [200, 200, 429]
     assert history(api, key).json() == {"error": "Rate limit exceeded"}
@@ -64,11 +64,11 @@ def test_history_stays_readable_without_credits(api, llm, channel, key):
     assert len(history(api, key).json()["messages"]) == 2
 
 
-def test_limits_are_checked_in_order_minute_then_day_then_credits(api, llm, channel, key):
+def test_limits_are_checked_in_order_minute_then_day_then_credits(api, llm, channel, key, monkeypatch):
     channel.credits = 0
     channel.daily_limit = 1
     channel.rate_limit_per_minute = 1
     channel.save()
-    wait_for_fresh_minute(channel)
+    fresh_windows(monkeypatch, channel)
     assert chat(api, key).status_code == 403  # passes minute and day, no credits
     assert chat(api, key).json() == {"error": "Rate limit exceeded"}

@@ -12,7 +12,7 @@ import pytest
 from conversations.engine import limits
 from conversations.models import Message
 from gateway.testing.api import chat
-from gateway.testing.limits import wait_for_fresh_minute
+from gateway.testing.limits import fresh_windows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -50,11 +50,11 @@ def test_20_mixed_chats_against_5_credits_exactly_5_succeed(api, sdk, llm, chann
     assert limits.daily_used(channel) == 5
 
 
-def test_20_mixed_chats_against_a_5_per_minute_limit_exactly_5_pass(api, sdk, llm, channel, key):
+def test_20_mixed_chats_against_a_5_per_minute_limit_exactly_5_pass(api, sdk, llm, channel, key, monkeypatch):
     channel.rate_limit_per_minute = 5
     channel.save()
     channel.key_plaintext = key
-    wait_for_fresh_minute(channel)
+    fresh_windows(monkeypatch, channel)
     statuses = sorted(race(20, mixed(api, sdk, channel)))
     assert statuses == [200] * 5 + [429] * 15
     channel.refresh_from_db()

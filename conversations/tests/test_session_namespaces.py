@@ -16,7 +16,7 @@ import pytest
 from channels_app.services import channel_set_allowed_origins, publishable_key_issue
 from conversations.models import IdempotencyKey, Message, Session
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, history
-from gateway.testing.limits import wait_for_fresh_clock_minute
+from gateway.testing.limits import fresh_windows
 
 # On a server on a socket, so that on PostgreSQL the attacks go through the PostgreSQL store's statements too
 # (an in-process test uses the ORM store: docs/testing.md).
@@ -199,10 +199,10 @@ def test_each_widget_session_is_new_and_only_for_a_publishable_key_from_an_allow
     assert not Session.objects.exists()  # issuing stores nothing
 
 
-def test_issuing_widget_sessions_is_limited_per_address(api, channel, widget_key):
+def test_issuing_widget_sessions_is_limited_per_address(api, channel, widget_key, monkeypatch):
     channel.visitor_rate_limit_per_minute = 3
     channel.save()
-    wait_for_fresh_clock_minute()
+    fresh_windows(monkeypatch)
     statuses = [
         api.post("/api/widget-session", params={"key": widget_key}, headers={"Origin": WIDGET_ORIGIN}).status_code
         for _ in range(4)

@@ -8,7 +8,7 @@ import pytest
 from conversations.engine import limits, windows
 from conversations.models import Message
 from gateway.testing.api import WIDGET_ORIGIN, chat, cors_headers, widget_chat, widget_history
-from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
+from gateway.testing.limits import fresh_windows
 
 
 def parallel(n, fn):
@@ -17,10 +17,10 @@ def parallel(n, fn):
 
 
 @pytest.mark.live  # concurrent clients on a real server
-def test_one_session_gets_exactly_its_per_minute_chats_under_parallel_requests(api, llm, channel, widget_key):
+def test_one_session_gets_exactly_its_per_minute_chats_under_parallel_requests(api, llm, channel, widget_key, monkeypatch):
     channel.visitor_rate_limit_per_minute = 5
     channel.save()
-    wait_for_fresh_clock_minute()
+    fresh_windows(monkeypatch)
     llm.latency = 0.1
     responses = parallel(15, lambda i: widget_chat(api, widget_key, f"m{i}", session_id="visitor"))
     assert sorted(r.status_code for r in responses) == [200] * 5 + [429] * 10
@@ -61,20 +61,19 @@ def test_one_address_gets_exactly_its_daily_chats_over_any_number_of_sessions(ap
     assert len(llm.requests) == 4
 
 
-def test_history_has_its_own_per_session_minute_counter(api, llm, channel, widget_key):
+def test_history_has_its_own_per_session_minute_counter(api, llm, channel, widget_key, monkeypatch):
     channel.visitor_rate_limit_per_minute = 2
     channel.save()
-    wait_for_fresh_clock_minute()
+    fresh_windows(monkeypatch)
     assert [widget_chat(api, widget_key, f"m{i}").status_code for i in range(2)] == [200, 200]
     assert [widget_history(api, widget_key).status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_a_refused_visitor_costs_the_channels_own_minute_nothing(api, llm, channel, key, widget_key):
+def test_a_refused_visitor_costs_the_channels_own_minute_nothing(api, llm, channel, key, widget_key, monkeypatch):
     channel.rate_limit_per_minute = 2
     channel.visitor_rate_limit_per_minute = 1
     channel.save()
-    wait_for_fresh_minute(channel)
-    wait_for_fresh_clock_minute()
+    fresh_windows(monkeypatch, channel)
     assert [widget_chat(api, widget_key).status_code for _ in range(4)] == [200, 429, 429, 429]
     assert chat(api, key).status_code == 200  # the channel's minute counted only the visitor's one chat
 

@@ -8,7 +8,7 @@ import itertools
 
 from conversations.engine import limits
 from gateway.testing.api import chat, history, widget_chat, widget_history
-from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
+from gateway.testing.limits import fresh_windows
 
 _fresh = itertools.count()
 
@@ -75,11 +75,10 @@ def test_the_widget_share_is_of_the_most_credits_seen_today_and_grows_with_top_u
     assert channel.credits == 90
 
 
-def test_widget_history_from_one_address_with_fresh_sessions_does_not_lock_out_the_backend(api, llm, channel, key, widget_key):
+def test_widget_history_from_one_address_with_fresh_sessions_does_not_lock_out_the_backend(api, llm, channel, key, widget_key, monkeypatch):
     """Widget traffic cannot lock the backend out, at the defaults: 70 history requests in a minute, each with another session id."""
     assert chat(api, key, session_id="s-1").status_code == 200
-    wait_for_fresh_minute(channel, margin=20)
-    wait_for_fresh_clock_minute(margin=20)
+    fresh_windows(monkeypatch, channel, margin=20)
     codes = [widget_history(api, widget_key, session_id=new_session_id(api, widget_key)).status_code for _ in range(70)]
     assert codes[:12] == [200] * 12 and statuses(codes[12:]) == {429: 58}  # the widget's share: 20 % of 60
     for _ in range(5):
@@ -87,33 +86,30 @@ def test_widget_history_from_one_address_with_fresh_sessions_does_not_lock_out_t
         assert r.status_code == 200 and len(r.json()["messages"]) == 2
 
 
-def test_history_is_limited_per_address_over_all_sessions(api, llm, channel, widget_key):
+def test_history_is_limited_per_address_over_all_sessions(api, llm, channel, widget_key, monkeypatch):
     channel.widget_share_percent = 100  # the widget's share is not what this test is about
     channel.save()
-    wait_for_fresh_minute(channel, margin=20)
-    wait_for_fresh_clock_minute(margin=20)
+    fresh_windows(monkeypatch, channel, margin=20)
     codes = [widget_history(api, widget_key, session_id=new_session_id(api, widget_key)).status_code for _ in range(30)]
     assert codes[:20] == [200] * 20 and statuses(codes[20:]) == {429: 10}  # visitor_ip_rate_limit_per_minute
     r = widget_history(api, widget_key, session_id=new_session_id(api, widget_key))
     assert (r.status_code, r.json()) == (429, {"error": "Rate limit exceeded"})
 
 
-def test_chats_are_limited_per_address_per_minute_over_all_sessions(api, llm, channel, widget_key):
+def test_chats_are_limited_per_address_per_minute_over_all_sessions(api, llm, channel, widget_key, monkeypatch):
     channel.widget_share_percent = 100
     channel.visitor_ip_rate_limit_per_minute = 4
     channel.save()
-    wait_for_fresh_minute(channel, margin=20)
-    wait_for_fresh_clock_minute(margin=20)
+    fresh_windows(monkeypatch, channel, margin=20)
     assert loop_widget_chats(api, widget_key, 6) == [200] * 4 + [429] * 2
     channel.refresh_from_db()
     assert channel.credits == 96
 
 
-def test_widget_chats_cannot_use_up_the_backends_per_minute_limit(api, llm, channel, key, widget_key):
+def test_widget_chats_cannot_use_up_the_backends_per_minute_limit(api, llm, channel, key, widget_key, monkeypatch):
     channel.rate_limit_per_minute = 10  # the widget's share: 2 a minute
     channel.save()
-    wait_for_fresh_minute(channel, margin=20)
-    wait_for_fresh_clock_minute(margin=20)
+    fresh_windows(monkeypatch, channel, margin=20)
     assert loop_widget_chats(api, widget_key, 15) == [200] * 2 + [429] * 13
     assert [chat(api, key, f"b{i}").status_code for i in range(11)] == [200] * 10 + [429]
 

@@ -3,6 +3,24 @@ import time
 from conversations.engine import windows
 
 
+def fresh_windows(monkeypatch, channel=None, margin: float = 10.0) -> float:
+    """Move the limit windows' clock forward (under a minute) to where the channel's minute window, if a
+    channel is given, and the clock minute each have at least `margin` seconds left: a test counting requests
+    served in this process (in-process or on a socket of this process) then straddles no window boundary and
+    waits for none. Returns the shift in seconds. A test whose gateway runs in another process cannot move its
+    clock: it uses the `wait_for_...` helpers below.
+    """
+    now = time.time()
+    for shift in range(windows.MINUTE + 1):
+        moved = now + shift
+        clock_left = (windows.clock_minute(moved) + 1) * windows.MINUTE - moved
+        channel_left = windows.minute_window_end(str(channel.public_id), moved) - moved if channel else windows.MINUTE
+        if clock_left >= margin and channel_left >= margin:
+            monkeypatch.setattr(windows, "now", lambda: time.time() + shift)
+            return shift
+    raise AssertionError(f"no point in the next minute leaves {margin} s in both windows")
+
+
 def wait_for_fresh_minute(channel, margin: float = 10.0) -> None:
     """Sleep past the channel's per-minute window boundary if it is less than `margin` seconds away.
 
