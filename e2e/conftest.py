@@ -84,6 +84,7 @@ def browser_context(browser, gateway_server, transactional_db):
 
     reset_account_throttles()
     context = browser.new_context(base_url=gateway_server.url, viewport={"width": 1280, "height": 900})
+    context.gateway_url = gateway_server.url  # where e2e.steps.log_in puts its session cookie
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway_server.url)
     context.set_default_timeout(10_000)
     yield context

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.checks import MOBILE, assert_page_ok
+from e2e.checks import DESKTOP, MOBILE, assert_page_ok
 from e2e.steps import log_in
 from gateway.testing.api import chat, history
 
@@ -70,7 +70,7 @@ def test_a_channel_gets_a_second_named_key_and_one_is_revoked_while_the_other_ke
     expect(page.get_by_text("is revoked: requests with it now get 401")).to_be_visible()
     assert history(api, issued.plaintext).status_code == 401
     assert history(api, staging).status_code == 200
-    assert_page_ok(page)
+    assert_page_ok(page, viewports=(DESKTOP,))  # this state at 390 px: just below (one audit per width)
     page.set_viewport_size(MOBILE)
     assert_page_ok(page, viewports=(MOBILE,))
     assert page.watch.console_errors == []

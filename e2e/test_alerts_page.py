@@ -13,7 +13,7 @@ def test_the_alerts_page_fits_and_passes_axe_with_a_secret_and_a_delivery_log(pa
     event = Event.objects.create(channel=channel, type="credits.low", data={"credits_left": 3})
     WebhookDelivery.objects.create(event=event, url="https://hooks.example/very/long/path/to/a/receiver", status="dead",
                                    attempts=9, response_code=500, error="HTTP 500")
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/alerts/")
     assert_page_ok(page)
 

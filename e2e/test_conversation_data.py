@@ -28,6 +28,7 @@ def page(browser, gateway_server, transactional_db, request):
     reset_account_throttles()
     width, height = request.param
     context = browser.new_context(base_url=gateway_server.url, viewport={"width": width, "height": height})
+    context.gateway_url = gateway_server.url
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -46,7 +47,7 @@ def test_the_owner_reads_conversations_with_context_and_feedback(page, api, llm,
     chat(api, key, "Where is my parcel?", session_id="order-77")
     api.post("/api/feedback", json={"session_id": "order-77", "rating": "down", "comment": "Too vague"},
              headers={"X-API-Key": key})
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/conversations/")
     expect(page.get_by_role("cell", name="Where is my parcel?")).to_be_visible()
     _check(page, "[data-thread-explainer]", "[data-export]")
@@ -68,7 +69,7 @@ def test_the_owner_reads_conversations_with_context_and_feedback(page, api, llm,
 
 def test_the_owner_downloads_both_exports(page, api, llm, owner, channel, key):
     chat(api, key, "=HYPERLINK(\"x\")", session_id="s-1")
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/conversations/")
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
@@ -83,7 +84,7 @@ def test_the_owner_downloads_both_exports(page, api, llm, owner, channel, key):
 
 def test_the_owner_erases_a_session_from_the_transcript(page, api, llm, owner, channel, key):
     chat(api, key, f"my phone is {SECRET}", session_id="caller-1")
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/conversations/1/caller-1")
     page.get_by_text("Erase this session").click()
     _check(page, "[data-erase]")
@@ -99,7 +100,7 @@ def test_the_owner_sets_the_retention_and_sees_refused_origins(page, api, owner,
     for _ in range(3):
         api.get("/api/widget-config", params={"key": widget_key}, headers={"Origin": "https://mirror.example"})
     assert RefusedOrigin.objects.get().count == 3
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/edit/")
     page.get_by_label("Keep conversations for (days)").fill("30")
     page.locator("form button[type=submit]").last.click()

@@ -37,9 +37,10 @@ def test_times_are_shown_in_the_owners_time_zone_with_utc_on_hover(browser, gate
     channel, issued = channel_and_key
     api_key_reveal(api_key=issued.api_key, user=owner, ip_address="203.0.113.7")
     context = browser.new_context(base_url=gateway_server.url, timezone_id="Asia/Tokyo", locale="en-US")
+    context.gateway_url = gateway_server.url
     try:
         page = context.new_page()
-        log_in(page)
+        log_in(page, land=False)
         page.goto(f"/dashboard/channels/{channel.public_id}/")
         when = page.locator("#reveals time[data-local]")
         title = when.get_attribute("title")

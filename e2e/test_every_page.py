@@ -62,7 +62,7 @@ def test_every_dashboard_page_fits_and_passes_axe(page, api, llm, owner):
     make_channel(owner, name="Old site", is_active=False)
     llm.reply = "We have **blue** mugs.\n\n| Mug | Price |\n|---|---|\n| Classic | €12 |"
     assert chat(api, issued.plaintext, "Which mugs do you have?", session_id="visitor-1").status_code == 200
-    log_in(page)
+    log_in(page, land=False)
     base = f"/dashboard/channels/{channel.public_id}"
     paths = [
         "/dashboard/",
@@ -86,7 +86,7 @@ def test_every_dashboard_page_fits_and_passes_axe(page, api, llm, owner):
 
 def test_the_active_tab_is_visible_at_390_px(page, owner):
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
-    log_in(page)
+    log_in(page, land=False)
     page.set_viewport_size(MOBILE)
     base = f"/dashboard/channels/{channel.public_id}"
     for path in (f"{base}/usage/", f"{base}/conversations/", f"{base}/widget/"):
@@ -113,11 +113,11 @@ def test_a_model_retirement_notice_fits_passes_axe_and_dismisses(page, owner, ll
         text="Llama 3.1 70B (llama-3.1-70b-versatile) was retired by its provider. Your channel \u201cMug shop\u201d now "
         "uses Llama 3.3 70B (llama-3.3-70b-versatile) as its model; you can pick another model in its settings.",
     )
-    log_in(page)
+    log_in(page, land=False)
     for viewport in (DESKTOP, MOBILE):
         page.set_viewport_size(viewport)
         page.goto("/dashboard/")
         expect(page.locator("[data-owner-notice]")).to_contain_text("was retired")
-        assert_page_ok(page)
+        assert_page_ok(page, viewports=(viewport,))  # the page loaded at each width, audited at that width
     page.get_by_role("button", name="Dismiss").click()
     expect(page.locator("[data-owner-notice]")).to_have_count(0)

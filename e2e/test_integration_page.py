@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from e2e.steps import age_password_entry, log_in
+from e2e.steps import age_password_entry, log_in, log_in_through_the_form
 
 from channels_app.models import KeyReveal
 from gateway.testing.markdown_profile import CASES, NORMALISE_JS
@@ -138,7 +138,7 @@ def test_the_try_it_box_renders_the_shared_markdown_profile(integrate_page):
 
 def test_the_try_it_box_asks_for_the_password_first_and_comes_back(page, browser_context, llm, channel_and_key):
     channel, issued = channel_and_key
-    log_in(page)
+    log_in_through_the_form(page)  # a password login stamps the session (accounts/reauth.py); here it has aged
     age_password_entry(browser_context, 16 * 60)
     page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     expect(page.locator("[data-try-reauth]")).to_be_visible()
@@ -164,7 +164,7 @@ def test_the_try_it_box_shows_the_apis_error(page, llm, channel_and_key):
     channel, issued = channel_and_key
     channel.credits = 0
     channel.save(update_fields=["credits"])
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("[data-try-output]")).to_have_attribute("data-state", "error")

@@ -5,14 +5,14 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.steps import age_password_entry, log_in
+from e2e.steps import age_password_entry, log_in, log_in_through_the_form
 
 from gateway.testing.api import history
 
 
 def test_revealing_after_a_while_asks_for_the_password_first(page, browser_context, channel_and_key):
     channel, issued = channel_and_key
-    log_in(page)
+    log_in_through_the_form(page)  # a password login stamps the session (accounts/reauth.py); here it has aged
     age_password_entry(browser_context, 16 * 60)
     page.goto(f"/dashboard/channels/{channel.public_id}/")
     page.locator("#keys").get_by_role("button", name="Reveal").click()
@@ -38,7 +38,7 @@ def test_revealing_after_a_while_asks_for_the_password_first(page, browser_conte
 
 def test_rotating_shows_the_new_key_and_keeps_the_old_one_for_the_grace(page, api, channel_and_key):
     channel, issued = channel_and_key
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/")
     page.get_by_label("The current key keeps working for").select_option("1h")
     page.get_by_role("button", name="Rotate key").click()
@@ -61,7 +61,7 @@ def test_rotating_shows_the_new_key_and_keeps_the_old_one_for_the_grace(page, ap
 
 
 def test_another_owners_channel_is_not_found(page, channel, outsider):
-    log_in(page, "outsider@example.com", "pw-outsider-123!")
+    log_in(page, "outsider@example.com", "pw-outsider-123!", land=False)
     for path in ("", "conversations/", "usage/", "edit/"):
         response = page.goto(f"/dashboard/channels/{channel.public_id}/{path}")
         assert response.status == 404

@@ -23,7 +23,7 @@ def test_the_knowledge_page_fits_passes_axe_and_adds_a_qa_pair_from_an_unanswere
     assert chat(api, issued.plaintext, "When are you open?", session_id="visitor-1").json()["sources"]
     assert chat(api, issued.plaintext, "Do you sell umbrellas?", session_id="visitor-2").json()["sources"] == []
 
-    log_in(page)
+    log_in(page, land=False)
     base = f"/dashboard/channels/{channel.public_id}"
     page.goto(f"{base}/knowledge/")
     expect(page.locator("[data-status]")).to_have_count(3)

@@ -13,7 +13,7 @@ def test_an_owner_moves_credits_to_an_empty_second_channel(page, owner):
 
     first, _ = make_channel(owner, name="Mug shop", credits=100)
     second, _ = make_channel(owner, name="Tea shop", credits=0)
-    log_in(page)
+    log_in(page, land=False)
     page.goto("/dashboard/")
     page.locator(f'article[data-channel="{second.public_id}"]').get_by_role("link", name="move credits").click()
     expect(page.get_by_label("To")).to_have_value(str(second.public_id))
@@ -53,7 +53,7 @@ def test_an_owner_lets_a_channel_spend_the_organisations_credits(page, owner, st
 
     channel, _ = make_channel(owner, name="Tea shop", credits=0)
     organisation_credits_grant(organisation=channel.organisation, amount=40, staff=staff)
-    log_in(page)
+    log_in(page, land=False)
     page.set_viewport_size(MOBILE)
     page.goto(f"/dashboard/org/{channel.organisation.public_id}/credits/")
     assert_page_ok(page)

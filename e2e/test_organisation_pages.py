@@ -24,7 +24,7 @@ def test_the_organisation_pages_fit_and_pass_axe(page, api, llm, owner):
                  changes={"system_prompt": ["You sell mugs and nothing else, politely and briefly.", "You sell mugs."]})
     agency = services.organisation_create(user=colleague, name="Agency with a rather long name")
     services.membership_add(organisation=agency, user=owner, role="analyst", actor=colleague)
-    log_in(page)
+    log_in(page, land=False)
     o = f"/dashboard/org/{org.public_id}"
     paths = ["/dashboard/", f"{o}/members/", f"{o}/audit/", f"{o}/sso/", f"{o}/sso/link/", f"{o}/usage/", "/dashboard/org/new/",
              f"/dashboard/org/{agency.public_id}/members/"]
@@ -35,7 +35,7 @@ def test_the_organisation_pages_fit_and_pass_axe(page, api, llm, owner):
 def test_an_analysts_channel_page_fits_and_passes_axe(page, owner, outsider):
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
     services.membership_add(organisation=channel.organisation, user=outsider, role="analyst", actor=owner)
-    log_in(page, email="outsider@example.com", password="pw-outsider-123!")
+    log_in(page, email="outsider@example.com", password="pw-outsider-123!", land=False)
     problems = _audit(page, [f"/dashboard/channels/{channel.public_id}/"])
     assert problems == [], "\n".join(problems)
 

@@ -23,7 +23,7 @@ def _before(locator) -> str:
 
 def test_model_cards_label_every_cell_on_a_phone(page, owner):
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
-    log_in(page)
+    log_in(page, land=False)
     for path in ("/dashboard/channels/new/", f"/dashboard/channels/{channel.public_id}/edit/"):
         page.goto(path)
         page.set_viewport_size(MOBILE)
@@ -42,7 +42,7 @@ def test_a_widget_transcript_with_its_long_session_id_fits(page, owner, llm, api
     channel = Channel.objects.get()
     session_id = issued_session_id(widget_key, "v-1")
     assert session_id.startswith("ws_") and len(session_id) >= 60
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/channels/{channel.public_id}/conversations/1/{session_id}?source=widget")
     expect(page.locator("h2 code")).to_have_text(session_id)
     assert_page_ok(page)
@@ -54,7 +54,7 @@ def test_audit_action_names_wrap_as_words_at_390_px(page, owner):
     audit.record(organisation=org, actor=owner, action="channel.settings", target="channel Mug shop",
                  changes={"system_prompt": ["You sell mugs and nothing else, politely and briefly.", "You sell mugs."]})
     audit.record(organisation=org, actor=owner, action="invitation.create", target="invitation someone@example.com")
-    log_in(page)
+    log_in(page, land=False)
     page.goto(f"/dashboard/org/{org.public_id}/audit/")
     for viewport in VIEWPORTS:
         page.set_viewport_size(viewport)
@@ -77,7 +77,7 @@ def _label_px(page, chart: str) -> float:
 def test_usage_pages_charts_have_readable_labels_and_the_organisation_page_has_charts(page, owner, llm, api):
     channel, issued = make_channel(owner, name="Mug shop", credits=50)
     assert chat(api, issued.plaintext, "Hi", session_id="a").status_code == 200
-    log_in(page)
+    log_in(page, land=False)
     for path in (f"/dashboard/channels/{channel.public_id}/usage/", f"/dashboard/org/{channel.organisation.public_id}/usage/"):
         page.goto(path)
         for viewport in VIEWPORTS:
@@ -92,7 +92,7 @@ def test_usage_pages_charts_have_readable_labels_and_the_organisation_page_has_c
 def test_a_refused_page_is_a_page_of_the_site(page, owner, outsider):
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
     services.membership_add(organisation=channel.organisation, user=outsider, role="analyst", actor=owner)
-    log_in(page, email="outsider@example.com", password="pw-outsider-123!")
+    log_in(page, email="outsider@example.com", password="pw-outsider-123!", land=False)
     response = page.goto(f"/dashboard/channels/{channel.public_id}/integrate/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
@@ -107,14 +107,14 @@ def test_the_top_bar_is_one_row_on_a_phone_and_switches_and_renames_organisation
     agency = services.organisation_create(user=colleague, name="Agency with a rather long name")
     make_channel(colleague, name="Client site", organisation=agency)
     services.membership_add(organisation=agency, user=owner, role="admin", actor=colleague)
-    log_in(page)
+    log_in(page, land=False)
     for viewport in VIEWPORTS:
         page.set_viewport_size(viewport)
         page.goto("/dashboard/")
         bar = page.locator(".topbar-inner")
         assert bar.bounding_box()["height"] < 60, f"the top bar wraps at {viewport['width']} px"
         assert bar.inner_text().count("owner@example.com") == 1  # the personal organisation; the account menu is closed
-        assert_page_ok(page)
+        assert_page_ok(page, viewports=(viewport,))  # the page loaded at each width, audited at that width
 
     page.set_viewport_size(MOBILE)
     page.get_by_text("Account", exact=True).click()
@@ -143,7 +143,7 @@ def test_deleting_with_a_wrong_name_shows_the_error_beside_the_field(page, owner
     from channels_app.models import Channel
 
     channel, _ = make_channel(owner, name="Mug shop", credits=50)
-    log_in(page)
+    log_in(page, land=False)
     for viewport in VIEWPORTS:
         page.set_viewport_size(viewport)
         page.goto(f"/dashboard/channels/{channel.public_id}/")

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from channels_app.services import channel_set_allowed_origins, channel_update, publishable_key_issue
 from conversations.models import Session
+from gateway.testing.limits import fresh_windows
 from gateway.testing.servers import ThreadedUvicorn
 
 REPLY = "Streaming **works**: one word after another, as the model writes them."
@@ -250,13 +251,11 @@ def test_a_secret_key_gets_no_cors_grant_in_a_browser(context, site, gateway_ser
     assert channel.credits == 100
 
 
-def test_per_visitor_limits_hold_in_the_widget(context, site, gateway_server, llm, channel, pk):
+def test_per_visitor_limits_hold_in_the_widget(context, site, gateway_server, llm, channel, pk, monkeypatch):
     channel_update(channel=channel, visitor_rate_limit_per_minute=2)
     site.host.embed(gateway_server.url, pk)
     page = _open_page(context, site.url, gateway_server.url)
-    # Keep the three chats inside one clock minute (the per-minute window).
-    if time.gmtime().tm_sec > 45:
-        time.sleep(61 - time.gmtime().tm_sec)
+    fresh_windows(monkeypatch, margin=15)  # the three chats inside one clock minute (the per-minute window)
     page.goto(site.url)
     _wait_ready(page)
     page.get_by_role("button", name="Chat with us").click()
