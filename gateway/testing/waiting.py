@@ -1,5 +1,6 @@
 """Waiting in a test for something another thread or process does (a settled chat, a cancelled upstream call)."""
 
+import socket
 import time
 
 
@@ -9,3 +10,12 @@ def wait_until(predicate, timeout: float = 5.0) -> bool:
     while time.monotonic() < deadline and not predicate():
         time.sleep(0.05)
     return predicate()
+
+
+def refuses_connections(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` any more (a server that began to stop has closed its socket)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except ConnectionRefusedError:
+        return True

@@ -16,6 +16,7 @@ import uvicorn
 
 from gateway.overrides import graceful_shutdown
 from gateway.testing.processes import free_port
+from gateway.testing.waiting import refuses_connections, wait_until
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 
@@ -105,8 +106,7 @@ def test_requests_waiting_in_the_listening_queue_are_answered(server):
     server.shut_down_with(graceful_shutdown.shutdown, before=connect_five)
     answers = [answer(client) for client in clients]
     assert all(a.startswith(b"HTTP/1.1 200") and a.endswith(b"answered") for a in answers), answers
-    with pytest.raises(ConnectionRefusedError):  # and it no longer accepts
-        socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    assert refuses_connections(server.port)  # and it no longer accepts
 
 
 def test_uvicorn_alone_still_resets_them(server):
@@ -122,11 +122,11 @@ def test_a_connection_whose_request_comes_after_the_stop_began_is_answered(serve
     client = connect(server.port, request=b"")
     finished = server.shut_down_with(graceful_shutdown.shutdown, before=lambda: None)
     # The listening socket closes at once; the connection it had taken waits for its request.
-    assert_refused_soon(server.port)
+    assert wait_until(lambda: refuses_connections(server.port), timeout=10)
     client.sendall(REQUEST)
     reply = answer(client)
     assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"answered"), reply
-    assert wait_for(lambda: "task" in finished)
+    assert wait_until(lambda: "task" in finished, timeout=10)
 
 
 def test_a_connection_that_never_sends_is_closed_after_the_grace(server, monkeypatch):
@@ -134,21 +134,4 @@ def test_a_connection_that_never_sends_is_closed_after_the_grace(server, monkeyp
     client = connect(server.port, request=b"")
     finished = server.shut_down_with(graceful_shutdown.shutdown, before=lambda: None)
     assert answer(client) == b""  # closed, with nothing sent
-    assert wait_for(lambda: "task" in finished)  # and the shutdown did not wait for it any longer
-
-
-def assert_refused_soon(port: int) -> None:
-    def refused():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return False
-        except ConnectionRefusedError:
-            return True
-
-    assert wait_for(refused)
-
-
-def wait_for(predicate, timeout: float = 10) -> bool:
-    from gateway.testing.waiting import wait_until
-
-    return wait_until(predicate, timeout=timeout)
+    assert wait_until(lambda: "task" in finished, timeout=10)  # and the shutdown did not wait for it any longer

@@ -24,7 +24,7 @@ from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import PostgresDatabase, create_channels, free_port, gateway_env, manage
 from gateway.testing.smtp import SmtpSink
 from gateway.testing.topology import Nginx, UnitGateway, UnitProcess, env_template, self_signed_certificate
-from gateway.testing.waiting import wait_until
+from gateway.testing.waiting import refuses_connections, wait_until
 from gateway.testing.webhook_receiver import start_receiver
 
 pytestmark = [pytest.mark.processes, 
@@ -223,14 +223,7 @@ def test_a_chat_sent_on_a_connection_a_stopping_gateway_had_taken_is_answered(to
     try:
         gateway.process.send_signal(signal.SIGTERM)
 
-        def refusing():  # it has stopped accepting: the stop is under way
-            try:
-                socket.create_connection(("127.0.0.1", gateway.port), timeout=1).close()
-                return False
-            except ConnectionRefusedError:
-                return True
-
-        assert wait_until(refusing, timeout=10)
+        assert wait_until(lambda: refuses_connections(gateway.port), timeout=10)  # the stop is under way
         client.sendall(request + body)
         answer = b""
         while chunk := client.recv(65536):
