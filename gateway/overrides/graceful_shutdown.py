@@ -20,10 +20,10 @@ What it replaces (uvicorn 0.38.0, `uvicorn.server.Server.shutdown`, copied and c
   soon as it is read they are told to shut down (uvicorn then closes them after the answer), and a
   connection that sent nothing in that time is closed as uvicorn would have.
 
-Why (docs/operations.md, "Rolling restarts and upgrades"): a rolling restart must lose no request. Found by
-the topology test: one run in six of
+Why (docs/operations.md, "Rolling restarts and upgrades"): a rolling restart must lose no request. Without
+this module, about one run in six of
 gateway/tests/test_topology.py::test_a_rolling_restart_under_load_loses_no_request_and_stores_no_chat_twice
-(4 clients, chats of 0.3 s) got a 502 from nginx while a gateway restarted, and CI failed on it.
+(4 clients, chats of 0.3 s) gets a 502 from nginx while a gateway restarts.
 A fix at the proxy instead would resend POSTs (a chat stored and paid twice when a gateway dies
 mid-chat); systemd socket activation would keep the queue across a restart, but uvicorn's `--fd`
 wraps a TCP socket as AF_UNIX and asyncio then leaves TCP_NODELAY off on every connection.
