@@ -126,6 +126,7 @@ async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for t in self.server_state.tasks:
             t.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
     closer.cancel()
+    await asyncio.gather(closer, return_exceptions=True)  # its cancellation runs before the loop may stop
 
     if not self.force_exit:
         await self.lifespan.shutdown()

@@ -35,6 +35,7 @@ class ThreadServer:
         self.port = free_port()
         config = uvicorn.Config(answering, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
         self.server = uvicorn.Server(config)
+        self.finished = None  # set by shut_down_with: {"task": the shutdown's task} once it has ended
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -49,7 +50,7 @@ class ThreadServer:
     def shut_down_with(self, shutdown, *, before):
         """Block the loop, run `before()` (the clients connect and write meanwhile), then run `shutdown` next."""
         blocked, done = threading.Event(), threading.Event()
-        finished = {}
+        finished = self.finished = {}
 
         def block_then_shut_down():
             blocked.set()
@@ -66,6 +67,8 @@ class ThreadServer:
         return finished
 
     def close(self):
+        # A shutdown under way ends first (its last step waits out uvicorn's 0.1 s ticks), then the loop stops.
+        wait_until(lambda: self.finished is None or "task" in self.finished, timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
