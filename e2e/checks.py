@@ -65,7 +65,7 @@ _devtools = weakref.WeakKeyDictionary()  # a page's DevTools session, opened at 
 
 def _inject_axe(page) -> None:
     """axe-core into the page's main world, where page.evaluate would put it, once for each document audited:
-    through the page's own DevTools session (kept on the page), whose Runtime.evaluate takes the 650 kB script in
+    through the page's own DevTools session (kept beside the page, in `_devtools`), whose Runtime.evaluate takes the 650 kB script in
     about 40 % less time than page.evaluate's round trip (50 ms against 85 ms a page, measured). Neither is subject
     to the page's Content Security Policy."""
     session = _devtools.get(page)

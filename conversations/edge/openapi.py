@@ -4,7 +4,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 import channels_app.schema  # noqa: F401  (registers the X-API-Key security scheme)
-from conversations.edge.serializers import SOME_TEXT_PATTERN, ChatInput, HistoryInput
+from conversations.edge.serializers import SESSION_ID_MAX, SOME_TEXT_PATTERN, ChatInput, HistoryInput
+from conversations.engine.idempotency import KEY_MAX
+from gateway.infra import header_values
 from gateway.infra.endpoints import API
 from gateway.infra.errors import OPENAI_ERROR_SCHEMA, error_body
 
@@ -39,11 +41,9 @@ class HistoryOutput(serializers.Serializer):
 
 # One server-sent event; `data` is JSON text: {"delta"} for token, {"reply", "session_id", "sources"} for done,
 # {"error"} for error.
-# The Idempotency-Key header as gateway/infra/header_values.py is_token takes it, on /api/chat and /v1 alike.
-_IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"}
-
-# X-Session-Id: not blank (a header's surrounding spaces are not part of its value).
-_SESSION_HEADER = {**_IDEMPOTENCY_KEY}
+# Idempotency-Key (on /api/chat and /v1 alike) and X-Session-Id as gateway/infra/header_values.py is_token takes them.
+_IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": header_values.TOKEN_PATTERN}
+_SESSION_HEADER = {**_IDEMPOTENCY_KEY, "maxLength": SESSION_ID_MAX}
 
 SSE_EVENT = {
     "type": "object",

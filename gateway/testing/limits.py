@@ -3,6 +3,14 @@ import time
 from conversations.engine import windows
 
 
+def _channel_minute_left(channel, now: float) -> float:
+    return windows.minute_window_end(str(channel.public_id), now) - now
+
+
+def _clock_minute_left(now: float) -> float:
+    return (windows.clock_minute(now) + 1) * windows.MINUTE - now
+
+
 def fresh_windows(monkeypatch, channel=None, margin: float = 10.0) -> float:
     """Move the limit windows' clock forward (under a minute) to where the channel's minute window, if a
     channel is given, and the clock minute each have at least `margin` seconds left: a test counting requests
@@ -13,9 +21,8 @@ def fresh_windows(monkeypatch, channel=None, margin: float = 10.0) -> float:
     now = time.time()
     for shift in range(windows.MINUTE + 1):
         moved = now + shift
-        clock_left = (windows.clock_minute(moved) + 1) * windows.MINUTE - moved
-        channel_left = windows.minute_window_end(str(channel.public_id), moved) - moved if channel else windows.MINUTE
-        if clock_left >= margin and channel_left >= margin:
+        channel_left = _channel_minute_left(channel, moved) if channel else windows.MINUTE
+        if _clock_minute_left(moved) >= margin and channel_left >= margin:
             monkeypatch.setattr(windows, "now", lambda: time.time() + shift)
             return shift
     raise AssertionError(f"no point in the next minute leaves {margin} s in both windows")
@@ -29,7 +36,7 @@ def wait_for_fresh_minute(channel, margin: float = 10.0) -> None:
     that counts requests must not straddle a boundary.
     """
     now = time.time()
-    left = windows.minute_window_end(str(channel.public_id), now) - now
+    left = _channel_minute_left(channel, now)
     if left < margin:
         time.sleep(max(0.0, left) + 1.1)
 
@@ -37,7 +44,7 @@ def wait_for_fresh_minute(channel, margin: float = 10.0) -> None:
 def wait_for_fresh_clock_minute(margin: float = 10.0) -> None:
     """Sleep past the next whole clock minute if it is less than `margin` seconds away (visitor limits' windows)."""
     now = time.time()
-    left = (windows.clock_minute(now) + 1) * windows.MINUTE - now
+    left = _clock_minute_left(now)
     if left < margin:
         time.sleep(left + 0.1)
 
