@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from accounts import reauth, throttle
+from gateway.testing import loopback
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -25,7 +26,7 @@ def reset_account_throttles() -> None:
             throttle.reset(action, address)
 
 
-class WebClient(httpx.Client):
+class WebClient(loopback.Client):
     def __init__(self, **kwargs):
         kwargs.setdefault("timeout", 30)
         super().__init__(**kwargs)

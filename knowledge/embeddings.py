@@ -27,6 +27,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from gateway.infra.outbound import tls_context
+
 
 class EmbeddingError(Exception):
     """The provider gave no usable vectors; the message names why (never its key)."""
@@ -99,7 +101,8 @@ class OpenAICompatible(Embeddings):
     def embed(self, texts: list[str]) -> Embedded | None:
         vectors, tokens = [], 0
         batch = max(settings.KNOWLEDGE_EMBEDDING_BATCH, 1)
-        with httpx.Client(timeout=settings.KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS, trust_env=False) as client:
+        with httpx.Client(timeout=settings.KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS, trust_env=False,
+                          verify=tls_context()) as client:
             for start in range(0, len(texts), batch):
                 part = texts[start:start + batch]
                 url, headers, body = self._request(part)
@@ -147,7 +150,8 @@ def _client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(timeout=settings.KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS, trust_env=False)
+        client = httpx.AsyncClient(timeout=settings.KNOWLEDGE_EMBEDDING_TIMEOUT_SECONDS, trust_env=False,
+                                   verify=tls_context())
         _clients[loop] = client
     return client
 

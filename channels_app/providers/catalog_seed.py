@@ -31,6 +31,8 @@ suite to restore it after a test empties the tables.
 
 from decimal import Decimal
 
+from django.db.models import Count, Q
+
 K = 1024
 ENVIRONMENT_PROVIDER = "Environment (LLM_BASE_URL)"
 DEFAULT_MODEL = "openai/gpt-oss-120b"
@@ -91,6 +93,17 @@ def seed_legacy(apps) -> None:
     provider = _provider(apps)
     for position, row in enumerate(LEGACY, start=1):
         AiModel.objects.get_or_create(slug=row[0], defaults={"provider": provider, **_model_row(*row, position * 10)})
+
+
+def seeded(apps) -> bool:
+    """Whether the catalog holds what `seed` makes: every model it names, each old id retired (one query)."""
+    AiModel = apps.get_model("channels_app", "AiModel")
+    slugs = {row[0] for row in CURRENT + LEGACY + EXTRA_RETIRED}
+    found = AiModel.objects.aggregate(
+        present=Count("pk", filter=Q(slug__in=slugs)),
+        retired=Count("pk", filter=Q(slug__in=list(RETIRED), status="retired", replacement__isnull=False)),
+    )
+    return found["present"] == len(slugs) and found["retired"] == len(RETIRED)
 
 
 def seed(apps) -> None:

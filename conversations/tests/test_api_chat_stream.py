@@ -7,6 +7,7 @@ import pytest
 
 from conversations.engine import limits
 from conversations.models import Message
+from gateway.testing import loopback
 from gateway.testing.api import chat_stream, history, parse_sse
 from gateway.testing.waiting import wait_until
 
@@ -97,7 +98,7 @@ def test_heartbeats_keep_an_idle_stream_alive(api, llm, key, settings):
 
 def test_a_client_leaving_before_any_token_cancels_upstream_and_is_charged_nothing(gateway_server, api, llm, channel, key):
     llm.latency = 3
-    with httpx.Client(base_url=gateway_server.url, timeout=0.5) as impatient:
+    with loopback.Client(base_url=gateway_server.url, timeout=0.5) as impatient:
         try:
             impatient.post("/api/chat", json={"message": "hi", "session_id": "gone", "stream": True}, headers={"X-API-Key": key})
         except httpx.ReadTimeout:
@@ -114,7 +115,7 @@ def test_a_client_leaving_before_any_token_cancels_upstream_and_is_charged_nothi
 def test_a_client_leaving_mid_stream_cancels_upstream_and_keeps_what_it_received(gateway_server, api, llm, channel, key):
     llm.token_delay = 0.3
     received = []
-    with httpx.Client(base_url=gateway_server.url, timeout=10) as client:
+    with loopback.Client(base_url=gateway_server.url, timeout=10) as client:
         body = {"message": "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10", "session_id": "left", "stream": True}
         with client.stream("POST", "/api/chat", json=body, headers={"X-API-Key": key}) as response:
             for line in response.iter_lines():

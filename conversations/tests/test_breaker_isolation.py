@@ -10,6 +10,7 @@ import pytest
 from channels_app.providers import resilience
 from channels_app.services import channel_create
 from conversations.models import Message
+from gateway.testing import loopback
 from gateway.testing.api import chat, chat_stream
 from gateway.testing.waiting import wait_until
 
@@ -138,7 +139,7 @@ def test_a_visitor_who_leaves_during_the_probe_does_not_wedge_the_breaker(gatewa
     breaker = resilience.breaker_for(settings.LLM_BASE_URL, ATTACKER_MODEL)
     assert wait_until(lambda: breaker.state == "half-open")
     llm.mode, llm.latency = "ok", 1.0
-    with httpx.Client(base_url=gateway_server.url, timeout=0.3) as impatient:
+    with loopback.Client(base_url=gateway_server.url, timeout=0.3) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             impatient.post("/api/chat", json={"message": "probe", "session_id": "gone"}, headers={"X-API-Key": attacker_key})
     assert wait_until(lambda: not breaker.probing)  # the gateway notices the hang-up and cancels the probe

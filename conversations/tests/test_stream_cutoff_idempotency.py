@@ -6,9 +6,8 @@ again and gets a complete answer instead of a replay of the partial one.
 """
 
 
-import httpx
-
 from conversations.models import IdempotencyKey, Message
+from gateway.testing import loopback
 from gateway.testing.api import history, parse_sse
 from gateway.testing.waiting import wait_until
 
@@ -22,7 +21,7 @@ def _hang_up_after_two_tokens(gateway_server, llm, key) -> None:
     """Open the stream with the key, read two tokens, close the connection, wait until the gateway settled it."""
     llm.token_delay = 0.3
     tokens = 0
-    with httpx.Client(base_url=gateway_server.url, timeout=10) as client:
+    with loopback.Client(base_url=gateway_server.url, timeout=10) as client:
         headers = {"X-API-Key": key, "Idempotency-Key": ONCE}
         with client.stream("POST", "/api/chat", json={**BODY, "stream": True}, headers=headers) as response:
             assert response.status_code == 200

@@ -9,11 +9,11 @@ charged), not as failed.
 
 import time
 
-import httpx
 import pytest
 
 from conversations.models import FailedRequest, Message
 from dashboard.usage import channel_usage
+from gateway.testing import loopback
 from gateway.testing.api import chat_stream
 from gateway.testing.waiting import wait_until
 
@@ -52,7 +52,7 @@ def test_a_provider_failure_before_the_first_token_is_counted_too(api, llm, chan
 
 def test_a_stream_the_client_cut_off_counts_as_answered_not_failed(gateway_server, owner_web, api, llm, channel, key):
     llm.token_delay = 0.3
-    with httpx.Client(base_url=gateway_server.url, timeout=10) as client:
+    with loopback.Client(base_url=gateway_server.url, timeout=10) as client:
         body = {"message": "w1 w2 w3 w4 w5 w6 w7 w8", "session_id": "left", "stream": True}
         with client.stream("POST", "/api/chat", json=body, headers={"X-API-Key": key}) as response:
             tokens = 0

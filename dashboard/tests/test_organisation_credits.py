@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from accounts.testing import WebClient
 from channels_app.models import Channel
 from conftest import make_channel
+from gateway.testing import loopback
 from gateway.testing.api import chat, credits
 from teams import services
 from teams.models import AuditEntry, Organisation
@@ -132,9 +133,7 @@ def test_moves_and_chats_on_one_channel_never_overspend(api, llm, owner, gateway
             assert status in (302, 400)
 
     def chatter(i):
-        import httpx
-
-        with httpx.Client(base_url=gateway_server.url, timeout=30) as client:
+        with loopback.Client(base_url=gateway_server.url, timeout=30) as client:
             start.wait()
             status = chat(client, issued.plaintext, "Hi", session_id=f"s{i}").status_code
         with lock:
@@ -270,7 +269,6 @@ def test_a_widget_chat_on_a_drawing_channel_spends_the_organisations_credits(api
 
 def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, owner, gateway_server, staff):
     """Twelve chats at once on two channels drawing from an organisation that holds five credits: five answered."""
-    import httpx
 
     from channels_app.organisation_credits import channel_set_draws
     from teams.credits import organisation_credits_grant
@@ -285,7 +283,7 @@ def test_concurrent_chats_never_overspend_the_organisations_credits(api, llm, ow
 
     def chatter(i):
         key = (first_key if i % 2 else second_key).plaintext
-        with httpx.Client(base_url=gateway_server.url, timeout=30) as client:
+        with loopback.Client(base_url=gateway_server.url, timeout=30) as client:
             start.wait()
             status = chat(client, key, "Hi", session_id=f"s{i}").status_code
         with lock:

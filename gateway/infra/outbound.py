@@ -114,7 +114,7 @@ def stream(method: str, url: str, *, allow_private: bool, timeout: float | httpx
         host_header, server_name = host_header.encode("idna").decode(), server_name.encode("idna").decode()
     target = urlunsplit((parts.scheme, pinned, parts.path or "/", parts.query, ""))
     # No proxy from the environment: a proxy would connect wherever its own DNS says, past the check.
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=tls_context()) as client:
         built = client.build_request(method, target, headers={**(headers or {}), "Host": host_header},
                                      extensions={"sni_hostname": server_name}, **kwargs)
         response = client.send(built, stream=True)
@@ -125,6 +125,7 @@ def stream(method: str, url: str, *, allow_private: bool, timeout: float | httpx
 
 
 @functools.cache
-def _tls() -> ssl.SSLContext:
-    """httpx's default verifying context, made once: loading the CA bundle took about 100 ms per client."""
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context, made once for the process: loading the CA bundle took about 100 ms per
+    client. Every client this project makes passes it as `verify`."""
     return httpx.create_ssl_context(trust_env=False)  # as the client itself made it: trust_env=False

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from gateway.testing import loopback
+
 CLIENT_ID = "ai-gateway"
 CLIENT_SECRET = "provider-client-secret-for-tests"
 PASSWORD = "pw-provider-123!"
@@ -101,7 +103,7 @@ class OidcProvider:
             if self.process.poll() is not None:
                 raise RuntimeError("the OpenID provider exited")
             try:
-                if httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                if loopback.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

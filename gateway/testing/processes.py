@@ -27,6 +27,8 @@ from urllib.parse import quote
 
 import httpx
 
+from gateway.testing import loopback
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,6 +68,7 @@ def manage(env: dict[str, str], *args: str, input: str | None = None) -> str:
 _CREATE_CHANNELS = """
 import json, sys
 from channels_app.services import channel_create, owner_get_or_create
+from gateway.testing import loopback
 out = []
 for spec in json.load(sys.stdin):
     owner = owner_get_or_create(email=spec.pop("owner", "owner@example.com"))
@@ -149,7 +152,7 @@ class GatewayProcess:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                httpx.get(self.url + "/healthz", timeout=5)  # any answer means it serves
+                loopback.get(self.url + "/healthz", timeout=5)  # any answer means it serves
                 return self
             except httpx.TransportError:
                 if self.process.poll() is not None or time.monotonic() > deadline:

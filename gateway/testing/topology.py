@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from gateway.testing import loopback
 from gateway.testing.processes import ROOT, GatewayProcess
 
 DEPLOY = ROOT / "deploy"
@@ -128,7 +129,7 @@ http {{
         deadline = time.monotonic() + 10
         while True:
             try:
-                httpx.get(self.http_url + "/", timeout=2)
+                loopback.get(self.http_url + "/", timeout=2)
                 return self
             except httpx.TransportError:
                 if self.process.poll() is not None or time.monotonic() > deadline:

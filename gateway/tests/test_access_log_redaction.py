@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from gateway.testing import loopback
 from gateway.testing.api import WIDGET_ORIGIN
 from gateway.testing.processes import ROOT, free_port, gateway_env, manage, sqlite_database
 
@@ -63,7 +64,7 @@ def _wait(base: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            httpx.get(base + "/healthz", timeout=2)
+            loopback.get(base + "/healthz", timeout=2)
             return
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -90,7 +91,7 @@ def test_no_key_reaches_the_server_log(tmp_path, setup):
     try:
         _wait(base, server, log)
         origin = {"Origin": WIDGET_ORIGIN}
-        with httpx.Client(base_url=base, timeout=30) as c:
+        with loopback.Client(base_url=base, timeout=30) as c:
             assert c.get("/api/widget-config", params={"key": publishable}, headers=origin).status_code == 200
             issued = c.post("/api/widget-session", params={"key": publishable}, headers=origin)
             assert issued.status_code == 200

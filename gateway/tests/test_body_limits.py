@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 
 from conversations.models import Message
+from gateway.testing import loopback
 from gateway.testing.processes import GatewayProcess, create_channels, gateway_env, sqlite_database
 
 MB = 1024 * 1024
@@ -25,7 +26,7 @@ def chunked(total: int, chunk: int = 64 * 1024, sent: list | None = None):
 
 def post(base_url: str, content, key: str | None = None) -> httpx.Response:
     headers = {"Content-Type": "application/json", **({"X-API-Key": key} if key else {})}
-    return httpx.post(base_url + "/api/chat", content=content, headers=headers, timeout=30)
+    return loopback.post(base_url + "/api/chat", content=content, headers=headers, timeout=30)
 
 
 def test_a_chunked_body_over_the_cap_is_refused_before_authentication(gateway_server, transactional_db):
@@ -59,7 +60,7 @@ def test_a_small_chunked_body_is_served_whole(api, llm, channel, key):
 
 
 def test_other_pages_have_the_same_cap(gateway_server, transactional_db):
-    r = httpx.post(gateway_server.url + "/accounts/login/", content=chunked(10 * MB), timeout=30)
+    r = loopback.post(gateway_server.url + "/accounts/login/", content=chunked(10 * MB), timeout=30)
     assert (r.status_code, r.text) == (413, "413 Payload too large")
 
 

@@ -13,6 +13,7 @@ from gateway.infra import endpoints
 from gateway.infra.endpoints import API, ENDPOINTS, PUBLISHABLE, SECRET, V1, family_of, label_of
 from gateway.infra.errors import server_error
 from gateway.overrides.api_view import LoopAPIView
+from gateway.testing import loopback
 from gateway.testing.api import WIDGET_ORIGIN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,13 +164,12 @@ def test_family_of_claims_the_families_and_nothing_that_only_starts_like_them():
 
 
 def test_paths_that_only_start_like_a_family_get_the_page_s_413(gateway_server, transactional_db):
-    import httpx
     from django.conf import settings
 
     big = b" " * (settings.REQUEST_MAX_BODY_BYTES + 10)
-    r = httpx.post(gateway_server.url + "/v1x", content=big, timeout=30)
+    r = loopback.post(gateway_server.url + "/v1x", content=big, timeout=30)
     assert (r.status_code, r.text) == (413, "413 Payload too large")
-    r = httpx.post(gateway_server.url + "/v1/chat/completions", content=big, timeout=30)
+    r = loopback.post(gateway_server.url + "/v1/chat/completions", content=big, timeout=30)
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
 
 

@@ -10,12 +10,12 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from gateway.infra import adb
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY, chat
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, RedisServer, create_channels, gateway_env
 
@@ -71,7 +71,7 @@ def gateway_with_its_own_redis(tmp_path, fake_llm_server):
         env["DATABASE_URL"] = database.url
         [channel] = create_channels(env, {"credits": 10})
         gateway = GatewayProcess(env, log_path=tmp_path / "gateway.log").start()
-        with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        with loopback.Client(base_url=gateway.url, timeout=30) as client:
             yield client, channel, database, redis
     finally:
         if gateway is not None:

@@ -2,9 +2,9 @@
 
 import time
 
-import httpx
 import pytest
 
+from gateway.testing import loopback
 from gateway.testing.processes import GatewayProcess, free_port, gateway_env, sqlite_database
 
 
@@ -53,8 +53,8 @@ def https_only_gateway(tmp_path):
 @pytest.mark.processes
 @pytest.mark.standalone
 def test_load_balancers_can_probe_it_over_plain_http(https_only_gateway):
-    assert httpx.get(https_only_gateway.url + "/healthz").status_code == 200
-    redirected = httpx.get(https_only_gateway.url + "/api/history")
+    assert loopback.get(https_only_gateway.url + "/healthz").status_code == 200
+    redirected = loopback.get(https_only_gateway.url + "/api/history")
     assert redirected.status_code == 301 and redirected.headers["location"].startswith("https://")
 
 
@@ -69,7 +69,7 @@ def gateway_without_database(tmp_path):
 @pytest.mark.processes
 @pytest.mark.standalone
 def test_it_names_the_database_when_the_database_fails(gateway_without_database):
-    r = httpx.get(gateway_without_database.url + "/healthz")
+    r = loopback.get(gateway_without_database.url + "/healthz")
     assert (r.status_code, r.json()) == (503, {"status": "error", "database": "error", "cache": "ok"})
     assert "no-such-directory" not in r.text  # the cause is logged, not shown
 
@@ -86,7 +86,7 @@ def gateway_with_unreachable_postgres(tmp_path):
 @pytest.mark.standalone
 def test_an_unreachable_postgres_fails_it_within_its_deadline(gateway_with_unreachable_postgres):
     started = time.monotonic()
-    r = httpx.get(gateway_with_unreachable_postgres.url + "/healthz", timeout=10)
+    r = loopback.get(gateway_with_unreachable_postgres.url + "/healthz", timeout=10)
     assert time.monotonic() - started < 3
     assert (r.status_code, r.json()) == (503, {"status": "error", "database": "error", "cache": "ok"})
     assert "secret-pw" not in r.text and "secret-pw" not in gateway_with_unreachable_postgres.log

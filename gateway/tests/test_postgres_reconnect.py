@@ -14,6 +14,7 @@ import httpx
 import pytest
 from django.conf import settings
 
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.processes import GatewayProcess, PostgresDatabase, create_channels, gateway_env
 
@@ -54,8 +55,8 @@ def llm(fake_llm_server):
 
 
 def chat(url: str, key: str, message: str) -> httpx.Response:
-    return httpx.post(url + "/api/chat", json={"message": message, "session_id": message},
-                      headers={"X-API-Key": key}, timeout=30)
+    return loopback.post(url + "/api/chat", json={"message": message, "session_id": message},
+                         headers={"X-API-Key": key}, timeout=30)
 
 
 class Ledger:

@@ -7,9 +7,9 @@ exactly as recorded: status, headers and body bytes.
 import json
 import re
 
-import httpx
 import pytest
 
+from gateway.testing import loopback
 from gateway.testing.recorded_llm import TRAFFIC_DIR, fixtures, load
 
 # The provider answers the gateway must handle (chats, streams with and without usage, each kind of error):
@@ -31,8 +31,8 @@ def replay(recorded_llm_server):
 
 
 def post(server, body=None, **kwargs):
-    return httpx.post(f"{server.url}/v1/chat/completions", json=body or {"model": "m", "messages": []},
-                      timeout=10, **kwargs)
+    return loopback.post(f"{server.url}/v1/chat/completions", json=body or {"model": "m", "messages": []},
+                         timeout=10, **kwargs)
 
 
 def test_every_case_the_issue_names_is_recorded():
@@ -96,7 +96,7 @@ def test_a_stream_arrives_one_event_at_a_time(replay):
     recorded = load("groq_stream")
     replay.app.play("groq_stream")
     replay.app.event_delay = 0.02
-    with httpx.stream("POST", f"{replay.url}/v1/chat/completions", json={"stream": True}, timeout=10) as response:
+    with loopback.stream("POST", f"{replay.url}/v1/chat/completions", json={"stream": True}, timeout=10) as response:
         assert response.headers["transfer-encoding"] == "chunked"
         received = list(response.iter_raw())
     assert b"".join(received) == recorded.body
@@ -135,7 +135,7 @@ def test_play_answers_in_order_then_repeats_the_last(replay):
 
 
 def test_it_refuses_other_paths_and_an_unset_fixture(replay):
-    assert httpx.get(f"{replay.url}/v1/models", timeout=10).status_code == 404
+    assert loopback.get(f"{replay.url}/v1/models", timeout=10).status_code == 404
     response = post(replay)
     assert response.status_code == 500
     assert "play" in response.json()["error"]["message"]

@@ -7,9 +7,9 @@ shared Redis is never touched. The gateway runs in its own process, as in produc
 import sqlite3
 import time
 
-import httpx
 import pytest
 
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY, chat, chat_stream, history
 from gateway.testing.processes import GatewayProcess, RedisServer, create_channels, gateway_env, sqlite_database
 
@@ -38,7 +38,7 @@ def setup(tmp_path, redis, fake_llm_server):
     )
     [channel] = create_channels(env, {"credits": 10})
     gateway = GatewayProcess(env, log_path=tmp_path / "gateway.log").start()
-    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+    with loopback.Client(base_url=gateway.url, timeout=30) as client:
         yield client, channel, database_url.removeprefix("sqlite:///"), gateway
     gateway.stop()
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from django.conf import settings
 
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY
 from gateway.testing.limits import wait_for_fresh_minute
 from gateway.testing.processes import create_channels, gateway_cluster, manage
@@ -43,13 +44,13 @@ def cluster(tmp_path_factory, fake_llm_server):
 
 
 def chat(url: str, key: str, message: str, session_id: str) -> httpx.Response:
-    return httpx.post(
+    return loopback.post(
         url + "/api/chat", json={"message": message, "session_id": session_id}, headers={"X-API-Key": key}, timeout=30
     )
 
 
 def history(url: str, key: str, session_id: str) -> list[tuple[str, str]]:
-    r = httpx.get(url + "/api/history", params={"session_id": session_id}, headers={"X-API-Key": key}, timeout=30)
+    r = loopback.get(url + "/api/history", params={"session_id": session_id}, headers={"X-API-Key": key}, timeout=30)
     assert r.status_code == 200, r.text
     return [(m["role"], m["content"]) for m in r.json()["messages"]]
 

@@ -8,10 +8,10 @@ request is read on a thread, the next ones on the event loop).
 
 import json
 
-import httpx
 import pytest
 from django.conf import settings
 
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import create_channels, gateway_cluster, manage
 
@@ -49,26 +49,26 @@ def cluster(tmp_path_factory, fake_llm_server):
 
 
 def backend_chat(url, key, message, session_id):
-    return httpx.post(url + "/api/chat", json={"message": message, "session_id": session_id}, headers={"X-API-Key": key}, timeout=30)
+    return loopback.post(url + "/api/chat", json={"message": message, "session_id": session_id}, headers={"X-API-Key": key}, timeout=30)
 
 
 def backend_history(url, key, session_id, **params):
-    r = httpx.get(url + "/api/history", params={"session_id": session_id, **params}, headers={"X-API-Key": key}, timeout=30)
+    r = loopback.get(url + "/api/history", params={"session_id": session_id, **params}, headers={"X-API-Key": key}, timeout=30)
     assert r.status_code == 200, r.text
     return [m["content"] for m in r.json()["messages"]]
 
 
 def widget_chat(url, pk, message, session_id):
-    return httpx.post(url + "/api/chat", params={"key": pk}, json={"message": message, "session_id": session_id},
-                      headers={"Origin": WIDGET_ORIGIN}, timeout=30)
+    return loopback.post(url + "/api/chat", params={"key": pk}, json={"message": message, "session_id": session_id},
+                         headers={"Origin": WIDGET_ORIGIN}, timeout=30)
 
 
 def widget_history(url, pk, session_id):
-    return httpx.get(url + "/api/history", params={"key": pk, "session_id": session_id}, headers={"Origin": WIDGET_ORIGIN}, timeout=30)
+    return loopback.get(url + "/api/history", params={"key": pk, "session_id": session_id}, headers={"Origin": WIDGET_ORIGIN}, timeout=30)
 
 
 def widget_session(url, pk):
-    r = httpx.post(url + "/api/widget-session", params={"key": pk}, headers={"Origin": WIDGET_ORIGIN}, timeout=30)
+    r = loopback.post(url + "/api/widget-session", params={"key": pk}, headers={"Origin": WIDGET_ORIGIN}, timeout=30)
     assert r.status_code == 200, r.text
     return r.json()["session_id"]
 

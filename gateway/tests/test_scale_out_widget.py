@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import altcha
-import httpx
 import pytest
 from django.conf import settings
 
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.limits import wait_for_fresh_clock_minute, wait_for_fresh_minute
 from gateway.testing.processes import create_channels, gateway_cluster, manage
@@ -83,8 +83,8 @@ def new_session_id(cluster, name: str, i: int) -> str:
 
 
 def widget_chat(url, pk, session_id, headers=None):
-    return httpx.post(url + "/api/chat", params={"key": pk}, json={"message": "hi", "session_id": session_id},
-                      headers={"Origin": WIDGET_ORIGIN, **(headers or {})}, timeout=30)
+    return loopback.post(url + "/api/chat", params={"key": pk}, json={"message": "hi", "session_id": session_id},
+                         headers={"Origin": WIDGET_ORIGIN, **(headers or {})}, timeout=30)
 
 
 def parallel(cluster, count, call):
@@ -125,20 +125,20 @@ def test_widget_history_cannot_lock_the_backend_out_across_both_gateways(cluster
     channel = cluster.channels["history"]
     wait_for_fresh_minute(SimpleNamespace(public_id=channel["public_id"]), margin=20)
     wait_for_fresh_clock_minute(margin=20)
-    responses = parallel(cluster, 70, lambda url, i: httpx.get(
+    responses = parallel(cluster, 70, lambda url, i: loopback.get(
         url + "/api/history", params={"key": channel["pk"], "session_id": new_session_id(cluster, "history", i)},
         headers={"Origin": WIDGET_ORIGIN}, timeout=30))
     assert statuses(responses) == {200: 12, 429: 58}  # the widget's share of the channel's 60 a minute
     for gateway in cluster.gateways:
-        r = httpx.get(gateway.url + "/api/history", params={"session_id": "s"}, headers={"X-API-Key": channel["key"]}, timeout=30)
+        r = loopback.get(gateway.url + "/api/history", params={"session_id": "s"}, headers={"X-API-Key": channel["key"]}, timeout=30)
         assert r.status_code == 200
 
 
 def test_a_proof_of_work_solution_works_once_across_both_gateways(cluster, slow_llm):
     slow_llm.latency = 0
     pk = cluster.channels["pow"]["pk"]
-    challenge = httpx.get(cluster.gateways[0].url + "/api/widget-challenge", params={"key": pk},
-                          headers={"Origin": WIDGET_ORIGIN}, timeout=30).json()
+    challenge = loopback.get(cluster.gateways[0].url + "/api/widget-challenge", params={"key": pk},
+                             headers={"Origin": WIDGET_ORIGIN}, timeout=30).json()
     solution = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"])
     payload = {**{k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}, "number": solution.number}
     header = {"X-Altcha": base64.b64encode(json.dumps(payload).encode()).decode()}

@@ -8,9 +8,9 @@ import os
 import sqlite3
 import stat
 
-import httpx
 import pytest
 
+from gateway.testing import loopback
 from gateway.testing.processes import GatewayProcess, create_channels, gateway_env, manage, sqlite_database
 
 pytestmark = [pytest.mark.processes, pytest.mark.standalone, pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")]
@@ -38,10 +38,10 @@ def test_the_database_files_are_owner_only_after_real_writes(tmp_path):
         (created,) = create_channels(env, {"credits": 5})
         server = GatewayProcess(env, log_path=tmp_path / "gateway.log").start()
         try:
-            r = httpx.post(f"{server.url}/api/chat", headers={"X-API-Key": created["key"]},
-                           json={"message": "Hello!", "session_id": "s-1"}, timeout=30)
+            r = loopback.post(f"{server.url}/api/chat", headers={"X-API-Key": created["key"]},
+                              json={"message": "Hello!", "session_id": "s-1"}, timeout=30)
             assert r.status_code == 200
-            with httpx.Client(base_url=server.url) as web:  # a login writes a session row
+            with loopback.Client(base_url=server.url) as web:  # a login writes a session row
                 web.get("/accounts/login/")
                 web.post("/accounts/login/", data={"username": "nobody@example.com", "password": "x",
                                                    "csrfmiddlewaretoken": web.cookies["csrftoken"]})

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from alerts import signing
+from gateway.testing import loopback
 from gateway.testing.api import UPSTREAM_KEY, WIDGET_ORIGIN
 from gateway.testing.processes import PostgresDatabase, create_channels, free_port, gateway_env, manage
 from gateway.testing.smtp import SmtpSink
@@ -114,7 +115,7 @@ def topology(tmp_path_factory, fake_llm_server):
         worker = UnitProcess("ai-gateway-worker.service", env, log_path=tmp / "worker.log", state_dir=state).start()
         beat = UnitProcess("ai-gateway-beat.service", env, log_path=tmp / "beat.log", state_dir=state).start()
         started += [worker, beat]
-        with httpx.Client(base_url=nginx.url, verify=ssl.create_default_context(cafile=str(cert)), timeout=30) as client:
+        with loopback.Client(base_url=nginx.url, verify=ssl.create_default_context(cafile=str(cert)), timeout=30) as client:
             yield SimpleNamespace(
                 client=client, nginx=nginx, gateways=gateways, worker=worker, beat=beat, database=database,
                 channel=channel, secret=secret, publishable=publishable, smtp=smtp, receiver=receiver, env=env,
@@ -242,10 +243,10 @@ def test_x_forwarded_proto_makes_django_see_https(topology):
     page = client.get("/accounts/login/")
     assert page.status_code == 200  # no redirect loop: Django knows the request came over HTTPS
     assert "secure" in page.headers["set-cookie"].lower()  # CSRF cookie marked Secure
-    plain = httpx.get(topology.nginx.http_url + "/accounts/login/", follow_redirects=False)
+    plain = loopback.get(topology.nginx.http_url + "/accounts/login/", follow_redirects=False)
     assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
     # Straight to a gateway, without the proxy's header, Django sees plain HTTP and redirects.
-    direct = httpx.get(topology.gateways[0].url + "/accounts/login/", follow_redirects=False)
+    direct = loopback.get(topology.gateways[0].url + "/accounts/login/", follow_redirects=False)
     assert direct.status_code == 301 and direct.headers["location"].startswith("https://")
 
 
@@ -342,7 +343,7 @@ def test_a_rolling_restart_under_load_loses_no_request_and_stores_no_chat_twice(
     stop = threading.Event()
 
     def load(worker: int) -> None:
-        with httpx.Client(base_url=topology.nginx.url, verify=ssl.create_default_context(cafile=str(topology.cert)), timeout=30) as client:
+        with loopback.Client(base_url=topology.nginx.url, verify=ssl.create_default_context(cafile=str(topology.cert)), timeout=30) as client:
             n = 0
             while not stop.is_set():
                 message = f"rolling-{worker}-{n}"
