@@ -111,17 +111,28 @@ def seed(apps) -> None:
 
     An old id already in the table keeps its row but becomes retired with its
     replacement; moving the channels that name one is the migration's job
-    (0015), since here there may be none.
+    (0015), since here there may be none. Missing rows are inserted in two
+    statements (no save signals: a caller with caches forgets them itself).
     """
     AiModel = apps.get_model("channels_app", "AiModel")
     provider = _provider(apps)
-    for position, (*row, capabilities) in enumerate(CURRENT, start=1):
-        AiModel.objects.get_or_create(
-            slug=row[0], defaults={"provider": provider, **_model_row(*row, position * 10), **capabilities}
-        )
-    for row in LEGACY + EXTRA_RETIRED:
-        AiModel.objects.get_or_create(slug=row[0], defaults={"provider": provider, **_model_row(*row, 100)})
-    for position, (slug, replacement) in enumerate(RETIRED.items(), start=len(CURRENT) + 1):
-        AiModel.objects.filter(slug=slug).exclude(status="retired").update(
-            status="retired", replacement=AiModel.objects.get(slug=replacement), position=position * 10
-        )
+    present = set(AiModel.objects.values_list("slug", flat=True))
+    AiModel.objects.bulk_create([
+        AiModel(slug=row[0], provider=provider, **_model_row(*row, position * 10), **capabilities)
+        for position, (*row, capabilities) in enumerate(CURRENT, start=1) if row[0] not in present
+    ])
+    replacements = dict(AiModel.objects.filter(slug__in=set(RETIRED.values())).values_list("slug", "pk"))
+    positions = {slug: position * 10 for position, slug in enumerate(RETIRED, start=len(CURRENT) + 1)}
+
+    def retired(slug):
+        return {"status": "retired", "replacement_id": replacements[RETIRED[slug]], "position": positions[slug]}
+
+    def old_model(row):
+        fields = _model_row(*row, 100)
+        if row[0] in RETIRED:
+            fields.update(retired(row[0]))
+        return AiModel(slug=row[0], provider=provider, **fields)
+
+    AiModel.objects.bulk_create([old_model(row) for row in LEGACY + EXTRA_RETIRED if row[0] not in present])
+    for slug in AiModel.objects.filter(slug__in=RETIRED).exclude(status="retired").values_list("slug", flat=True):
+        AiModel.objects.filter(slug=slug).update(**retired(slug))
