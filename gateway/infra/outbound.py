@@ -127,5 +127,6 @@ def stream(method: str, url: str, *, allow_private: bool, timeout: float | httpx
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """httpx's default verifying context, made once for the process: loading the CA bundle took about 100 ms per
-    client. Every client this project makes passes it as `verify`."""
+    client. The outbound clients here, the knowledge embedder's and the tests' (gateway/testing/loopback.py) pass it
+    as `verify`."""
     return httpx.create_ssl_context(trust_env=False)  # as the client itself made it: trust_env=False
