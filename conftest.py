@@ -75,7 +75,7 @@ def model_catalog(request):
     from channels_app.providers import catalog, catalog_seed
 
     # A test on a rolled-back transaction finds the catalog as the last one left it; only a transactional test's
-    # flush empties it. Seeding anew each time was 20 queries a test (45 s of a run, sampled with py-spy).
+    # flush empties it. So one query tells whether to seed (seeding before every test took 45 s of a run's samples).
     if not catalog_seed.seeded(apps):
         catalog_seed.seed(apps)
         key_cache.invalidate()  # as the rows' save signals would have (seed inserts in bulk)
