@@ -93,11 +93,8 @@ def jobs_end_before_the_flush(model_catalog):
     torn down before the flush."""
     yield
     from gateway.infra import jobs
-    from gateway.infra.jobs.in_process import InProcessRunner
 
-    runner = jobs.backend()
-    if isinstance(runner, InProcessRunner):
-        runner.drain()
+    jobs.backend().drain()
 
 
 E2E = Path(__file__).resolve().parent / "e2e"

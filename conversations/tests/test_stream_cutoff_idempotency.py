@@ -5,7 +5,6 @@ The gateway gives the key back: the cut-off exchange stays stored and charged
 again and gets a complete answer instead of a replay of the partial one.
 """
 
-
 from conversations.models import IdempotencyKey, Message
 from gateway.testing import loopback
 from gateway.testing.api import history, parse_sse
