@@ -75,8 +75,8 @@ clean:
 openapi: install .env
 	$(PY) manage.py spectacular --format openapi-json --file docs/openapi.json
 
-## Save a PNG of each dashboard page under docs/screenshots/ (real pages in Debian's chromium, with an emoji font
-## for the widget's 👍/👎: apt-get install chromium fonts-noto-color-emoji).
+## Save a PNG of each dashboard page under docs/screenshots/ (real pages in Debian's Chromium, with an emoji font
+## for the widget's 👍/👎: apt-get install chromium-headless-shell fonts-noto-color-emoji).
 .PHONY: screenshots
 screenshots: install-dev
 	SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider e2e/test_screenshots.py

@@ -1,7 +1,7 @@
-"""Browser tests: Debian's chromium driven by Playwright for Python, against the real gateway over HTTP.
+"""Browser tests: Debian's Chromium driven by Playwright for Python, against the real gateway over HTTP.
 
-Needs `apt-get install chromium` (CI's .ci/run does it). Never `playwright install`:
-the browser comes from Debian, through `executable_path`.
+Needs `apt-get install chromium-headless-shell` (or `chromium`; CI's .ci/run installs the shell): the build is
+chosen by gateway/testing/needs.py. Never `playwright install`: the browser comes from Debian, through `executable_path`.
 """
 
 import os
@@ -34,7 +34,7 @@ def _fast_hashing(fast_password_hashing):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"no browser at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
+        message = f"no browser at {CHROMIUM}: apt-get install chromium-headless-shell (or set CHROMIUM_PATH)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
