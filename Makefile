@@ -59,7 +59,9 @@ run: migrate
 ## Install what the tests need and run the whole suite (SQLite and the in-process cache unless DATABASE_URL / REDIS_URL are set),
 ## in TEST_WORKERS parallel processes (pytest-xdist, a test database each; 0: in this one process). docs/testing.md.
 ## --dist loadfile: each file's tests run in one worker, so a module's started processes (nginx, gateways) start once.
-TEST_WORKERS ?= auto
+## One worker more than the cores: a worker waiting on a process it started, a socket or the browser leaves its core to
+## another (2 cores: 3 workers 170-185 s, 2 workers 187-202 s; docs/testing.md, "Workers").
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 PYTEST_ARGS ?=
 ## The installs run side by side (-j4: pip's chain beside the three npm folders). PYTHONDONTWRITEBYTECODE, which some
 ## machines set, is dropped for the run: otherwise each worker and each process a test starts compiles the project and
