@@ -32,7 +32,7 @@ def test_without_either_build_the_browser_tests_say_how_to_get_one(tmp_path, mon
     assert "apt-get install chromium-headless-shell" in needs.HOW["browser"]
 
 
-def test_chromium_path_names_the_build_whatever_is_installed(tmp_path, monkeypatch):
+def test_the_chromium_path_setting_wins_over_the_installed_builds(tmp_path, monkeypatch):
     monkeypatch.setattr(needs, "CHROMIUM_BUILDS", builds(tmp_path, "chromium-headless-shell"))
     monkeypatch.setenv("CHROMIUM_PATH", "/opt/chrome/chrome")
     assert needs.chromium_path() == "/opt/chrome/chrome"
