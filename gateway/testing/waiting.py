@@ -19,3 +19,5 @@ def refuses_connections(port: int) -> bool:
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:  # the socket was closing as this connection reached it: no answer yet, ask again
+        return False
