@@ -3,9 +3,9 @@
 Launching takes a second or two (Playwright's driver, then Chromium). A test process keeps its browser from one browser
 module to the next, and closes it before the first test that is not a browser test (the root conftest): while it
 lives, Playwright's event loop runs in the test thread, where an in-process test (gateway/testing/in_process.py) could
-not start its own. pytest.ini lists e2e/ first, yet a worker's browser modules are not always consecutive:
-pytest-django runs a module's tests on rolled-back transactions before the transactional ones, and pytest-xdist
-deals its first files round-robin; each switch back to a browser module launches the browser again.
+not start its own. A worker's browser modules are not always consecutive: pytest-xdist's `--dist loadfile` hands
+out the files with the most tests first, whatever their folder, so each switch back to a browser module launches the
+browser again (keeping them consecutive was tried and won nothing: docs/testing.md, "Workers").
 """
 
 import os
