@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.testing.needs import chromium_path
+from gateway.testing.needs import HOW, chromium_path
 
 CHROMIUM = chromium_path()
 CHROMIUM_ARGS = [
@@ -34,7 +34,7 @@ def _fast_hashing(fast_password_hashing):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"no browser at {CHROMIUM}: apt-get install chromium-headless-shell (or set CHROMIUM_PATH)"
+        message = f"no browser at {CHROMIUM}: {HOW['browser']}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
